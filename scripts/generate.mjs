@@ -105,9 +105,14 @@ function validators(schemas) {
   );
 }
 
-function constants(schemas, doc, spec) {
+function constants(components, doc, spec) {
+  const { schemas } = components.components;
   const input = toJsonSchema(schemas.ImageToImageInput);
   const operation = spec.paths["/fal-ai/flux-1/dev/image-to-image"].post;
+  const responses = Object.entries(operation.responses).map(([status, response]) => {
+    const target = response.$ref ? components.components.responses[response.$ref.split("/").pop()] : response;
+    return [Number(status), target["x-retryable"] === true];
+  });
   const examples = Object.fromEntries(
     Object.entries(operation.requestBody.content["application/json"].examples).map(([name, ex]) => [name, ex.value]),
   );
@@ -121,6 +126,13 @@ function constants(schemas, doc, spec) {
     "",
     "/** The request body's parameter names, to suggest the right one for a typo. */",
     `export const imageToImageInputParameters = ${JSON.stringify(Object.keys(input.properties))} as const;`,
+    "",
+    "/** The error statuses the spec declares, and whether a retry can help when fal's answer does not say (`x-retryable`). */",
+    `export const errorStatuses: Readonly<Record<number, { retryable: boolean }>> = ${JSON.stringify(
+      Object.fromEntries(responses.filter(([status]) => status >= 400).map(([status, retryable]) => [status, { retryable }])),
+      null,
+      2,
+    )};`,
     "",
     "/** The request examples of the spec, by name; `seed-example` is the one fal's endpoint document shows. */",
     `export const imageToImageExamples = ${JSON.stringify(examples, null, 2)} as const;`,
@@ -144,7 +156,7 @@ export async function generate() {
     const spec = parse(await readFile(path.join(root, doc.spec), "utf8"));
     doc.server = spec.servers[0].url;
     files.set(doc.types, await types(doc));
-    files.set("spec.ts", constants(schemas, doc, spec));
+    files.set("spec.ts", constants(components, doc, spec));
   }
   files.set("validators.ts", validators(schemas));
   return files;

@@ -1,0 +1,100 @@
+import type { components } from "../generated/image-to-image.js";
+
+/** One broken rule of the spec: `num_images: must be <= 4`. */
+export interface FluxIssue {
+  /** The field, as a path: `num_images`, `images[0].url`; `(input)` for the whole body. */
+  field: string;
+  /** The JSON Schema keyword that failed, the same code Prism reports: `maximum`, `required`, ... */
+  rule: string;
+  message: string;
+  params: Readonly<Record<string, unknown>>;
+}
+
+export type FalErrorBody =
+  | components["schemas"]["ValidationErrorBody"]
+  | components["schemas"]["PlatformErrorBody"];
+
+/** Every error this client throws. `toJSON()` gives what is safe to log: never a credential. */
+export class FluxError extends Error {
+  override name = "FluxError";
+
+  toJSON(): Record<string, unknown> {
+    const { stack: _stack, cause: _cause, ...fields } = this as Record<string, unknown>;
+    return { ...fields, name: this.name, message: this.message };
+  }
+}
+
+/** The client was set up wrongly (a credential no header can carry, a key sent over plain http). */
+export class FluxConfigError extends FluxError {
+  override name = "FluxConfigError";
+}
+
+/** The input breaks the spec. Thrown before any network I/O: nothing was sent or billed. */
+export class FluxValidationError extends FluxError {
+  override name = "FluxValidationError";
+  constructor(readonly issues: readonly FluxIssue[]) {
+    super(`Invalid image-to-image input: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")}`);
+  }
+}
+
+/** fal answered with an error status. */
+export class FluxApiError extends FluxError {
+  override name = "FluxApiError";
+  readonly status: number;
+  /** fal's body: a `detail` list (422) or string, with `error_type` on platform errors; raw text if not JSON. */
+  readonly body: FalErrorBody | string | undefined;
+  /** `X-Fal-Error-Type`, else the body's `error_type`. */
+  readonly errorType: string | undefined;
+  /** `x-fal-request-id`: quote it when asking fal for help. */
+  readonly requestId: string | undefined;
+  /** Whether sending the same request again can succeed (`X-Fal-Retryable`, else by status). */
+  readonly retryable: boolean;
+
+  constructor(init: {
+    status: number;
+    body: FalErrorBody | string | undefined;
+    errorType: string | undefined;
+    requestId: string | undefined;
+    retryable: boolean;
+    hint?: string;
+  }) {
+    super(`fal answered ${init.status}: ${describeBody(init.body)}${init.hint ? ` (${init.hint})` : ""}`);
+    this.status = init.status;
+    this.body = init.body;
+    this.errorType = init.errorType;
+    this.requestId = init.requestId;
+    this.retryable = init.retryable;
+  }
+
+  /** The 422 detail list, when fal sent one. */
+  get details(): components["schemas"]["ValidationErrorItem"][] {
+    const detail = typeof this.body === "object" ? this.body.detail : undefined;
+    return Array.isArray(detail) ? detail : [];
+  }
+}
+
+/** A 2xx answer that cannot be used: not JSON, or not what the spec says. `body` keeps what came. */
+export class FluxResponseError extends FluxError {
+  override name = "FluxResponseError";
+  constructor(
+    message: string,
+    readonly body: unknown,
+    readonly issues: readonly FluxIssue[],
+    readonly requestId: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** No answer: the connection failed or was cut. `cause` is the transport's error. */
+export class FluxNetworkError extends FluxError {
+  override name = "FluxNetworkError";
+}
+
+function describeBody(body: FalErrorBody | string | undefined): string {
+  if (body === undefined || body === "") return "no body";
+  if (typeof body === "string") return body.length > 300 ? `${body.slice(0, 300)}…` : body;
+  const { detail } = body;
+  if (typeof detail === "string") return detail;
+  return detail.map((d) => `${d.loc.slice(d.loc[0] === "body" ? 1 : 0).join(".") || "body"}: ${d.msg}`).join("; ");
+}

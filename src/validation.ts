@@ -1,0 +1,92 @@
+import { imageToImageInputParameters, ruleMessages } from "../generated/spec.js";
+import {
+  validateImageToImageInput,
+  validateImageToImageOutput,
+  type ValidationIssue,
+  type Validator,
+} from "../generated/validators.js";
+import type { FluxIssue } from "./errors.js";
+
+/** The spec's rules for a request body: every broken one, or an empty list. Never changes `input`. */
+export function checkInput(input: unknown): FluxIssue[] {
+  return check(validateImageToImageInput, input);
+}
+
+/** The spec's rules for a 200 body. */
+export function checkOutput(output: unknown): FluxIssue[] {
+  return check(validateImageToImageOutput, output);
+}
+
+function check(validate: Validator<unknown>, data: unknown): FluxIssue[] {
+  if (validate(data)) return [];
+  return (validate.errors ?? []).map((issue) => toFluxIssue(issue, data));
+}
+
+function toFluxIssue(issue: ValidationIssue, data: unknown): FluxIssue {
+  const { keyword, params, instancePath } = issue;
+  const named = keyword === "required" ? params.missingProperty : keyword === "additionalProperties" ? params.additionalProperty : undefined;
+  const pointer = typeof named === "string" ? `${instancePath}/${named}` : instancePath;
+  return { field: fieldName(pointer), rule: keyword, message: explain(issue, pointer, data), params };
+}
+
+function explain({ keyword, params, message = keyword }: ValidationIssue, pointer: string, data: unknown): string {
+  const spec = ruleMessages[pointer]?.[keyword];
+  switch (keyword) {
+    case "required":
+      return "is required";
+    case "additionalProperties": {
+      const name = String(params.additionalProperty);
+      const guess = pointer.lastIndexOf("/") === 0 ? closest(name, imageToImageInputParameters) : undefined;
+      return `is not a parameter of this endpoint${guess ? ` (did you mean ${guess}?)` : ""}`;
+    }
+    case "type":
+      return `must be ${String(params.type).split(",").join(" or ")}${got(pointer, data)}`;
+    case "enum":
+      return `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}${got(pointer, data)}`;
+    default:
+      return `${spec ?? message}${got(pointer, data)}`;
+  }
+}
+
+/** What the caller sent, short enough for a message (a data URI can be megabytes). */
+function got(pointer: string, data: unknown): string {
+  let value = data;
+  for (const key of pointer.split("/").slice(1)) {
+    value = value !== null && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined;
+  }
+  if (value === undefined) return "";
+  const text = JSON.stringify(value);
+  return `, got ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
+}
+
+function fieldName(pointer: string): string {
+  if (pointer === "") return "(input)";
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : i === 0 ? part : `.${part}`))
+    .join("");
+}
+
+/** The known name within two edits of a typo, if there is one. */
+function closest(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of known) {
+    const d = editDistance(name, candidate);
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = row;
+  }
+  return previous[b.length]!;
+}
