@@ -1,0 +1,234 @@
+// The facade with a fake fetch (what it sends, what it refuses to send) and against a real local
+// server that misbehaves (what it throws).
+import { inspect } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+import { imageToImageExamples } from "../generated/spec.js";
+import {
+  createFluxClient,
+  FluxApiError,
+  FluxConfigError,
+  FluxNetworkError,
+  FluxResponseError,
+  FluxValidationError,
+  type FetchLike,
+  type ImageToImageInput,
+} from "../src/index.js";
+import { constraintCases } from "./support/constraint-cases.js";
+import { startLocalServer, type LocalServer } from "./support/local-server.js";
+import { firstExample } from "./support/spec.js";
+
+const input = imageToImageExamples["seed-example"];
+const okBody = firstExample(200);
+const secret = "key-id-1234:SECRET-abcdef-0987";
+
+/** A fetch that counts its calls and answers 200 with the spec's example. */
+function countingFetch() {
+  const calls: { url: string; init: RequestInit }[] = [];
+  const fetch: FetchLike = async (url, init) => {
+    calls.push({ url: String(url), init: init! });
+    return new Response(JSON.stringify(okBody), { headers: { "Content-Type": "application/json", "x-fal-request-id": "r-1" } });
+  };
+  return { calls, fetch };
+}
+
+function withEnv(env: Record<string, string | undefined>, run: () => void) {
+  const saved = { ...process.env };
+  for (const key of ["FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET"]) delete process.env[key];
+  Object.assign(process.env, env);
+  try {
+    run();
+  } finally {
+    process.env = saved;
+  }
+}
+
+describe("validation before any network I/O", () => {
+  const invalid = constraintCases().filter((c) => c.rule !== undefined);
+
+  it.each(invalid.map((c) => [c.name, c] as const))("%s: throws FluxValidationError and sends nothing", async (_, c) => {
+    const { calls, fetch } = countingFetch();
+    const client = createFluxClient({ credentials: secret, fetch });
+    const snapshot = structuredClone(c.body);
+    const error = await client.imageToImage(c.body as ImageToImageInput).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FluxValidationError);
+    expect((error as FluxValidationError).issues).toContainEqual(expect.objectContaining({ field: c.field, rule: c.rule }));
+    expect(calls).toHaveLength(0);
+    expect(c.body).toEqual(snapshot); // nothing the user had is changed
+  });
+
+  it("lists every bad field with the rule it broke", async () => {
+    const { calls, fetch } = countingFetch();
+    const client = createFluxClient({ credentials: secret, fetch });
+    const bad = { ...input, num_images: 5, strength: "high", num_image: 2 } as unknown as ImageToImageInput;
+    const error = (await client.imageToImage(bad).catch((e: unknown) => e)) as FluxValidationError;
+    expect(error.message).toContain("num_images: must be <= 4, got 5");
+    expect(error.message).toContain('strength: must be number, got "high"');
+    expect(error.message).toContain("num_image: is not a parameter of this endpoint (did you mean num_images?)");
+    expect(error.issues.map((i) => i.rule).sort()).toEqual(["additionalProperties", "maximum", "type"]);
+    expect(calls).toHaveLength(0);
+  });
+
+  it.each(["/home/me/cat.png", "file:///home/me/cat.png", "cat.png"])("image_url %s is refused with a hint", async (url) => {
+    const { calls, fetch } = countingFetch();
+    const error = (await createFluxClient({ credentials: secret, fetch })
+      .imageToImage({ ...input, image_url: url })
+      .catch((e: unknown) => e)) as FluxValidationError;
+    expect(error.issues[0]).toMatchObject({ field: "image_url", rule: "pattern" });
+    expect(error.message).toContain("send it as a data: URI");
+    expect(calls).toHaveLength(0);
+  });
+
+  it("a valid input is sent once, as JSON, with the key in the Authorization header only", async () => {
+    const { calls, fetch } = countingFetch();
+    const output = await createFluxClient({ credentials: secret, fetch }).imageToImage(input);
+    expect(output).toEqual(okBody);
+    expect(calls).toHaveLength(1);
+    const [call] = calls;
+    expect(call!.url).toBe("https://fal.run/fal-ai/flux-1/dev/image-to-image");
+    expect(call!.url).not.toContain(secret);
+    expect(call!.init.method).toBe("POST");
+    expect(JSON.parse(String(call!.init.body))).toEqual(input);
+    expect(new Headers(call!.init.headers).get("Authorization")).toBe(`Key ${secret}`);
+  });
+});
+
+describe("credentials", () => {
+  /** The Authorization header a client made with these options (and env) sends. */
+  const authOf = async (options: Parameters<typeof createFluxClient>[0], env: Record<string, string> = {}) => {
+    const { calls, fetch } = countingFetch();
+    let client!: ReturnType<typeof createFluxClient>;
+    withEnv(env, () => (client = createFluxClient({ ...options, fetch })));
+    await client.imageToImage(input);
+    return new Headers(calls[0]!.init.headers).get("Authorization");
+  };
+
+  it("reads FAL_KEY, else FAL_KEY_ID + FAL_KEY_SECRET; an explicit key wins", async () => {
+    expect(await authOf({}, { FAL_KEY: "from-env" })).toBe("Key from-env");
+    expect(await authOf({}, { FAL_KEY_ID: "id", FAL_KEY_SECRET: "secret" })).toBe("Key id:secret");
+    expect(await authOf({ credentials: "explicit" }, { FAL_KEY: "from-env" })).toBe("Key explicit");
+    expect(await authOf({}, {})).toBeNull();
+  });
+
+  it("sends Bearer when asked, and trims a key read with its newline", async () => {
+    expect(await authOf({ credentials: "abc\n", authScheme: "Bearer" })).toBe("Bearer abc");
+  });
+
+  it("refuses a key no header can carry without quoting it", () => {
+    const call = () => createFluxClient({ credentials: "SECRET-part one" });
+    expect(call).toThrow(FluxConfigError);
+    expect(call).toThrow(/position 12/);
+    try {
+      call();
+    } catch (error) {
+      expect(String(error)).not.toContain("SECRET");
+    }
+  });
+
+  it("refuses to send a key over plain http, except to loopback", () => {
+    expect(() => createFluxClient({ credentials: secret, baseUrl: "http://fal.example.com" })).toThrow(FluxConfigError);
+    for (const baseUrl of ["http://127.0.0.1:4010", "http://localhost:1", "http://[::1]:2", "https://gateway.example.com"]) {
+      expect(createFluxClient({ credentials: secret, baseUrl }).baseUrl).toBe(baseUrl);
+    }
+  });
+});
+
+describe("against a real local server that misbehaves", () => {
+  let server: LocalServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it("an error answer that echoes the key never shows it: message, toString, JSON, inspect", async () => {
+    server = await startLocalServer((req, res) => {
+      res.writeHead(401, { "Content-Type": "application/json", "x-fal-request-id": "req-401" });
+      res.end(JSON.stringify({ detail: `No user found for ${req.headers.authorization}` }));
+    });
+    const client = createFluxClient({ credentials: secret, baseUrl: server.url });
+    const error = (await client.imageToImage(input).catch((e: unknown) => e)) as FluxApiError;
+    expect(server.requests[0]!.headers.authorization).toBe(`Key ${secret}`); // it was sent, and echoed
+    expect(error).toBeInstanceOf(FluxApiError);
+    expect(error.requestId).toBe("req-401");
+    for (const text of [error.message, String(error), JSON.stringify(error), inspect(error, { depth: 5 }), inspect(client, { depth: 5 })]) {
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain("SECRET");
+    }
+    expect(error.message).toContain("[redacted]");
+  });
+
+  it("a non-JSON error page keeps its text as the body", async () => {
+    server = await startLocalServer((_, res) => {
+      res.writeHead(502, { "Content-Type": "text/html" });
+      res.end("<html>Bad Gateway</html>");
+    });
+    const error = (await createFluxClient({ credentials: secret, baseUrl: server.url })
+      .imageToImage(input)
+      .catch((e: unknown) => e)) as FluxApiError;
+    expect(error).toMatchObject({ status: 502, body: "<html>Bad Gateway</html>", retryable: true, errorType: undefined });
+  });
+
+  it("X-Fal-Retryable overrides the spec's default for the status", async () => {
+    server = await startLocalServer((_, res) => {
+      res.writeHead(503, { "Content-Type": "application/json", "X-Fal-Retryable": "false", "X-Fal-Error-Type": "runner_disconnected" });
+      res.end(JSON.stringify({ detail: "Runner disconnected", error_type: "runner_disconnected" }));
+    });
+    const error = await createFluxClient({ credentials: secret, baseUrl: server.url }).imageToImage(input).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 503, retryable: false, errorType: "runner_disconnected" });
+  });
+
+  it("a 200 that breaks the output schema throws FluxResponseError and keeps the body", async () => {
+    const partial = { images: [{ url: "https://x/y.png" }], seed: 1 };
+    server = await startLocalServer((_, res) => {
+      res.writeHead(200, { "Content-Type": "application/json", "x-fal-request-id": "req-bad" });
+      res.end(JSON.stringify(partial));
+    });
+    const error = (await createFluxClient({ credentials: secret, baseUrl: server.url })
+      .imageToImage(input)
+      .catch((e: unknown) => e)) as FluxResponseError;
+    expect(error).toBeInstanceOf(FluxResponseError);
+    expect(error.body).toEqual(partial);
+    expect(error.requestId).toBe("req-bad");
+    expect(error.issues.map((i) => i.field).sort()).toEqual(["has_nsfw_concepts", "prompt", "timings"]);
+    // ...unless the caller opts out.
+    const lenient = createFluxClient({ credentials: secret, baseUrl: server.url, validateResponse: false });
+    await expect(lenient.imageToImage(input)).resolves.toEqual(partial);
+  });
+
+  it("a 200 whose JSON is cut short throws FluxResponseError", async () => {
+    server = await startLocalServer((_, res) => {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end('{"images": [');
+    });
+    const error = await createFluxClient({ credentials: secret, baseUrl: server.url }).imageToImage(input).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FluxResponseError);
+  });
+
+  it("a connection reset throws FluxNetworkError, sent once and not retried", async () => {
+    server = await startLocalServer((req) => req.socket.destroy());
+    const error = (await createFluxClient({ credentials: secret, baseUrl: server.url })
+      .imageToImage(input)
+      .catch((e: unknown) => e)) as FluxNetworkError;
+    expect(error).toBeInstanceOf(FluxNetworkError);
+    expect(error.message).toContain(server.url);
+    expect(server.requests).toHaveLength(1); // a billed sync call is never re-sent
+    expect(JSON.stringify(error)).not.toContain(secret);
+  });
+
+  it("a refused connection throws FluxNetworkError naming the cause", async () => {
+    server = await startLocalServer(() => undefined);
+    const { url } = server;
+    await server.close();
+    server = undefined;
+    const error = await createFluxClient({ credentials: secret, baseUrl: url }).imageToImage(input).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FluxNetworkError);
+    expect((error as Error).message).toContain("ECONNREFUSED");
+  });
+
+  it("an abort rejects with the signal's reason", async () => {
+    server = await startLocalServer(() => undefined); // never answers
+    const controller = new AbortController();
+    const pending = createFluxClient({ credentials: secret, baseUrl: server.url }).imageToImage(input, { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error("user gave up")), 50);
+    await expect(pending).rejects.toThrow("user gave up");
+  });
+});

@@ -1,0 +1,79 @@
+// The spec's CI checks can fail: the linter on a broken example or a missing operationId or
+// description, the drift check on a spec changed without regenerating.
+import { execFile } from "node:child_process";
+import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, "..");
+const redocly = join(root, "node_modules", "@redocly", "cli", "bin", "cli.js");
+let scratch: string;
+
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), "flux-spec-"));
+});
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+/** A copy of the project's spec-side files with one edit to a document. */
+async function copyWith(name: string, file: string, edit: (text: string) => string): Promise<string> {
+  const dir = join(scratch, name);
+  for (const part of ["openapi", "scripts", "generated", "redocly.yaml", "package.json"]) {
+    await cp(join(root, part), join(dir, part), { recursive: true });
+  }
+  await symlink(join(root, "node_modules"), join(dir, "node_modules"), "dir");
+  const target = join(dir, "openapi", file);
+  const before = await readFile(target, "utf8");
+  const after = edit(before);
+  expect(after).not.toBe(before);
+  await writeFile(target, after);
+  return dir;
+}
+
+async function exitCode(command: string, args: string[], cwd: string): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [command, ...args], { cwd });
+    return { code: 0, output: stdout + stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, output: e.stdout + e.stderr };
+  }
+}
+
+const lint = (dir: string) => exitCode(redocly, ["lint", "openapi/image-to-image.yaml"], dir);
+
+describe("npm run lint:spec", () => {
+  it("passes on the spec as committed", async () => {
+    const dir = await copyWith("clean", "image-to-image.yaml", (t) => t.replace("version: 1.0.0", "version: 1.0.1"));
+    expect((await lint(dir)).code).toBe(0);
+  });
+
+  it.concurrent.each([
+    ["an example that breaks its schema", "image-to-image.yaml", (t: string) => t.replace("num_images: 1\n", "num_images: 9\n"), "no-invalid-media-type-examples"],
+    ["an operation with no operationId", "image-to-image.yaml", (t: string) => t.replace(/ +operationId: imageToImage\n/, ""), "operation-operationId"],
+    ["an operation with no description", "image-to-image.yaml", (t: string) => t.replace(/      description: \|\n        Runs FLUX[\s\S]*?not billed\.\n/, ""), "operation-description"],
+    ["a response example that breaks the shared schema", "components.yaml", (t: string) => t.replace("type: less_than_equal\n", "type: 7\n"), "no-invalid-media-type-examples"],
+  ])("fails on %s", async (name, file, edit, rule) => {
+    const dir = await copyWith(name.replace(/\W+/g, "-"), file, edit);
+    const { code, output } = await lint(dir);
+    expect(code).not.toBe(0);
+    expect(output).toContain(rule);
+  });
+});
+
+describe("npm run check:generated", () => {
+  it("fails when a bound of the spec changed and generated/ was not regenerated", async () => {
+    const dir = await copyWith("drift", "components.yaml", (t) => t.replace("maximum: 4\n", "maximum: 8\n"));
+    const stale = await exitCode("scripts/generate.mjs", ["--check"], dir);
+    expect(stale.code).toBe(1);
+    expect(stale.output).toContain("generated/validators.ts is stale");
+    expect(stale.output).toContain("generated/spec.ts is stale");
+    await exitCode("scripts/generate.mjs", [], dir);
+    expect((await exitCode("scripts/generate.mjs", ["--check"], dir)).code).toBe(0);
+    expect(await readFile(join(dir, "generated", "validators.ts"), "utf8")).toContain("must be <= 8");
+  });
+});

@@ -1,0 +1,34 @@
+// A real HTTP server on 127.0.0.1 for fault tests, answering with whatever each test decides.
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface LocalServer {
+  url: string;
+  requests: { headers: IncomingMessage["headers"]; body: string }[];
+  close(): Promise<void>;
+}
+
+export async function startLocalServer(
+  handler: (req: IncomingMessage, res: ServerResponse, body: string) => void,
+): Promise<LocalServer> {
+  const requests: LocalServer["requests"] = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk));
+    req.on("end", () => {
+      requests.push({ headers: req.headers, body });
+      handler(req, res, body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

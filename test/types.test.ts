@@ -1,0 +1,56 @@
+// Type-level contract, checked by `tsc --noEmit` (npm test), beside the runtime verdicts it mirrors.
+import { describe, expect, expectTypeOf, it } from "vitest";
+import {
+  checkInput,
+  createFluxClient,
+  type FluxClient,
+  type ImageToImageInput,
+  type ImageToImageOutput,
+  type paths,
+} from "../src/index.js";
+
+const image_url = "https://fal.media/files/koala/Chls9L2ZnvuipUTEwlnJC.png";
+const prompt = "a cat dressed as a wizard";
+
+describe("types generated from the spec", () => {
+  it("a missing prompt does not compile, and the validator refuses it", () => {
+    // @ts-expect-error prompt is required
+    const missing: ImageToImageInput = { image_url };
+    expect(checkInput(missing)).toContainEqual(expect.objectContaining({ field: "prompt", rule: "required" }));
+  });
+
+  it('strength: "high" does not compile, and the validator refuses it', () => {
+    // @ts-expect-error strength is a number
+    const wrong: ImageToImageInput = { image_url, prompt, strength: "high" };
+    expect(checkInput(wrong)).toContainEqual(expect.objectContaining({ field: "strength", rule: "type" }));
+  });
+
+  it("an unknown property in a literal does not compile, and the validator refuses it", () => {
+    // @ts-expect-error num_image is not a parameter
+    const typo: ImageToImageInput = { image_url, prompt, num_image: 2 };
+    expect(checkInput(typo)).toContainEqual(expect.objectContaining({ field: "num_image", rule: "additionalProperties" }));
+  });
+
+  it("parameters with defaults stay optional", () => {
+    const minimal: ImageToImageInput = { image_url, prompt };
+    expect(checkInput(minimal)).toEqual([]);
+    expectTypeOf<ImageToImageInput["strength"]>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<ImageToImageInput["num_images"]>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<ImageToImageInput["seed"]>().toEqualTypeOf<number | null | undefined>();
+    expectTypeOf<ImageToImageInput["output_format"]>().toEqualTypeOf<"jpeg" | "png" | undefined>();
+    expectTypeOf<ImageToImageInput["acceleration"]>().toEqualTypeOf<"none" | "regular" | "high" | undefined>();
+  });
+
+  it("the call is typed end to end", () => {
+    const client = createFluxClient({ credentials: "k", fetch: async () => new Response("{}") });
+    expectTypeOf(client.imageToImage).parameter(0).toEqualTypeOf<ImageToImageInput>();
+    expectTypeOf(client.imageToImage).returns.resolves.toEqualTypeOf<ImageToImageOutput>();
+    expectTypeOf<ImageToImageOutput["images"][number]["url"]>().toBeString();
+    expectTypeOf<ImageToImageOutput["has_nsfw_concepts"]>().toEqualTypeOf<boolean[]>();
+    expectTypeOf<FluxClient["raw"]["POST"]>().toBeFunction();
+    expectTypeOf<keyof paths>().toEqualTypeOf<"/fal-ai/flux-1/dev/image-to-image">();
+    // @ts-expect-error the raw client only knows the spec's paths
+    void (() => client.raw.POST("/fal-ai/flux-1/dev/text-to-image", {}));
+    expect(typeof client.imageToImage).toBe("function");
+  });
+});
