@@ -1,0 +1,120 @@
+// npm run bench: time per call of the client against raw fetch, openapi-fetch and @fal-ai/client,
+// interleaved in one run against a local server in its own process; then the shipped size of each
+// for one call (esbuild for the browser, minified, gzip -9).
+import { fork } from "node:child_process";
+import { gzipSync } from "node:zlib";
+import { fileURLToPath } from "node:url";
+import { performance } from "node:perf_hooks";
+import * as esbuild from "esbuild";
+import createClient from "openapi-fetch";
+import { createFalClient } from "@fal-ai/client";
+import { createFluxClient, imageToImageExamples } from "../dist/src/index.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const path = "/fal-ai/flux-1/dev/image-to-image";
+const input = imageToImageExamples["seed-example"];
+const key = "bench-key";
+const rounds = Number(process.env.BENCH_ROUNDS ?? 60);
+const perRound = Number(process.env.BENCH_CALLS ?? 100);
+
+const server = fork(fileURLToPath(new URL("server.mjs", import.meta.url)), { stdio: "inherit" });
+const { port } = await new Promise((resolve) => server.once("message", resolve));
+const baseUrl = `http://127.0.0.1:${port}`;
+
+/** A fetch stand-in like the one imageToImage uses, to show what the Request copy costs. */
+class PreparedRequest {
+  constructor(url, init) {
+    this.url = url;
+    this.init = init;
+    this.method = init.method;
+  }
+}
+
+const openapiFetch = createClient({ baseUrl, headers: { Authorization: `Key ${key}` } });
+const openapiFetchPrepared = createClient({
+  baseUrl,
+  headers: { Authorization: `Key ${key}` },
+  Request: PreparedRequest,
+  fetch: (request) => fetch(request.url, request.init),
+});
+const flux = createFluxClient({ baseUrl, credentials: key });
+const fluxUnchecked = createFluxClient({ baseUrl, credentials: key, validateResponse: false });
+const fal = createFalClient({
+  credentials: key,
+  requestMiddleware: async (request) => ({ ...request, url: request.url.replace("https://fal.run", baseUrl) }),
+});
+
+const variants = {
+  "raw fetch": async () => {
+    const response = await fetch(baseUrl + path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Key ${key}` },
+      body: JSON.stringify(input),
+    });
+    return response.json();
+  },
+  "openapi-fetch alone": async () => (await openapiFetch.POST(path, { body: input })).data,
+  "openapi-fetch, no Request copy": async () => (await openapiFetchPrepared.POST(path, { body: input })).data,
+  "client.imageToImage": () => flux.imageToImage(input),
+  "  (response not validated)": () => fluxUnchecked.imageToImage(input),
+  "@fal-ai/client run": async () => (await fal.run("fal-ai/flux-1/dev/image-to-image", { input })).data,
+};
+const names = Object.keys(variants);
+
+for (const name of names) {
+  const data = await variants[name]();
+  if (data?.images?.[0]?.url === undefined) throw new Error(`${name} did not return the output: ${JSON.stringify(data)}`);
+  for (let i = 0; i < 300; i++) await variants[name]();
+}
+
+const perCall = Object.fromEntries(names.map((n) => [n, []]));
+for (let round = 0; round < rounds; round++) {
+  // Rotate the order each round so no variant always runs first or last.
+  for (let k = 0; k < names.length; k++) {
+    const name = names[(round + k) % names.length];
+    const start = performance.now();
+    for (let i = 0; i < perRound; i++) await variants[name]();
+    perCall[name].push((performance.now() - start) / perRound);
+  }
+}
+server.disconnect();
+server.kill();
+
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const i = (s.length - 1) * q;
+  return s[Math.floor(i)] + (s[Math.ceil(i)] - s[Math.floor(i)]) * (i - Math.floor(i));
+};
+console.log(`Time per call, ${rounds} interleaved rounds of ${perRound} calls each, server on 127.0.0.1 in its own process`);
+console.log(`${"".padEnd(32)}${"median ms".padStart(10)}${"x raw fetch".padStart(13)}${"(p25-p75)".padStart(14)}`);
+for (const name of names) {
+  const ratios = perCall[name].map((t, i) => t / perCall["raw fetch"][i]);
+  console.log(
+    `${name.padEnd(32)}${quantile(perCall[name], 0.5).toFixed(3).padStart(10)}${quantile(ratios, 0.5).toFixed(2).padStart(12)}x` +
+      `${`(${quantile(ratios, 0.25).toFixed(2)}-${quantile(ratios, 0.75).toFixed(2)})`.padStart(14)}`,
+  );
+}
+
+const entries = {
+  "flux-i2i client.imageToImage": `import { createFluxClient } from "./src/index.ts";
+    createFluxClient({ credentials: "k" }).imageToImage({ image_url: "https://x/y.png", prompt: "p" }).then(console.log);`,
+  "openapi-fetch alone": `import createClient from "openapi-fetch";
+    createClient({ baseUrl: "https://fal.run" }).POST("${path}", { body: { image_url: "https://x/y.png", prompt: "p" } }).then(console.log);`,
+  "@fal-ai/client run": `import { fal } from "@fal-ai/client";
+    fal.run("fal-ai/flux-1/dev/image-to-image", { input: { image_url: "https://x/y.png", prompt: "p" } }).then(console.log);`,
+};
+console.log("\nShipped size for one call (esbuild, browser, minified; gzip -9)");
+for (const [name, contents] of Object.entries(entries)) {
+  const result = await esbuild.build({
+    stdin: { contents, resolveDir: root, loader: "ts" },
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    write: false,
+    logLevel: "silent",
+  });
+  const code = result.outputFiles[0].contents;
+  console.log(`${name.padEnd(32)}${String(code.length).padStart(8)} B min${String(gzipSync(code, { level: 9 }).length).padStart(8)} B gzip`);
+}
