@@ -153,9 +153,12 @@ export const imageToImageExamples = {
   }
 } as const;
 
-/** Messages the spec gives for a broken rule (`x-<keyword>-message`), by field and keyword. */
-export const ruleMessages: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+/** What the spec says of a broken rule (`x-<keyword>-message`, `x-<keyword>-hint`), by field and keyword. */
+export const ruleMessages: Readonly<Record<string, Readonly<Record<string, { message?: string; hint?: string }>>>> = {
   "/image_url": {
-    "pattern": "must be an http(s) URL or a data: URI; a local path or file:// URL is not reachable by fal, so read the file and send it as a data: URI"
+    "pattern": {
+      "message": "must be an http(s) URL or a data: URI",
+      "hint": "fal cannot reach a local path or file:// URL: read the file and send it as a data: URI"
+    }
   }
 };

@@ -52,13 +52,16 @@ function toJsonSchema(node, lean = false) {
   return out;
 }
 
-/** Per-field messages the spec gives for a rule (`x-<keyword>-message`), keyed by instance path. */
+/**
+ * What the spec says of a broken rule, by instance path and keyword: `x-<keyword>-message` replaces
+ * the validator's wording, `x-<keyword>-hint` says what to do instead.
+ */
 function collectMessages(schema, pointer = "", out = {}) {
   for (const [key, value] of Object.entries(schema.properties ?? {})) {
     const field = `${pointer}/${key}`;
     for (const [ext, text] of Object.entries(value)) {
-      const match = /^x-(.+)-message$/.exec(ext);
-      if (match) (out[field] ??= {})[match[1]] = text;
+      const match = /^x-(.+)-(message|hint)$/.exec(ext);
+      if (match) ((out[field] ??= {})[match[1]] ??= {})[match[2]] = text;
     }
     collectMessages(value, field, out);
   }
@@ -137,8 +140,8 @@ function constants(components, doc, spec) {
     "/** The request examples of the spec, by name; `seed-example` is the one fal's endpoint document shows. */",
     `export const imageToImageExamples = ${JSON.stringify(examples, null, 2)} as const;`,
     "",
-    "/** Messages the spec gives for a broken rule (`x-<keyword>-message`), by field and keyword. */",
-    `export const ruleMessages: Readonly<Record<string, Readonly<Record<string, string>>>> = ${JSON.stringify(
+    "/** What the spec says of a broken rule (`x-<keyword>-message`, `x-<keyword>-hint`), by field and keyword. */",
+    `export const ruleMessages: Readonly<Record<string, Readonly<Record<string, { message?: string; hint?: string }>>>> = ${JSON.stringify(
       collectMessages(schemas.ImageToImageInput),
       null,
       2,

@@ -1,7 +1,14 @@
 import createClient, { type Client } from "openapi-fetch";
 import type { components, paths } from "../generated/image-to-image.js";
 import { defaultBaseUrl, errorStatuses } from "../generated/spec.js";
-import { assertSafeTransport, authorizationHeader, redact, resolveCredentials, type AuthScheme } from "./credentials.js";
+import {
+  assertSafeTransport,
+  authorizationHeader,
+  parseBaseUrl,
+  redact,
+  resolveCredentials,
+  type AuthScheme,
+} from "./credentials.js";
 import {
   FluxApiError,
   FluxNetworkError,
@@ -62,6 +69,7 @@ class PreparedRequest {
 
 export function createFluxClient(options: FluxClientOptions = {}): FluxClient {
   const baseUrl = options.baseUrl ?? defaultBaseUrl;
+  parseBaseUrl(baseUrl);
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const key = resolveCredentials(options.credentials);
   const headers: Record<string, string> = {};

@@ -34,11 +34,19 @@ export function authorizationHeader(key: string, scheme: AuthScheme): string {
 
 /** Credentials go to https, or to plain http only on this machine (a local mock or proxy). */
 export function assertSafeTransport(baseUrl: string): void {
-  const url = new URL(baseUrl);
+  const url = parseBaseUrl(baseUrl);
   if (url.protocol === "https:") return;
   const host = url.hostname.replace(/^\[|\]$/g, "");
   if (url.protocol === "http:" && (host === "localhost" || host === "::1" || /^127\./.test(host))) return;
   throw new FluxConfigError(`refusing to send credentials to ${url.origin}: use https (plain http only to loopback)`);
+}
+
+export function parseBaseUrl(baseUrl: string): URL {
+  try {
+    return new URL(baseUrl);
+  } catch {
+    throw new FluxConfigError(`baseUrl is not an absolute URL: ${JSON.stringify(baseUrl)}`);
+  }
 }
 
 /** Every occurrence of the key in text or a parsed body replaced, in case a server echoes it back. */

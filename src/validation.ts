@@ -31,20 +31,21 @@ function toFluxIssue(issue: ValidationIssue, data: unknown): FluxIssue {
 
 function explain({ keyword, params, message = keyword }: ValidationIssue, pointer: string, data: unknown): string {
   const spec = ruleMessages[pointer]?.[keyword];
+  const hint = spec?.hint ? ` (${spec.hint})` : "";
   switch (keyword) {
     case "required":
-      return "is required";
+      return `is required${hint}`;
     case "additionalProperties": {
       const name = String(params.additionalProperty);
       const guess = pointer.lastIndexOf("/") === 0 ? closest(name, imageToImageInputParameters) : undefined;
       return `is not a parameter of this endpoint${guess ? ` (did you mean ${guess}?)` : ""}`;
     }
     case "type":
-      return `must be ${String(params.type).split(",").join(" or ")}${got(pointer, data)}`;
+      return `must be ${String(params.type).split(",").join(" or ")}${got(pointer, data)}${hint}`;
     case "enum":
-      return `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}${got(pointer, data)}`;
+      return `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}${got(pointer, data)}${hint}`;
     default:
-      return `${spec ?? message}${got(pointer, data)}`;
+      return `${spec?.message ?? message}${got(pointer, data)}${hint}`;
   }
 }
 

@@ -1,7 +1,7 @@
 // The facade with a fake fetch (what it sends, what it refuses to send) and against a real local
 // server that misbehaves (what it throws).
 import { inspect } from "node:util";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { imageToImageExamples } from "../generated/spec.js";
 import {
   createFluxClient,
@@ -31,14 +31,15 @@ function countingFetch() {
   return { calls, fetch };
 }
 
-function withEnv(env: Record<string, string | undefined>, run: () => void) {
-  const saved = { ...process.env };
-  for (const key of ["FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET"]) delete process.env[key];
-  Object.assign(process.env, env);
+const envKeys = ["FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET"] as const;
+
+/** Runs with exactly these fal variables set, then puts the old ones back. */
+function withEnv(env: Partial<Record<(typeof envKeys)[number], string>>, run: () => void) {
+  for (const key of envKeys) vi.stubEnv(key, env[key]);
   try {
     run();
   } finally {
-    process.env = saved;
+    vi.unstubAllEnvs();
   }
 }
 
@@ -94,7 +95,7 @@ describe("validation before any network I/O", () => {
 
 describe("credentials", () => {
   /** The Authorization header a client made with these options (and env) sends. */
-  const authOf = async (options: Parameters<typeof createFluxClient>[0], env: Record<string, string> = {}) => {
+  const authOf = async (options: Parameters<typeof createFluxClient>[0], env: Parameters<typeof withEnv>[0] = {}) => {
     const { calls, fetch } = countingFetch();
     let client!: ReturnType<typeof createFluxClient>;
     withEnv(env, () => (client = createFluxClient({ ...options, fetch })));
@@ -122,6 +123,10 @@ describe("credentials", () => {
     } catch (error) {
       expect(String(error)).not.toContain("SECRET");
     }
+  });
+
+  it("refuses a base URL that is not an absolute URL", () => {
+    expect(() => createFluxClient({ baseUrl: "fal.run" })).toThrow(/baseUrl is not an absolute URL/);
   });
 
   it("refuses to send a key over plain http, except to loopback", () => {

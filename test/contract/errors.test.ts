@@ -1,5 +1,5 @@
 // Every error status the spec declares, answered by Prism, becomes a FluxApiError with its fields.
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it, vi } from "vitest";
 import { errorStatuses, imageToImageExamples } from "../../generated/spec.js";
 import { createFluxClient, FluxApiError, type FetchLike } from "../../src/index.js";
 import { firstExample, headerExample } from "../support/spec.js";
@@ -18,10 +18,9 @@ const preferring =
 
 describe("fal's errors, from Prism, as typed errors", () => {
   it("no Authorization gives 401, mapped to FluxApiError with a hint", async () => {
-    const saved = { ...process.env };
-    delete process.env.FAL_KEY;
-    delete process.env.FAL_KEY_ID;
-    delete process.env.FAL_KEY_SECRET;
+    vi.stubEnv("FAL_KEY", undefined);
+    vi.stubEnv("FAL_KEY_ID", undefined);
+    vi.stubEnv("FAL_KEY_SECRET", undefined);
     try {
       const client = createFluxClient({ baseUrl: prismUrl });
       const error = await client.imageToImage(input).catch((e: unknown) => e);
@@ -29,7 +28,7 @@ describe("fal's errors, from Prism, as typed errors", () => {
       expect(error).toMatchObject({ status: 401, retryable: false });
       expect((error as Error).message).toContain("set FAL_KEY");
     } finally {
-      process.env = saved;
+      vi.unstubAllEnvs();
     }
   });
 
