@@ -121,7 +121,7 @@ export function createFluxClient(options: FluxClientOptions = {}): FluxClient {
 function apiError(response: Response, body: FalErrorBody | string | undefined, hadKey: boolean): FluxApiError {
   const header = (name: string) => response.headers.get(name) ?? undefined;
   const retryable = header("x-fal-retryable");
-  const bodyType = typeof body === "object" && "error_type" in body ? body.error_type : undefined;
+  const bodyType = body !== null && typeof body === "object" && "error_type" in body ? body.error_type : undefined;
   return new FluxApiError({
     status: response.status,
     body: body === "" ? undefined : body,

@@ -68,7 +68,7 @@ export class FluxApiError extends FluxError {
 
   /** The 422 detail list, when fal sent one. */
   get details(): components["schemas"]["ValidationErrorItem"][] {
-    const detail = typeof this.body === "object" ? this.body.detail : undefined;
+    const detail = this.body !== null && typeof this.body === "object" ? this.body.detail : undefined;
     return Array.isArray(detail) ? detail : [];
   }
 }
@@ -91,10 +91,19 @@ export class FluxNetworkError extends FluxError {
   override name = "FluxNetworkError";
 }
 
-function describeBody(body: FalErrorBody | string | undefined): string {
+function describeBody(body: unknown): string {
   if (body === undefined || body === "") return "no body";
-  if (typeof body === "string") return body.length > 300 ? `${body.slice(0, 300)}…` : body;
-  const { detail } = body;
+  const detail = body !== null && typeof body === "object" ? (body as { detail?: unknown }).detail : undefined;
   if (typeof detail === "string") return detail;
-  return detail.map((d) => `${d.loc.slice(d.loc[0] === "body" ? 1 : 0).join(".") || "body"}: ${d.msg}`).join("; ");
+  if (Array.isArray(detail)) {
+    return detail
+      .map((d: { loc?: unknown; msg?: unknown }) => {
+        const loc = Array.isArray(d?.loc) ? d.loc.slice(d.loc[0] === "body" ? 1 : 0).join(".") : "";
+        return `${loc || "body"}: ${String(d?.msg)}`;
+      })
+      .join("; ");
+  }
+  // Not fal's shape (a proxy's page or JSON): show it, shortened.
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }

@@ -9,24 +9,24 @@ import type { FluxIssue } from "./errors.js";
 
 /** The spec's rules for a request body: every broken one, or an empty list. Never changes `input`. */
 export function checkInput(input: unknown): FluxIssue[] {
-  return check(validateImageToImageInput, input);
+  return check(validateImageToImageInput, input, "(input)");
 }
 
 /** The spec's rules for a 200 body. */
 export function checkOutput(output: unknown): FluxIssue[] {
-  return check(validateImageToImageOutput, output);
+  return check(validateImageToImageOutput, output, "(body)");
 }
 
-function check(validate: Validator<unknown>, data: unknown): FluxIssue[] {
+function check(validate: Validator<unknown>, data: unknown, root: string): FluxIssue[] {
   if (validate(data)) return [];
-  return (validate.errors ?? []).map((issue) => toFluxIssue(issue, data));
+  return (validate.errors ?? []).map((issue) => toFluxIssue(issue, data, root));
 }
 
-function toFluxIssue(issue: ValidationIssue, data: unknown): FluxIssue {
+function toFluxIssue(issue: ValidationIssue, data: unknown, root: string): FluxIssue {
   const { keyword, params, instancePath } = issue;
   const named = keyword === "required" ? params.missingProperty : keyword === "additionalProperties" ? params.additionalProperty : undefined;
   const pointer = typeof named === "string" ? `${instancePath}/${named}` : instancePath;
-  return { field: fieldName(pointer), rule: keyword, message: explain(issue, pointer, data), params };
+  return { field: fieldName(pointer) || root, rule: keyword, message: explain(issue, pointer, data), params };
 }
 
 function explain({ keyword, params, message = keyword }: ValidationIssue, pointer: string, data: unknown): string {
@@ -61,7 +61,6 @@ function got(pointer: string, data: unknown): string {
 }
 
 function fieldName(pointer: string): string {
-  if (pointer === "") return "(input)";
   return pointer
     .slice(1)
     .split("/")

@@ -172,6 +172,36 @@ describe("against a real local server that misbehaves", () => {
     expect(error).toMatchObject({ status: 502, body: "<html>Bad Gateway</html>", retryable: true, errorType: undefined });
   });
 
+  it.each([
+    ["a JSON body that is not fal's shape", 503, '{"message":"upstream unavailable"}', "upstream unavailable"],
+    ["a JSON null", 500, "null", "null"],
+    ["an empty body", 504, "", "no body"],
+  ])("an error answer with %s still becomes a FluxApiError", async (_, status, text, shown) => {
+    server = await startLocalServer((__, res) => {
+      res.writeHead(status, { "Content-Type": "application/json" });
+      res.end(text);
+    });
+    const error = (await createFluxClient({ credentials: secret, baseUrl: server.url })
+      .imageToImage(input)
+      .catch((e: unknown) => e)) as FluxApiError;
+    expect(error).toBeInstanceOf(FluxApiError);
+    expect(error.status).toBe(status);
+    expect(error.message).toContain(shown);
+    expect(error.details).toEqual([]);
+  });
+
+  it("an empty 200 is a FluxResponseError about the body", async () => {
+    server = await startLocalServer((__, res) => {
+      res.writeHead(200, { "Content-Type": "application/json", "Content-Length": "0" });
+      res.end();
+    });
+    const error = (await createFluxClient({ credentials: secret, baseUrl: server.url })
+      .imageToImage(input)
+      .catch((e: unknown) => e)) as FluxResponseError;
+    expect(error).toBeInstanceOf(FluxResponseError);
+    expect(error.issues[0]).toMatchObject({ field: "(body)", rule: "type" });
+  });
+
   it("X-Fal-Retryable overrides the spec's default for the status", async () => {
     server = await startLocalServer((_, res) => {
       res.writeHead(503, { "Content-Type": "application/json", "X-Fal-Retryable": "false", "X-Fal-Error-Type": "runner_disconnected" });
