@@ -1,18 +1,21 @@
-// The spec as the tests read it: expected answers come from the documents, not from copies.
-import { readFileSync } from "node:fs";
-import { parse } from "yaml";
+// The spec as the tests read it, every $ref followed: expected answers come from the documents,
+// not from copies.
+import { bundle, createConfig } from "@redocly/openapi-core";
 import { specPath } from "../../src/mock.js";
 
 type Json = Record<string, any>;
 
-export const spec: Json = parse(readFileSync(specPath("image-to-image.yaml"), "utf8"));
-export const components: Json = parse(readFileSync(specPath("components.yaml"), "utf8")).components;
+const { bundle: result } = await bundle({
+  ref: specPath("image-to-image.yaml"),
+  config: await createConfig({}, {}),
+  dereference: true,
+});
+export const spec: Json = result.parsed;
 export const operation: Json = spec.paths["/fal-ai/flux-1/dev/image-to-image"].post;
 
-/** A response of the operation with its `$ref` to components.yaml followed. */
+/** A response the operation declares. */
 export function declaredResponse(status: number): Json {
-  const response = operation.responses[String(status)];
-  return response.$ref ? components.responses[response.$ref.split("/").pop()] : response;
+  return operation.responses[String(status)];
 }
 
 /** The first example value of a declared response: what Prism answers with in static mode. */
@@ -24,8 +27,6 @@ export function firstExample(status: number): unknown {
 /** The example value a declared response header gives. */
 export function headerExample(status: number, name: string): string | undefined {
   const headers: Json = declaredResponse(status).headers ?? {};
-  const entry = Object.entries(headers).find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
-  if (!entry) return undefined;
-  const header = entry.$ref ? components.headers[entry.$ref.split("/").pop()] : entry;
-  return header.example === undefined ? undefined : String(header.example);
+  const header = Object.entries(headers).find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
+  return header?.example === undefined ? undefined : String(header.example);
 }
