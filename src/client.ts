@@ -54,8 +54,10 @@ export interface FluxClient {
 const path = "/fal-ai/flux-1/dev/image-to-image";
 
 /**
- * openapi-fetch builds a `Request` per call and fetch then copies it; this stand-in only keeps
- * the url and init for a single `fetch(url, init)` (about a third of openapi-fetch's cost).
+ * openapi-fetch builds a `Request` per call and fetch then copies it, which is most of
+ * openapi-fetch's overhead (npm run bench). Passed as its documented `Request` option, this
+ * stand-in only keeps the url and init for one `fetch(url, init)`. `raw` keeps the real `Request`,
+ * so middleware there sees what it expects.
  */
 class PreparedRequest {
   readonly method: string | undefined;
