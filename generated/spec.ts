@@ -99,29 +99,15 @@ export const imageToImageInputSchema = {
 /** The request body's parameter names, to suggest the right one for a typo. */
 export const imageToImageInputParameters = ["image_url","prompt","strength","num_inference_steps","guidance_scale","seed","sync_mode","num_images","enable_safety_checker","output_format","acceleration"] as const;
 
-/** The error statuses the spec declares, and whether a retry can help when fal's answer does not say (`x-retryable`). */
-export const errorStatuses: Readonly<Record<number, { retryable: boolean }>> = {
-  "401": {
-    "retryable": false
-  },
-  "422": {
-    "retryable": false
-  },
-  "429": {
-    "retryable": true
-  },
-  "500": {
-    "retryable": false
-  },
-  "502": {
-    "retryable": true
-  },
-  "503": {
-    "retryable": true
-  },
-  "504": {
-    "retryable": true
-  }
+/** The error statuses the spec declares, each with whether a retry can help when fal's answer does not say (`x-retryable`). */
+export const retryableByStatus: Readonly<Record<number, boolean>> = {
+  "401": false,
+  "422": false,
+  "429": true,
+  "500": false,
+  "502": true,
+  "503": true,
+  "504": true
 };
 
 /** The request examples of the spec, by name; `seed-example` is the one fal's endpoint document shows. */

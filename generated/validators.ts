@@ -33,7 +33,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.image_url === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "image_url"},message:"must have required property '"+"image_url"+"'"};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "image_url"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -43,7 +43,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.prompt === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "prompt"},message:"must have required property '"+"prompt"+"'"};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "prompt"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -54,7 +54,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(func1.call(schema32.properties, key0))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -68,7 +68,7 @@ if(data.image_url !== undefined){
 let data0 = data.image_url;
 if(typeof data0 === "string"){
 if(!pattern4.test(data0)){
-const err3 = {instancePath:instancePath+"/image_url",schemaPath:"#/properties/image_url/pattern",keyword:"pattern",params:{pattern: "^(?:https?://[^\\s/?#]+[^\\s]*|data:[^,\\s]*,[^\\s]*)$"},message:"must match pattern \""+"^(?:https?://[^\\s/?#]+[^\\s]*|data:[^,\\s]*,[^\\s]*)$"+"\""};
+const err3 = {instancePath:instancePath+"/image_url",schemaPath:"#/properties/image_url/pattern",keyword:"pattern",params:{pattern: "^(?:https?://[^\\s/?#]+[^\\s]*|data:[^,\\s]*,[^\\s]*)$"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -79,7 +79,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/image_url",schemaPath:"#/properties/image_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err4 = {instancePath:instancePath+"/image_url",schemaPath:"#/properties/image_url/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -91,7 +91,7 @@ errors++;
 }
 if(data.prompt !== undefined){
 if(typeof data.prompt !== "string"){
-const err5 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err5 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -105,7 +105,7 @@ if(data.strength !== undefined){
 let data2 = data.strength;
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 > 1 || isNaN(data2)){
-const err6 = {instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+const err6 = {instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -115,7 +115,7 @@ vErrors.push(err6);
 errors++;
 }
 if(data2 < 0.01 || isNaN(data2)){
-const err7 = {instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.01},message:"must be >= 0.01"};
+const err7 = {instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.01}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -126,7 +126,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err8 = {instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -139,7 +139,7 @@ errors++;
 if(data.num_inference_steps !== undefined){
 let data3 = data.num_inference_steps;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err9 = {instancePath:instancePath+"/num_inference_steps",schemaPath:"#/properties/num_inference_steps/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err9 = {instancePath:instancePath+"/num_inference_steps",schemaPath:"#/properties/num_inference_steps/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -150,7 +150,7 @@ errors++;
 }
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 > 50 || isNaN(data3)){
-const err10 = {instancePath:instancePath+"/num_inference_steps",schemaPath:"#/properties/num_inference_steps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 50},message:"must be <= 50"};
+const err10 = {instancePath:instancePath+"/num_inference_steps",schemaPath:"#/properties/num_inference_steps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 50}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -160,7 +160,7 @@ vErrors.push(err10);
 errors++;
 }
 if(data3 < 10 || isNaN(data3)){
-const err11 = {instancePath:instancePath+"/num_inference_steps",schemaPath:"#/properties/num_inference_steps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+const err11 = {instancePath:instancePath+"/num_inference_steps",schemaPath:"#/properties/num_inference_steps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -175,7 +175,7 @@ if(data.guidance_scale !== undefined){
 let data4 = data.guidance_scale;
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 > 20 || isNaN(data4)){
-const err12 = {instancePath:instancePath+"/guidance_scale",schemaPath:"#/properties/guidance_scale/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20"};
+const err12 = {instancePath:instancePath+"/guidance_scale",schemaPath:"#/properties/guidance_scale/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -185,7 +185,7 @@ vErrors.push(err12);
 errors++;
 }
 if(data4 < 1 || isNaN(data4)){
-const err13 = {instancePath:instancePath+"/guidance_scale",schemaPath:"#/properties/guidance_scale/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err13 = {instancePath:instancePath+"/guidance_scale",schemaPath:"#/properties/guidance_scale/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -196,7 +196,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/guidance_scale",schemaPath:"#/properties/guidance_scale/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err14 = {instancePath:instancePath+"/guidance_scale",schemaPath:"#/properties/guidance_scale/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -209,7 +209,7 @@ errors++;
 if(data.seed !== undefined){
 let data5 = data.seed;
 if((!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))) && (data5 !== null)){
-const err15 = {instancePath:instancePath+"/seed",schemaPath:"#/properties/seed/type",keyword:"type",params:{type: schema32.properties.seed.type},message:"must be integer,null"};
+const err15 = {instancePath:instancePath+"/seed",schemaPath:"#/properties/seed/type",keyword:"type",params:{type: schema32.properties.seed.type}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -221,7 +221,7 @@ errors++;
 }
 if(data.sync_mode !== undefined){
 if(typeof data.sync_mode !== "boolean"){
-const err16 = {instancePath:instancePath+"/sync_mode",schemaPath:"#/properties/sync_mode/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err16 = {instancePath:instancePath+"/sync_mode",schemaPath:"#/properties/sync_mode/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -234,7 +234,7 @@ errors++;
 if(data.num_images !== undefined){
 let data7 = data.num_images;
 if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-const err17 = {instancePath:instancePath+"/num_images",schemaPath:"#/properties/num_images/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err17 = {instancePath:instancePath+"/num_images",schemaPath:"#/properties/num_images/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -245,7 +245,7 @@ errors++;
 }
 if((typeof data7 == "number") && (isFinite(data7))){
 if(data7 > 4 || isNaN(data7)){
-const err18 = {instancePath:instancePath+"/num_images",schemaPath:"#/properties/num_images/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4},message:"must be <= 4"};
+const err18 = {instancePath:instancePath+"/num_images",schemaPath:"#/properties/num_images/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4}};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -255,7 +255,7 @@ vErrors.push(err18);
 errors++;
 }
 if(data7 < 1 || isNaN(data7)){
-const err19 = {instancePath:instancePath+"/num_images",schemaPath:"#/properties/num_images/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err19 = {instancePath:instancePath+"/num_images",schemaPath:"#/properties/num_images/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -268,7 +268,7 @@ errors++;
 }
 if(data.enable_safety_checker !== undefined){
 if(typeof data.enable_safety_checker !== "boolean"){
-const err20 = {instancePath:instancePath+"/enable_safety_checker",schemaPath:"#/properties/enable_safety_checker/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err20 = {instancePath:instancePath+"/enable_safety_checker",schemaPath:"#/properties/enable_safety_checker/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -281,7 +281,7 @@ errors++;
 if(data.output_format !== undefined){
 let data9 = data.output_format;
 if(typeof data9 !== "string"){
-const err21 = {instancePath:instancePath+"/output_format",schemaPath:"#/properties/output_format/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err21 = {instancePath:instancePath+"/output_format",schemaPath:"#/properties/output_format/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -291,7 +291,7 @@ vErrors.push(err21);
 errors++;
 }
 if(!((data9 === "jpeg") || (data9 === "png"))){
-const err22 = {instancePath:instancePath+"/output_format",schemaPath:"#/properties/output_format/enum",keyword:"enum",params:{allowedValues: schema32.properties.output_format.enum},message:"must be equal to one of the allowed values"};
+const err22 = {instancePath:instancePath+"/output_format",schemaPath:"#/properties/output_format/enum",keyword:"enum",params:{allowedValues: schema32.properties.output_format.enum}};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -304,7 +304,7 @@ errors++;
 if(data.acceleration !== undefined){
 let data10 = data.acceleration;
 if(typeof data10 !== "string"){
-const err23 = {instancePath:instancePath+"/acceleration",schemaPath:"#/properties/acceleration/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err23 = {instancePath:instancePath+"/acceleration",schemaPath:"#/properties/acceleration/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -314,7 +314,7 @@ vErrors.push(err23);
 errors++;
 }
 if(!(((data10 === "none") || (data10 === "regular")) || (data10 === "high"))){
-const err24 = {instancePath:instancePath+"/acceleration",schemaPath:"#/properties/acceleration/enum",keyword:"enum",params:{allowedValues: schema32.properties.acceleration.enum},message:"must be equal to one of the allowed values"};
+const err24 = {instancePath:instancePath+"/acceleration",schemaPath:"#/properties/acceleration/enum",keyword:"enum",params:{allowedValues: schema32.properties.acceleration.enum}};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -326,7 +326,7 @@ errors++;
 }
 }
 else {
-const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -356,7 +356,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.images === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "images"},message:"must have required property '"+"images"+"'"};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "images"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -366,7 +366,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.timings === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "timings"},message:"must have required property '"+"timings"+"'"};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "timings"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -376,7 +376,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.seed === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "seed"},message:"must have required property '"+"seed"+"'"};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "seed"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -386,7 +386,7 @@ vErrors.push(err2);
 errors++;
 }
 if(data.has_nsfw_concepts === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "has_nsfw_concepts"},message:"must have required property '"+"has_nsfw_concepts"+"'"};
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "has_nsfw_concepts"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -396,7 +396,7 @@ vErrors.push(err3);
 errors++;
 }
 if(data.prompt === undefined){
-const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "prompt"},message:"must have required property '"+"prompt"+"'"};
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "prompt"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -413,7 +413,7 @@ for(let i0=0; i0<len0; i0++){
 let data1 = data0[i0];
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 if(data1.url === undefined){
-const err5 = {instancePath:instancePath+"/images/" + i0,schemaPath:"#/$defs/Image/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
+const err5 = {instancePath:instancePath+"/images/" + i0,schemaPath:"#/$defs/Image/required",keyword:"required",params:{missingProperty: "url"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -424,7 +424,7 @@ errors++;
 }
 if(data1.url !== undefined){
 if(typeof data1.url !== "string"){
-const err6 = {instancePath:instancePath+"/images/" + i0+"/url",schemaPath:"#/$defs/Image/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err6 = {instancePath:instancePath+"/images/" + i0+"/url",schemaPath:"#/$defs/Image/properties/url/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -437,7 +437,7 @@ errors++;
 if(data1.width !== undefined){
 let data3 = data1.width;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err7 = {instancePath:instancePath+"/images/" + i0+"/width",schemaPath:"#/$defs/Image/properties/width/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err7 = {instancePath:instancePath+"/images/" + i0+"/width",schemaPath:"#/$defs/Image/properties/width/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -450,7 +450,7 @@ errors++;
 if(data1.height !== undefined){
 let data4 = data1.height;
 if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-const err8 = {instancePath:instancePath+"/images/" + i0+"/height",schemaPath:"#/$defs/Image/properties/height/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err8 = {instancePath:instancePath+"/images/" + i0+"/height",schemaPath:"#/$defs/Image/properties/height/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -462,7 +462,7 @@ errors++;
 }
 if(data1.content_type !== undefined){
 if(typeof data1.content_type !== "string"){
-const err9 = {instancePath:instancePath+"/images/" + i0+"/content_type",schemaPath:"#/$defs/Image/properties/content_type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err9 = {instancePath:instancePath+"/images/" + i0+"/content_type",schemaPath:"#/$defs/Image/properties/content_type/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -474,7 +474,7 @@ errors++;
 }
 if(data1.file_name !== undefined){
 if(typeof data1.file_name !== "string"){
-const err10 = {instancePath:instancePath+"/images/" + i0+"/file_name",schemaPath:"#/$defs/Image/properties/file_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err10 = {instancePath:instancePath+"/images/" + i0+"/file_name",schemaPath:"#/$defs/Image/properties/file_name/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -487,7 +487,7 @@ errors++;
 if(data1.file_size !== undefined){
 let data7 = data1.file_size;
 if((!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))) && (data7 !== null)){
-const err11 = {instancePath:instancePath+"/images/" + i0+"/file_size",schemaPath:"#/$defs/Image/properties/file_size/type",keyword:"type",params:{type: schema34.properties.file_size.type},message:"must be integer,null"};
+const err11 = {instancePath:instancePath+"/images/" + i0+"/file_size",schemaPath:"#/$defs/Image/properties/file_size/type",keyword:"type",params:{type: schema34.properties.file_size.type}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -499,7 +499,7 @@ errors++;
 }
 if(data1.file_data !== undefined){
 if(typeof data1.file_data !== "string"){
-const err12 = {instancePath:instancePath+"/images/" + i0+"/file_data",schemaPath:"#/$defs/Image/properties/file_data/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err12 = {instancePath:instancePath+"/images/" + i0+"/file_data",schemaPath:"#/$defs/Image/properties/file_data/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -511,7 +511,7 @@ errors++;
 }
 }
 else {
-const err13 = {instancePath:instancePath+"/images/" + i0,schemaPath:"#/$defs/Image/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err13 = {instancePath:instancePath+"/images/" + i0,schemaPath:"#/$defs/Image/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -523,7 +523,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/images",schemaPath:"#/properties/images/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err14 = {instancePath:instancePath+"/images",schemaPath:"#/properties/images/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -539,7 +539,7 @@ if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
 for(const key0 in data9){
 let data10 = data9[key0];
 if(!((typeof data10 == "number") && (isFinite(data10)))){
-const err15 = {instancePath:instancePath+"/timings/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/timings/additionalProperties/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err15 = {instancePath:instancePath+"/timings/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/timings/additionalProperties/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -551,7 +551,7 @@ errors++;
 }
 }
 else {
-const err16 = {instancePath:instancePath+"/timings",schemaPath:"#/properties/timings/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err16 = {instancePath:instancePath+"/timings",schemaPath:"#/properties/timings/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -564,7 +564,7 @@ errors++;
 if(data.seed !== undefined){
 let data11 = data.seed;
 if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
-const err17 = {instancePath:instancePath+"/seed",schemaPath:"#/properties/seed/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err17 = {instancePath:instancePath+"/seed",schemaPath:"#/properties/seed/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -580,7 +580,7 @@ if(Array.isArray(data12)){
 const len1 = data12.length;
 for(let i1=0; i1<len1; i1++){
 if(typeof data12[i1] !== "boolean"){
-const err18 = {instancePath:instancePath+"/has_nsfw_concepts/" + i1,schemaPath:"#/properties/has_nsfw_concepts/items/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err18 = {instancePath:instancePath+"/has_nsfw_concepts/" + i1,schemaPath:"#/properties/has_nsfw_concepts/items/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -592,7 +592,7 @@ errors++;
 }
 }
 else {
-const err19 = {instancePath:instancePath+"/has_nsfw_concepts",schemaPath:"#/properties/has_nsfw_concepts/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err19 = {instancePath:instancePath+"/has_nsfw_concepts",schemaPath:"#/properties/has_nsfw_concepts/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -604,7 +604,7 @@ errors++;
 }
 if(data.prompt !== undefined){
 if(typeof data.prompt !== "string"){
-const err20 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err20 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -616,7 +616,7 @@ errors++;
 }
 }
 else {
-const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err21];
 }

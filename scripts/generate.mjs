@@ -79,6 +79,8 @@ function validators(schemas) {
   const ajv = new Ajv2020({
     strict: true,
     allErrors: true,
+    // The client words each message from the error's keyword and params (src/validation.ts).
+    messages: false,
     allowUnionTypes: true,
     code: { source: true, esm: true, lines: true },
   });
@@ -133,9 +135,9 @@ function constants(schemas, doc, spec) {
     "/** The request body's parameter names, to suggest the right one for a typo. */",
     `export const imageToImageInputParameters = ${JSON.stringify(Object.keys(input.properties))} as const;`,
     "",
-    "/** The error statuses the spec declares, and whether a retry can help when fal's answer does not say (`x-retryable`). */",
-    `export const errorStatuses: Readonly<Record<number, { retryable: boolean }>> = ${JSON.stringify(
-      Object.fromEntries(responses.filter(([status]) => status >= 400).map(([status, retryable]) => [status, { retryable }])),
+    "/** The error statuses the spec declares, each with whether a retry can help when fal's answer does not say (`x-retryable`). */",
+    `export const retryableByStatus: Readonly<Record<number, boolean>> = ${JSON.stringify(
+      Object.fromEntries(responses.filter(([status]) => status >= 400)),
       null,
       2,
     )};`,

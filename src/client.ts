@@ -1,6 +1,6 @@
 import createClient, { type Client } from "openapi-fetch";
 import type { components, paths } from "../generated/image-to-image.js";
-import { defaultBaseUrl, errorStatuses } from "../generated/spec.js";
+import { defaultBaseUrl, retryableByStatus } from "../generated/spec.js";
 import {
   assertSafeTransport,
   authorizationHeader,
@@ -129,7 +129,7 @@ function apiError(response: Response, body: FalErrorBody | string | undefined, h
     body: body === "" ? undefined : body,
     errorType: header("x-fal-error-type") ?? bodyType,
     requestId: header("x-fal-request-id"),
-    retryable: retryable ? retryable === "true" : (errorStatuses[response.status]?.retryable ?? response.status >= 500),
+    retryable: retryable ? retryable === "true" : (retryableByStatus[response.status] ?? response.status >= 500),
     hint:
       response.status === 401 && !hadKey
         ? "no credentials were given: set FAL_KEY, or FAL_KEY_ID and FAL_KEY_SECRET, or pass credentials"

@@ -37,33 +37,26 @@ export class FluxValidationError extends FluxError {
   }
 }
 
+export interface FluxApiErrorFields {
+  status: number;
+  /** fal's body: a `detail` list (422) or string, with `error_type` on platform errors; raw text if not JSON. */
+  body: FalErrorBody | string | undefined;
+  /** `X-Fal-Error-Type`, else the body's `error_type`. */
+  errorType: string | undefined;
+  /** `x-fal-request-id`: quote it when asking fal for help. */
+  requestId: string | undefined;
+  /** Whether sending the same request again can succeed (`X-Fal-Retryable`, else the spec's `x-retryable`). */
+  retryable: boolean;
+}
+
 /** fal answered with an error status. */
+export interface FluxApiError extends Readonly<FluxApiErrorFields> {}
 export class FluxApiError extends FluxError {
   override name = "FluxApiError";
-  readonly status: number;
-  /** fal's body: a `detail` list (422) or string, with `error_type` on platform errors; raw text if not JSON. */
-  readonly body: FalErrorBody | string | undefined;
-  /** `X-Fal-Error-Type`, else the body's `error_type`. */
-  readonly errorType: string | undefined;
-  /** `x-fal-request-id`: quote it when asking fal for help. */
-  readonly requestId: string | undefined;
-  /** Whether sending the same request again can succeed (`X-Fal-Retryable`, else by status). */
-  readonly retryable: boolean;
 
-  constructor(init: {
-    status: number;
-    body: FalErrorBody | string | undefined;
-    errorType: string | undefined;
-    requestId: string | undefined;
-    retryable: boolean;
-    hint?: string;
-  }) {
-    super(`fal answered ${init.status}: ${describeBody(init.body)}${init.hint ? ` (${init.hint})` : ""}`);
-    this.status = init.status;
-    this.body = init.body;
-    this.errorType = init.errorType;
-    this.requestId = init.requestId;
-    this.retryable = init.retryable;
+  constructor({ hint, ...fields }: FluxApiErrorFields & { hint?: string | undefined }) {
+    super(`fal answered ${fields.status}: ${describeBody(fields.body)}${hint ? ` (${hint})` : ""}`);
+    Object.assign(this, fields);
   }
 
   /** The 422 detail list, when fal sent one. */
@@ -92,18 +85,18 @@ export class FluxNetworkError extends FluxError {
 }
 
 function describeBody(body: unknown): string {
-  if (body === undefined || body === "") return "no body";
-  const detail = body !== null && typeof body === "object" ? (body as { detail?: unknown }).detail : undefined;
-  if (typeof detail === "string") return detail;
-  if (Array.isArray(detail)) {
-    return detail
-      .map((d: { loc?: unknown; msg?: unknown }) => {
-        const loc = Array.isArray(d?.loc) ? d.loc.slice(d.loc[0] === "body" ? 1 : 0).join(".") : "";
-        return `${loc || "body"}: ${String(d?.msg)}`;
-      })
-      .join("; ");
-  }
-  // Not fal's shape (a proxy's page or JSON): show it, shortened.
-  const text = typeof body === "string" ? body : JSON.stringify(body);
-  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+  const detail = (body as { detail?: unknown } | null | undefined)?.detail;
+  const text =
+    typeof detail === "string"
+      ? detail
+      : Array.isArray(detail)
+        ? detail
+            .map((d: { loc?: unknown; msg?: unknown } | null) => {
+              const where = ([] as unknown[]).concat(d?.loc ?? []).filter((part) => part !== "body");
+              return `${where.join(".") || "body"}: ${String(d?.msg)}`;
+            })
+            .join("; ")
+        : // Not fal's shape (a proxy's page or JSON): show it, shortened.
+          (typeof body === "string" ? body : JSON.stringify(body)) ?? "";
+  return !text ? "no body" : text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }

@@ -29,7 +29,7 @@ function toFluxIssue(issue: ValidationIssue, data: unknown, root: string): FluxI
   return { field: fieldName(pointer) || root, rule: keyword, message: explain(issue, pointer, data), params };
 }
 
-function explain({ keyword, params, message = keyword }: ValidationIssue, pointer: string, data: unknown): string {
+function explain({ keyword, params }: ValidationIssue, pointer: string, data: unknown): string {
   const spec = ruleMessages[pointer]?.[keyword];
   const hint = spec?.hint ? ` (${spec.hint})` : "";
   switch (keyword) {
@@ -44,8 +44,11 @@ function explain({ keyword, params, message = keyword }: ValidationIssue, pointe
       return `must be ${String(params.type).split(",").join(" or ")}${got(pointer, data)}${hint}`;
     case "enum":
       return `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}${got(pointer, data)}${hint}`;
-    default:
-      return `${spec?.message ?? message}${got(pointer, data)}${hint}`;
+    default: {
+      // minimum, maximum and their exclusive forms carry a comparison; other rules show their params.
+      const rule = params.comparison ? `must be ${params.comparison} ${params.limit}` : `must satisfy ${keyword} ${JSON.stringify(params)}`;
+      return `${spec?.message ?? rule}${got(pointer, data)}${hint}`;
+    }
   }
 }
 
