@@ -2,7 +2,7 @@ import type { components } from "../generated/image-to-image.js";
 
 /** One broken rule of the spec: `num_images: must be <= 4`. */
 export interface FluxIssue {
-  /** The field, as a path: `num_images`, `images[0].url`; `(input)` for the whole body. */
+  /** The field, as a path: `num_images`, `images[0].url`; `(input)` or `(body)` for the whole request or answer. */
   field: string;
   /** The JSON Schema keyword that failed, the same code Prism reports: `maximum`, `required`, ... */
   rule: string;
