@@ -148,3 +148,78 @@ export const ruleMessages: Readonly<Record<string, Readonly<Record<string, { mes
     }
   }
 };
+
+/** The server of openapi/queue.yaml. */
+export const defaultQueueUrl = "https://queue.fal.run";
+
+/** The queue's operations by operationId: method, path template and, per error status, whether a retry can help (`x-retryable`). */
+export const queueOperations = {
+  "submitImageToImage": {
+    "method": "POST",
+    "path": "/fal-ai/flux-1/dev/image-to-image",
+    "retryableByStatus": {
+      "401": false,
+      "422": false,
+      "429": true,
+      "500": false,
+      "502": true,
+      "503": true,
+      "504": true
+    }
+  },
+  "getQueueStatus": {
+    "method": "GET",
+    "path": "/fal-ai/flux-1/requests/{request_id}/status",
+    "retryableByStatus": {
+      "401": false,
+      "404": false,
+      "429": true,
+      "500": false,
+      "502": true,
+      "503": true,
+      "504": true
+    }
+  },
+  "streamQueueStatus": {
+    "method": "GET",
+    "path": "/fal-ai/flux-1/requests/{request_id}/status/stream",
+    "retryableByStatus": {
+      "401": false,
+      "404": false,
+      "429": true,
+      "500": false,
+      "502": true,
+      "503": true,
+      "504": true
+    }
+  },
+  "getQueueResult": {
+    "method": "GET",
+    "path": "/fal-ai/flux-1/requests/{request_id}",
+    "retryableByStatus": {
+      "400": true,
+      "401": false,
+      "404": false,
+      "422": false,
+      "429": true,
+      "500": false,
+      "502": true,
+      "503": true,
+      "504": true
+    }
+  },
+  "cancelQueueRequest": {
+    "method": "PUT",
+    "path": "/fal-ai/flux-1/requests/{request_id}/cancel",
+    "retryableByStatus": {
+      "400": false,
+      "401": false,
+      "404": false,
+      "429": true,
+      "500": false,
+      "502": true,
+      "503": true,
+      "504": true
+    }
+  }
+} as const;
