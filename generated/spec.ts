@@ -152,6 +152,13 @@ export const ruleMessages: Readonly<Record<string, Readonly<Record<string, { mes
 /** The server of openapi/queue.yaml. */
 export const defaultQueueUrl = "https://queue.fal.run";
 
+/** How fal signs webhooks: its JWKS document, how long a copy may be kept, and how far a timestamp may be from now. */
+export const webhookVerification = {
+  "jwksUrl": "https://rest.alpha.fal.ai/.well-known/jwks.json",
+  "jwksMaxAgeSeconds": 86400,
+  "timestampToleranceSeconds": 300
+} as const;
+
 /** The queue's operations by operationId: method, path template and, per error status, whether a retry can help (`x-retryable`). */
 export const queueOperations = {
   "submitImageToImage": {

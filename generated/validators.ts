@@ -1865,3 +1865,105 @@ validate34.errors = vErrors;
 return errors === 0;
 }
 validate34.evaluated = {"props":{"request_id":true,"gateway_request_id":true,"status":true,"payload":true,"error":true,"payload_error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const validateSubmitParameters: Validator<Record<string, unknown>> = validate38;
+const schema47 = {"type":"object","additionalProperties":false,"properties":{"fal_webhook":{"type":"string"},"X-Fal-Queue-Priority":{"type":"string","enum":["normal","low"]},"X-Fal-Request-Timeout":{"type":"number","exclusiveMinimum":0}}};
+
+function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate38.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+if(!(((key0 === "fal_webhook") || (key0 === "X-Fal-Queue-Priority")) || (key0 === "X-Fal-Request-Timeout"))){
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.fal_webhook !== undefined){
+if(typeof data.fal_webhook !== "string"){
+const err1 = {instancePath:instancePath+"/fal_webhook",schemaPath:"#/properties/fal_webhook/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data["X-Fal-Queue-Priority"] !== undefined){
+let data1 = data["X-Fal-Queue-Priority"];
+if(typeof data1 !== "string"){
+const err2 = {instancePath:instancePath+"/X-Fal-Queue-Priority",schemaPath:"#/properties/X-Fal-Queue-Priority/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(!((data1 === "normal") || (data1 === "low"))){
+const err3 = {instancePath:instancePath+"/X-Fal-Queue-Priority",schemaPath:"#/properties/X-Fal-Queue-Priority/enum",keyword:"enum",params:{allowedValues: schema47.properties["X-Fal-Queue-Priority"].enum}};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data["X-Fal-Request-Timeout"] !== undefined){
+let data2 = data["X-Fal-Request-Timeout"];
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 <= 0 || isNaN(data2)){
+const err4 = {instancePath:instancePath+"/X-Fal-Request-Timeout",schemaPath:"#/properties/X-Fal-Request-Timeout/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0}};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/X-Fal-Request-Timeout",schemaPath:"#/properties/X-Fal-Request-Timeout/type",keyword:"type",params:{type: "number"}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate38.errors = vErrors;
+return errors === 0;
+}
+validate38.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};

@@ -31,6 +31,8 @@ const validated = {
   CancellationRequested: "queue.js",
   AlreadyCompleted: "queue.js",
   WebhookPayload: "queue.js",
+  // Built below from the submit operation's query and header parameters.
+  SubmitParameters: null,
 };
 
 const openApiOnly = new Set(["example", "xml", "externalDocs", "discriminator"]);
@@ -106,7 +108,10 @@ function validators(schemas) {
   // Type the exports; the Ajv code itself is not type-checked (hence @ts-nocheck).
   const typedCode = code.replace(
     /^export const validate(\w+) = (validate\d+);$/gm,
-    (_, name, fn) => `export const validate${name}: Validator<${typesOf[validated[name]]}["schemas"]["${name}"]> = ${fn};`,
+    (_, name, fn) =>
+      `export const validate${name}: Validator<${
+        validated[name] ? `${typesOf[validated[name]]}["schemas"]["${name}"]` : "Record<string, unknown>"
+      }> = ${fn};`,
   );
   return (
     "// @ts-nocheck\n" +
@@ -170,6 +175,18 @@ function constants(schemas, doc, spec) {
   return lines.join("\n");
 }
 
+/**
+ * The submit's query and header parameters as one object schema, so that the client checks them
+ * before sending, like the body. `format` is left to the client (Ajv ships no format checks here).
+ */
+function submitParameters(spec) {
+  const { parameters } = spec.paths["/fal-ai/flux-1/dev/image-to-image"].post;
+  const properties = Object.fromEntries(
+    parameters.map(({ name, schema: { format: _format, ...schema } }) => [name, schema]),
+  );
+  return { type: "object", additionalProperties: false, properties };
+}
+
 /** What the client needs of each queue operation, by operationId: method, path, retryable statuses. */
 function queueConstants(spec) {
   const operations = {};
@@ -186,10 +203,22 @@ function queueConstants(spec) {
       };
     }
   }
+  const webhook = spec.webhooks.imageToImageCompleted.post;
   return [
     "",
     `/** The server of ${documents.queue.spec}. */`,
     `export const defaultQueueUrl = ${JSON.stringify(spec.servers[0].url)};`,
+    "",
+    "/** How fal signs webhooks: its JWKS document, how long a copy may be kept, and how far a timestamp may be from now. */",
+    `export const webhookVerification = ${JSON.stringify(
+      {
+        jwksUrl: webhook["x-jwks-url"],
+        jwksMaxAgeSeconds: webhook["x-jwks-max-age-seconds"],
+        timestampToleranceSeconds: webhook["x-timestamp-tolerance-seconds"],
+      },
+      null,
+      2,
+    )} as const;`,
     "",
     "/** The queue's operations by operationId: method, path template and, per error status, whether a retry can help (`x-retryable`). */",
     `export const queueOperations = ${JSON.stringify(operations, null, 2)} as const;`,
@@ -208,12 +237,15 @@ export async function generate() {
   const queueSchemas = Object.fromEntries(
     Object.entries(queue.components.schemas).filter(([, schema]) => !("$ref" in schema)),
   );
+  const queueSpec = await dereferenced(documents.queue.spec);
   files.set(
     "spec.ts",
-    constants(schemas, documents.sync, await dereferenced(documents.sync.spec)) +
-      queueConstants(await dereferenced(documents.queue.spec)),
+    constants(schemas, documents.sync, await dereferenced(documents.sync.spec)) + queueConstants(queueSpec),
   );
-  files.set("validators.ts", validators({ ...schemas, ...queueSchemas }));
+  files.set(
+    "validators.ts",
+    validators({ ...schemas, ...queueSchemas, SubmitParameters: submitParameters(queueSpec) }),
+  );
   return files;
 }
 

@@ -1,6 +1,6 @@
 import createClient, { type Client } from "openapi-fetch";
 import type { components, paths } from "../generated/image-to-image.js";
-import { defaultBaseUrl, retryableByStatus } from "../generated/spec.js";
+import { defaultBaseUrl, defaultQueueUrl, retryableByStatus } from "../generated/spec.js";
 import {
   assertSafeTransport,
   authorizationHeader,
@@ -9,17 +9,21 @@ import {
   resolveCredentials,
   type AuthScheme,
 } from "./credentials.js";
-import {
-  FluxApiError,
-  FluxNetworkError,
-  FluxResponseError,
-  FluxValidationError,
-  type FalErrorBody,
-} from "./errors.js";
+import { FluxResponseError, FluxValidationError } from "./errors.js";
+import { apiError, networkError } from "./failures.js";
+import { createQueue, type FluxQueue } from "./queue.js";
+import { retryPolicy, type RetryOptions } from "./retry.js";
+import { exactSeed, forValidation, stringifyBody, type Seed } from "./seed.js";
+import { createSubscribe, type SubscribeOptions } from "./subscribe.js";
 import { checkInput, checkOutput } from "./validation.js";
 
-export type ImageToImageInput = components["schemas"]["ImageToImageInput"];
-export type ImageToImageOutput = components["schemas"]["ImageToImageOutput"];
+type SpecInput = components["schemas"]["ImageToImageInput"];
+type SpecOutput = components["schemas"]["ImageToImageOutput"];
+
+/** The request body of the spec; `seed` may also be a bigint, sent with every digit. */
+export type ImageToImageInput = Omit<SpecInput, "seed"> & { seed?: Seed | null };
+/** The 200 body of the spec; `seed` is exact: a bigint when it is above 2^53, as fal's seeds usually are. */
+export type ImageToImageOutput = Omit<SpecOutput, "seed"> & { seed: Seed };
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 export interface FluxClientOptions {
@@ -27,12 +31,22 @@ export interface FluxClientOptions {
   credentials?: string;
   /** Default: the spec's server, `https://fal.run`. Plain http is refused except to loopback. */
   baseUrl?: string;
+  /** The queue's server. Default: the queue document's, `https://queue.fal.run`. Same transport rule. */
+  queueUrl?: string;
   /** Default: `globalThis.fetch`. Called as `fetch(url, init)`. */
   fetch?: FetchLike;
   /** Default `Key`, what fal.run takes; `Bearer` for gateways that expect the seed document's form. */
   authScheme?: AuthScheme;
   /** Check each 200 body against the spec's output schema. Default true. */
   validateResponse?: boolean;
+  /** Retries of queue calls (see {@link RetryOptions} for the defaults); `false` for none. The sync call is never retried. */
+  retry?: RetryOptions | false;
+  /**
+   * Time limit of each queue HTTP request, body included, and the longest a status stream may stay
+   * silent. Default 60 000 ms: generous for a submit carrying a large data URI, whose timeout cannot
+   * be retried (the job may exist).
+   */
+  requestTimeoutMs?: number;
 }
 
 export interface CallOptions {
@@ -46,9 +60,18 @@ export interface FluxClient {
    * @throws FluxValidationError | FluxApiError | FluxResponseError | FluxNetworkError
    */
   imageToImage(input: ImageToImageInput, options?: CallOptions): Promise<ImageToImageOutput>;
+  /**
+   * Runs a job through fal's queue: submits it, follows its status stream (polling if the stream
+   * fails) and returns the output as soon as the job completes. A job that fails throws the same
+   * {@link FluxApiError} as a sync call; an abort or `timeout` cancels the job on fal's side.
+   */
+  subscribe(input: ImageToImageInput, options?: SubscribeOptions): Promise<ImageToImageOutput>;
+  /** fal's queue, call by call. */
+  readonly queue: FluxQueue;
   /** The openapi-fetch client itself, typed by the spec, with the same base URL and credentials. */
   readonly raw: Client<paths>;
   readonly baseUrl: string;
+  readonly queueUrl: string;
 }
 
 const path = "/fal-ai/flux-1/dev/image-to-image";
@@ -69,15 +92,27 @@ class PreparedRequest {
   }
 }
 
+let warnedAboutBrowser = false;
+
 export function createFluxClient(options: FluxClientOptions = {}): FluxClient {
   const baseUrl = options.baseUrl ?? defaultBaseUrl;
+  const queueUrl = (options.queueUrl ?? defaultQueueUrl).replace(/\/+$/, "");
   parseBaseUrl(baseUrl);
+  parseBaseUrl(queueUrl);
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const key = resolveCredentials(options.credentials);
   const headers: Record<string, string> = {};
   if (key !== undefined) {
     assertSafeTransport(baseUrl);
+    assertSafeTransport(queueUrl);
     headers.Authorization = authorizationHeader(key, options.authScheme ?? "Key");
+    if (!warnedAboutBrowser && typeof window !== "undefined" && typeof document !== "undefined") {
+      warnedAboutBrowser = true;
+      console.warn(
+        "flux-i2i: an API key is in use in a browser, where every visitor can read it. Keep the key on a " +
+          "server and point baseUrl/queueUrl at a proxy there (see the README).",
+      );
+    }
   }
   const validateResponse = options.validateResponse ?? true;
 
@@ -90,55 +125,62 @@ export function createFluxClient(options: FluxClientOptions = {}): FluxClient {
   });
 
   async function imageToImage(input: ImageToImageInput, call: CallOptions = {}): Promise<ImageToImageOutput> {
-    const issues = checkInput(input);
+    const issues = checkInput(forValidation(input));
     if (issues.length) throw new FluxValidationError(issues);
 
-    const result = await fast.POST(path, { body: input, signal: call.signal }).catch((error: unknown) => {
-      if (call.signal?.aborted) throw call.signal.reason;
-      if (error instanceof SyntaxError) {
-        throw new FluxResponseError(`fal's answer is not JSON: ${error.message}`, undefined, [], undefined);
-      }
-      throw networkError(error, baseUrl, key);
-    });
-    const { data, error, response } = result;
+    const result = await fast
+      .POST(path, {
+        body: input as SpecInput,
+        bodySerializer: stringifyBody,
+        // Read as text so that a seed above 2^53 can be recovered from its digits.
+        parseAs: "text",
+        signal: call.signal,
+      })
+      .catch((error: unknown) => {
+        if (call.signal?.aborted) throw call.signal.reason;
+        if (error instanceof SyntaxError) {
+          throw new FluxResponseError(`fal's answer is not JSON: ${error.message}`, undefined, [], undefined);
+        }
+        throw networkError(error, baseUrl, key);
+      });
+    const { data: text, error, response } = result;
     const requestId = response.headers.get("x-fal-request-id") ?? undefined;
-    if (!response.ok) throw apiError(response, redact(error as FalErrorBody | string | undefined, key), key !== undefined);
+    if (!response.ok) throw apiError(response, error, retryableByStatus, key);
+    let data: unknown;
+    try {
+      // An empty body is left to the output check, which names what is missing.
+      data = text ? JSON.parse(text) : undefined;
+    } catch (parseError) {
+      throw new FluxResponseError(`fal's answer is not JSON: ${(parseError as Error).message}`, text, [], requestId);
+    }
     if (validateResponse) {
       const outputIssues = checkOutput(data);
       if (outputIssues.length) {
         throw new FluxResponseError(
           `fal's answer does not match the spec: ${outputIssues.map((i) => `${i.field}: ${i.message}`).join("; ")}`,
-          data,
+          redact(data, key),
           outputIssues,
           requestId,
         );
       }
     }
-    return data as ImageToImageOutput;
+    const output = data as ImageToImageOutput;
+    if (output !== null && typeof output === "object") output.seed = exactSeed(text!, output.seed)!;
+    return output;
   }
 
-  return { imageToImage, raw, baseUrl };
-}
+  const queueContext = {
+    fetch: fetchImpl,
+    headers,
+    key,
+    queueUrl,
+    retry: retryPolicy(options.retry),
+    requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
+    validateResponse,
+  };
+  const { submit, status, result, cancel, ...internals } = createQueue(queueContext);
+  const queue: FluxQueue = { submit, status, result, cancel };
+  const subscribe = createSubscribe(queueContext, { ...queue, ...internals });
 
-function apiError(response: Response, body: FalErrorBody | string | undefined, hadKey: boolean): FluxApiError {
-  const header = (name: string) => response.headers.get(name) ?? undefined;
-  const retryable = header("x-fal-retryable");
-  const bodyType = body !== null && typeof body === "object" && "error_type" in body ? body.error_type : undefined;
-  return new FluxApiError({
-    status: response.status,
-    body: body === "" ? undefined : body,
-    errorType: header("x-fal-error-type") ?? bodyType,
-    requestId: header("x-fal-request-id"),
-    retryable: retryable ? retryable === "true" : (retryableByStatus[response.status] ?? response.status >= 500),
-    hint:
-      response.status === 401 && !hadKey
-        ? "no credentials were given: set FAL_KEY, or FAL_KEY_ID and FAL_KEY_SECRET, or pass credentials"
-        : undefined,
-  });
-}
-
-function networkError(error: unknown, baseUrl: string, key: string | undefined): FluxNetworkError {
-  const cause = error as { message?: string; cause?: { code?: string; message?: string } };
-  const reason = cause.cause?.code ?? cause.cause?.message ?? cause.message ?? String(error);
-  return new FluxNetworkError(redact(`no answer from ${new URL(baseUrl).origin}: ${reason}`, key), { cause: error });
+  return { imageToImage, subscribe, queue, raw, baseUrl, queueUrl };
 }

@@ -66,7 +66,10 @@ export class FluxApiError extends FluxError {
   }
 }
 
-/** A 2xx answer that cannot be used: not JSON, or not what the spec says. `body` keeps what came. */
+/**
+ * A 2xx answer that cannot be used: not JSON, or not what the spec says. `body` keeps what came.
+ * `retryable`: reading it again may help (a body cut short); a body that breaks the spec will not.
+ */
 export class FluxResponseError extends FluxError {
   override name = "FluxResponseError";
   constructor(
@@ -74,14 +77,42 @@ export class FluxResponseError extends FluxError {
     readonly body: unknown,
     readonly issues: readonly FluxIssue[],
     readonly requestId: string | undefined,
+    readonly retryable = false,
   ) {
     super(message);
   }
 }
 
-/** No answer: the connection failed or was cut. `cause` is the transport's error. */
+/**
+ * No answer: the connection failed or was cut. `cause` is the transport's error. `requestId` is
+ * the queue job concerned, when there is one: its result can still be fetched later.
+ */
 export class FluxNetworkError extends FluxError {
   override name = "FluxNetworkError";
+  readonly requestId: string | undefined;
+  constructor(message: string, options: { cause?: unknown; requestId?: string | undefined } = {}) {
+    super(message, { cause: options.cause });
+    this.requestId = options.requestId;
+  }
+}
+
+/**
+ * A time limit ran out: one HTTP request's (`requestTimeoutMs`) or a whole `subscribe`'s
+ * (`timeout`, after which the job is cancelled on fal's side). `requestId` is the queue job, if any.
+ */
+export class FluxTimeoutError extends FluxNetworkError {
+  override name = "FluxTimeoutError";
+}
+
+/** A webhook that must not be trusted. `reason` says which check failed. */
+export class FluxWebhookError extends FluxError {
+  override name = "FluxWebhookError";
+  constructor(
+    readonly reason: "missing-header" | "stale-timestamp" | "bad-signature" | "no-key" | "bad-body",
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 function describeBody(body: unknown): string {

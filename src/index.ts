@@ -14,10 +14,33 @@ export {
   FluxError,
   FluxNetworkError,
   FluxResponseError,
+  FluxTimeoutError,
   FluxValidationError,
+  FluxWebhookError,
   type FalErrorBody,
   type FluxIssue,
 } from "./errors.js";
+export type {
+  CancelResult,
+  FluxQueue,
+  QueueCallOptions,
+  QueueJob,
+  QueuePriority,
+  QueueStatus,
+  QueueSubmitted,
+  SubmitOptions,
+} from "./queue.js";
+export type { RetryOptions } from "./retry.js";
+export type { Seed } from "./seed.js";
+export type { SubscribeOptions } from "./subscribe.js";
+export {
+  createJwksCache,
+  verifyWebhook,
+  type Jwks,
+  type JwksCacheOptions,
+  type VerifyWebhookOptions,
+  type WebhookPayload,
+} from "./webhook.js";
 export { checkInput, checkOutput } from "./validation.js";
 export { imageToImageInputSchema, imageToImageExamples } from "../generated/spec.js";
 export type { components, paths } from "../generated/image-to-image.js";

@@ -9,15 +9,16 @@ import type { FluxIssue } from "./errors.js";
 
 /** The spec's rules for a request body: every broken one, or an empty list. Never changes `input`. */
 export function checkInput(input: unknown): FluxIssue[] {
-  return check(validateImageToImageInput, input, "(input)");
+  return issuesOf(validateImageToImageInput, input, "(input)");
 }
 
 /** The spec's rules for a 200 body. */
 export function checkOutput(output: unknown): FluxIssue[] {
-  return check(validateImageToImageOutput, output, "(body)");
+  return issuesOf(validateImageToImageOutput, output);
 }
 
-function check(validate: Validator<unknown>, data: unknown, root: string): FluxIssue[] {
+/** A generated validator's verdict on `data` as issues; `root` names the whole value. */
+export function issuesOf(validate: Validator<unknown>, data: unknown, root = "(body)"): FluxIssue[] {
   if (validate(data)) return [];
   return (validate.errors ?? []).map((issue) => toFluxIssue(issue, data, root));
 }

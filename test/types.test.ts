@@ -36,7 +36,7 @@ describe("types generated from the spec", () => {
     expect(checkInput(minimal)).toEqual([]);
     expectTypeOf<ImageToImageInput["strength"]>().toEqualTypeOf<number | undefined>();
     expectTypeOf<ImageToImageInput["num_images"]>().toEqualTypeOf<number | undefined>();
-    expectTypeOf<ImageToImageInput["seed"]>().toEqualTypeOf<number | null | undefined>();
+    expectTypeOf<ImageToImageInput["seed"]>().toEqualTypeOf<number | bigint | null | undefined>();
     expectTypeOf<ImageToImageInput["output_format"]>().toEqualTypeOf<"jpeg" | "png" | undefined>();
     expectTypeOf<ImageToImageInput["acceleration"]>().toEqualTypeOf<"none" | "regular" | "high" | undefined>();
   });

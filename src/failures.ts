@@ -1,0 +1,76 @@
+// Turns what went wrong on the wire into this client's typed errors, with the key redacted.
+import { redact } from "./credentials.js";
+import { FluxApiError, FluxNetworkError, FluxTimeoutError, type FalErrorBody } from "./errors.js";
+
+/**
+ * fal's error answer as a {@link FluxApiError}. `retryableByStatus` is the spec's `x-retryable` for
+ * the operation; `X-Fal-Retryable` overrides it. `jobId` stands in for `x-fal-request-id` on queue
+ * calls, whose answers may not carry it.
+ */
+export function apiError(
+  response: Response,
+  body: unknown,
+  retryableByStatus: Readonly<Record<number, boolean>>,
+  key: string | undefined,
+  jobId?: string,
+): FluxApiError {
+  const header = (name: string) => response.headers.get(name) ?? undefined;
+  const retryable = header("x-fal-retryable");
+  const safe = redact(body, key) as FalErrorBody | string | undefined;
+  const bodyType = safe !== null && typeof safe === "object" && "error_type" in safe ? safe.error_type : undefined;
+  return new FluxApiError({
+    status: response.status,
+    body: safe === "" ? undefined : safe,
+    errorType: header("x-fal-error-type") ?? bodyType,
+    requestId: header("x-fal-request-id") ?? jobId,
+    retryable: retryable ? retryable === "true" : (retryableByStatus[response.status] ?? response.status >= 500),
+    hint:
+      response.status === 401 && key === undefined
+        ? "no credentials were given: set FAL_KEY, or FAL_KEY_ID and FAL_KEY_SECRET, or pass credentials"
+        : undefined,
+  });
+}
+
+/** A body as JSON if it is JSON, else the text itself (a proxy's HTML page, a truncated answer). */
+export function parseErrorBody(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A transport failure (refused, reset, timed out) as a {@link FluxNetworkError}. */
+export function networkError(
+  error: unknown,
+  url: string,
+  key: string | undefined,
+  options: { timedOutAfterMs?: number; jobId?: string } = {},
+): FluxNetworkError {
+  const origin = new URL(url).origin;
+  if (options.timedOutAfterMs !== undefined) {
+    return new FluxTimeoutError(`no answer from ${origin} within ${options.timedOutAfterMs} ms`, {
+      cause: error,
+      requestId: options.jobId,
+    });
+  }
+  const cause = error as { message?: string; cause?: { code?: string; message?: string } };
+  const reason = cause.cause?.code ?? cause.cause?.message ?? cause.message ?? String(error);
+  return new FluxNetworkError(redact(`no answer from ${origin}: ${reason}`, key), {
+    cause: error,
+    requestId: options.jobId,
+  });
+}
+
+/**
+ * Whether a fetch failure proves the request never left this machine: the connection was refused
+ * or the host name did not resolve. A reset or a timeout proves nothing: the server may have read
+ * the whole request.
+ */
+export function neverSent(error: unknown): boolean {
+  const codes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]);
+  const cause = (error as { cause?: { code?: string; errors?: { code?: string }[] } }).cause;
+  if (!cause) return false;
+  if (cause.errors?.length) return cause.errors.every((e) => codes.has(e.code ?? ""));
+  return codes.has(cause.code ?? "");
+}

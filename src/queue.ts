@@ -1,0 +1,323 @@
+// fal's queue (openapi/queue.yaml): submit, status, result, cancel, with retries and timeouts.
+// Queue calls follow the URLs fal's submit answer carries, which openapi-fetch's path templates
+// cannot express, so they go through `send` below; their types come from generated/queue.ts.
+import type { components, operations } from "../generated/queue.js";
+import { queueOperations } from "../generated/spec.js";
+import {
+  validateAlreadyCompleted,
+  validateCancellationRequested,
+  validateQueueStatus,
+  validateQueueSubmitted,
+  validateSubmitParameters,
+} from "../generated/validators.js";
+import { redact } from "./credentials.js";
+import { FluxError, FluxResponseError, FluxValidationError, type FluxIssue } from "./errors.js";
+import { apiError, networkError, neverSent, parseErrorBody } from "./failures.js";
+import { backoff, retryAfterMs, sleep, type RetryPolicy } from "./retry.js";
+import { exactSeed, forValidation, stringifyBody } from "./seed.js";
+import { checkInput, checkOutput, issuesOf } from "./validation.js";
+import type { FetchLike, ImageToImageInput, ImageToImageOutput } from "./client.js";
+
+export type QueueSubmitted = components["schemas"]["QueueSubmitted"];
+export type QueueStatus = components["schemas"]["QueueStatus"];
+export type CancelResult = components["schemas"]["CancellationRequested"] | components["schemas"]["AlreadyCompleted"];
+type SubmitHeaders = NonNullable<operations["submitImageToImage"]["parameters"]["header"]>;
+export type QueuePriority = NonNullable<SubmitHeaders["X-Fal-Queue-Priority"]>;
+
+/** A job: its request id, or the submit answer (whose URLs are then followed). */
+export type QueueJob = string | (Pick<QueueSubmitted, "request_id"> & Partial<QueueSubmitted>);
+
+export interface SubmitOptions {
+  /** fal POSTs the result here when the job completes; check it with `verifyWebhook`. */
+  webhookUrl?: string;
+  /** `X-Fal-Queue-Priority`; fal's default is `normal`. */
+  priority?: QueuePriority;
+  /** `X-Fal-Request-Timeout`: seconds the job may wait for a runner before fal ends it with a 504. */
+  startTimeout?: SubmitHeaders["X-Fal-Request-Timeout"];
+  signal?: AbortSignal;
+}
+
+export interface QueueCallOptions {
+  signal?: AbortSignal;
+}
+
+export interface FluxQueue {
+  /**
+   * Puts a job on fal's queue. The input is checked first; nothing is sent if it is bad. A submit
+   * is billed, so it is re-sent only when the connection was refused (provably never sent),
+   * never after a reset or a timeout: such an error says the job may exist.
+   */
+  submit(input: ImageToImageInput, options?: SubmitOptions): Promise<QueueSubmitted>;
+  /** The job's status; `logs: true` asks for its log lines. Retried on 429, 502-504 and connection errors. */
+  status(job: QueueJob, options?: QueueCallOptions & { logs?: boolean }): Promise<QueueStatus>;
+  /** The output of a completed job. A job that failed throws the same {@link FluxApiError} as a sync call. */
+  result(job: QueueJob, options?: QueueCallOptions): Promise<ImageToImageOutput>;
+  /** Asks fal to cancel the job. A job that had completed answers `ALREADY_COMPLETED` (not an error). */
+  cancel(job: QueueJob, options?: QueueCallOptions): Promise<CancelResult>;
+}
+
+/** What the queue calls share with the client that made them. */
+export interface QueueContext {
+  fetch: FetchLike;
+  /** `Authorization`, when there is a key. */
+  headers: Record<string, string>;
+  key: string | undefined;
+  /** Without a trailing slash. */
+  queueUrl: string;
+  retry: RetryPolicy;
+  requestTimeoutMs: number;
+  validateResponse: boolean;
+}
+
+type OperationId = keyof typeof queueOperations;
+type UrlKind = "status_url" | "response_url" | "cancel_url";
+
+/** The submit option behind each query or header parameter, for messages. */
+const optionOf: Record<string, string> = {
+  fal_webhook: "webhookUrl",
+  "X-Fal-Queue-Priority": "priority",
+  "X-Fal-Request-Timeout": "startTimeout",
+};
+
+/** How many submitted jobs' URLs a client remembers, so a long-lived client does not grow without bound. */
+const rememberedJobs = 1000;
+
+/** The queue, plus what `subscribe` needs of it. */
+export interface QueueInternals extends FluxQueue {
+  /** The job's status URL, as `status` would request it. */
+  statusUrl(job: QueueJob): string;
+}
+
+export function createQueue(ctx: QueueContext): QueueInternals {
+  const jobs = new Map<string, Pick<QueueSubmitted, UrlKind>>();
+  const queueOrigin = new URL(ctx.queueUrl).origin;
+
+  /** A URL fal gave for the job if it is on the queue's own origin (the key goes with it), else the spec's path. */
+  function urlOf(job: QueueJob, kind: UrlKind, operation: OperationId): string {
+    const id = typeof job === "string" ? job : job.request_id;
+    const given = (typeof job === "string" ? undefined : job[kind]) ?? jobs.get(id)?.[kind];
+    if (given && sameOrigin(given, queueOrigin)) return given;
+    return ctx.queueUrl + queueOperations[operation].path.replace("{request_id}", encodeURIComponent(id));
+  }
+
+  async function submit(input: ImageToImageInput, options: SubmitOptions = {}): Promise<QueueSubmitted> {
+    const parameters: Record<string, unknown> = {
+      fal_webhook: options.webhookUrl,
+      "X-Fal-Queue-Priority": options.priority,
+      "X-Fal-Request-Timeout": options.startTimeout,
+    };
+    for (const name of Object.keys(parameters)) if (parameters[name] === undefined) delete parameters[name];
+    const issues = [...checkInput(forValidation(input)), ...checkSubmitParameters(parameters, ctx.key)];
+    if (issues.length) throw new FluxValidationError(issues);
+
+    const url = new URL(ctx.queueUrl + queueOperations.submitImageToImage.path);
+    if (options.webhookUrl) url.searchParams.set("fal_webhook", options.webhookUrl);
+    const headers: Record<string, string> = { ...ctx.headers, "Content-Type": "application/json" };
+    if (options.priority) headers["X-Fal-Queue-Priority"] = options.priority;
+    if (options.startTimeout !== undefined) headers["X-Fal-Request-Timeout"] = String(options.startTimeout);
+
+    const submitted = await send(ctx, {
+      operation: "submitImageToImage",
+      method: "POST",
+      url: url.href,
+      headers,
+      body: stringifyBody(input as Record<string, unknown>),
+      idempotent: false,
+      signal: options.signal,
+      parse: (text) => {
+        const body = parseJson(text, "the submit", recoverRequestId(text));
+        if (!validateQueueSubmitted(body)) {
+          throw mismatch("the submit", body, issuesOf(validateQueueSubmitted, body), recoverRequestId(text));
+        }
+        return body;
+      },
+    });
+    if (jobs.size >= rememberedJobs) jobs.delete(jobs.keys().next().value!);
+    jobs.set(submitted.request_id, submitted);
+    return submitted;
+  }
+
+  function status(job: QueueJob, options: QueueCallOptions & { logs?: boolean } = {}): Promise<QueueStatus> {
+    const url = new URL(urlOf(job, "status_url", "getQueueStatus"));
+    if (options.logs) url.searchParams.set("logs", "1");
+    return send(ctx, {
+      operation: "getQueueStatus",
+      method: "GET",
+      url: url.href,
+      jobId: idOf(job),
+      signal: options.signal,
+      parse: (text) => {
+        const body = parseJson(text, "a status request", idOf(job));
+        if (!validateQueueStatus(body)) throw mismatch("a status request", body, issuesOf(validateQueueStatus, body), idOf(job));
+        return body;
+      },
+    });
+  }
+
+  function result(job: QueueJob, options: QueueCallOptions = {}): Promise<ImageToImageOutput> {
+    return send(ctx, {
+      operation: "getQueueResult",
+      method: "GET",
+      url: urlOf(job, "response_url", "getQueueResult"),
+      jobId: idOf(job),
+      signal: options.signal,
+      parse: (text) => {
+        const body = parseJson(text, "a result request", idOf(job)) as ImageToImageOutput;
+        if (ctx.validateResponse) {
+          const issues = checkOutput(body);
+          if (issues.length) throw mismatch("a result request", body, issues, idOf(job));
+        }
+        if (body !== null && typeof body === "object") body.seed = exactSeed(text, body.seed)!;
+        return body;
+      },
+    });
+  }
+
+  function cancel(job: QueueJob, options: QueueCallOptions = {}): Promise<CancelResult> {
+    return send(ctx, {
+      operation: "cancelQueueRequest",
+      method: "PUT",
+      url: urlOf(job, "cancel_url", "cancelQueueRequest"),
+      jobId: idOf(job),
+      signal: options.signal,
+      // 400 ALREADY_COMPLETED is an answer, not a failure: the result is still there.
+      accept: (status, text) => status === 400 && validateAlreadyCompleted(parseErrorBody(text)),
+      parse: (text) => {
+        const body = parseJson(text, "a cancel request", idOf(job));
+        if (validateCancellationRequested(body) || validateAlreadyCompleted(body)) return body;
+        throw mismatch("a cancel request", body, issuesOf(validateCancellationRequested, body), idOf(job));
+      },
+    });
+  }
+
+  const statusUrl = (job: QueueJob) => urlOf(job, "status_url", "getQueueStatus");
+  return { submit, status, result, cancel, statusUrl };
+}
+
+interface Call<T> {
+  operation: OperationId;
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Safe to send again (GET, PUT cancel). Default true. */
+  idempotent?: boolean;
+  jobId?: string | undefined;
+  signal?: AbortSignal | undefined;
+  /** A non-2xx status to read as an answer. */
+  accept?: (status: number, text: string) => boolean;
+  parse: (text: string) => T;
+}
+
+/**
+ * One queue call: a request per attempt, each with its own timeout. An idempotent call is retried
+ * with backoff on the statuses the spec marks `x-retryable` (unless `X-Fal-Retryable: false`),
+ * on a connection failure, a timeout or a body cut short. A call that is not idempotent is retried
+ * only when the request provably never left (connection refused).
+ */
+export async function send<T>(ctx: QueueContext, call: Call<T>): Promise<T> {
+  const idempotent = call.idempotent ?? true;
+  for (let attempt = 0; ; attempt++) {
+    let failure: FluxError;
+    let wait: number | undefined;
+    const timeout = AbortSignal.timeout(ctx.requestTimeoutMs);
+    const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
+    try {
+      const response = await ctx.fetch(call.url, {
+        method: call.method,
+        headers: call.headers ?? ctx.headers,
+        body: call.body,
+        signal,
+      });
+      const text = await response.text();
+      if (response.ok || call.accept?.(response.status, text)) {
+        try {
+          return call.parse(text);
+        } catch (error) {
+          // A body that is not JSON was most likely cut short: worth a second read, if reading is safe.
+          if (!(error instanceof FluxResponseError && error.retryable && idempotent)) throw error;
+          failure = error;
+        }
+      } else {
+        const table = queueOperations[call.operation].retryableByStatus as Record<number, boolean>;
+        failure = apiError(response, parseErrorBody(text), table, ctx.key, call.jobId);
+        if (!(idempotent && (failure as { retryable?: boolean }).retryable)) throw failure;
+        wait = retryAfterMs(response.headers.get("retry-after"));
+      }
+    } catch (error) {
+      if (error instanceof FluxError) throw error;
+      if (call.signal?.aborted) throw call.signal.reason;
+      failure = networkError(error, call.url, ctx.key, {
+        timedOutAfterMs: timeout.aborted ? ctx.requestTimeoutMs : undefined,
+        jobId: call.jobId,
+      });
+      if (!(idempotent || (!timeout.aborted && neverSent(error)))) throw failure;
+    }
+    const delay = wait ?? backoff(ctx.retry, attempt);
+    if (attempt >= ctx.retry.maxRetries || delay > ctx.retry.maxDelayMs) throw failure;
+    await sleep(delay, call.signal);
+  }
+}
+
+function idOf(job: QueueJob): string {
+  return typeof job === "string" ? job : job.request_id;
+}
+
+function sameOrigin(url: string, origin: string): boolean {
+  try {
+    return new URL(url).origin === origin;
+  } catch {
+    return false;
+  }
+}
+
+function parseJson(text: string, what: string, jobId: string | undefined): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const shown = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+    throw new FluxResponseError(
+      `fal's answer to ${what} is not JSON (${(error as Error).message}): ${JSON.stringify(shown)}`,
+      text,
+      [],
+      jobId,
+      true,
+    );
+  }
+}
+
+function mismatch(what: string, body: unknown, issues: FluxIssue[], jobId: string | undefined): FluxResponseError {
+  return new FluxResponseError(
+    `fal's answer to ${what} does not match the spec: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")}`,
+    body,
+    issues,
+    jobId,
+  );
+}
+
+/** A submit whose answer could not be read may still have created a job: find its id if the text shows one. */
+function recoverRequestId(text: string): string | undefined {
+  return /"request_id"\s*:\s*"([^"\\/?#\s]+)"/.exec(text)?.[1];
+}
+
+function checkSubmitParameters(parameters: Record<string, unknown>, key: string | undefined): FluxIssue[] {
+  const issues = issuesOf(validateSubmitParameters, parameters).map((issue) => ({
+    ...issue,
+    field: optionOf[issue.field] ?? issue.field,
+  }));
+  const webhook = parameters.fal_webhook;
+  if (typeof webhook === "string") {
+    let url: URL | undefined;
+    try {
+      url = new URL(webhook);
+    } catch {
+      // reported below
+    }
+    if (!url || !/^https?:$/.test(url.protocol)) {
+      issues.push({ field: "webhookUrl", rule: "format", message: "must be an absolute http(s) URL", params: { format: "uri" } });
+    } else if (key && webhook.includes(key)) {
+      issues.push({ field: "webhookUrl", rule: "secret", message: "contains the API key; fal would store it in the job", params: {} });
+    }
+  }
+  return issues.map((issue) => redact(issue, key));
+}

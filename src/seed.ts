@@ -1,0 +1,39 @@
+// fal's seeds are 64-bit: most are above 2^53, where a JSON number parsed by JSON.parse is rounded
+// (15860307465884635512 becomes 15860307465884635000). Reusing a seed is how a user reproduces an
+// image, so the client reads and writes seeds exactly: a bigint when a number cannot hold one.
+
+/** A seed as this client gives it: a number when it is at most 2^53, else a bigint holding it exactly. */
+export type Seed = number | bigint;
+
+/**
+ * `body.seed` as it is written in `text`, the JSON `body` was parsed from: the same number when
+ * JSON.parse kept it exactly, else a bigint. Node 20's JSON.parse gives a reviver no source text,
+ * so the digits are read from the text: the `"seed":` key whose number rounds to what was parsed.
+ */
+export function exactSeed(text: string, parsed: unknown): Seed | undefined {
+  if (typeof parsed !== "number" || Number.isSafeInteger(parsed) || !Number.isInteger(parsed)) {
+    return parsed as Seed | undefined;
+  }
+  // A key in a string value is escaped (`\"seed\"`), so a quote preceded by `{` or `,` is a real key.
+  for (const match of text.matchAll(/[{,]\s*"seed"\s*:\s*(-?\d+)(?=\s*[,}])/g)) {
+    const exact = BigInt(match[1]!);
+    if (Number(exact) === parsed) return exact;
+  }
+  return parsed;
+}
+
+/** JSON text of a request body whose `seed` may be a bigint, written with every digit. */
+export function stringifyBody(body: Record<string, unknown>): string {
+  const { seed } = body;
+  if (typeof seed !== "bigint") return JSON.stringify(body);
+  const { seed: _seed, ...rest } = body;
+  const others = JSON.stringify(rest);
+  return `{"seed":${seed}${others === "{}" ? "" : `,${others.slice(1, -1)}`}}`;
+}
+
+/** The body as the spec's validator sees it: a bigint seed as the number nearest to it (its type and sign are what count). */
+export function forValidation<T extends { seed?: unknown }>(body: T): T {
+  return body !== null && typeof body === "object" && typeof body.seed === "bigint"
+    ? { ...body, seed: Number(body.seed) }
+    : body;
+}

@@ -1,0 +1,141 @@
+// subscribe: submit, follow the status stream (or poll), and fetch the result the moment the job completes.
+import { validateQueueStatus } from "../generated/validators.js";
+import { FluxTimeoutError } from "./errors.js";
+import type { FluxQueue, QueueContext, QueueInternals, QueueStatus, QueueSubmitted, SubmitOptions } from "./queue.js";
+import { sleep } from "./retry.js";
+import { sseData } from "./sse.js";
+import type { ImageToImageInput, ImageToImageOutput } from "./client.js";
+
+export interface SubscribeOptions extends Omit<SubmitOptions, "signal"> {
+  /** Called with the request id as soon as fal has the job: keep it to fetch the result later if this process dies. */
+  onEnqueue?: (requestId: string) => void;
+  /** Called with every status fal reports. An exception thrown here ends the subscription and cancels the job. */
+  onQueueUpdate?: (status: QueueStatus) => void;
+  /** Ask for the job's log lines in each status. Default false. */
+  logs?: boolean;
+  /** Aborting cancels the job on fal's side, then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Milliseconds from submit to result; past it the job is cancelled and {@link FluxTimeoutError} thrown. Default: none. */
+  timeout?: number;
+  /**
+   * `stream` (default): fal's status event stream, which tells of completion at once and costs one
+   * request; polling takes over if the stream cannot be opened or drops. `poll`: status requests
+   * every `pollIntervalMs`.
+   */
+  mode?: "stream" | "poll";
+  /** Between status requests when polling. Default 500 ms, what fal's own client uses. */
+  pollIntervalMs?: number;
+}
+
+export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
+  return async function subscribe(input: ImageToImageInput, options: SubscribeOptions = {}): Promise<ImageToImageOutput> {
+    const deadline = options.timeout === undefined ? undefined : AbortSignal.timeout(options.timeout);
+    // Aborted when a callback throws, so that the job is cancelled like on any other abort.
+    const callbackFailed = new AbortController();
+    const signal = AbortSignal.any([options.signal, deadline, callbackFailed.signal].filter((s) => s !== undefined));
+    const timedOut = (requestId?: string) =>
+      new FluxTimeoutError(
+        requestId
+          ? `the job did not complete within ${options.timeout} ms and was cancelled`
+          : `the submit did not complete within ${options.timeout} ms; the job may exist on fal`,
+        { requestId },
+      );
+
+    let job: QueueSubmitted;
+    try {
+      job = await queue.submit(input, { ...options, signal });
+    } catch (error) {
+      if (deadline?.aborted && !options.signal?.aborted) throw timedOut();
+      throw error;
+    }
+
+    const onQueueUpdate = (status: QueueStatus) => {
+      try {
+        options.onQueueUpdate?.(status);
+      } catch (error) {
+        callbackFailed.abort(error);
+        throw error;
+      }
+    };
+    try {
+      options.onEnqueue?.(job.request_id);
+      const completed =
+        options.mode !== "poll" && (await followStream(ctx, queue.statusUrl(job), onQueueUpdate, options.logs, signal));
+      if (!completed) await poll(queue, job, onQueueUpdate, options, signal);
+      return await queue.result(job, { signal });
+    } catch (error) {
+      if (!signal.aborted) throw error;
+      // The caller gave up: stop the job so that it is not billed for nothing. Best effort, bounded.
+      await queue.cancel(job, { signal: AbortSignal.timeout(Math.min(ctx.requestTimeoutMs, 10_000)) }).catch(() => undefined);
+      if (callbackFailed.signal.aborted) throw callbackFailed.signal.reason;
+      if (options.signal?.aborted) throw options.signal.reason;
+      throw timedOut(job.request_id);
+    }
+  };
+}
+
+/**
+ * Follows the job's status stream until a COMPLETED event: true then, false when the stream could
+ * not be opened, ended early, went quiet for `requestTimeoutMs` or failed (the caller then polls).
+ */
+async function followStream(
+  ctx: QueueContext,
+  statusUrl: string,
+  onQueueUpdate: (status: QueueStatus) => void,
+  logs: boolean | undefined,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const url = new URL(statusUrl);
+  url.pathname += "/stream";
+  if (logs) url.searchParams.set("logs", "1");
+  const stop = new AbortController();
+  let idle: ReturnType<typeof setTimeout> | undefined;
+  const touch = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => stop.abort(), ctx.requestTimeoutMs);
+  };
+  try {
+    touch();
+    const response = await ctx.fetch(url.href, {
+      headers: { ...ctx.headers, Accept: "text/event-stream" },
+      signal: AbortSignal.any([signal, stop.signal]),
+    });
+    if (!response.ok || !response.body || !response.headers.get("content-type")?.includes("text/event-stream")) {
+      await response.body?.cancel().catch(() => undefined);
+      return false;
+    }
+    for await (const data of sseData(response.body, touch)) {
+      let status: unknown;
+      try {
+        status = JSON.parse(data);
+      } catch {
+        continue;
+      }
+      if (!validateQueueStatus(status)) continue;
+      onQueueUpdate(status);
+      if (status.status === "COMPLETED") return true;
+    }
+    return false;
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    return false;
+  } finally {
+    clearTimeout(idle);
+    stop.abort();
+  }
+}
+
+async function poll(
+  queue: FluxQueue,
+  job: QueueSubmitted,
+  onQueueUpdate: (status: QueueStatus) => void,
+  options: SubscribeOptions,
+  signal: AbortSignal,
+): Promise<void> {
+  for (;;) {
+    const status = await queue.status(job, { logs: options.logs, signal });
+    onQueueUpdate(status);
+    if (status.status === "COMPLETED") return;
+    await sleep(options.pollIntervalMs ?? 500, signal);
+  }
+}
