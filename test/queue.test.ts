@@ -1,0 +1,289 @@
+// The queue calls against a local fake of fal's queue that injects faults: how many attempts each
+// fault gets, that a billed submit is never sent twice after an ambiguous failure, and which typed
+// error comes out.
+import { createServer } from "node:net";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { imageToImageExamples } from "../generated/spec.js";
+import {
+  createFluxClient,
+  FluxApiError,
+  FluxNetworkError,
+  FluxResponseError,
+  FluxTimeoutError,
+  FluxValidationError,
+  type FetchLike,
+  type FluxClientOptions,
+} from "../src/index.js";
+import { startFakeQueue, type FakeQueue, type FakeQueueOptions } from "./support/fake-queue.js";
+import { declaredResponse, firstExample } from "./support/spec.js";
+import { waitFor } from "./support/wait.js";
+
+const input = imageToImageExamples["seed-example"];
+const secret = "key-id-1234:SECRET-abcdef-0987";
+
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+process.on("unhandledRejection", onUnhandled);
+afterAll(() => {
+  process.off("unhandledRejection", onUnhandled);
+  expect(unhandled).toEqual([]);
+});
+
+let fake: FakeQueue;
+async function useFake(options: FakeQueueOptions = {}) {
+  await fake?.close();
+  fake = await startFakeQueue(options);
+  return fake;
+}
+beforeEach(() => useFake());
+afterEach(() => fake.close());
+
+/** A client of the fake with short delays, so that retries take milliseconds. */
+function client(options: FluxClientOptions = {}) {
+  return createFluxClient({
+    credentials: secret,
+    queueUrl: fake.url,
+    retry: { maxRetries: 3, baseDelayMs: 5, maxDelayMs: 2_000 },
+    requestTimeoutMs: 500,
+    ...options,
+  });
+}
+
+/** A fal error body and headers for a status, as the spec's shared responses give them. */
+function falError(status: number) {
+  const headers: Record<string, string> = {};
+  for (const [name, header] of Object.entries<{ example?: unknown }>(declaredResponse(status).headers ?? {})) {
+    if (header.example !== undefined && name !== "Retry-After") headers[name] = String(header.example);
+  }
+  return { kind: "status" as const, status, body: firstExample(status), headers };
+}
+
+async function submitted() {
+  return client().queue.submit(input);
+}
+
+describe("status, result and cancel are retried when it is safe", () => {
+  it.each([429, 502, 503, 504])("%i with fal's body: retried with backoff, then the answer", async (status) => {
+    const job = await submitted();
+    fake.inject("status", falError(status), falError(status));
+    const answer = await client().queue.status(job);
+    expect(answer.status).toMatch(/IN_QUEUE|IN_PROGRESS|COMPLETED/);
+    expect(fake.count("status")).toBe(3);
+  });
+
+  it.each([429, 502, 503, 504])("%i every time: gives up after maxRetries with a typed error", async (status) => {
+    const job = await submitted();
+    fake.inject("status", ...Array.from({ length: 10 }, () => falError(status)));
+    const error = (await client().queue.status(job).catch((e: unknown) => e)) as FluxApiError;
+    expect(error).toBeInstanceOf(FluxApiError);
+    expect(error).toMatchObject({ status, retryable: true, requestId: expect.any(String) });
+    expect(fake.count("status")).toBe(4);
+  });
+
+  it("500 (x-retryable: false in the spec) is not retried", async () => {
+    const job = await submitted();
+    fake.inject("status", falError(500));
+    const error = (await client().queue.status(job).catch((e: unknown) => e)) as FluxApiError;
+    expect(error).toMatchObject({ name: "FluxApiError", status: 500, errorType: "runner_server_error", retryable: false });
+    expect(fake.count("status")).toBe(1);
+  });
+
+  it("X-Fal-Retryable: false overrides the spec: a 503 fal calls final is not retried", async () => {
+    const job = await submitted();
+    fake.inject("result", { kind: "status", status: 503, headers: { "X-Fal-Retryable": "false" }, body: { detail: "no" } });
+    await expect(client().queue.result(job)).rejects.toMatchObject({ status: 503, retryable: false });
+    expect(fake.count("result")).toBe(1);
+  });
+
+  it("Retry-After is honoured: the retry waits as long as the server asked", async () => {
+    const job = await submitted();
+    fake.inject("status", { kind: "status", status: 429, headers: { "Retry-After": "1" }, body: firstExample(429) });
+    await client().queue.status(job);
+    const [first, second] = fake.log.filter((entry) => entry.route === "status");
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(950);
+  });
+
+  it("a Retry-After longer than maxDelayMs is not waited out: the error comes at once", async () => {
+    const job = await submitted();
+    fake.inject("status", { kind: "status", status: 429, headers: { "Retry-After": "3600" }, body: firstExample(429) });
+    await expect(client().queue.status(job)).rejects.toMatchObject({ status: 429 });
+    expect(fake.count("status")).toBe(1);
+  });
+
+  it("422 and 404 are never retried", async () => {
+    const job = await submitted();
+    fake.inject("result", falError(422));
+    await expect(client().queue.result(job)).rejects.toMatchObject({ status: 422 });
+    await expect(client().queue.status("no-such-job")).rejects.toMatchObject({ status: 404, retryable: false });
+    expect(fake.count("result") + fake.count("status")).toBe(2);
+  });
+
+  it.each(["reset-before-body", "reset-after-body", "truncate", "malformed"] as const)(
+    "a %s answer to a status request is retried",
+    async (kind) => {
+      const job = await submitted();
+      fake.inject("status", { kind });
+      await expect(client().queue.status(job)).resolves.toHaveProperty("status");
+      expect(fake.count("status")).toBe(2);
+    },
+  );
+
+  it("a result cut short is read again and comes back whole, seed exact", async () => {
+    const job = await submitted();
+    await waitFor(() => fake.jobs.get(job.request_id)!.state === "COMPLETED");
+    fake.inject("result", { kind: "truncate" }, { kind: "reset-after-body" });
+    const output = await client().queue.result(job);
+    expect(output.seed).toBe(fake.jobs.get(job.request_id)!.seed);
+    expect(fake.count("result")).toBe(3);
+  });
+
+  it("an answer slower than requestTimeoutMs times out and is retried", async () => {
+    const job = await submitted();
+    fake.inject("status", { kind: "slow", ms: 2_000 });
+    await expect(client({ requestTimeoutMs: 100 }).queue.status(job)).resolves.toHaveProperty("status");
+    expect(fake.count("status")).toBe(2);
+  });
+
+  it("always too slow: FluxTimeoutError after maxRetries, naming the job", async () => {
+    const job = await submitted();
+    fake.inject("status", ...Array.from({ length: 4 }, () => ({ kind: "slow" as const, ms: 2_000 })));
+    const error = await client({ requestTimeoutMs: 50 }).queue.status(job).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FluxTimeoutError);
+    expect(error).toMatchObject({ requestId: job.request_id });
+    expect(fake.count("status")).toBe(4);
+  });
+
+  it("retry: false sends each call once", async () => {
+    const job = await submitted();
+    fake.inject("status", falError(503));
+    await expect(client({ retry: false }).queue.status(job)).rejects.toMatchObject({ status: 503 });
+    expect(fake.count("status")).toBe(1);
+  });
+
+  it("cancel is retried (cancelling twice is harmless), and ALREADY_COMPLETED is an answer, not an error", async () => {
+    const job = await submitted();
+    fake.inject("cancel", falError(503));
+    await expect(client().queue.cancel(job)).resolves.toEqual({ status: "CANCELLATION_REQUESTED" });
+    expect(fake.count("cancel")).toBe(2);
+    expect(fake.jobs.get(job.request_id)!.cancelled).toBe(true);
+
+    const done = await submitted();
+    await waitFor(() => fake.jobs.get(done.request_id)!.state === "COMPLETED");
+    await expect(client().queue.cancel(done)).resolves.toEqual({ status: "ALREADY_COMPLETED" });
+  });
+});
+
+describe("a submit is billed: never sent twice after an ambiguous failure", () => {
+  it.each(["reset-before-body", "reset-after-body", "truncate"] as const)(
+    "%s: one submit, FluxNetworkError, at most the one job",
+    async (kind) => {
+      fake.inject("submit", { kind });
+      const error = await client().queue.submit(input).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FluxNetworkError);
+      expect(fake.count("submit")).toBe(1);
+      expect(fake.jobs.size).toBe(kind === "reset-before-body" ? 0 : 1);
+    },
+  );
+
+  it("an answer slower than the timeout: one submit, FluxTimeoutError, the one job", async () => {
+    fake.inject("submit", { kind: "slow", ms: 2_000 });
+    const error = await client({ requestTimeoutMs: 100 }).queue.submit(input).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FluxTimeoutError);
+    expect(fake.count("submit")).toBe(1);
+    expect(fake.jobs.size).toBe(1);
+  });
+
+  it("a 200 that is not JSON: one submit, FluxResponseError that keeps the body", async () => {
+    fake.inject("submit", { kind: "malformed" });
+    const error = (await client().queue.submit(input).catch((e: unknown) => e)) as FluxResponseError;
+    expect(error).toBeInstanceOf(FluxResponseError);
+    expect(error.body).toContain("Bad gateway");
+    expect(fake.count("submit")).toBe(1);
+  });
+
+  it.each([429, 502, 503, 504])("%i: not re-sent (fal answered; retrying is the caller's call), retryable says so", async (status) => {
+    fake.inject("submit", falError(status));
+    await expect(client().queue.submit(input)).rejects.toMatchObject({ status, retryable: true });
+    expect(fake.count("submit")).toBe(1);
+  });
+
+  it("a refused connection proves nothing was sent: the submit is retried and makes one job", async () => {
+    const closedPort = await freePort();
+    let calls = 0;
+    // The first attempt goes to a port nobody listens on: a real ECONNREFUSED from fetch.
+    const fetch: FetchLike = (url, init) =>
+      globalThis.fetch(calls++ === 0 ? String(url).replace(/:\d+\//, `:${closedPort}/`) : url, init);
+    const job = await client({ fetch }).queue.submit(input);
+    expect(calls).toBe(2);
+    expect(fake.count("submit")).toBe(1);
+    expect([...fake.jobs.keys()]).toEqual([job.request_id]);
+  });
+
+  it("bad input or options: FluxValidationError naming each, and nothing sent", async () => {
+    const error = (await client()
+      .queue.submit({ ...input, num_images: 9 }, { priority: "urgent" as "low", startTimeout: 0, webhookUrl: "not a url" })
+      .catch((e: unknown) => e)) as FluxValidationError;
+    expect(error).toBeInstanceOf(FluxValidationError);
+    expect(error.issues.map((i) => [i.field, i.rule])).toEqual([
+      ["num_images", "maximum"],
+      ["priority", "enum"],
+      ["startTimeout", "exclusiveMinimum"],
+      ["webhookUrl", "format"],
+    ]);
+    expect(fake.log).toHaveLength(0);
+  });
+
+  it("a webhook URL that carries the key is refused, without quoting the key", async () => {
+    const error = (await client()
+      .queue.submit(input, { webhookUrl: `https://example.com/hook?token=${secret}` })
+      .catch((e: unknown) => e)) as FluxValidationError;
+    expect(error.issues).toContainEqual(expect.objectContaining({ field: "webhookUrl", rule: "secret" }));
+    expect(JSON.stringify(error) + error.message).not.toContain(secret);
+    expect(fake.log).toHaveLength(0);
+  });
+
+  it("priority, start timeout and webhook go out as fal's headers and query; the key only in Authorization", async () => {
+    await client().queue.submit(input, { priority: "low", startTimeout: 30, webhookUrl: "https://example.com/hook" });
+    const [request] = fake.log;
+    expect(request!.headers).toMatchObject({
+      "x-fal-queue-priority": "low",
+      "x-fal-request-timeout": "30",
+      authorization: `Key ${secret}`,
+    });
+    expect(new URL(request!.url, fake.url).searchParams.get("fal_webhook")).toBe("https://example.com/hook");
+    expect(request!.url).not.toContain(secret);
+  });
+});
+
+describe("following the URLs fal returns", () => {
+  it("long-form URLs of the submit answer are the ones requested", async () => {
+    await useFake({ urlForm: "long" });
+    const queue = client().queue;
+    const job = await queue.submit(input);
+    await queue.status(job.request_id, { logs: true });
+    await queue.cancel(job.request_id);
+    const urls = fake.log.slice(1).map((entry) => entry.url);
+    expect(urls).toEqual([
+      `/fal-ai/flux-1/dev/image-to-image/requests/${job.request_id}/status?logs=1`,
+      `/fal-ai/flux-1/dev/image-to-image/requests/${job.request_id}/cancel`,
+    ]);
+  });
+
+  it("URLs on another origin are not followed (the key would go with them): the spec's paths are used", async () => {
+    await useFake({ urlOrigin: "https://elsewhere.example" });
+    const seen: string[] = [];
+    const fetch: FetchLike = (url, init) => (seen.push(String(url)), globalThis.fetch(url, init));
+    const output = await client({ fetch }).subscribe(input);
+    expect(output.images).toHaveLength(1);
+    expect(seen.every((url) => url.startsWith(fake.url))).toBe(true);
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,205 @@
+// subscribe against the local fake queue: the stream path (3 requests, result on the COMPLETED
+// event), the fallback to polling, failed jobs, cancellation on abort and timeout, and that every
+// job that completes is returned exactly once.
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { imageToImageExamples } from "../generated/spec.js";
+import {
+  createFluxClient,
+  FluxApiError,
+  FluxTimeoutError,
+  type FluxClientOptions,
+  type QueueStatus,
+} from "../src/index.js";
+import { startFakeQueue, type FakeQueue, type FakeQueueOptions } from "./support/fake-queue.js";
+import { startLocalServer } from "./support/local-server.js";
+import { firstExample } from "./support/spec.js";
+
+const input = imageToImageExamples["seed-example"];
+
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+process.on("unhandledRejection", onUnhandled);
+afterAll(() => {
+  process.off("unhandledRejection", onUnhandled);
+  expect(unhandled).toEqual([]);
+});
+
+let fake: FakeQueue;
+async function useFake(options: FakeQueueOptions = {}) {
+  await fake?.close();
+  fake = await startFakeQueue(options);
+  return fake;
+}
+beforeEach(() => useFake({ closeAfterCompletedMs: 5_000 }));
+afterEach(() => fake.close());
+
+function client(options: FluxClientOptions = {}) {
+  return createFluxClient({
+    credentials: "k",
+    queueUrl: fake.url,
+    retry: { baseDelayMs: 5 },
+    requestTimeoutMs: 1_000,
+    ...options,
+  });
+}
+
+describe("subscribe over the status stream", () => {
+  it("three requests (submit, stream, result); the result is fetched on the COMPLETED event, not when the stream closes", async () => {
+    const updates: QueueStatus["status"][] = [];
+    let enqueued: string | undefined;
+    const output = await client().subscribe(input, {
+      onEnqueue: (id) => (enqueued = id),
+      onQueueUpdate: (status) => updates.push(status.status),
+    });
+    const job = fake.jobs.get(enqueued!)!;
+    expect(fake.log.map((entry) => entry.route)).toEqual(["submit", "stream", "result"]);
+    expect(updates).toEqual(["IN_PROGRESS", "COMPLETED"]);
+    expect(output.images[0]!.url).toContain(job.id);
+    // The fake keeps the stream open 5 s after COMPLETED; the result came long before.
+    expect(fake.log[2]!.at - job.completedAt!).toBeLessThan(1_000);
+    expect(output.seed).toBe(job.seed);
+  });
+
+  it("logs: true asks the stream for logs", async () => {
+    await client().subscribe(input, { logs: true });
+    expect(fake.log[1]!.url).toMatch(/\/status\/stream\?logs=1$/);
+  });
+
+  it("a stream dropped mid-way: polling takes over and the result still comes", async () => {
+    await useFake({ queueMs: () => 50, runMs: () => 50 });
+    fake.inject("stream", { kind: "drop-stream", afterEvents: 1 });
+    const updates: string[] = [];
+    const output = await client().subscribe(input, { pollIntervalMs: 20, onQueueUpdate: (s) => updates.push(s.status) });
+    expect(output.images).toHaveLength(1);
+    expect(fake.count("stream")).toBe(1);
+    expect(fake.count("status")).toBeGreaterThanOrEqual(1);
+    expect(updates.at(0)).toBe("IN_QUEUE");
+    expect(updates.at(-1)).toBe("COMPLETED");
+  });
+
+  it("a stream that ends before COMPLETED: polling, and the result is asked for only once the job completed", async () => {
+    await useFake({ queueMs: () => 50, runMs: () => 200 });
+    fake.inject("stream", { kind: "end-stream", afterEvents: 1 });
+    await expect(client().subscribe(input, { pollIntervalMs: 20 })).resolves.toHaveProperty("images");
+    expect(fake.count("status")).toBeGreaterThanOrEqual(2);
+    expect(fake.count("result")).toBe(1);
+  });
+
+  it("a stream that cannot be opened (503): polling instead", async () => {
+    fake.inject("stream", { kind: "status", status: 503, body: firstExample(503) });
+    await expect(client().subscribe(input, { pollIntervalMs: 10 })).resolves.toHaveProperty("images");
+    expect(fake.count("stream")).toBe(1);
+    expect(fake.count("status")).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a stream that goes silent longer than requestTimeoutMs: polling instead", async () => {
+    await useFake({ queueMs: () => 400, pingMs: 10_000 });
+    const output = await client({ requestTimeoutMs: 100 }).subscribe(input, { pollIntervalMs: 20 });
+    expect(output.images).toHaveLength(1);
+    expect(fake.count("status")).toBeGreaterThanOrEqual(1);
+  });
+
+  it("mode: poll never opens the stream", async () => {
+    await client().subscribe(input, { mode: "poll", pollIntervalMs: 10 });
+    expect(fake.count("stream")).toBe(0);
+    expect(fake.count("status")).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("a job that fails", () => {
+  const detail = firstExample(422);
+
+  it("completes with a 422 result: the same FluxApiError as the sync call", async () => {
+    await useFake({ outcome: () => ({ status: 422, body: detail }) });
+    const queued = (await client().subscribe(input).catch((e: unknown) => e)) as FluxApiError;
+
+    const server = await startLocalServer((_req, res) => {
+      res.writeHead(422, { "Content-Type": "application/json" }).end(JSON.stringify(detail));
+    });
+    const sync = (await createFluxClient({ credentials: "k", baseUrl: server.url })
+      .imageToImage(input)
+      .catch((e: unknown) => e)) as FluxApiError;
+    await server.close();
+
+    expect(queued).toBeInstanceOf(FluxApiError);
+    expect(queued.status).toBe(422);
+    expect(queued.details).toEqual(sync.details);
+    expect(queued.message).toBe(sync.message);
+    expect(queued.requestId).toBe([...fake.jobs.keys()][0]);
+    expect(fake.count("result")).toBe(1);
+  });
+});
+
+describe("abort and timeout cancel the job on fal's side", () => {
+  it("an abort: the job is cancelled, and the promise rejects with the signal's reason", async () => {
+    await useFake({ queueMs: () => 10_000 });
+    const controller = new AbortController();
+    const reason = new Error("user gave up");
+    const pending = client().subscribe(input, { signal: controller.signal, onEnqueue: () => setTimeout(() => controller.abort(reason), 20) });
+    await expect(pending).rejects.toBe(reason);
+    expect(fake.count("cancel")).toBe(1);
+    expect([...fake.jobs.values()][0]!.cancelled).toBe(true);
+  });
+
+  it("a timeout: FluxTimeoutError with the job's id, and the job cancelled", async () => {
+    await useFake({ queueMs: () => 10_000 });
+    const error = (await client().subscribe(input, { timeout: 100 }).catch((e: unknown) => e)) as FluxTimeoutError;
+    expect(error).toBeInstanceOf(FluxTimeoutError);
+    expect(error.requestId).toBe([...fake.jobs.keys()][0]);
+    expect([...fake.jobs.values()][0]!.cancelled).toBe(true);
+  });
+
+  it("a timeout while polling cancels too", async () => {
+    await useFake({ queueMs: () => 10_000 });
+    await expect(client().subscribe(input, { timeout: 100, mode: "poll", pollIntervalMs: 10 })).rejects.toBeInstanceOf(FluxTimeoutError);
+    expect([...fake.jobs.values()][0]!.cancelled).toBe(true);
+  });
+
+  it("an onQueueUpdate that throws ends the subscription with its error and cancels the job", async () => {
+    await useFake({ queueMs: () => 10_000 });
+    const oops = new Error("callback failed");
+    await expect(
+      client().subscribe(input, {
+        onQueueUpdate: () => {
+          throw oops;
+        },
+      }),
+    ).rejects.toBe(oops);
+    expect([...fake.jobs.values()][0]!.cancelled).toBe(true);
+  });
+
+  it("an abort before the submit answers: no cancel to send, the abort's reason comes back", async () => {
+    fake.inject("submit", { kind: "slow", ms: 500 });
+    const error = await client().subscribe(input, { signal: AbortSignal.timeout(50) }).catch((e: unknown) => e);
+    expect((error as Error).name).toBe("TimeoutError");
+    expect(fake.count("cancel")).toBe(0);
+  });
+});
+
+describe("every job that completes on the server is returned exactly once", () => {
+  it("12 concurrent subscriptions through dropped streams, 5xx, resets and cut bodies", async () => {
+    await useFake({ queueMs: (n) => (n % 3) * 30, runMs: (n) => 20 + (n % 4) * 25, closeAfterCompletedMs: 50 });
+    fake.inject("stream", { kind: "drop-stream", afterEvents: 1 }, { kind: "status", status: 503 }, { kind: "reset-before-body" });
+    fake.inject("status", { kind: "status", status: 502 }, { kind: "reset-after-body" }, { kind: "truncate" });
+    fake.inject("result", { kind: "status", status: 503 }, { kind: "truncate" }, { kind: "reset-after-body" }, { kind: "malformed" });
+    const queueClient = client({ retry: { baseDelayMs: 5, maxRetries: 5 } });
+    const outputs = await Promise.all(Array.from({ length: 12 }, () => queueClient.subscribe(input, { pollIntervalMs: 15 })));
+
+    expect(fake.jobs.size).toBe(12);
+    expect(fake.count("submit")).toBe(12);
+    const returned = outputs.map((output) => /files\/fake\/(.+)\.jpeg$/.exec(output.images[0]!.url)![1]);
+    expect(new Set(returned)).toEqual(new Set(fake.jobs.keys()));
+    for (const output of outputs) {
+      const job = fake.jobs.get(/files\/fake\/(.+)\.jpeg$/.exec(output.images[0]!.url)![1]!)!;
+      expect(job.state).toBe("COMPLETED");
+      expect(output.seed).toBe(job.seed);
+    }
+  });
+});
+
+it("leaves nothing running: no request reaches the fake after subscribe returns", async () => {
+  await client().subscribe(input);
+  const seen = fake.log.length;
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(fake.log.length).toBe(seen);
+});

@@ -1,0 +1,289 @@
+// A local fake of fal's queue (openapi/queue.yaml) on 127.0.0.1 that runs jobs on timers and can
+// inject faults request by request. Used by the queue fault tests and by bench/queue-lag.mjs.
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Socket } from "node:net";
+
+export type Route = "submit" | "status" | "stream" | "result" | "cancel";
+
+/** What the next request to a route gets instead of the normal answer. */
+export type Fault =
+  /** An error answer: status, fal's body and headers. */
+  | { kind: "status"; status: number; body?: unknown; headers?: Record<string, string> }
+  /** The connection is cut as soon as the request line and headers arrive, before the body is read. */
+  | { kind: "reset-before-body" }
+  /** The request is handled (a submit creates its job), then the connection is cut instead of answering. */
+  | { kind: "reset-after-body" }
+  /** Handled, then half the answer is sent and the connection cut. */
+  | { kind: "truncate" }
+  /** Handled, then a 200 whose body is not JSON. */
+  | { kind: "malformed" }
+  /** Handled, then the answer is held back this long. */
+  | { kind: "slow"; ms: number }
+  /** The status stream sends this many events, then the connection is cut. */
+  | { kind: "drop-stream"; afterEvents: number }
+  /** The status stream sends this many events, then ends cleanly, before COMPLETED. */
+  | { kind: "end-stream"; afterEvents: number };
+
+export interface JobOutcome {
+  /** The answer of the result URL when it is not the output: e.g. 422 and fal's detail list. */
+  status: number;
+  body: unknown;
+}
+
+export interface FakeJob {
+  id: string;
+  input: Record<string, unknown>;
+  /** The submit's body as it arrived (JSON.parse would round a big seed in `input`). */
+  rawBody: string;
+  /** The exact seed the output carries, above 2^53. */
+  seed: bigint;
+  state: "IN_QUEUE" | "IN_PROGRESS" | "COMPLETED";
+  cancelled: boolean;
+  /** performance.timeOrigin + performance.now() when the job completed. */
+  completedAt?: number;
+  /** How many times its result was served with a 2xx or its error outcome. */
+  resultsServed: number;
+  outcome?: JobOutcome;
+  webhook?: string;
+  headers: IncomingMessage["headers"];
+}
+
+export interface FakeQueueOptions {
+  /** ms in the queue, then ms in progress, per job (by submit order). Default 0 and 20. */
+  queueMs?: (n: number) => number;
+  runMs?: (n: number) => number;
+  /** The result of job n, when it is not a success. */
+  outcome?: (n: number, input: Record<string, unknown>) => JobOutcome | undefined;
+  /** The origin written into the URLs of a submit answer. Default: the fake's own. */
+  urlOrigin?: string;
+  /** `long`: URLs with the model's sub-path, as fal's generated OpenAPI files list them. */
+  urlForm?: "short" | "long";
+  /** ms between `: ping` comments on a status stream. Default 1000. */
+  pingMs?: number;
+  /** ms a status stream stays open after its COMPLETED event, as fal's may. Default 1000. */
+  closeAfterCompletedMs?: number;
+}
+
+export interface FakeQueue {
+  url: string;
+  jobs: Map<string, FakeJob>;
+  /** Every request, in arrival order. */
+  log: { route: Route | "unknown"; method: string; url: string; headers: IncomingMessage["headers"]; at: number }[];
+  count(route: Route): number;
+  /** Queues faults for a route; each is used by one request, in order. */
+  inject(route: Route, ...faults: Fault[]): void;
+  close(): Promise<void>;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+const baseSeed = 15860307465884635512n;
+
+export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<FakeQueue> {
+  const jobs = new Map<string, FakeJob>();
+  const log: FakeQueue["log"] = [];
+  const faults = new Map<Route, Fault[]>();
+  const listeners = new Map<string, Set<(job: FakeJob) => void>>();
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const sockets = new Set<Socket>();
+  let submitted = 0;
+  let origin = "";
+
+  const later = (ms: number, fn: () => void) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      fn();
+    }, ms);
+    timers.add(timer);
+  };
+  const changed = (job: FakeJob) => listeners.get(job.id)?.forEach((listener) => listener(job));
+
+  function statusOf(job: FakeJob) {
+    const response_url = urls(job.id).response_url;
+    if (job.state === "IN_QUEUE") return { status: "IN_QUEUE", queue_position: 0, response_url };
+    if (job.state === "IN_PROGRESS") return { status: "IN_PROGRESS", response_url, logs: [] };
+    return { status: "COMPLETED", response_url, logs: [], metrics: { inference_time: 0.02 } };
+  }
+
+  function urls(id: string) {
+    const base = `${options.urlOrigin ?? origin}/fal-ai/flux-1${options.urlForm === "long" ? "/dev/image-to-image" : ""}/requests/${id}`;
+    return { response_url: base, status_url: `${base}/status`, cancel_url: `${base}/cancel` };
+  }
+
+  function outputText(job: FakeJob): string {
+    const rest = JSON.stringify({
+      images: [{ url: `https://v3.fal.media/files/fake/${job.id}.jpeg`, width: 1024, height: 768, content_type: "image/jpeg" }],
+      timings: { inference: 0.02 },
+      has_nsfw_concepts: [false],
+      prompt: job.input.prompt,
+    });
+    // Written by hand so that the seed keeps every digit.
+    return `{"seed":${job.seed},${rest.slice(1)}`;
+  }
+
+  function handle(route: Route, req: IncomingMessage, res: ServerResponse, body: string, id: string | undefined) {
+    const json = (status: number, value: unknown, headers: Record<string, string> = {}) => {
+      const text = typeof value === "string" ? value : JSON.stringify(value);
+      res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), ...headers });
+      res.end(text);
+    };
+    if (route === "submit") {
+      const n = submitted++;
+      const job: FakeJob = {
+        id: `job-${n}-${Math.random().toString(36).slice(2, 8)}`,
+        input: JSON.parse(body),
+        rawBody: body,
+        seed: baseSeed + BigInt(n),
+        state: "IN_QUEUE",
+        cancelled: false,
+        resultsServed: 0,
+        outcome: options.outcome?.(n, JSON.parse(body)),
+        webhook: new URL(req.url!, "http://x").searchParams.get("fal_webhook") ?? undefined,
+        headers: req.headers,
+      };
+      jobs.set(job.id, job);
+      const queueMs = options.queueMs?.(n) ?? 0;
+      const runMs = options.runMs?.(n) ?? 20;
+      later(queueMs, () => {
+        if (job.cancelled) return;
+        job.state = "IN_PROGRESS";
+        changed(job);
+        later(runMs, () => {
+          if (job.cancelled) return;
+          job.state = "COMPLETED";
+          job.completedAt = now();
+          changed(job);
+        });
+      });
+      return { job, send: () => json(200, { request_id: job.id, ...urls(job.id), status: "IN_QUEUE", queue_position: 0 }) };
+    }
+    const job = id === undefined ? undefined : jobs.get(id);
+    if (!job) return { send: () => json(404, { detail: "Request not found" }) };
+    if (route === "status") return { job, send: () => json(job.state === "COMPLETED" ? 200 : 202, statusOf(job)) };
+    if (route === "cancel") {
+      if (job.state === "COMPLETED") return { job, send: () => json(400, { status: "ALREADY_COMPLETED" }) };
+      job.cancelled = true;
+      return { job, send: () => json(202, { status: "CANCELLATION_REQUESTED" }) };
+    }
+    if (route === "result") {
+      if (job.state !== "COMPLETED") return { job, send: () => json(400, { detail: "Request is still in progress" }) };
+      return {
+        job,
+        send: () => {
+          job.resultsServed++;
+          if (job.outcome) json(job.outcome.status, job.outcome.body);
+          else json(200, outputText(job));
+        },
+        text: job.outcome ? JSON.stringify(job.outcome.body) : outputText(job),
+      };
+    }
+    return { job, send: () => stream(job, req, res) };
+  }
+
+  function stream(job: FakeJob, _req: IncomingMessage, res: ServerResponse, cut?: { afterEvents: number; end?: boolean }) {
+    res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive" });
+    let sent = 0;
+    let last = "";
+    const ping = setInterval(() => res.write(": ping\n\n"), options.pingMs ?? 1000);
+    const stop = () => {
+      clearInterval(ping);
+      listeners.get(job.id)?.delete(emit);
+    };
+    const emit = (current: FakeJob) => {
+      const frame = JSON.stringify(statusOf(current));
+      if (frame === last) return;
+      last = frame;
+      if (cut && sent >= cut.afterEvents) {
+        stop();
+        if (cut.end) res.end();
+        else res.socket?.destroy();
+        return;
+      }
+      res.write(`data: ${frame}\n\n`);
+      sent++;
+      if (current.state === "COMPLETED") {
+        stop();
+        later(options.closeAfterCompletedMs ?? 1000, () => res.end());
+      }
+    };
+    if (!listeners.has(job.id)) listeners.set(job.id, new Set());
+    listeners.get(job.id)!.add(emit);
+    res.on("close", stop);
+    emit(job);
+  }
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url!, "http://x");
+    const match = /^\/fal-ai\/flux-1(?:\/dev\/image-to-image)?\/requests\/([^/]+)(\/status(\/stream)?|\/cancel)?$/.exec(url.pathname);
+    const route: Route | "unknown" =
+      req.method === "POST" && url.pathname === "/fal-ai/flux-1/dev/image-to-image"
+        ? "submit"
+        : !match
+          ? "unknown"
+          : match[3]
+            ? "stream"
+            : match[2] === "/status"
+              ? "status"
+              : match[2] === "/cancel"
+                ? req.method === "PUT" ? "cancel" : "unknown"
+                : "result";
+    log.push({ route, method: req.method!, url: req.url!, headers: req.headers, at: now() });
+    if (route === "unknown") {
+      res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ detail: "Not found" }));
+      return;
+    }
+    const fault = faults.get(route)?.shift();
+    if (fault?.kind === "reset-before-body") {
+      req.socket.destroy();
+      return;
+    }
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk));
+    req.on("end", () => {
+      if (fault?.kind === "status") {
+        const text = JSON.stringify(fault.body ?? { detail: "fault" });
+        res.writeHead(fault.status, { "Content-Type": "application/json", ...fault.headers }).end(text);
+        return;
+      }
+      const handled = handle(route, req, res, body, match?.[1]);
+      if ((fault?.kind === "drop-stream" || fault?.kind === "end-stream") && route === "stream" && handled.job) {
+        stream(handled.job, req, res, { afterEvents: fault.afterEvents, end: fault.kind === "end-stream" });
+      } else if (fault?.kind === "reset-after-body") {
+        req.socket.destroy();
+      } else if (fault?.kind === "truncate") {
+        const text = (handled as { text?: string }).text ?? '{"status":"IN_QUEUE","request_id":"cut"}';
+        res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+        res.write(text.slice(0, Math.floor(text.length / 2)));
+        later(5, () => req.socket.destroy());
+      } else if (fault?.kind === "malformed") {
+        res.writeHead(200, { "Content-Type": "application/json" }).end("<html>Bad gateway</html>");
+      } else if (fault?.kind === "slow") {
+        later(fault.ms, () => (req.socket.destroyed ? undefined : handled.send()));
+      } else {
+        handled.send();
+      }
+    });
+  });
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url: origin,
+    jobs,
+    log,
+    count: (route) => log.filter((entry) => entry.route === route).length,
+    inject(route, ...more) {
+      faults.set(route, [...(faults.get(route) ?? []), ...more]);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const timer of timers) clearTimeout(timer);
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
