@@ -44,7 +44,7 @@ async function exitCode(command: string, args: string[], cwd: string): Promise<{
   }
 }
 
-const lint = (dir: string) => exitCode(redocly, ["lint", "openapi/image-to-image.yaml"], dir);
+const lint = (dir: string) => exitCode(redocly, ["lint", "openapi/image-to-image.yaml", "openapi/queue.yaml"], dir);
 
 describe("npm run lint:spec", () => {
   it("passes on the spec as committed", async () => {
@@ -57,6 +57,8 @@ describe("npm run lint:spec", () => {
     ["an operation with no operationId", "image-to-image.yaml", (t: string) => t.replace(/ +operationId: imageToImage\n/, ""), "operation-operationId"],
     ["an operation with no description", "image-to-image.yaml", (t: string) => t.replace(/      description: \|\n        Runs FLUX[\s\S]*?not billed\.\n/, ""), "operation-description"],
     ["a response example that breaks the shared schema", "components.yaml", (t: string) => t.replace("type: less_than_equal\n", "type: 7\n"), "no-invalid-media-type-examples"],
+    ["a queue status example that is no status", "queue.yaml", (t: string) => t.replace("status: COMPLETED\n", "status: FAILED\n"), "no-invalid-media-type-examples"],
+    ["a queue operation with no operationId", "queue.yaml", (t: string) => t.replace(/ +operationId: cancelQueueRequest\n/, ""), "operation-operationId"],
   ])("fails on %s", async (name, file, edit, rule) => {
     const dir = await copyWith(name.replace(/\W+/g, "-"), file, edit);
     const { code, output } = await lint(dir);
@@ -75,5 +77,12 @@ describe("npm run check:generated", () => {
     await exitCode("scripts/generate.mjs", [], dir);
     expect((await exitCode("scripts/generate.mjs", ["--check"], dir)).code).toBe(0);
     expect(await readFile(join(dir, "generated", "validators.ts"), "utf8")).toContain(`comparison: "<=", limit: 8`);
+  });
+
+  it("fails when the queue document changed and generated/ was not regenerated", async () => {
+    const dir = await copyWith("queue-drift", "queue.yaml", (t) => t.replace("x-timestamp-tolerance-seconds: 300", "x-timestamp-tolerance-seconds: 600"));
+    const stale = await exitCode("scripts/generate.mjs", ["--check"], dir);
+    expect(stale.code).toBe(1);
+    expect(stale.output).toContain("generated/spec.ts is stale");
   });
 });

@@ -30,3 +30,23 @@ export function headerExample(status: number, name: string): string | undefined 
   const header = Object.entries(headers).find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
   return header?.example === undefined ? undefined : String(header.example);
 }
+
+const { bundle: queueResult } = await bundle({
+  ref: specPath("queue.yaml"),
+  config: await createConfig({}, {}),
+  dereference: true,
+});
+/** The queue document, every $ref followed. */
+export const queueSpec: Json = queueResult.parsed;
+
+/** The first example of a queue operation's response, by operationId and status. */
+export function queueExample(operationId: string, status: number, mediaType = "application/json"): unknown {
+  for (const item of Object.values<Json>(queueSpec.paths)) {
+    for (const operation of Object.values<Json>(item)) {
+      if (operation?.operationId !== operationId) continue;
+      const examples = operation.responses[String(status)].content[mediaType].examples;
+      return (Object.values(examples)[0] as { value: unknown }).value;
+    }
+  }
+  throw new Error(`no operation ${operationId}`);
+}

@@ -1,0 +1,120 @@
+// The queue document against a Prism started from it: the client's queue calls and subscribe get
+// the spec's examples, every declared error becomes a FluxApiError, and Prism and the client agree
+// on what a bad submit is.
+import { describe, expect, inject, it } from "vitest";
+import { imageToImageExamples, queueOperations } from "../../generated/spec.js";
+import { validateQueueStatus, validateQueueSubmitted } from "../../generated/validators.js";
+import { createFluxClient, FluxApiError, type FetchLike, type FluxClientOptions } from "../../src/index.js";
+import { sseData } from "../../src/sse.js";
+import { checkInput, checkOutput } from "../../src/validation.js";
+import { constraintCases } from "../support/constraint-cases.js";
+import { queueExample } from "../support/spec.js";
+
+const prismQueueUrl = inject("prismQueueUrl");
+const input = imageToImageExamples["seed-example"];
+const submitted = queueExample("submitImageToImage", 200) as { request_id: string };
+const jobId = submitted.request_id;
+
+/** A client of the Prism queue; `prefer` asks Prism for a status or example. Every URL it fetches is recorded. */
+function client(prefer?: string, options: FluxClientOptions = {}) {
+  const urls: string[] = [];
+  const fetch: FetchLike = (url, init) => {
+    urls.push(String(url));
+    const headers = new Headers(init?.headers);
+    if (prefer) headers.set("Prefer", prefer);
+    return globalThis.fetch(url, { ...init, headers });
+  };
+  return { urls, client: createFluxClient({ credentials: "contract-test", queueUrl: prismQueueUrl, fetch, retry: false, ...options }) };
+}
+
+describe("the queue's examples through the client", () => {
+  it("submit: the 200 example, which passes the submit validator", async () => {
+    const job = await client().client.queue.submit(input);
+    expect(job).toEqual(submitted);
+    expect(validateQueueSubmitted(job)).toBe(true);
+  });
+
+  it("status: 200 (COMPLETED) and 202 (IN_QUEUE) examples pass the status validator", async () => {
+    const done = await client().client.queue.status(jobId, { logs: true });
+    expect(done).toEqual(queueExample("getQueueStatus", 200));
+    const waiting = await client("code=202").client.queue.status(jobId);
+    expect(waiting).toEqual(queueExample("getQueueStatus", 202));
+    expect(validateQueueStatus(waiting) && waiting.status).toBe("IN_QUEUE");
+  });
+
+  it("status stream: an event stream whose frames are valid statuses, ending with COMPLETED", async () => {
+    const path = queueOperations.streamQueueStatus.path.replace("{request_id}", jobId);
+    const response = await fetch(prismQueueUrl + path, { headers: { Authorization: "Key contract-test", Accept: "text/event-stream" } });
+    expect(response.headers.get("content-type")).toContain("text/event-stream");
+    const frames: unknown[] = [];
+    for await (const data of sseData(response.body!)) frames.push(JSON.parse(data));
+    expect(frames.length).toBeGreaterThan(1);
+    expect(frames.every((frame) => validateQueueStatus(frame))).toBe(true);
+    expect(frames.at(-1)).toMatchObject({ status: "COMPLETED" });
+  });
+
+  it("result: the output example, which passes the output validator; its seed as exact as the wire allows", async () => {
+    const output = await client().client.queue.result(jobId);
+    const path = queueOperations.getQueueResult.path.replace("{request_id}", jobId);
+    const wire = await (await fetch(prismQueueUrl + path, { headers: { Authorization: "Key x" } })).text();
+    expect(checkOutput({ ...output, seed: Number(output.seed) })).toEqual([]);
+    expect(output.seed).toBe(BigInt(/"seed":(\d+)/.exec(wire)![1]!));
+  });
+
+  it("cancel: 202 CANCELLATION_REQUESTED, and 400 ALREADY_COMPLETED as an answer", async () => {
+    await expect(client().client.queue.cancel(jobId)).resolves.toEqual({ status: "CANCELLATION_REQUESTED" });
+    await expect(client("code=400").client.queue.cancel(jobId)).resolves.toEqual({ status: "ALREADY_COMPLETED" });
+  });
+
+  it("subscribe: submit, stream, result; the submit's URLs (queue.fal.run, not this mock) are not followed", async () => {
+    const { urls, client: subscriber } = client();
+    const statuses: string[] = [];
+    const output = await subscriber.subscribe(input, { onQueueUpdate: (s) => statuses.push(s.status) });
+    expect(output.images.length).toBeGreaterThan(0);
+    expect(statuses.at(-1)).toBe("COMPLETED");
+    expect(urls.map((url) => new URL(url).pathname)).toEqual([
+      queueOperations.submitImageToImage.path,
+      queueOperations.streamQueueStatus.path.replace("{request_id}", jobId),
+      queueOperations.getQueueResult.path.replace("{request_id}", jobId),
+    ]);
+    expect(urls.every((url) => url.startsWith(prismQueueUrl))).toBe(true);
+  });
+});
+
+describe("every declared error of every queue call is a FluxApiError", () => {
+  const calls: Record<string, (c: ReturnType<typeof client>["client"]) => Promise<unknown>> = {
+    submitImageToImage: (c) => c.queue.submit(input),
+    getQueueStatus: (c) => c.queue.status(jobId),
+    getQueueResult: (c) => c.queue.result(jobId),
+    cancelQueueRequest: (c) => c.queue.cancel(jobId),
+  };
+  const cases = Object.entries(calls).flatMap(([operationId]) =>
+    Object.entries(queueOperations[operationId as keyof typeof queueOperations].retryableByStatus)
+      // A cancel's 400 is an answer (ALREADY_COMPLETED), tested above.
+      .filter(([status]) => !(operationId === "cancelQueueRequest" && status === "400"))
+      .map(([status, retryable]) => [operationId, Number(status), retryable] as const),
+  );
+
+  it.each(cases)("%s %i", async (operationId, status, retryable) => {
+    const error = (await calls[operationId]!(client(`code=${status}`).client).catch((e: unknown) => e)) as FluxApiError;
+    expect(error).toBeInstanceOf(FluxApiError);
+    expect(error.status).toBe(status);
+    expect(error.body).toEqual(queueExample(operationId, status));
+    if (status !== 429) expect(error.retryable).toBe(retryable); // 429's example carries X-Fal-Retryable
+  });
+});
+
+describe("a bad submit: Prism and the client's validator agree", () => {
+  const cases = constraintCases().filter((c) => c.rule !== undefined);
+  it.concurrent.each(cases.map((c) => [c.name, c] as const))("%s", async (_, testCase) => {
+    const response = await fetch(prismQueueUrl + queueOperations.submitImageToImage.path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: "Key contract-test" },
+      body: JSON.stringify(testCase.body),
+    });
+    await response.arrayBuffer();
+    const violations = JSON.parse(response.headers.get("sl-violations") ?? "[]") as { code: string }[];
+    expect(response.status).toBe(422);
+    expect(checkInput(testCase.body).map((i) => i.rule).sort()).toEqual(violations.map((v) => String(v.code)).sort());
+  });
+});

@@ -1,0 +1,65 @@
+// Seeds above 2^53 (fal's are 64-bit) come back exactly and go out exactly, on the sync call too.
+import { describe, expect, expectTypeOf, it } from "vitest";
+import { createFluxClient, type ImageToImageOutput, type Seed } from "../src/index.js";
+import { exactSeed, stringifyBody } from "../src/seed.js";
+import { startLocalServer } from "./support/local-server.js";
+
+const big = 15860307465884635512n;
+
+describe("exactSeed", () => {
+  it("gives the digits of the text when JSON.parse rounded them", () => {
+    const text = `{"images":[],"seed":${big},"prompt":"p"}`;
+    expect(BigInt(JSON.parse(text).seed)).not.toBe(big); // JSON.parse gives 15860307465884635136
+    expect(exactSeed(text, JSON.parse(text).seed)).toBe(big);
+  });
+
+  it("keeps a seed that a number holds exactly as a number", () => {
+    expect(exactSeed('{"seed":42}', 42)).toBe(42);
+    expect(exactSeed(`{"seed":${2 ** 53 - 1}}`, 2 ** 53 - 1)).toBe(2 ** 53 - 1);
+  });
+
+  it("is not fooled by a seed inside a string, or another big number", () => {
+    const text = `{"prompt":"{\\"seed\\": 15860307465884635513}","timings":{"x":1.5},"seed" : ${big} }`;
+    expect(exactSeed(text, JSON.parse(text).seed)).toBe(big);
+  });
+
+  it("2^64 - 1, the largest 64-bit seed, survives", () => {
+    const max = 2n ** 64n - 1n;
+    const text = `{"seed":${max}}`;
+    expect(exactSeed(text, JSON.parse(text).seed)).toBe(max);
+  });
+});
+
+describe("stringifyBody", () => {
+  it("writes a bigint seed with every digit, and everything else as JSON.stringify does", () => {
+    const body = { prompt: 'say "seed": 1', seed: big, num_images: 2, skip: undefined };
+    const text = stringifyBody(body);
+    expect(text).toBe(`{"seed":${big},"prompt":"say \\"seed\\": 1","num_images":2}`);
+    expect(stringifyBody({ seed: big })).toBe(`{"seed":${big}}`);
+    expect(stringifyBody({ seed: 7, prompt: "p" })).toBe(JSON.stringify({ seed: 7, prompt: "p" }));
+  });
+});
+
+describe("the sync call", () => {
+  it("returns fal's seed exactly and sends a bigint seed back exactly", async () => {
+    const server = await startLocalServer((_req, res, body) => {
+      const seed = /"seed":(\d+)/.exec(body)?.[1] ?? "0";
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(`{"images":[{"url":"https://v3.fal.media/files/x.jpeg"}],"timings":{},"seed":${seed},"has_nsfw_concepts":[false],"prompt":"p"}`);
+    });
+    const client = createFluxClient({ credentials: "k", baseUrl: server.url });
+    const output = await client.imageToImage({ image_url: "https://x.test/a.png", prompt: "p", seed: big });
+    await server.close();
+    expect(server.requests[0]!.body).toContain(`"seed":${big}`);
+    expect(output.seed).toBe(big);
+    expectTypeOf(output.seed).toEqualTypeOf<Seed>();
+    expectTypeOf<ImageToImageOutput["seed"]>().toEqualTypeOf<number | bigint>();
+  });
+
+  it("a bigint seed is validated like a number: a wrong type is still refused before sending", async () => {
+    const client = createFluxClient({ credentials: "k", fetch: () => Promise.reject(new Error("must not be called")) });
+    await expect(
+      client.imageToImage({ image_url: "https://x.test/a.png", prompt: "p", seed: "12" as unknown as bigint }),
+    ).rejects.toMatchObject({ name: "FluxValidationError", issues: [expect.objectContaining({ field: "seed", rule: "type" })] });
+  });
+});

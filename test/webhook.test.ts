@@ -1,0 +1,136 @@
+// verifyWebhook with a real ED25519 key pair made here, signing the way fal documents, and the
+// JWKS cache against a local server.
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { webhookVerification } from "../generated/spec.js";
+import { createJwksCache, FluxWebhookError, verifyWebhook, type Jwks } from "../src/index.js";
+import { startLocalServer } from "./support/local-server.js";
+
+const body = `{"request_id":"req-1","gateway_request_id":"req-1","status":"OK","payload":{"images":[{"url":"https://v3.fal.media/files/a.jpeg"}],"timings":{},"seed":15860307465884635512,"has_nsfw_concepts":[false],"prompt":"p"}}`;
+const now = Date.parse("2026-11-24T18:00:00Z");
+const timestamp = String(now / 1000);
+
+let jwks: Jwks;
+let privateKey: CryptoKey;
+let otherJwks: Jwks;
+
+beforeAll(async () => {
+  const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
+  const other = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
+  privateKey = pair.privateKey;
+  const publicJwk = await crypto.subtle.exportKey("jwk", pair.publicKey);
+  const otherJwk = await crypto.subtle.exportKey("jwk", other.publicKey);
+  otherJwks = { keys: [{ kty: "OKP", crv: "Ed25519", x: otherJwk.x! }] };
+  jwks = { keys: [otherJwks.keys[0]!, { kty: "OKP", crv: "Ed25519", x: publicJwk.x!, kid: "fal-1" }] };
+});
+
+/** Headers as fal sends them, signed over request id, user id, timestamp and sha256(body). */
+async function signed(raw: string, overrides: Record<string, string> = {}) {
+  const fields = { requestId: "req-1", userId: "user-1", timestamp, ...overrides };
+  const digest = createHash("sha256").update(raw).digest("hex");
+  const message = new TextEncoder().encode(`${fields.requestId}\n${fields.userId}\n${fields.timestamp}\n${digest}`);
+  const signature = Buffer.from(await crypto.subtle.sign({ name: "Ed25519" }, privateKey, message)).toString("hex");
+  return {
+    "x-fal-webhook-request-id": fields.requestId,
+    "x-fal-webhook-user-id": fields.userId,
+    "x-fal-webhook-timestamp": fields.timestamp,
+    "x-fal-webhook-signature": overrides.signature ?? signature,
+  };
+}
+
+async function reason(promise: Promise<unknown>): Promise<string | undefined> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(FluxWebhookError);
+  return (error as FluxWebhookError).reason;
+}
+
+describe("verifyWebhook", () => {
+  it("accepts fal's signature (any key of the set) and returns the typed payload, seed exact", async () => {
+    const payload = await verifyWebhook(body, await signed(body), { jwks, now });
+    expect(payload.status).toBe("OK");
+    expect(payload.request_id).toBe("req-1");
+    expect(payload.payload && "seed" in payload.payload && payload.payload.seed).toBe(15860307465884635512n);
+  });
+
+  it("takes fetch Headers, Node's header object and bytes alike", async () => {
+    const headers = await signed(body);
+    await expect(verifyWebhook(new TextEncoder().encode(body), new Headers(headers), { jwks, now })).resolves.toHaveProperty("status", "OK");
+    const nodeStyle = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]]));
+    await expect(verifyWebhook(Buffer.from(body), nodeStyle, { jwks: async () => jwks, now })).resolves.toHaveProperty("status", "OK");
+  });
+
+  it("refuses a body changed after signing, even by one byte", async () => {
+    expect(await reason(verifyWebhook(body.replace("5512", "5513"), await signed(body), { jwks, now }))).toBe("bad-signature");
+  });
+
+  it("refuses a signature by a key not in the set, and a signature that is not hex", async () => {
+    expect(await reason(verifyWebhook(body, await signed(body), { jwks: otherJwks, now }))).toBe("bad-signature");
+    expect(await reason(verifyWebhook(body, await signed(body, { signature: "zz" }), { jwks, now }))).toBe("bad-signature");
+  });
+
+  it("refuses a signed header changed (another user id)", async () => {
+    const headers = { ...(await signed(body)), "x-fal-webhook-user-id": "someone-else" };
+    expect(await reason(verifyWebhook(body, headers, { jwks, now }))).toBe("bad-signature");
+  });
+
+  it(`accepts a timestamp up to ${webhookVerification.timestampToleranceSeconds} s away, and refuses one further`, async () => {
+    const tolerance = webhookVerification.timestampToleranceSeconds;
+    for (const skew of [-tolerance, tolerance]) {
+      const ts = String(now / 1000 + skew);
+      await expect(verifyWebhook(body, await signed(body, { timestamp: ts }), { jwks, now })).resolves.toBeTruthy();
+    }
+    for (const skew of [-tolerance - 1, tolerance + 1]) {
+      const ts = String(now / 1000 + skew);
+      expect(await reason(verifyWebhook(body, await signed(body, { timestamp: ts }), { jwks, now }))).toBe("stale-timestamp");
+    }
+  });
+
+  it("names a missing header; refuses an empty key set and a signed body that breaks the schema", async () => {
+    const { "x-fal-webhook-signature": _, ...unsigned } = await signed(body);
+    const error = await verifyWebhook(body, unsigned, { jwks, now }).catch((e: FluxWebhookError) => e);
+    expect(error).toMatchObject({ reason: "missing-header", message: expect.stringContaining("signature") });
+    expect(await reason(verifyWebhook(body, await signed(body), { jwks: { keys: [] }, now }))).toBe("no-key");
+    const wrong = '{"request_id":"req-1","status":"MAYBE"}';
+    expect(await reason(verifyWebhook(wrong, await signed(wrong), { jwks, now }))).toBe("bad-body");
+  });
+});
+
+describe("createJwksCache", () => {
+  let requests = 0;
+  let fail = false;
+  let server: Awaited<ReturnType<typeof startLocalServer>>;
+  beforeAll(async () => {
+    server = await startLocalServer((_req, res) => {
+      requests++;
+      if (fail) res.writeHead(503).end();
+      else res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(jwks));
+    });
+  });
+  afterAll(() => server.close());
+
+  it("fetches once and keeps the set; a failed fetch is not kept", async () => {
+    const cached = createJwksCache({ url: `${server.url}/.well-known/jwks.json` });
+    expect(await cached()).toEqual(jwks);
+    await cached();
+    expect(requests).toBe(1);
+
+    fail = true;
+    const expired = createJwksCache({ url: server.url, maxAgeSeconds: 0 });
+    await expect(expired()).rejects.toMatchObject({ reason: "no-key" });
+    fail = false;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(await expired()).toEqual(jwks);
+  });
+
+  it(`defaults to fal's JWKS URL and a ${webhookVerification.jwksMaxAgeSeconds} s lifetime, from the spec`, async () => {
+    const urls: string[] = [];
+    const cached = createJwksCache({
+      fetch: async (url) => (urls.push(String(url)), new Response(JSON.stringify(jwks))),
+    });
+    await cached();
+    expect(urls).toEqual([webhookVerification.jwksUrl]);
+  });
+});
