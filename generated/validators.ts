@@ -17,21 +17,14 @@ export interface Validator<T> {
   errors?: ValidationIssue[] | null;
 }
 
-export const validateImageToImageInput: Validator<SyncComponents["schemas"]["ImageToImageInput"]> = validate21;
-const schema32 = {"type":"object","additionalProperties":false,"required":["image_url","prompt"],"properties":{"image_url":{"type":"string","pattern":"^(?:https?://[^\\s/?#]+[^\\s]*|data:[^,\\s]*,[^\\s]*)$"},"prompt":{"type":"string"},"strength":{"type":"number","minimum":0.01,"maximum":1},"num_inference_steps":{"type":"integer","minimum":10,"maximum":50},"guidance_scale":{"type":"number","minimum":1,"maximum":20},"seed":{"type":["integer","null"]},"sync_mode":{"type":"boolean"},"num_images":{"type":"integer","minimum":1,"maximum":4},"enable_safety_checker":{"type":"boolean"},"output_format":{"type":"string","enum":["jpeg","png"]},"acceleration":{"type":"string","enum":["none","regular","high"]}}};
-const func1 = Object.prototype.hasOwnProperty;
-const pattern4 = new RegExp("^(?:https?://[^\\s/?#]+[^\\s]*|data:[^,\\s]*,[^\\s]*)$", "u");
+export const validateImageToImageInput: Validator<SyncComponents["schemas"]["ImageToImageInput"]> = validate11;
+const schema12 = {"type":"object","additionalProperties":false,"required":["image_url","prompt"],"properties":{"image_url":{"type":"string","pattern":"^(?:https?://[^\\s/?#]+[^\\s]*|data:[^,\\s]*,[^\\s]*)$"},"prompt":{"type":"string"},"strength":{"type":"number","minimum":0.01,"maximum":1},"num_inference_steps":{"type":"integer","minimum":10,"maximum":50},"guidance_scale":{"type":"number","minimum":1,"maximum":20},"seed":{"type":["integer","null"]},"sync_mode":{"type":"boolean"},"num_images":{"type":"integer","minimum":1,"maximum":4},"enable_safety_checker":{"type":"boolean"},"output_format":{"type":"string","enum":["jpeg","png"]},"acceleration":{"type":"string","enum":["none","regular","high"]}}};
+const func2 = Object.prototype.hasOwnProperty;
+const pattern0 = new RegExp("^(?:https?://[^\\s/?#]+[^\\s]*|data:[^,\\s]*,[^\\s]*)$", "u");
 
-function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate11(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate21.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.image_url === undefined){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "image_url"}};
@@ -54,7 +47,7 @@ vErrors.push(err1);
 errors++;
 }
 for(const key0 in data){
-if(!(func1.call(schema32.properties, key0))){
+if(!(func2.call(schema12.properties, key0))){
 const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err2];
@@ -68,7 +61,7 @@ errors++;
 if(data.image_url !== undefined){
 let data0 = data.image_url;
 if(typeof data0 === "string"){
-if(!pattern4.test(data0)){
+if(!pattern0.test(data0)){
 const err3 = {instancePath:instancePath+"/image_url",schemaPath:"#/properties/image_url/pattern",keyword:"pattern",params:{pattern: "^(?:https?://[^\\s/?#]+[^\\s]*|data:[^,\\s]*,[^\\s]*)$"}};
 if(vErrors === null){
 vErrors = [err3];
@@ -210,7 +203,7 @@ errors++;
 if(data.seed !== undefined){
 let data5 = data.seed;
 if((!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))) && (data5 !== null)){
-const err15 = {instancePath:instancePath+"/seed",schemaPath:"#/properties/seed/type",keyword:"type",params:{type: schema32.properties.seed.type}};
+const err15 = {instancePath:instancePath+"/seed",schemaPath:"#/properties/seed/type",keyword:"type",params:{type: schema12.properties.seed.type}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -292,7 +285,7 @@ vErrors.push(err21);
 errors++;
 }
 if(!((data9 === "jpeg") || (data9 === "png"))){
-const err22 = {instancePath:instancePath+"/output_format",schemaPath:"#/properties/output_format/enum",keyword:"enum",params:{allowedValues: schema32.properties.output_format.enum}};
+const err22 = {instancePath:instancePath+"/output_format",schemaPath:"#/properties/output_format/enum",keyword:"enum",params:{allowedValues: schema12.properties.output_format.enum}};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -315,7 +308,7 @@ vErrors.push(err23);
 errors++;
 }
 if(!(((data10 === "none") || (data10 === "regular")) || (data10 === "high"))){
-const err24 = {instancePath:instancePath+"/acceleration",schemaPath:"#/properties/acceleration/enum",keyword:"enum",params:{allowedValues: schema32.properties.acceleration.enum}};
+const err24 = {instancePath:instancePath+"/acceleration",schemaPath:"#/properties/acceleration/enum",keyword:"enum",params:{allowedValues: schema12.properties.acceleration.enum}};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -336,25 +329,17 @@ vErrors.push(err25);
 }
 errors++;
 }
-validate21.errors = vErrors;
+validate11.errors = vErrors;
 return errors === 0;
 }
-validate21.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateImageToImageOutput: Validator<SyncComponents["schemas"]["ImageToImageOutput"]> = validate22;
-const schema33 = {"type":"object","required":["images","timings","seed","has_nsfw_concepts","prompt"],"properties":{"images":{"type":"array","items":{"$ref":"#/$defs/Image"}},"timings":{"type":"object","additionalProperties":{"type":"number"}},"seed":{"type":"integer"},"has_nsfw_concepts":{"type":"array","items":{"type":"boolean"}},"prompt":{"type":"string"}}};
-const schema34 = {"type":"object","required":["url"],"properties":{"url":{"type":"string"},"width":{"type":"integer"},"height":{"type":"integer"},"content_type":{"type":"string"},"file_name":{"type":"string"},"file_size":{"type":["integer","null"]},"file_data":{"type":"string"}}};
+export const validateImageToImageOutput: Validator<SyncComponents["schemas"]["ImageToImageOutput"]> = validate12;
+const schema13 = {"type":"object","required":["images","timings","seed","has_nsfw_concepts","prompt"],"properties":{"images":{"type":"array","items":{"$ref":"#/$defs/Image"}},"timings":{"type":"object","additionalProperties":{"type":"number"}},"seed":{"type":"integer"},"has_nsfw_concepts":{"type":"array","items":{"type":"boolean"}},"prompt":{"type":"string"}}};
+const schema14 = {"type":"object","required":["url"],"properties":{"url":{"type":"string"},"width":{"type":"integer"},"height":{"type":"integer"},"content_type":{"type":"string"},"file_name":{"type":"string"},"file_size":{"type":["integer","null"]},"file_data":{"type":"string"}}};
 
-function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate12(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate22.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.images === undefined){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "images"}};
@@ -488,7 +473,7 @@ errors++;
 if(data1.file_size !== undefined){
 let data7 = data1.file_size;
 if((!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))) && (data7 !== null)){
-const err11 = {instancePath:instancePath+"/images/" + i0+"/file_size",schemaPath:"#/$defs/Image/properties/file_size/type",keyword:"type",params:{type: schema34.properties.file_size.type}};
+const err11 = {instancePath:instancePath+"/images/" + i0+"/file_size",schemaPath:"#/$defs/Image/properties/file_size/type",keyword:"type",params:{type: schema14.properties.file_size.type}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -626,25 +611,17 @@ vErrors.push(err21);
 }
 errors++;
 }
-validate22.errors = vErrors;
+validate12.errors = vErrors;
 return errors === 0;
 }
-validate22.evaluated = {"props":{"images":true,"timings":true,"seed":true,"has_nsfw_concepts":true,"prompt":true},"dynamicProps":false,"dynamicItems":false};
 
-export const validateQueueSubmitted: Validator<QueueComponents["schemas"]["QueueSubmitted"]> = validate23;
-const schema35 = {"type":"object","required":["request_id","response_url","status_url","cancel_url"],"properties":{"request_id":{"type":"string","pattern":"^[^/?#\\s]+$"},"response_url":{"type":"string"},"status_url":{"type":"string"},"cancel_url":{"type":"string"},"status":{"type":"string","const":"IN_QUEUE"},"queue_position":{"type":"integer","minimum":0}}};
-const pattern5 = new RegExp("^[^/?#\\s]+$", "u");
+export const validateQueueSubmitted: Validator<QueueComponents["schemas"]["QueueSubmitted"]> = validate13;
+const schema15 = {"type":"object","required":["request_id","response_url","status_url","cancel_url"],"properties":{"request_id":{"type":"string","pattern":"^[^/?#\\s]+$"},"response_url":{"type":"string"},"status_url":{"type":"string"},"cancel_url":{"type":"string"},"status":{"type":"string","const":"IN_QUEUE"},"queue_position":{"type":"integer","minimum":0}}};
+const pattern1 = new RegExp("^[^/?#\\s]+$", "u");
 
-function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate23.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.request_id === undefined){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "request_id"}};
@@ -689,7 +666,7 @@ errors++;
 if(data.request_id !== undefined){
 let data0 = data.request_id;
 if(typeof data0 === "string"){
-if(!pattern5.test(data0)){
+if(!pattern1.test(data0)){
 const err4 = {instancePath:instancePath+"/request_id",schemaPath:"#/properties/request_id/pattern",keyword:"pattern",params:{pattern: "^[^/?#\\s]+$"}};
 if(vErrors === null){
 vErrors = [err4];
@@ -806,30 +783,22 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate23.errors = vErrors;
+validate13.errors = vErrors;
 return errors === 0;
 }
-validate23.evaluated = {"props":{"request_id":true,"response_url":true,"status_url":true,"cancel_url":true,"status":true,"queue_position":true},"dynamicProps":false,"dynamicItems":false};
 
-export const validateQueueStatus: Validator<QueueComponents["schemas"]["QueueStatus"]> = validate24;
-const schema36 = {"oneOf":[{"$ref":"#/$defs/InQueueStatus"},{"$ref":"#/$defs/InProgressStatus"},{"$ref":"#/$defs/CompletedStatus"}]};
-const schema37 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","const":"IN_QUEUE"},"queue_position":{"type":"integer","minimum":0},"response_url":{"type":"string"}}};
-const schema38 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","const":"IN_PROGRESS"},"response_url":{"type":"string"},"logs":{"$ref":"#/$defs/RequestLogs"}}};
-const schema39 = {"type":["array","null"],"items":{"$ref":"#/$defs/RequestLog"}};
-const schema40 = {"type":"object","required":["message"],"properties":{"message":{"type":"string"},"level":{"type":"string","enum":["STDERR","STDOUT","ERROR","INFO","WARN","DEBUG"]},"source":{"type":"string"},"timestamp":{"type":"string"}}};
+export const validateQueueStatus: Validator<QueueComponents["schemas"]["QueueStatus"]> = validate14;
+const schema16 = {"oneOf":[{"$ref":"#/$defs/InQueueStatus"},{"$ref":"#/$defs/InProgressStatus"},{"$ref":"#/$defs/CompletedStatus"}]};
+const schema17 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","const":"IN_QUEUE"},"queue_position":{"type":"integer","minimum":0},"response_url":{"type":"string"}}};
+const schema18 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","const":"IN_PROGRESS"},"response_url":{"type":"string"},"logs":{"$ref":"#/$defs/RequestLogs"}}};
+const schema19 = {"type":["array","null"],"items":{"$ref":"#/$defs/RequestLog"}};
+const schema20 = {"type":"object","required":["message"],"properties":{"message":{"type":"string"},"level":{"type":"string","enum":["STDERR","STDOUT","ERROR","INFO","WARN","DEBUG"]},"source":{"type":"string"},"timestamp":{"type":"string"}}};
 
-function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate16(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate26.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 if((!(Array.isArray(data))) && (data !== null)){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema39.type}};
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema19.type}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -878,7 +847,7 @@ vErrors.push(err3);
 errors++;
 }
 if(!((((((data2 === "STDERR") || (data2 === "STDOUT")) || (data2 === "ERROR")) || (data2 === "INFO")) || (data2 === "WARN")) || (data2 === "DEBUG"))){
-const err4 = {instancePath:instancePath+"/" + i0+"/level",schemaPath:"#/$defs/RequestLog/properties/level/enum",keyword:"enum",params:{allowedValues: schema40.properties.level.enum}};
+const err4 = {instancePath:instancePath+"/" + i0+"/level",schemaPath:"#/$defs/RequestLog/properties/level/enum",keyword:"enum",params:{allowedValues: schema20.properties.level.enum}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -925,22 +894,14 @@ errors++;
 }
 }
 }
-validate26.errors = vErrors;
+validate16.errors = vErrors;
 return errors === 0;
 }
-validate26.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate15(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate25.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.status === undefined){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "status"}};
@@ -988,8 +949,8 @@ errors++;
 }
 }
 if(data.logs !== undefined){
-if(!(validate26(data.logs, {instancePath:instancePath+"/logs",parentData:data,parentDataProperty:"logs",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+if(!(validate16(data.logs, {instancePath:instancePath+"/logs",parentData:data,parentDataProperty:"logs",rootData}))){
+vErrors = vErrors === null ? validate16.errors : vErrors.concat(validate16.errors);
 errors = vErrors.length;
 }
 }
@@ -1004,23 +965,15 @@ vErrors.push(err4);
 }
 errors++;
 }
-validate25.errors = vErrors;
+validate15.errors = vErrors;
 return errors === 0;
 }
-validate25.evaluated = {"props":{"status":true,"response_url":true,"logs":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema41 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","const":"COMPLETED"},"response_url":{"type":"string"},"logs":{"$ref":"#/$defs/RequestLogs"},"metrics":{"type":"object","properties":{"inference_time":{"type":["number","null"]}}}}};
+const schema21 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","const":"COMPLETED"},"response_url":{"type":"string"},"logs":{"$ref":"#/$defs/RequestLogs"},"metrics":{"type":"object","properties":{"inference_time":{"type":["number","null"]}}}}};
 
-function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate19(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate29.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.status === undefined){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "status"}};
@@ -1068,8 +1021,8 @@ errors++;
 }
 }
 if(data.logs !== undefined){
-if(!(validate26(data.logs, {instancePath:instancePath+"/logs",parentData:data,parentDataProperty:"logs",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+if(!(validate16(data.logs, {instancePath:instancePath+"/logs",parentData:data,parentDataProperty:"logs",rootData}))){
+vErrors = vErrors === null ? validate16.errors : vErrors.concat(validate16.errors);
 errors = vErrors.length;
 }
 }
@@ -1079,7 +1032,7 @@ if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
 if(data3.inference_time !== undefined){
 let data4 = data3.inference_time;
 if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/metrics/inference_time",schemaPath:"#/properties/metrics/properties/inference_time/type",keyword:"type",params:{type: schema41.properties.metrics.properties.inference_time.type}};
+const err4 = {instancePath:instancePath+"/metrics/inference_time",schemaPath:"#/properties/metrics/properties/inference_time/type",keyword:"type",params:{type: schema21.properties.metrics.properties.inference_time.type}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1112,22 +1065,14 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate29.errors = vErrors;
+validate19.errors = vErrors;
 return errors === 0;
 }
-validate29.evaluated = {"props":{"status":true,"response_url":true,"logs":true,"metrics":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate24.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 const _errs0 = errors;
 let valid0 = false;
 let passing0 = null;
@@ -1218,14 +1163,10 @@ var _valid0 = _errs1 === errors;
 if(_valid0){
 valid0 = true;
 passing0 = 0;
-var props0 = {};
-props0.status = true;
-props0.queue_position = true;
-props0.response_url = true;
 }
 const _errs10 = errors;
-if(!(validate25(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+if(!(validate15(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate15.errors : vErrors.concat(validate15.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs10 === errors;
@@ -1237,16 +1178,10 @@ else {
 if(_valid0){
 valid0 = true;
 passing0 = 1;
-if(props0 !== true){
-props0 = props0 || {};
-props0.status = true;
-props0.response_url = true;
-props0.logs = true;
-}
 }
 const _errs11 = errors;
-if(!(validate29(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
+if(!(validate19(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs11 === errors;
@@ -1258,13 +1193,6 @@ else {
 if(_valid0){
 valid0 = true;
 passing0 = 2;
-if(props0 !== true){
-props0 = props0 || {};
-props0.status = true;
-props0.response_url = true;
-props0.logs = true;
-props0.metrics = true;
-}
 }
 }
 }
@@ -1289,25 +1217,16 @@ vErrors = null;
 }
 }
 }
-validate24.errors = vErrors;
-evaluated0.props = props0;
+validate14.errors = vErrors;
 return errors === 0;
 }
-validate24.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-export const validateCancellationRequested: Validator<QueueComponents["schemas"]["CancellationRequested"]> = validate32;
-const schema42 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","const":"CANCELLATION_REQUESTED"}}};
+export const validateCancellationRequested: Validator<QueueComponents["schemas"]["CancellationRequested"]> = validate22;
+const schema22 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","const":"CANCELLATION_REQUESTED"}}};
 
-function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate32.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.status === undefined){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "status"}};
@@ -1353,24 +1272,16 @@ vErrors.push(err3);
 }
 errors++;
 }
-validate32.errors = vErrors;
+validate22.errors = vErrors;
 return errors === 0;
 }
-validate32.evaluated = {"props":{"status":true},"dynamicProps":false,"dynamicItems":false};
 
-export const validateAlreadyCompleted: Validator<QueueComponents["schemas"]["AlreadyCompleted"]> = validate33;
-const schema43 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","const":"ALREADY_COMPLETED"}}};
+export const validateAlreadyCompleted: Validator<QueueComponents["schemas"]["AlreadyCompleted"]> = validate23;
+const schema23 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","const":"ALREADY_COMPLETED"}}};
 
-function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate33.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.status === undefined){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "status"}};
@@ -1416,26 +1327,18 @@ vErrors.push(err3);
 }
 errors++;
 }
-validate33.errors = vErrors;
+validate23.errors = vErrors;
 return errors === 0;
 }
-validate33.evaluated = {"props":{"status":true},"dynamicProps":false,"dynamicItems":false};
 
-export const validateWebhookPayload: Validator<QueueComponents["schemas"]["WebhookPayload"]> = validate34;
-const schema44 = {"type":"object","required":["request_id","status"],"properties":{"request_id":{"type":"string"},"gateway_request_id":{"type":"string"},"status":{"type":"string","enum":["OK","ERROR"]},"payload":{"anyOf":[{"$ref":"#/$defs/ImageToImageOutput"},{"$ref":"#/$defs/ValidationErrorBody"},{"type":"null"}]},"error":{"type":"string"},"payload_error":{"type":"string"}}};
-const schema45 = {"type":"object","required":["detail"],"properties":{"detail":{"anyOf":[{"type":"array","items":{"$ref":"#/$defs/ValidationErrorItem"}},{"type":"string"}]}}};
-const schema46 = {"type":"object","required":["loc","msg","type"],"properties":{"loc":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"integer"}]}},"msg":{"type":"string"},"type":{"type":"string"},"url":{"type":"string"},"ctx":{"type":"object"},"input":{}}};
+export const validateWebhookPayload: Validator<QueueComponents["schemas"]["WebhookPayload"]> = validate24;
+const schema24 = {"type":"object","required":["request_id","status"],"properties":{"request_id":{"type":"string"},"gateway_request_id":{"type":"string"},"status":{"type":"string","enum":["OK","ERROR"]},"payload":{"anyOf":[{"$ref":"#/$defs/ImageToImageOutput"},{"$ref":"#/$defs/ValidationErrorBody"},{"type":"null"}]},"error":{"type":"string"},"payload_error":{"type":"string"}}};
+const schema25 = {"type":"object","required":["detail"],"properties":{"detail":{"anyOf":[{"type":"array","items":{"$ref":"#/$defs/ValidationErrorItem"}},{"type":"string"}]}}};
+const schema26 = {"type":"object","required":["loc","msg","type"],"properties":{"loc":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"integer"}]}},"msg":{"type":"string"},"type":{"type":"string"},"url":{"type":"string"},"ctx":{"type":"object"},"input":{}}};
 
-function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate36.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.detail === undefined){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "detail"}};
@@ -1508,6 +1411,7 @@ errors++;
 }
 var _valid1 = _errs12 === errors;
 valid8 = valid8 || _valid1;
+if(!valid8){
 const _errs14 = errors;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
 const err5 = {instancePath:instancePath+"/detail/" + i0+"/loc/" + i1,schemaPath:"#/$defs/ValidationErrorItem/properties/loc/items/anyOf/1/type",keyword:"type",params:{type: "integer"}};
@@ -1521,6 +1425,7 @@ errors++;
 }
 var _valid1 = _errs14 === errors;
 valid8 = valid8 || _valid1;
+}
 if(!valid8){
 const err6 = {instancePath:instancePath+"/detail/" + i0+"/loc/" + i1,schemaPath:"#/$defs/ValidationErrorItem/properties/loc/items/anyOf",keyword:"anyOf",params:{}};
 if(vErrors === null){
@@ -1629,6 +1534,7 @@ errors++;
 }
 var _valid0 = _errs3 === errors;
 valid1 = valid1 || _valid0;
+if(!valid1){
 const _errs24 = errors;
 if(typeof data0 !== "string"){
 const err14 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/anyOf/1/type",keyword:"type",params:{type: "string"}};
@@ -1642,6 +1548,7 @@ errors++;
 }
 var _valid0 = _errs24 === errors;
 valid1 = valid1 || _valid0;
+}
 if(!valid1){
 const err15 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/anyOf",keyword:"anyOf",params:{}};
 if(vErrors === null){
@@ -1675,22 +1582,14 @@ vErrors.push(err16);
 }
 errors++;
 }
-validate36.errors = vErrors;
+validate26.errors = vErrors;
 return errors === 0;
 }
-validate36.evaluated = {"props":{"detail":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate34.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.request_id === undefined){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "request_id"}};
@@ -1749,7 +1648,7 @@ vErrors.push(err4);
 errors++;
 }
 if(!((data2 === "OK") || (data2 === "ERROR"))){
-const err5 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema44.properties.status.enum}};
+const err5 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema24.properties.status.enum}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1764,33 +1663,21 @@ let data3 = data.payload;
 const _errs8 = errors;
 let valid1 = false;
 const _errs9 = errors;
-if(!(validate22(data3, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
+if(!(validate12(data3, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs9 === errors;
 valid1 = valid1 || _valid0;
-if(_valid0){
-var props0 = {};
-props0.images = true;
-props0.timings = true;
-props0.seed = true;
-props0.has_nsfw_concepts = true;
-props0.prompt = true;
-}
+if(!valid1){
 const _errs10 = errors;
-if(!(validate36(data3, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate36.errors : vErrors.concat(validate36.errors);
+if(!(validate26(data3, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs10 === errors;
 valid1 = valid1 || _valid0;
-if(_valid0){
-if(props0 !== true){
-props0 = props0 || {};
-props0.detail = true;
-}
-}
+if(!valid1){
 const _errs11 = errors;
 if(data3 !== null){
 const err6 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/anyOf/2/type",keyword:"type",params:{type: "null"}};
@@ -1804,6 +1691,8 @@ errors++;
 }
 var _valid0 = _errs11 === errors;
 valid1 = valid1 || _valid0;
+}
+}
 if(!valid1){
 const err7 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/anyOf",keyword:"anyOf",params:{}};
 if(vErrors === null){
@@ -1861,24 +1750,16 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate34.errors = vErrors;
+validate24.errors = vErrors;
 return errors === 0;
 }
-validate34.evaluated = {"props":{"request_id":true,"gateway_request_id":true,"status":true,"payload":true,"error":true,"payload_error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const validateSubmitParameters: Validator<Record<string, unknown>> = validate38;
-const schema47 = {"type":"object","additionalProperties":false,"properties":{"fal_webhook":{"type":"string"},"X-Fal-Queue-Priority":{"type":"string","enum":["normal","low"]},"X-Fal-Request-Timeout":{"type":"number","exclusiveMinimum":0}}};
+export const validateSubmitParameters: Validator<Record<string, unknown>> = validate28;
+const schema27 = {"type":"object","additionalProperties":false,"properties":{"fal_webhook":{"type":"string"},"X-Fal-Queue-Priority":{"type":"string","enum":["normal","low"]},"X-Fal-Request-Timeout":{"type":"number","exclusiveMinimum":0}}};
 
-function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate38.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(((key0 === "fal_webhook") || (key0 === "X-Fal-Queue-Priority")) || (key0 === "X-Fal-Request-Timeout"))){
@@ -1917,7 +1798,7 @@ vErrors.push(err2);
 errors++;
 }
 if(!((data1 === "normal") || (data1 === "low"))){
-const err3 = {instancePath:instancePath+"/X-Fal-Queue-Priority",schemaPath:"#/properties/X-Fal-Queue-Priority/enum",keyword:"enum",params:{allowedValues: schema47.properties["X-Fal-Queue-Priority"].enum}};
+const err3 = {instancePath:instancePath+"/X-Fal-Queue-Priority",schemaPath:"#/properties/X-Fal-Queue-Priority/enum",keyword:"enum",params:{allowedValues: schema27.properties["X-Fal-Queue-Priority"].enum}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1963,7 +1844,6 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate38.errors = vErrors;
+validate28.errors = vErrors;
 return errors === 0;
 }
-validate38.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
