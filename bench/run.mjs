@@ -102,6 +102,12 @@ const entries = {
     createClient({ baseUrl: "https://fal.run" }).POST("${path}", { body: { image_url: "https://x/y.png", prompt: "p" } }).then(console.log);`,
   "@fal-ai/client run": `import { fal } from "@fal-ai/client";
     fal.run("fal-ai/flux-1/dev/image-to-image", { input: { image_url: "https://x/y.png", prompt: "p" } }).then(console.log);`,
+  "flux-i2i client.subscribe": `import { createFluxClient } from "./src/index.ts";
+    createFluxClient({ credentials: "k" }).subscribe({ image_url: "https://x/y.png", prompt: "p" }).then(console.log);`,
+  "@fal-ai/client subscribe": `import { fal } from "@fal-ai/client";
+    fal.subscribe("fal-ai/flux-1/dev/image-to-image", { input: { image_url: "https://x/y.png", prompt: "p" } }).then(console.log);`,
+  "flux-i2i verifyWebhook": `import { verifyWebhook } from "./src/index.ts";
+    verifyWebhook("{}", {}, { jwks: { keys: [] } }).then(console.log);`,
 };
 console.log("\nShipped size for one call (esbuild, browser, minified; gzip -9)");
 for (const [name, contents] of Object.entries(entries)) {

@@ -59,10 +59,13 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
     };
     try {
       options.onEnqueue?.(job.request_id);
-      const completed =
-        options.mode !== "poll" && (await followStream(ctx, queue.statusUrl(job), onQueueUpdate, options.logs, signal));
-      if (!completed) await poll(queue, job, onQueueUpdate, options, signal);
-      return await queue.result(job, { signal });
+      const fetchResult = () => queue.result(job, { signal });
+      const streamed =
+        options.mode !== "poll" && followStream(ctx, queue.statusUrl(job), onQueueUpdate, fetchResult, options.logs, signal);
+      const completed = await streamed;
+      if (completed) return await completed.result;
+      await poll(queue, job, onQueueUpdate, options, signal);
+      return await fetchResult();
     } catch (error) {
       if (!signal.aborted) throw error;
       // The caller gave up: stop the job so that it is not billed for nothing. Best effort, bounded.
@@ -75,16 +78,19 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
 }
 
 /**
- * Follows the job's status stream until a COMPLETED event: true then, false when the stream could
- * not be opened, ended early, went quiet for `requestTimeoutMs` or failed (the caller then polls).
+ * Follows the job's status stream until a COMPLETED event, then starts fetching the result before
+ * closing the stream (closing first costs the result request about 1.5 ms) and gives its promise.
+ * False when the stream could not be opened, ended early, went quiet for `requestTimeoutMs` or
+ * failed: the caller then polls.
  */
 async function followStream(
   ctx: QueueContext,
   statusUrl: string,
   onQueueUpdate: (status: QueueStatus) => void,
+  fetchResult: () => Promise<ImageToImageOutput>,
   logs: boolean | undefined,
   signal: AbortSignal,
-): Promise<boolean> {
+): Promise<{ result: Promise<ImageToImageOutput> } | false> {
   const url = new URL(statusUrl);
   url.pathname += "/stream";
   if (logs) url.searchParams.set("logs", "1");
@@ -113,7 +119,7 @@ async function followStream(
       }
       if (!validateQueueStatus(status)) continue;
       onQueueUpdate(status);
-      if (status.status === "COMPLETED") return true;
+      if (status.status === "COMPLETED") return { result: fetchResult() };
     }
     return false;
   } catch (error) {
