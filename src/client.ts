@@ -13,7 +13,7 @@ import { FluxResponseError, FluxValidationError } from "./errors.js";
 import { apiError, networkError } from "./failures.js";
 import { createQueue, type FluxQueue } from "./queue.js";
 import { retryPolicy, type RetryOptions } from "./retry.js";
-import { exactSeed, forValidation, stringifyBody, type Seed } from "./seed.js";
+import { exactSeed, forValidation, stringifyExact, type Seed } from "./seed.js";
 import { createSubscribe, type SubscribeOptions } from "./subscribe.js";
 import { checkInput, checkOutput } from "./validation.js";
 
@@ -131,7 +131,7 @@ export function createFluxClient(options: FluxClientOptions = {}): FluxClient {
     const result = await fast
       .POST(path, {
         body: input as SpecInput,
-        bodySerializer: stringifyBody,
+        bodySerializer: (body) => stringifyExact(body),
         // Read as text so that a seed above 2^53 can be recovered from its digits.
         parseAs: "text",
         signal: call.signal,

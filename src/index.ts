@@ -31,7 +31,7 @@ export type {
   SubmitOptions,
 } from "./queue.js";
 export type { RetryOptions } from "./retry.js";
-export type { Seed } from "./seed.js";
+export { stringifyExact, type Seed } from "./seed.js";
 export type { SubscribeOptions } from "./subscribe.js";
 export {
   createJwksCache,

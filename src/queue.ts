@@ -14,7 +14,7 @@ import { redact } from "./credentials.js";
 import { FluxError, FluxResponseError, FluxValidationError, type FluxIssue } from "./errors.js";
 import { apiError, networkError, neverSent, parseErrorBody } from "./failures.js";
 import { backoff, retryAfterMs, sleep, type RetryPolicy } from "./retry.js";
-import { exactSeed, forValidation, stringifyBody } from "./seed.js";
+import { exactSeed, forValidation, stringifyExact } from "./seed.js";
 import { checkInput, checkOutput, issuesOf } from "./validation.js";
 import type { FetchLike, ImageToImageInput, ImageToImageOutput } from "./client.js";
 
@@ -121,7 +121,7 @@ export function createQueue(ctx: QueueContext): QueueInternals {
       method: "POST",
       url: url.href,
       headers,
-      body: stringifyBody(input as Record<string, unknown>),
+      body: stringifyExact(input),
       idempotent: false,
       signal: options.signal,
       parse: (text) => {

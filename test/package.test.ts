@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { firstExample } from "./support/spec.js";
+import { firstExample, queueExample } from "./support/spec.js";
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "..");
@@ -50,6 +50,17 @@ describe("the built package", () => {
     const bad = await run(process.execPath, ["dist/src/bin/flux-i2i.js", "--nope"], { cwd: root }).catch((e) => e);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("Usage: flux-i2i");
+  });
+
+  it("--queue runs the example through a Prism mock of the queue: statuses on stderr, the output on stdout", async () => {
+    const { stdout, stderr } = await run(process.execPath, ["dist/src/bin/flux-i2i.js", "--queue", "--json"], { cwd: root });
+    const expected = queueExample("getQueueResult", 200) as { images: { url: string }[] };
+    const submitted = queueExample("submitImageToImage", 200) as { request_id: string };
+    expect(JSON.parse(stdout).images).toEqual(expected.images);
+    // The mock's seed, every digit of it (Prism itself already rounded the spec's 15860307465884635512).
+    expect(stdout).toMatch(/"seed": \d{20}/);
+    expect(stderr).toContain(`request id: ${submitted.request_id}`);
+    expect(stderr).toMatch(/status: IN_QUEUE[\s\S]*status: COMPLETED/);
   });
 
   it("--live without a key exits 2 without calling anything", async () => {

@@ -1,7 +1,7 @@
 // Seeds above 2^53 (fal's are 64-bit) come back exactly and go out exactly, on the sync call too.
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { createFluxClient, type ImageToImageOutput, type Seed } from "../src/index.js";
-import { exactSeed, stringifyBody } from "../src/seed.js";
+import { exactSeed, stringifyExact } from "../src/seed.js";
 import { startLocalServer } from "./support/local-server.js";
 
 const big = 15860307465884635512n;
@@ -30,13 +30,17 @@ describe("exactSeed", () => {
   });
 });
 
-describe("stringifyBody", () => {
-  it("writes a bigint seed with every digit, and everything else as JSON.stringify does", () => {
-    const body = { prompt: 'say "seed": 1', seed: big, num_images: 2, skip: undefined };
-    const text = stringifyBody(body);
-    expect(text).toBe(`{"seed":${big},"prompt":"say \\"seed\\": 1","num_images":2}`);
-    expect(stringifyBody({ seed: big })).toBe(`{"seed":${big}}`);
-    expect(stringifyBody({ seed: 7, prompt: "p" })).toBe(JSON.stringify({ seed: 7, prompt: "p" }));
+describe("stringifyExact", () => {
+  it("writes a bigint with every digit, and everything else as JSON.stringify does", () => {
+    const body = { prompt: 'say "seed": 1', seed: big, num_images: 2, skip: undefined, nested: [{ seed: -big }] };
+    expect(stringifyExact(body)).toBe(`{"prompt":"say \\"seed\\": 1","seed":${big},"num_images":2,"nested":[{"seed":-${big}}]}`);
+    expect(stringifyExact({ seed: 7, prompt: "p" })).toBe(JSON.stringify({ seed: 7, prompt: "p" }));
+    expect(stringifyExact({ seed: big }, 2)).toBe(`{\n  "seed": ${big}\n}`);
+  });
+
+  it("round-trips through exactSeed", () => {
+    const text = stringifyExact({ images: [], seed: big });
+    expect(exactSeed(text, JSON.parse(text).seed)).toBe(big);
   });
 });
 
