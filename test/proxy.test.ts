@@ -47,7 +47,9 @@ beforeAll(async () => {
       duplex: "half",
     } as RequestInit);
     const response = await handle(request);
-    res.writeHead(response.status, Object.fromEntries(response.headers));
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, name) => (headers[name] = value));
+    res.writeHead(response.status, headers);
     // The browser closes the status stream once it has COMPLETED: stop reading upstream too.
     if (response.body) await pipeline(Readable.fromWeb(response.body as never), res).catch(() => undefined);
     else res.end();
