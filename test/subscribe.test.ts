@@ -168,6 +168,31 @@ describe("abort and timeout cancel the job on fal's side", () => {
     expect([...fake.jobs.values()][0]!.cancelled).toBe(true);
   });
 
+  it("an onEnqueue that throws cancels the job too", async () => {
+    await useFake({ queueMs: () => 10_000 });
+    const oops = new Error("could not record the id");
+    await expect(
+      client().subscribe(input, {
+        onEnqueue: () => {
+          throw oops;
+        },
+      }),
+    ).rejects.toBe(oops);
+    expect([...fake.jobs.values()][0]!.cancelled).toBe(true);
+  });
+
+  it("a timeout after the job completed, while its result is on the way: the error says how to fetch it", async () => {
+    fake.inject("result", { kind: "slow", ms: 2_000 });
+    const error = (await client({ requestTimeoutMs: 5_000 })
+      .subscribe(input, { timeout: 300 })
+      .catch((e: unknown) => e)) as FluxTimeoutError;
+    const [job] = fake.jobs.values();
+    expect(error).toBeInstanceOf(FluxTimeoutError);
+    expect(error.message).toContain(`queue.result("${job!.id}")`);
+    expect(job!.cancelled).toBe(false);
+    expect(fake.count("cancel")).toBe(1);
+  });
+
   it("an abort before the submit answers: no cancel to send, the abort's reason comes back", async () => {
     fake.inject("submit", { kind: "slow", ms: 500 });
     const error = await client().subscribe(input, { signal: AbortSignal.timeout(50) }).catch((e: unknown) => e);
