@@ -125,7 +125,8 @@ export function createQueue(ctx: QueueContext): QueueInternals {
       idempotent: false,
       signal: options.signal,
       parse: (text) => {
-        const body = parseJson(text, "the submit", recoverRequestId(text));
+        // Not retryable: fal may hold the job; recoverRequestId finds its id in a cut answer.
+        const body = parseJson(text, "the submit", recoverRequestId(text), false);
         if (!validateQueueSubmitted(body)) {
           throw mismatch("the submit", body, issuesOf(validateQueueSubmitted, body), recoverRequestId(text));
         }
@@ -240,8 +241,9 @@ export async function send<T>(ctx: QueueContext, call: Call<T>): Promise<T> {
         }
       } else {
         const table = queueOperations[call.operation].retryableByStatus as Record<number, boolean>;
-        failure = apiError(response, parseErrorBody(text), table, ctx.key, call.jobId);
-        if (!(idempotent && (failure as { retryable?: boolean }).retryable)) throw failure;
+        const answer = apiError(response, parseErrorBody(text), table, ctx.key, call.jobId);
+        if (!(idempotent && answer.retryable)) throw answer;
+        failure = answer;
         wait = retryAfterMs(response.headers.get("retry-after"));
       }
     } catch (error) {
@@ -271,7 +273,8 @@ function sameOrigin(url: string, origin: string): boolean {
   }
 }
 
-function parseJson(text: string, what: string, jobId: string | undefined): unknown {
+/** JSON, or a FluxResponseError: retryable by default, since a body that is not JSON was most likely cut short. */
+function parseJson(text: string, what: string, jobId: string | undefined, retryable = true): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -281,7 +284,7 @@ function parseJson(text: string, what: string, jobId: string | undefined): unkno
       text,
       [],
       jobId,
-      true,
+      retryable,
     );
   }
 }

@@ -118,7 +118,7 @@ describe("status, result and cancel are retried when it is safe", () => {
     expect(fake.count("result") + fake.count("status")).toBe(2);
   });
 
-  it.each(["reset-before-body", "reset-after-body", "truncate", "malformed"] as const)(
+  it.each(["reset-before-body", "reset-after-body", "truncate", "half-json", "malformed"] as const)(
     "a %s answer to a status request is retried",
     async (kind) => {
       const job = await submitted();
@@ -198,6 +198,15 @@ describe("a submit is billed: never sent twice after an ambiguous failure", () =
     const error = (await client().queue.submit(input).catch((e: unknown) => e)) as FluxResponseError;
     expect(error).toBeInstanceOf(FluxResponseError);
     expect(error.body).toContain("Bad gateway");
+    expect(error.retryable).toBe(false); // fal may hold the job: sending it again could pay twice
+    expect(fake.count("submit")).toBe(1);
+  });
+
+  it("a 200 cut in half: one submit, FluxResponseError naming the job it found in the half", async () => {
+    fake.inject("submit", { kind: "half-json" });
+    const error = (await client().queue.submit(input).catch((e: unknown) => e)) as FluxResponseError;
+    expect(error).toBeInstanceOf(FluxResponseError);
+    expect(error).toMatchObject({ retryable: false, requestId: [...fake.jobs.keys()][0] });
     expect(fake.count("submit")).toBe(1);
   });
 

@@ -16,6 +16,8 @@ export type Fault =
   | { kind: "reset-after-body" }
   /** Handled, then half the answer is sent and the connection cut. */
   | { kind: "truncate" }
+  /** Handled, then a 200 that ends cleanly after half its JSON (no Content-Length to betray it). */
+  | { kind: "half-json" }
   /** Handled, then a 200 whose body is not JSON. */
   | { kind: "malformed" }
   /** Handled, then the answer is held back this long. */
@@ -110,6 +112,11 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
     return { response_url: base, status_url: `${base}/status`, cancel_url: `${base}/cancel` };
   }
 
+  function submitText(job: FakeJob | undefined): string {
+    if (!job) return "{}";
+    return JSON.stringify({ request_id: job.id, ...urls(job.id), status: "IN_QUEUE", queue_position: 0 });
+  }
+
   function outputText(job: FakeJob): string {
     const rest = JSON.stringify({
       images: [{ url: `https://v3.fal.media/files/fake/${job.id}.jpeg`, width: 1024, height: 768, content_type: "image/jpeg" }],
@@ -155,7 +162,7 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
           changed(job);
         });
       });
-      return { job, send: () => json(200, { request_id: job.id, ...urls(job.id), status: "IN_QUEUE", queue_position: 0 }) };
+      return { job, send: () => json(200, submitText(job)) };
     }
     const job = id === undefined ? undefined : jobs.get(id);
     if (!job) return { send: () => json(404, { detail: "Request not found" }) };
@@ -255,6 +262,9 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
         res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
         res.write(text.slice(0, Math.floor(text.length / 2)));
         later(5, () => req.socket.destroy());
+      } else if (fault?.kind === "half-json") {
+        const text = (handled as { text?: string }).text ?? submitText(handled.job);
+        res.writeHead(200, { "Content-Type": "application/json" }).end(text.slice(0, Math.floor(text.length / 2)));
       } else if (fault?.kind === "malformed") {
         res.writeHead(200, { "Content-Type": "application/json" }).end("<html>Bad gateway</html>");
       } else if (fault?.kind === "slow") {
