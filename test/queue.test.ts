@@ -2,7 +2,7 @@
 // fault gets, that a billed submit is never sent twice after an ambiguous failure, and which typed
 // error comes out.
 import { createServer } from "node:net";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { imageToImageExamples } from "../generated/spec.js";
 import {
   createFluxClient,
@@ -15,19 +15,14 @@ import {
   type FluxClientOptions,
 } from "../src/index.js";
 import { startFakeQueue, type FakeQueue, type FakeQueueOptions } from "./support/fake-queue.js";
+import { failOnUnhandledRejections } from "./support/unhandled.js";
 import { declaredResponse, firstExample } from "./support/spec.js";
 import { waitFor } from "./support/wait.js";
 
 const input = imageToImageExamples["seed-example"];
 const secret = "key-id-1234:SECRET-abcdef-0987";
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-process.on("unhandledRejection", onUnhandled);
-afterAll(() => {
-  process.off("unhandledRejection", onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+failOnUnhandledRejections();
 
 let fake: FakeQueue;
 async function useFake(options: FakeQueueOptions = {}) {

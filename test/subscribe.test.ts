@@ -1,7 +1,7 @@
 // subscribe against the local fake queue: the stream path (3 requests, result on the COMPLETED
 // event), the fallback to polling, failed jobs, cancellation on abort and timeout, and that every
 // job that completes is returned exactly once.
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { imageToImageExamples } from "../generated/spec.js";
 import {
   createFluxClient,
@@ -11,18 +11,13 @@ import {
   type QueueStatus,
 } from "../src/index.js";
 import { startFakeQueue, type FakeQueue, type FakeQueueOptions } from "./support/fake-queue.js";
+import { failOnUnhandledRejections } from "./support/unhandled.js";
 import { startLocalServer } from "./support/local-server.js";
 import { firstExample } from "./support/spec.js";
 
 const input = imageToImageExamples["seed-example"];
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-process.on("unhandledRejection", onUnhandled);
-afterAll(() => {
-  process.off("unhandledRejection", onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+failOnUnhandledRejections();
 
 let fake: FakeQueue;
 async function useFake(options: FakeQueueOptions = {}) {
