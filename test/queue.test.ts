@@ -7,6 +7,7 @@ import { imageToImageExamples } from "../generated/spec.js";
 import {
   createFluxClient,
   FluxApiError,
+  FluxConfigError,
   FluxNetworkError,
   FluxResponseError,
   FluxTimeoutError,
@@ -256,6 +257,30 @@ describe("a submit is billed: never sent twice after an ambiguous failure", () =
     });
     expect(new URL(request!.url, fake.url).searchParams.get("fal_webhook")).toBe("https://example.com/hook");
     expect(request!.url).not.toContain(secret);
+  });
+});
+
+describe("the key", () => {
+  it("is not sent to a plain-http queue that is not this machine", () => {
+    expect(() => createFluxClient({ credentials: secret, queueUrl: "http://queue.example.com" })).toThrow(FluxConfigError);
+    expect(() => createFluxClient({ credentials: secret, queueUrl: "http://localhost:1234" })).not.toThrow();
+  });
+
+  it("echoed back in an error body is redacted from the error, its message and its JSON", async () => {
+    const job = await submitted();
+    fake.inject("status", { kind: "status", status: 401, body: { detail: `No user found for Key ${secret}` } });
+    const error = (await client().queue.status(job).catch((e: unknown) => e)) as FluxApiError;
+    expect(error).toBeInstanceOf(FluxApiError);
+    expect(`${error.message} ${JSON.stringify(error)} ${JSON.stringify(error.body)}`).not.toContain(secret);
+    expect(error.message).toContain("[redacted]");
+  });
+
+  it("never appears in a network error or a timeout", async () => {
+    const job = await submitted();
+    fake.inject("status", ...Array.from({ length: 4 }, () => ({ kind: "reset-before-body" as const })));
+    const error = await client().queue.status(job).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FluxNetworkError);
+    expect(`${String(error)} ${JSON.stringify(error)}`).not.toContain(secret);
   });
 });
 

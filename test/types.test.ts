@@ -3,10 +3,15 @@ import { describe, expect, expectTypeOf, it } from "vitest";
 import {
   checkInput,
   createFluxClient,
+  type CancelResult,
   type FluxClient,
   type ImageToImageInput,
   type ImageToImageOutput,
   type paths,
+  type QueuePriority,
+  type QueueStatus,
+  type QueueSubmitted,
+  type WebhookPayload,
 } from "../src/index.js";
 
 const image_url = "https://fal.media/files/koala/Chls9L2ZnvuipUTEwlnJC.png";
@@ -52,5 +57,26 @@ describe("types generated from the spec", () => {
     // @ts-expect-error the raw client only knows the spec's paths
     void (() => client.raw.POST("/fal-ai/flux-1/dev/text-to-image", {}));
     expect(typeof client.imageToImage).toBe("function");
+  });
+
+  it("the queue is typed from the queue document", async () => {
+    const client = createFluxClient({ credentials: "k", fetch: async () => new Response("{}") });
+    expectTypeOf(client.subscribe).returns.resolves.toEqualTypeOf<ImageToImageOutput>();
+    expectTypeOf(client.queue.submit).returns.resolves.toEqualTypeOf<QueueSubmitted>();
+    expectTypeOf(client.queue.cancel).returns.resolves.toEqualTypeOf<CancelResult>();
+    expectTypeOf<QueuePriority>().toEqualTypeOf<"normal" | "low">();
+    expectTypeOf<CancelResult["status"]>().toEqualTypeOf<"CANCELLATION_REQUESTED" | "ALREADY_COMPLETED">();
+    expectTypeOf<QueueStatus["status"]>().toEqualTypeOf<"IN_QUEUE" | "IN_PROGRESS" | "COMPLETED">();
+    // A status narrows by its status: only COMPLETED has metrics, only IN_QUEUE a queue position.
+    const narrow = (status: QueueStatus) => {
+      if (status.status === "COMPLETED") expectTypeOf(status.metrics).toEqualTypeOf<{ inference_time?: number | null } | undefined>();
+      // @ts-expect-error an in-progress job has no queue position
+      if (status.status === "IN_PROGRESS") void status.queue_position;
+    };
+    void narrow;
+    // @ts-expect-error the spec's priorities are normal and low
+    await expect(client.queue.submit({ image_url, prompt }, { priority: "urgent" })).rejects.toThrow(/priority/);
+    expectTypeOf<WebhookPayload["status"]>().toEqualTypeOf<"OK" | "ERROR">();
+    expectTypeOf<NonNullable<WebhookPayload["payload"]>>().toExtend<ImageToImageOutput | { detail: unknown }>();
   });
 });
