@@ -13,7 +13,7 @@ import { FluxResponseError, FluxValidationError } from "./errors.js";
 import { apiError, networkError } from "./failures.js";
 import { createQueue, type FluxQueue } from "./queue.js";
 import { retryPolicy, type RetryOptions } from "./retry.js";
-import { exactSeed, forValidation, stringifyExact, type Seed } from "./seed.js";
+import { forValidation, stringifyExact, withExactSeed, type Seed } from "./seed.js";
 import { createSubscribe, type SubscribeOptions } from "./subscribe.js";
 import { checkInput, checkOutput } from "./validation.js";
 
@@ -165,7 +165,7 @@ export function createFluxClient(options: FluxClientOptions = {}): FluxClient {
       }
     }
     const output = data as ImageToImageOutput;
-    if (output !== null && typeof output === "object") output.seed = exactSeed(text!, output.seed)!;
+    withExactSeed(output, text!);
     return output;
   }
 

@@ -14,7 +14,7 @@ import { redact } from "./credentials.js";
 import { FluxError, FluxResponseError, FluxValidationError, type FluxIssue } from "./errors.js";
 import { apiError, networkError, neverSent, parseErrorBody } from "./failures.js";
 import { backoff, retryAfterMs, sleep, type RetryPolicy } from "./retry.js";
-import { exactSeed, forValidation, stringifyExact } from "./seed.js";
+import { forValidation, stringifyExact, withExactSeed } from "./seed.js";
 import { checkInput, checkOutput, issuesOf } from "./validation.js";
 import type { FetchLike, ImageToImageInput, ImageToImageOutput } from "./client.js";
 
@@ -168,7 +168,7 @@ export function createQueue(ctx: QueueContext): QueueInternals {
           const issues = checkOutput(body);
           if (issues.length) throw mismatch("a result request", body, issues, idOf(job));
         }
-        if (body !== null && typeof body === "object") body.seed = exactSeed(text, body.seed)!;
+        withExactSeed(body, text);
         return body;
       },
     });

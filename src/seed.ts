@@ -6,20 +6,26 @@
 export type Seed = number | bigint;
 
 /**
- * `body.seed` as it is written in `text`, the JSON `body` was parsed from: the same number when
+ * `parsed` (a seed JSON.parse read from `text`) as it is written in `text`: the same number when
  * JSON.parse kept it exactly, else a bigint. Node 20's JSON.parse gives a reviver no source text,
  * so the digits are read from the text: the `"seed":` key whose number rounds to what was parsed.
  */
-export function exactSeed(text: string, parsed: unknown): Seed | undefined {
-  if (typeof parsed !== "number" || Number.isSafeInteger(parsed) || !Number.isInteger(parsed)) {
-    return parsed as Seed | undefined;
-  }
+export function exactSeed(text: string, parsed: number): Seed {
+  if (Number.isSafeInteger(parsed) || !Number.isInteger(parsed)) return parsed;
   // A key in a string value is escaped (`\"seed\"`), so a quote preceded by `{` or `,` is a real key.
   for (const match of text.matchAll(/[{,]\s*"seed"\s*:\s*(-?\d+)(?=\s*[,}])/g)) {
     const exact = BigInt(match[1]!);
     if (Number(exact) === parsed) return exact;
   }
   return parsed;
+}
+
+/** Makes `body.seed`, if it is a number, exact (see {@link exactSeed}). */
+export function withExactSeed(body: unknown, text: string): void {
+  const target = body as { seed?: unknown } | null;
+  if (target !== null && typeof target === "object" && typeof target.seed === "number") {
+    target.seed = exactSeed(text, target.seed);
+  }
 }
 
 /** The body as the spec's validator sees it: a bigint seed as the number nearest to it (its type and sign are what count). */

@@ -6,7 +6,7 @@ import { webhookVerification } from "../generated/spec.js";
 import { validateWebhookPayload } from "../generated/validators.js";
 import type { FetchLike, ImageToImageOutput } from "./client.js";
 import { FluxWebhookError } from "./errors.js";
-import { exactSeed } from "./seed.js";
+import { withExactSeed } from "./seed.js";
 import { issuesOf } from "./validation.js";
 
 type SpecPayload = components["schemas"]["WebhookPayload"];
@@ -87,8 +87,7 @@ export async function verifyWebhook(
     throw new FluxWebhookError("bad-body", `webhook: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")}`);
   }
   const payload = body as WebhookPayload;
-  const output = payload.payload;
-  if (output && typeof output === "object" && "seed" in output) output.seed = exactSeed(text, output.seed)!;
+  withExactSeed(payload.payload, text);
   return payload;
 }
 

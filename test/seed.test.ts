@@ -1,7 +1,7 @@
 // Seeds above 2^53 (fal's are 64-bit) come back exactly and go out exactly, on the sync call too.
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { createFluxClient, type ImageToImageOutput, type Seed } from "../src/index.js";
-import { exactSeed, stringifyExact } from "../src/seed.js";
+import { exactSeed, stringifyExact, withExactSeed } from "../src/seed.js";
 import { startLocalServer } from "./support/local-server.js";
 
 const big = 15860307465884635512n;
@@ -21,6 +21,14 @@ describe("exactSeed", () => {
   it("is not fooled by a seed inside a string, or another big number", () => {
     const text = `{"prompt":"{\\"seed\\": 15860307465884635513}","timings":{"x":1.5},"seed" : ${big} }`;
     expect(exactSeed(text, JSON.parse(text).seed)).toBe(big);
+  });
+
+  it("withExactSeed leaves a body without a numeric seed as it is", () => {
+    for (const body of [{}, { seed: "12" }, null, []]) {
+      const before = structuredClone(body);
+      withExactSeed(body, "{}");
+      expect(body).toEqual(before);
+    }
   });
 
   it("2^64 - 1, the largest 64-bit seed, survives", () => {
