@@ -1,6 +1,6 @@
-// fal's queue (openapi/queue.yaml): submit, status, result, cancel, with retries and timeouts.
+// fal's queue (openapi/queue.yaml): submit, status, result, cancel (sent by src/request.ts).
 // Queue calls follow the URLs fal's submit answer carries, which openapi-fetch's path templates
-// cannot express, so they go through `send` below; their types come from generated/queue.ts.
+// cannot express, so they go through `send`; their types come from generated/queue.ts.
 import type { components, operations } from "../generated/queue.js";
 import { queueOperations } from "../generated/spec.js";
 import {
@@ -11,12 +11,12 @@ import {
   validateSubmitParameters,
 } from "../generated/validators.js";
 import { redact } from "./credentials.js";
-import { FluxError, FluxResponseError, FluxValidationError, type FluxIssue } from "./errors.js";
-import { apiError, networkError, neverSent, parseErrorBody } from "./failures.js";
-import { backoff, retryAfterMs, sleep, type RetryPolicy } from "./retry.js";
+import { FluxResponseError, FluxValidationError, type FluxIssue } from "./errors.js";
+import { parseErrorBody } from "./failures.js";
+import { parseJson, send, type Transport } from "./request.js";
 import { forValidation, stringifyExact, withExactSeed } from "./seed.js";
 import { checkInput, checkOutput, issuesOf } from "./validation.js";
-import type { FetchLike, ImageToImageInput, ImageToImageOutput } from "./client.js";
+import type { ImageToImageInput, ImageToImageOutput } from "./client.js";
 
 export type QueueSubmitted = components["schemas"]["QueueSubmitted"];
 export type QueueStatus = components["schemas"]["QueueStatus"];
@@ -57,15 +57,9 @@ export interface FluxQueue {
 }
 
 /** What the queue calls share with the client that made them. */
-export interface QueueContext {
-  fetch: FetchLike;
-  /** `Authorization`, when there is a key. */
-  headers: Record<string, string>;
-  key: string | undefined;
+export interface QueueContext extends Transport {
   /** Without a trailing slash. */
   queueUrl: string;
-  retry: RetryPolicy;
-  requestTimeoutMs: number;
   validateResponse: boolean;
 }
 
@@ -117,7 +111,7 @@ export function createQueue(ctx: QueueContext): QueueInternals {
     if (options.startTimeout !== undefined) headers["X-Fal-Request-Timeout"] = String(options.startTimeout);
 
     const submitted = await send(ctx, {
-      operation: "submitImageToImage",
+      retryableByStatus: queueOperations.submitImageToImage.retryableByStatus,
       method: "POST",
       url: url.href,
       headers,
@@ -142,7 +136,7 @@ export function createQueue(ctx: QueueContext): QueueInternals {
     const url = new URL(urlOf(job, "status_url", "getQueueStatus"));
     if (options.logs) url.searchParams.set("logs", "1");
     return send(ctx, {
-      operation: "getQueueStatus",
+      retryableByStatus: queueOperations.getQueueStatus.retryableByStatus,
       method: "GET",
       url: url.href,
       jobId: idOf(job),
@@ -157,7 +151,7 @@ export function createQueue(ctx: QueueContext): QueueInternals {
 
   function result(job: QueueJob, options: QueueCallOptions = {}): Promise<ImageToImageOutput> {
     return send(ctx, {
-      operation: "getQueueResult",
+      retryableByStatus: queueOperations.getQueueResult.retryableByStatus,
       method: "GET",
       url: urlOf(job, "response_url", "getQueueResult"),
       jobId: idOf(job),
@@ -176,7 +170,7 @@ export function createQueue(ctx: QueueContext): QueueInternals {
 
   function cancel(job: QueueJob, options: QueueCallOptions = {}): Promise<CancelResult> {
     return send(ctx, {
-      operation: "cancelQueueRequest",
+      retryableByStatus: queueOperations.cancelQueueRequest.retryableByStatus,
       method: "PUT",
       url: urlOf(job, "cancel_url", "cancelQueueRequest"),
       jobId: idOf(job),
@@ -195,72 +189,6 @@ export function createQueue(ctx: QueueContext): QueueInternals {
   return { submit, status, result, cancel, statusUrl };
 }
 
-interface Call<T> {
-  operation: OperationId;
-  method: string;
-  url: string;
-  headers?: Record<string, string>;
-  body?: string;
-  /** Safe to send again (GET, PUT cancel). Default true. */
-  idempotent?: boolean;
-  jobId?: string | undefined;
-  signal?: AbortSignal | undefined;
-  /** A non-2xx status to read as an answer. */
-  accept?: (status: number, text: string) => boolean;
-  parse: (text: string) => T;
-}
-
-/**
- * One queue call: a request per attempt, each with its own timeout. An idempotent call is retried
- * with backoff on the statuses the spec marks `x-retryable` (unless `X-Fal-Retryable: false`),
- * on a connection failure, a timeout or a body cut short. A call that is not idempotent is retried
- * only when the request provably never left (connection refused).
- */
-export async function send<T>(ctx: QueueContext, call: Call<T>): Promise<T> {
-  const idempotent = call.idempotent ?? true;
-  for (let attempt = 0; ; attempt++) {
-    let failure: FluxError;
-    let wait: number | undefined;
-    const timeout = AbortSignal.timeout(ctx.requestTimeoutMs);
-    const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
-    try {
-      const response = await ctx.fetch(call.url, {
-        method: call.method,
-        headers: call.headers ?? ctx.headers,
-        body: call.body,
-        signal,
-      });
-      const text = await response.text();
-      if (response.ok || call.accept?.(response.status, text)) {
-        try {
-          return call.parse(text);
-        } catch (error) {
-          // A body that is not JSON was most likely cut short: worth a second read, if reading is safe.
-          if (!(error instanceof FluxResponseError && error.retryable && idempotent)) throw error;
-          failure = error;
-        }
-      } else {
-        const table = queueOperations[call.operation].retryableByStatus as Record<number, boolean>;
-        const answer = apiError(response, parseErrorBody(text), table, ctx.key, call.jobId);
-        if (!(idempotent && answer.retryable)) throw answer;
-        failure = answer;
-        wait = retryAfterMs(response.headers.get("retry-after"));
-      }
-    } catch (error) {
-      if (error instanceof FluxError) throw error;
-      if (call.signal?.aborted) throw call.signal.reason;
-      failure = networkError(error, call.url, ctx.key, {
-        timedOutAfterMs: timeout.aborted ? ctx.requestTimeoutMs : undefined,
-        jobId: call.jobId,
-      });
-      if (!(idempotent || (!timeout.aborted && neverSent(error)))) throw failure;
-    }
-    const delay = wait ?? backoff(ctx.retry, attempt);
-    if (attempt >= ctx.retry.maxRetries || delay > ctx.retry.maxDelayMs) throw failure;
-    await sleep(delay, call.signal);
-  }
-}
-
 function idOf(job: QueueJob): string {
   return typeof job === "string" ? job : job.request_id;
 }
@@ -270,22 +198,6 @@ function sameOrigin(url: string, origin: string): boolean {
     return new URL(url).origin === origin;
   } catch {
     return false;
-  }
-}
-
-/** JSON, or a FluxResponseError: retryable by default, since a body that is not JSON was most likely cut short. */
-function parseJson(text: string, what: string, jobId: string | undefined, retryable = true): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    const shown = text.length > 200 ? `${text.slice(0, 200)}…` : text;
-    throw new FluxResponseError(
-      `fal's answer to ${what} is not JSON (${(error as Error).message}): ${JSON.stringify(shown)}`,
-      text,
-      [],
-      jobId,
-      retryable,
-    );
   }
 }
 
