@@ -4,7 +4,7 @@
 import { describe, expect, inject, it } from "vitest";
 import { imageToImageExamples, queueOperations } from "../../generated/spec.js";
 import { validateQueueStatus, validateQueueSubmitted } from "../../generated/validators.js";
-import { createFluxClient, FluxApiError, type FetchLike, type FluxClientOptions } from "../../src/index.js";
+import { createFluxClient, FluxApiError, FluxValidationError, type FetchLike, type FluxClientOptions } from "../../src/index.js";
 import { sseData } from "../../src/sse.js";
 import { checkInput, checkOutput } from "../../src/validation.js";
 import { constraintCases } from "../support/constraint-cases.js";
@@ -116,5 +116,30 @@ describe("a bad submit: Prism and the client's validator agree", () => {
     const violations = JSON.parse(response.headers.get("sl-violations") ?? "[]") as { code: string }[];
     expect(response.status).toBe(422);
     expect(checkInput(testCase.body).map((i) => i.rule).sort()).toEqual(violations.map((v) => String(v.code)).sort());
+  });
+});
+
+describe("bad submit options: Prism and the client agree on the rule", () => {
+  const body = JSON.stringify(input);
+  it.each([
+    ["priority", { priority: "urgent" }, { "X-Fal-Queue-Priority": "urgent" }, ""],
+    ["startTimeout", { startTimeout: 0 }, { "X-Fal-Request-Timeout": "0" }, ""],
+    ["startTimeout", { startTimeout: "soon" }, { "X-Fal-Request-Timeout": "soon" }, ""],
+    ["webhookUrl", { webhookUrl: "not a url" }, {}, "?fal_webhook=not%20a%20url"],
+  ] as const)("%s %j", async (option, options, headers, query) => {
+    const response = await fetch(`${prismQueueUrl}${queueOperations.submitImageToImage.path}${query}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: "Key contract-test", ...headers },
+      body,
+    });
+    await response.arrayBuffer();
+    const violations = JSON.parse(response.headers.get("sl-violations") ?? "[]") as { code: string }[];
+    expect(response.status).toBe(422);
+
+    const { urls, client: submitter } = client();
+    const error = (await submitter.queue.submit(input, options as never).catch((e: unknown) => e)) as FluxValidationError;
+    expect(error).toBeInstanceOf(FluxValidationError);
+    expect(urls).toEqual([]);
+    expect(error.issues.map((i) => [i.field, i.rule])).toEqual(violations.map((v) => [option, String(v.code)]));
   });
 });
