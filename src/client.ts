@@ -98,7 +98,7 @@ export function createFluxClient(options: FluxClientOptions = {}): FluxClient {
   const baseUrl = options.baseUrl ?? defaultBaseUrl;
   const queueUrl = (options.queueUrl ?? defaultQueueUrl).replace(/\/+$/, "");
   parseBaseUrl(baseUrl);
-  parseBaseUrl(queueUrl);
+  parseBaseUrl(queueUrl, "queueUrl");
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const key = resolveCredentials(options.credentials);
   const headers: Record<string, string> = {};

@@ -41,11 +41,11 @@ export function assertSafeTransport(baseUrl: string): void {
   throw new FluxConfigError(`refusing to send credentials to ${url.origin}: use https (plain http only to loopback)`);
 }
 
-export function parseBaseUrl(baseUrl: string): URL {
+export function parseBaseUrl(baseUrl: string, option = "baseUrl"): URL {
   try {
     return new URL(baseUrl);
   } catch {
-    throw new FluxConfigError(`baseUrl is not an absolute URL: ${JSON.stringify(baseUrl)}`);
+    throw new FluxConfigError(`${option} is not an absolute URL: ${JSON.stringify(baseUrl)}`);
   }
 }
 

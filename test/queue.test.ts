@@ -261,6 +261,10 @@ describe("a submit is billed: never sent twice after an ambiguous failure", () =
 });
 
 describe("the key", () => {
+  it("a queueUrl that is no URL is a FluxConfigError naming the option", () => {
+    expect(() => createFluxClient({ queueUrl: "queue.fal.run" })).toThrow(/queueUrl is not an absolute URL/);
+  });
+
   it("is not sent to a plain-http queue that is not this machine", () => {
     expect(() => createFluxClient({ credentials: secret, queueUrl: "http://queue.example.com" })).toThrow(FluxConfigError);
     expect(() => createFluxClient({ credentials: secret, queueUrl: "http://localhost:1234" })).not.toThrow();
