@@ -159,11 +159,16 @@ export const webhookVerification = {
   "timestampToleranceSeconds": 300
 } as const;
 
-/** The queue's operations by operationId: method, path template and, per error status, whether a retry can help (`x-retryable`). */
+/** The queue's operations by operationId: method, path template, where each parameter goes and, per error status, whether a retry can help (`x-retryable`). */
 export const queueOperations = {
   "submitImageToImage": {
     "method": "POST",
     "path": "/fal-ai/flux-1/dev/image-to-image",
+    "parameters": {
+      "fal_webhook": "query",
+      "X-Fal-Queue-Priority": "header",
+      "X-Fal-Request-Timeout": "header"
+    },
     "retryableByStatus": {
       "401": false,
       "422": false,
@@ -177,6 +182,10 @@ export const queueOperations = {
   "getQueueStatus": {
     "method": "GET",
     "path": "/fal-ai/flux-1/requests/{request_id}/status",
+    "parameters": {
+      "request_id": "path",
+      "logs": "query"
+    },
     "retryableByStatus": {
       "401": false,
       "404": false,
@@ -190,6 +199,10 @@ export const queueOperations = {
   "streamQueueStatus": {
     "method": "GET",
     "path": "/fal-ai/flux-1/requests/{request_id}/status/stream",
+    "parameters": {
+      "request_id": "path",
+      "logs": "query"
+    },
     "retryableByStatus": {
       "401": false,
       "404": false,
@@ -203,6 +216,9 @@ export const queueOperations = {
   "getQueueResult": {
     "method": "GET",
     "path": "/fal-ai/flux-1/requests/{request_id}",
+    "parameters": {
+      "request_id": "path"
+    },
     "retryableByStatus": {
       "400": true,
       "401": false,
@@ -218,6 +234,9 @@ export const queueOperations = {
   "cancelQueueRequest": {
     "method": "PUT",
     "path": "/fal-ai/flux-1/requests/{request_id}/cancel",
+    "parameters": {
+      "request_id": "path"
+    },
     "retryableByStatus": {
       "400": false,
       "401": false,

@@ -202,6 +202,8 @@ function queueConstants(spec) {
       operations[operation.operationId] = {
         method: method.toUpperCase(),
         path: route,
+        // Where each parameter goes: query, header or path.
+        parameters: Object.fromEntries((operation.parameters ?? []).map((p) => [p.name, p.in])),
         retryableByStatus: Object.fromEntries(retryable),
       };
     }
@@ -223,7 +225,7 @@ function queueConstants(spec) {
       2,
     )} as const;`,
     "",
-    "/** The queue's operations by operationId: method, path template and, per error status, whether a retry can help (`x-retryable`). */",
+    "/** The queue's operations by operationId: method, path template, where each parameter goes and, per error status, whether a retry can help (`x-retryable`). */",
     `export const queueOperations = ${JSON.stringify(operations, null, 2)} as const;`,
     "",
   ].join("\n");

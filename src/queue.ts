@@ -22,6 +22,8 @@ export type QueueSubmitted = components["schemas"]["QueueSubmitted"];
 export type QueueStatus = components["schemas"]["QueueStatus"];
 export type CancelResult = components["schemas"]["CancellationRequested"] | components["schemas"]["AlreadyCompleted"];
 type SubmitHeaders = NonNullable<operations["submitImageToImage"]["parameters"]["header"]>;
+/** The submit's query and header parameters, named as in the spec. */
+type SubmitParameters = SubmitHeaders & NonNullable<operations["submitImageToImage"]["parameters"]["query"]>;
 export type QueuePriority = NonNullable<SubmitHeaders["X-Fal-Queue-Priority"]>;
 
 /** A job: its request id, or the submit answer (whose URLs are then followed). */
@@ -67,7 +69,7 @@ type OperationId = keyof typeof queueOperations;
 type UrlKind = "status_url" | "response_url" | "cancel_url";
 
 /** The submit option behind each query or header parameter, for messages. */
-const optionOf: Record<string, string> = {
+const optionOf: Record<string, string> & Record<keyof SubmitParameters, keyof SubmitOptions> = {
   fal_webhook: "webhookUrl",
   "X-Fal-Queue-Priority": "priority",
   "X-Fal-Request-Timeout": "startTimeout",
@@ -95,20 +97,22 @@ export function createQueue(ctx: QueueContext): QueueInternals {
   }
 
   async function submit(input: ImageToImageInput, options: SubmitOptions = {}): Promise<QueueSubmitted> {
-    const parameters: Record<string, unknown> = {
+    const parameters: SubmitParameters = {
       fal_webhook: options.webhookUrl,
       "X-Fal-Queue-Priority": options.priority,
       "X-Fal-Request-Timeout": options.startTimeout,
     };
-    for (const name of Object.keys(parameters)) if (parameters[name] === undefined) delete parameters[name];
-    const issues = [...checkInput(forValidation(input)), ...checkSubmitParameters(parameters, ctx.key)];
+    const given = Object.fromEntries(Object.entries(parameters).filter(([, value]) => value !== undefined));
+    const issues = [...checkInput(forValidation(input)), ...checkSubmitParameters(given, ctx.key)];
     if (issues.length) throw new FluxValidationError(issues);
 
     const url = new URL(ctx.queueUrl + queueOperations.submitImageToImage.path);
-    if (options.webhookUrl) url.searchParams.set("fal_webhook", options.webhookUrl);
     const headers: Record<string, string> = { ...ctx.headers, "Content-Type": "application/json" };
-    if (options.priority) headers["X-Fal-Queue-Priority"] = options.priority;
-    if (options.startTimeout !== undefined) headers["X-Fal-Request-Timeout"] = String(options.startTimeout);
+    const where: Record<string, string> = queueOperations.submitImageToImage.parameters;
+    for (const [name, value] of Object.entries(given)) {
+      if (where[name] === "query") url.searchParams.set(name, String(value));
+      else headers[name] = String(value);
+    }
 
     const submitted = await send(ctx, {
       retryableByStatus: queueOperations.submitImageToImage.retryableByStatus,

@@ -1,7 +1,7 @@
 // fal's webhook signature (openapi/queue.yaml, `webhooks`): ED25519 over the request id, user id,
 // timestamp and the body's SHA-256, with a key of fal's JWKS. WebCrypto, so it runs in Node 20+,
 // browsers and edge runtimes alike.
-import type { components } from "../generated/queue.js";
+import type { components, operations } from "../generated/queue.js";
 import { webhookVerification } from "../generated/spec.js";
 import { validateWebhookPayload } from "../generated/validators.js";
 import type { FetchLike, ImageToImageOutput } from "./client.js";
@@ -28,6 +28,8 @@ export interface VerifyWebhookOptions {
 }
 
 type HeaderSource = Headers | Record<string, string | string[] | undefined>;
+/** The webhook's headers as the spec names them: a renamed one there fails to compile here. */
+type WebhookHeader = keyof operations["imageToImageWebhook"]["parameters"]["header"];
 
 /**
  * Checks that a webhook came from fal and is fresh, then returns its typed payload. `rawBody` must
@@ -39,10 +41,10 @@ export async function verifyWebhook(
   headers: HeaderSource,
   options: VerifyWebhookOptions,
 ): Promise<WebhookPayload> {
-  const requestId = header(headers, "x-fal-webhook-request-id");
-  const userId = header(headers, "x-fal-webhook-user-id");
-  const timestamp = header(headers, "x-fal-webhook-timestamp");
-  const signature = header(headers, "x-fal-webhook-signature");
+  const requestId = header(headers, "X-Fal-Webhook-Request-Id");
+  const userId = header(headers, "X-Fal-Webhook-User-Id");
+  const timestamp = header(headers, "X-Fal-Webhook-Timestamp");
+  const signature = header(headers, "X-Fal-Webhook-Signature");
   const missing = Object.entries({ requestId, userId, timestamp, signature }).filter(([, v]) => !v);
   if (missing.length) {
     throw new FluxWebhookError("missing-header", `webhook: missing ${missing.map(([name]) => name).join(", ")} header`);
@@ -121,10 +123,11 @@ export function createJwksCache(options: JwksCacheOptions = {}): () => Promise<J
   };
 }
 
-function header(headers: HeaderSource, name: string): string | undefined {
+/** A header by name, any case, from fetch's Headers or Node's header object. */
+function header(headers: HeaderSource, name: WebhookHeader): string | undefined {
   if (typeof (headers as Headers).get === "function") return (headers as Headers).get(name) ?? undefined;
   const record = headers as Record<string, string | string[] | undefined>;
-  const key = Object.keys(record).find((k) => k.toLowerCase() === name);
+  const key = Object.keys(record).find((k) => k.toLowerCase() === name.toLowerCase());
   const value = key === undefined ? undefined : record[key];
   return Array.isArray(value) ? value[0] : value;
 }
