@@ -41,14 +41,15 @@ export async function verifyWebhook(
   headers: HeaderSource,
   options: VerifyWebhookOptions,
 ): Promise<WebhookPayload> {
-  const requestId = header(headers, "X-Fal-Webhook-Request-Id");
-  const userId = header(headers, "X-Fal-Webhook-User-Id");
-  const timestamp = header(headers, "X-Fal-Webhook-Timestamp");
-  const signature = header(headers, "X-Fal-Webhook-Signature");
-  const missing = Object.entries({ requestId, userId, timestamp, signature }).filter(([, v]) => !v);
-  if (missing.length) {
-    throw new FluxWebhookError("missing-header", `webhook: missing ${missing.map(([name]) => name).join(", ")} header`);
-  }
+  const names: WebhookHeader[] = [
+    "X-Fal-Webhook-Request-Id",
+    "X-Fal-Webhook-User-Id",
+    "X-Fal-Webhook-Timestamp",
+    "X-Fal-Webhook-Signature",
+  ];
+  const [requestId, userId, timestamp, signature] = names.map((name) => header(headers, name));
+  const missing = names.filter((name) => !header(headers, name));
+  if (missing.length) throw new FluxWebhookError("missing-header", `webhook: no ${missing.join(", ")} header`);
 
   const now = (options.now ?? Date.now()) / 1000;
   const tolerance = webhookVerification.timestampToleranceSeconds;
@@ -67,10 +68,10 @@ export async function verifyWebhook(
   if (!keys.length) throw new FluxWebhookError("no-key", "webhook: the JWKS has no Ed25519 key");
   let valid = false;
   for (const jwk of signatureBytes ? keys : []) {
-    const key = await crypto.subtle.importKey("jwk", { kty: "OKP", crv: "Ed25519", x: jwk.x }, { name: "Ed25519" }, false, [
-      "verify",
-    ]);
-    if (await crypto.subtle.verify({ name: "Ed25519" }, key, signatureBytes!, message)) {
+    const key = await crypto.subtle
+      .importKey("jwk", { kty: "OKP", crv: "Ed25519", x: jwk.x }, { name: "Ed25519" }, false, ["verify"])
+      .catch(() => undefined); // a malformed key in the set is no reason to refuse the others
+    if (key && (await crypto.subtle.verify({ name: "Ed25519" }, key, signatureBytes!, message))) {
       valid = true;
       break;
     }
