@@ -40,7 +40,7 @@ function client(options: FluxClientOptions = {}) {
     credentials: secret,
     queueUrl: fake.url,
     retry: { maxRetries: 3, baseDelayMs: 5, maxDelayMs: 2_000 },
-    requestTimeoutMs: 500,
+    requestTimeoutMs: 2_000,
     ...options,
   });
 }
@@ -136,7 +136,7 @@ describe("status, result and cancel are retried when it is safe", () => {
   it("an answer slower than requestTimeoutMs times out and is retried", async () => {
     const job = await submitted();
     fake.inject("status", { kind: "slow", ms: 2_000 });
-    await expect(client({ requestTimeoutMs: 100 }).queue.status(job)).resolves.toHaveProperty("status");
+    await expect(client({ requestTimeoutMs: 300 }).queue.status(job)).resolves.toHaveProperty("status");
     expect(fake.count("status")).toBe(2);
   });
 

@@ -33,7 +33,7 @@ function client(options: FluxClientOptions = {}) {
     credentials: "k",
     queueUrl: fake.url,
     retry: { baseDelayMs: 5 },
-    requestTimeoutMs: 1_000,
+    requestTimeoutMs: 2_000,
     ...options,
   });
 }
@@ -88,8 +88,8 @@ describe("subscribe over the status stream", () => {
   });
 
   it("a stream that goes silent longer than requestTimeoutMs: polling instead", async () => {
-    await useFake({ queueMs: () => 400, pingMs: 10_000 });
-    const output = await client({ requestTimeoutMs: 100 }).subscribe(input, { pollIntervalMs: 20 });
+    await useFake({ queueMs: () => 800, pingMs: 10_000 });
+    const output = await client({ requestTimeoutMs: 250 }).subscribe(input, { pollIntervalMs: 20 });
     expect(output.images).toHaveLength(1);
     expect(fake.count("status")).toBeGreaterThanOrEqual(1);
   });
