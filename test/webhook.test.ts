@@ -3,8 +3,9 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { webhookVerification } from "../generated/spec.js";
-import { createJwksCache, FluxWebhookError, verifyWebhook, type Jwks } from "../src/index.js";
+import { createJwksCache, FluxWebhookError, stringifyExact, verifyWebhook, type Jwks } from "../src/index.js";
 import { startLocalServer } from "./support/local-server.js";
+import { queueSpec } from "./support/spec.js";
 
 const body = `{"request_id":"req-1","gateway_request_id":"req-1","status":"OK","payload":{"images":[{"url":"https://v3.fal.media/files/a.jpeg"}],"timings":{},"seed":15860307465884635512,"has_nsfw_concepts":[false],"prompt":"p"}}`;
 const now = Date.parse("2026-11-24T18:00:00Z");
@@ -100,6 +101,20 @@ describe("verifyWebhook", () => {
     expect(await reason(verifyWebhook(body, await signed(body), { jwks: { keys: [] }, now }))).toBe("no-key");
     const wrong = '{"request_id":"req-1","status":"MAYBE"}';
     expect(await reason(verifyWebhook(wrong, await signed(wrong), { jwks, now }))).toBe("bad-body");
+  });
+});
+
+describe("the spec's webhook examples", () => {
+  const examples = Object.entries<{ value: unknown }>(
+    queueSpec.webhooks.imageToImageCompleted.post.requestBody.content["application/json"].examples,
+  );
+
+  it.each(examples)("%s, signed as fal signs, verifies and comes back as sent", async (_, { value }) => {
+    const raw = JSON.stringify(value);
+    const payload = await verifyWebhook(raw, await signed(raw), { jwks, now });
+    // Through stringifyExact and back, a bigint seed becomes the same double the YAML gave.
+    expect(JSON.parse(stringifyExact(payload))).toEqual(value);
+    expect(examples.map(([name]) => name)).toEqual(["ok", "error"]);
   });
 });
 
