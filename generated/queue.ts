@@ -542,7 +542,7 @@ export interface components {
                 "application/json": components["schemas"]["PlatformErrorBody"];
             };
         };
-        /** @description The job has not completed yet; ask again after its status says `COMPLETED`. */
+        /** @description The job has not completed yet (what fal is understood to answer then; not verified against fal); ask again after its status says `COMPLETED`. */
         NotCompleted: {
             headers: {
                 [name: string]: unknown;
@@ -644,7 +644,7 @@ export interface operations {
                     "application/json": components["schemas"]["QueueStatus"];
                 };
             };
-            /** @description The job's status while it has not completed (fal may answer 202 then). */
+            /** @description The job's status while it has not completed (fal may answer 202 then; not verified against fal). */
             202: {
                 headers: {
                     [name: string]: unknown;
