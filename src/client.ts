@@ -9,9 +9,10 @@ import {
   resolveCredentials,
   type AuthScheme,
 } from "./credentials.js";
-import { FluxResponseError, FluxValidationError } from "./errors.js";
+import { FluxValidationError } from "./errors.js";
 import { apiError, networkError } from "./failures.js";
 import { createQueue, type FluxQueue } from "./queue.js";
+import { mismatch, parseJson } from "./request.js";
 import { retryPolicy, type RetryOptions } from "./retry.js";
 import { forValidation, stringifyExact, withExactSeed, type Seed } from "./seed.js";
 import { createSubscribe, type SubscribeOptions } from "./subscribe.js";
@@ -138,31 +139,16 @@ export function createFluxClient(options: FluxClientOptions = {}): FluxClient {
       })
       .catch((error: unknown) => {
         if (call.signal?.aborted) throw call.signal.reason;
-        if (error instanceof SyntaxError) {
-          throw new FluxResponseError(`fal's answer is not JSON: ${error.message}`, undefined, [], undefined);
-        }
         throw networkError(error, baseUrl, key);
       });
     const { data: text, error, response } = result;
     const requestId = response.headers.get("x-fal-request-id") ?? undefined;
     if (!response.ok) throw apiError(response, error, retryableByStatus, key);
-    let data: unknown;
-    try {
-      // An empty body is left to the output check, which names what is missing.
-      data = text ? JSON.parse(text) : undefined;
-    } catch (parseError) {
-      throw new FluxResponseError(`fal's answer is not JSON: ${(parseError as Error).message}`, text, [], requestId);
-    }
+    // Not retryable: the call is billed. An empty body is left to the output check, which names what is missing.
+    const data = text ? parseJson(text, "the call", requestId, false) : undefined;
     if (validateResponse) {
       const outputIssues = checkOutput(data);
-      if (outputIssues.length) {
-        throw new FluxResponseError(
-          `fal's answer does not match the spec: ${outputIssues.map((i) => `${i.field}: ${i.message}`).join("; ")}`,
-          redact(data, key),
-          outputIssues,
-          requestId,
-        );
-      }
+      if (outputIssues.length) throw mismatch("the call", redact(data, key), outputIssues, requestId);
     }
     const output = data as ImageToImageOutput;
     withExactSeed(output, text!);

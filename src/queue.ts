@@ -11,9 +11,9 @@ import {
   validateSubmitParameters,
 } from "../generated/validators.js";
 import { redact } from "./credentials.js";
-import { FluxResponseError, FluxValidationError, type FluxIssue } from "./errors.js";
+import { FluxValidationError, type FluxIssue } from "./errors.js";
 import { parseErrorBody } from "./failures.js";
-import { parseJson, send, type Transport } from "./request.js";
+import { mismatch, parseJson, send, type Transport } from "./request.js";
 import { forValidation, stringifyExact, withExactSeed } from "./seed.js";
 import { checkInput, checkOutput, issuesOf } from "./validation.js";
 import type { ImageToImageInput, ImageToImageOutput } from "./client.js";
@@ -203,15 +203,6 @@ function sameOrigin(url: string, origin: string): boolean {
   } catch {
     return false;
   }
-}
-
-function mismatch(what: string, body: unknown, issues: FluxIssue[], jobId: string | undefined): FluxResponseError {
-  return new FluxResponseError(
-    `fal's answer to ${what} does not match the spec: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")}`,
-    body,
-    issues,
-    jobId,
-  );
 }
 
 /** A submit whose answer could not be read may still have created a job: find its id if the text shows one. */

@@ -1,5 +1,6 @@
-// One HTTP call of the queue with its timeout and retries: what is safe to send again, and when.
-import { FluxError, FluxResponseError } from "./errors.js";
+// One HTTP call of the queue with its timeout and retries (what is safe to send again, and when),
+// and the errors for a 2xx body that cannot be used, shared with the sync call.
+import { FluxError, FluxResponseError, type FluxIssue } from "./errors.js";
 import { apiError, networkError, neverSent, parseErrorBody } from "./failures.js";
 import { backoff, retryAfterMs, sleep, type RetryPolicy } from "./retry.js";
 import type { FetchLike } from "./client.js";
@@ -82,7 +83,7 @@ export async function send<T>(transport: Transport, call: Call<T>): Promise<T> {
 }
 
 /** JSON, or a FluxResponseError: retryable by default, since a body that is not JSON was most likely cut short. */
-export function parseJson(text: string, what: string, jobId: string | undefined, retryable = true): unknown {
+export function parseJson(text: string, what: string, requestId: string | undefined, retryable = true): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -91,8 +92,18 @@ export function parseJson(text: string, what: string, jobId: string | undefined,
       `fal's answer to ${what} is not JSON (${(error as Error).message}): ${JSON.stringify(shown)}`,
       text,
       [],
-      jobId,
+      requestId,
       retryable,
     );
   }
+}
+
+/** A 2xx body that breaks the spec, as a FluxResponseError listing each broken rule. */
+export function mismatch(what: string, body: unknown, issues: FluxIssue[], requestId: string | undefined): FluxResponseError {
+  return new FluxResponseError(
+    `fal's answer to ${what} does not match the spec: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")}`,
+    body,
+    issues,
+    requestId,
+  );
 }

@@ -229,13 +229,14 @@ describe("against a real local server that misbehaves", () => {
     await expect(lenient.imageToImage(input)).resolves.toEqual(partial);
   });
 
-  it("a 200 whose JSON is cut short throws FluxResponseError", async () => {
+  it("a 200 whose JSON is cut short throws FluxResponseError, keeping the text; not retryable, the call is billed", async () => {
     server = await startLocalServer((_, res) => {
-      res.writeHead(200, { "Content-Type": "application/json" });
+      res.writeHead(200, { "Content-Type": "application/json", "x-fal-request-id": "r-9" });
       res.end('{"images": [');
     });
     const error = await createFluxClient({ credentials: secret, baseUrl: server.url }).imageToImage(input).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FluxResponseError);
+    expect(error).toMatchObject({ body: '{"images": [', retryable: false, requestId: "r-9" });
   });
 
   it("a connection reset throws FluxNetworkError, sent once and not retried", async () => {
