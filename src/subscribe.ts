@@ -1,4 +1,5 @@
 // subscribe: submit, follow the status stream (or poll), and fetch the result the moment the job completes.
+import { queueOperations } from "../generated/spec.js";
 import { validateQueueStatus } from "../generated/validators.js";
 import { FluxTimeoutError } from "./errors.js";
 import type { FluxQueue, QueueContext, QueueInternals, QueueStatus, QueueSubmitted, SubmitOptions } from "./queue.js";
@@ -26,6 +27,10 @@ export interface SubscribeOptions extends Omit<SubmitOptions, "signal"> {
   /** Between status requests when polling. Default 500 ms, what fal's own client uses. */
   pollIntervalMs?: number;
 }
+
+/** What the spec's stream path adds to the status path (`/stream`): fal's stream URL is its status URL plus this. */
+const { getQueueStatus, streamQueueStatus } = queueOperations;
+const streamSuffix = streamQueueStatus.path.slice(getQueueStatus.path.length);
 
 export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
   return async function subscribe(input: ImageToImageInput, options: SubscribeOptions = {}): Promise<ImageToImageOutput> {
@@ -97,7 +102,7 @@ async function followStream(
   signal: AbortSignal,
 ): Promise<{ result: Promise<ImageToImageOutput> } | false> {
   const url = new URL(statusUrl);
-  url.pathname += "/stream";
+  url.pathname += streamSuffix;
   if (logs) url.searchParams.set("logs", "1");
   const stop = new AbortController();
   let idle: ReturnType<typeof setTimeout> | undefined;
