@@ -11,11 +11,11 @@ import {
 } from "./credentials.js";
 import { FluxValidationError } from "./errors.js";
 import { apiError, networkError } from "./failures.js";
-import { createQueue, type FluxQueue } from "./queue.js";
+import { createQueue, type FluxQueue, type QueueJob } from "./queue.js";
 import { mismatch, parseJson } from "./request.js";
 import { retryPolicy, type RetryOptions } from "./retry.js";
 import { forValidation, stringifyExact, withExactSeed, type Seed } from "./seed.js";
-import { createSubscribe, type SubscribeOptions } from "./subscribe.js";
+import { createSubscribe, type FollowOptions, type SubscribeOptions } from "./subscribe.js";
 import { checkInput, checkOutput } from "./validation.js";
 
 type SpecInput = components["schemas"]["ImageToImageInput"];
@@ -67,6 +67,12 @@ export interface FluxClient {
    * {@link FluxApiError} as a sync call; an abort or `timeout` cancels the job on fal's side.
    */
   subscribe(input: ImageToImageInput, options?: SubscribeOptions): Promise<ImageToImageOutput>;
+  /**
+   * Follows a job already on the queue (its id from `onEnqueue` or `queue.submit`, perhaps in a
+   * process that has since died) to its output, as `subscribe` does after its submit. Nothing is
+   * submitted; an abort or `timeout` cancels the job.
+   */
+  follow(job: QueueJob, options?: FollowOptions): Promise<ImageToImageOutput>;
   /** fal's queue, call by call. */
   readonly queue: FluxQueue;
   /** The openapi-fetch client itself, typed by the spec, with the same base URL and credentials. */
@@ -166,7 +172,7 @@ export function createFluxClient(options: FluxClientOptions = {}): FluxClient {
   };
   const { submit, status, result, cancel, ...internals } = createQueue(queueContext);
   const queue: FluxQueue = { submit, status, result, cancel };
-  const subscribe = createSubscribe(queueContext, { ...queue, ...internals });
+  const { subscribe, follow } = createSubscribe(queueContext, { ...queue, ...internals });
 
-  return { imageToImage, subscribe, queue, raw, baseUrl, queueUrl };
+  return { imageToImage, subscribe, follow, queue, raw, baseUrl, queueUrl };
 }

@@ -32,7 +32,7 @@ export type {
 } from "./queue.js";
 export type { RetryOptions } from "./retry.js";
 export { stringifyExact, type Seed } from "./seed.js";
-export type { SubscribeOptions } from "./subscribe.js";
+export type { FollowOptions, SubscribeOptions } from "./subscribe.js";
 export {
   createJwksCache,
   verifyWebhook,

@@ -2,7 +2,7 @@
 import { queueOperations } from "../generated/spec.js";
 import { validateQueueStatus } from "../generated/validators.js";
 import { FluxTimeoutError } from "./errors.js";
-import type { FluxQueue, QueueContext, QueueInternals, QueueStatus, QueueSubmitted, SubmitOptions } from "./queue.js";
+import type { FluxQueue, QueueContext, QueueInternals, QueueJob, QueueStatus, SubmitOptions } from "./queue.js";
 import { sleep } from "./retry.js";
 import { sseData } from "./sse.js";
 import type { ImageToImageInput, ImageToImageOutput } from "./client.js";
@@ -32,22 +32,30 @@ export interface SubscribeOptions extends Omit<SubmitOptions, "signal"> {
 const { getQueueStatus, streamQueueStatus } = queueOperations;
 const streamSuffix = streamQueueStatus.path.slice(getQueueStatus.path.length);
 
+/** How {@link FluxClient.follow} follows a job that is already on the queue. */
+export type FollowOptions = Pick<SubscribeOptions, "onQueueUpdate" | "logs" | "signal" | "timeout" | "mode" | "pollIntervalMs">;
+
 export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
-  return async function subscribe(input: ImageToImageInput, options: SubscribeOptions = {}): Promise<ImageToImageOutput> {
+  /** From the job's submit (or, for `follow`, its id) to its output; aborts and timeouts cancel the job. */
+  async function track(
+    getJob: (signal: AbortSignal) => Promise<QueueJob>,
+    options: SubscribeOptions,
+  ): Promise<ImageToImageOutput> {
     const deadline = options.timeout === undefined ? undefined : AbortSignal.timeout(options.timeout);
     // Aborted when a callback throws, so that the job is cancelled like on any other abort.
     const callbackFailed = new AbortController();
     const signal = AbortSignal.any([options.signal, deadline, callbackFailed.signal].filter((s) => s !== undefined));
 
-    let job: QueueSubmitted;
+    let job: QueueJob;
     try {
-      job = await queue.submit(input, { ...options, signal });
+      job = await getJob(signal);
     } catch (error) {
       if (deadline?.aborted && !options.signal?.aborted) {
         throw new FluxTimeoutError(`the submit did not complete within ${options.timeout} ms; the job may exist on fal`);
       }
       throw error;
     }
+    const requestId = typeof job === "string" ? job : job.request_id;
 
     const guarded =
       <T>(callback: ((value: T) => void) | undefined) =>
@@ -61,7 +69,7 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
       };
     const onQueueUpdate = guarded(options.onQueueUpdate);
     try {
-      guarded(options.onEnqueue)(job.request_id);
+      guarded(options.onEnqueue)(requestId);
       const fetchResult = () => queue.result(job, { signal });
       const streamed =
         options.mode !== "poll" && followStream(ctx, queue.statusUrl(job), onQueueUpdate, fetchResult, options.logs, signal);
@@ -79,11 +87,17 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
       if (options.signal?.aborted) throw options.signal.reason;
       throw new FluxTimeoutError(
         cancel?.status === "ALREADY_COMPLETED"
-          ? `the job completed but its result did not arrive within ${options.timeout} ms: fetch it with queue.result("${job.request_id}")`
+          ? `the job completed but its result did not arrive within ${options.timeout} ms: fetch it with queue.result("${requestId}")`
           : `the job did not complete within ${options.timeout} ms and was cancelled`,
-        { requestId: job.request_id },
+        { requestId },
       );
     }
+  }
+
+  return {
+    subscribe: (input: ImageToImageInput, options: SubscribeOptions = {}) =>
+      track((signal) => queue.submit(input, { ...options, signal }), options),
+    follow: (job: QueueJob, options: FollowOptions = {}) => track(async () => job, options),
   };
 }
 
@@ -143,7 +157,7 @@ async function followStream(
 
 async function poll(
   queue: FluxQueue,
-  job: QueueSubmitted,
+  job: QueueJob,
   onQueueUpdate: (status: QueueStatus) => void,
   options: SubscribeOptions,
   signal: AbortSignal,

@@ -223,3 +223,26 @@ it("leaves nothing running: no request reaches the fake after subscribe returns"
   await new Promise((resolve) => setTimeout(resolve, 100));
   expect(fake.log.length).toBe(seen);
 });
+
+describe("follow: a job already on the queue", () => {
+  it("is followed to its output by a client that did not submit it (another process), with no submit", async () => {
+    const { request_id } = await client().queue.submit(input);
+    const output = await client().follow(request_id);
+    expect(fake.count("submit")).toBe(1);
+    expect(fake.log.map((entry) => entry.route)).toEqual(["submit", "stream", "result"]);
+    expect(output.seed).toBe(fake.jobs.get(request_id)!.seed);
+  });
+
+  it("is cancelled on fal's side when the caller aborts", async () => {
+    await useFake({ runMs: () => 10_000 });
+    const { request_id } = await client().queue.submit(input);
+    const controller = new AbortController();
+    const following = client().follow(request_id, {
+      signal: controller.signal,
+      onQueueUpdate: () => controller.abort(new Error("stop")),
+    });
+    await expect(following).rejects.toThrow("stop");
+    expect(fake.count("cancel")).toBe(1);
+    expect(fake.jobs.get(request_id)!.cancelled).toBe(true);
+  });
+});

@@ -65,7 +65,12 @@ export interface FakeQueueOptions {
   pingMs?: number;
   /** ms a status stream stays open after its COMPLETED event, as fal's may. Default 1000. */
   closeAfterCompletedMs?: number;
+  /** `self`: output images are served by the fake (`/files/fake/ID.jpeg`, a few JPEG bytes) instead of fal's CDN. */
+  images?: "cdn" | "self";
 }
+
+/** What the fake serves for an image with `images: "self"`: a JPEG's first bytes, enough for a type sniffer. */
+export const fakeJpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0xff, 0xd9]);
 
 export interface FakeQueue {
   url: string;
@@ -119,7 +124,7 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
 
   function outputText(job: FakeJob): string {
     const rest = JSON.stringify({
-      images: [{ url: `https://v3.fal.media/files/fake/${job.id}.jpeg`, width: 1024, height: 768, content_type: "image/jpeg" }],
+      images: [{ url: `${options.images === "self" ? origin : "https://v3.fal.media"}/files/fake/${job.id}.jpeg`, width: 1024, height: 768, content_type: "image/jpeg" }],
       timings: { inference: 0.02 },
       has_nsfw_concepts: [false],
       prompt: job.input.prompt,
@@ -221,6 +226,10 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
 
   const server = createServer((req, res) => {
     const url = new URL(req.url!, "http://x");
+    if (options.images === "self" && req.method === "GET" && url.pathname.startsWith("/files/fake/")) {
+      res.writeHead(200, { "Content-Type": "image/jpeg", "Content-Length": fakeJpeg.length }).end(fakeJpeg);
+      return;
+    }
     const match = /^\/fal-ai\/flux-1(?:\/dev\/image-to-image)?\/requests\/([^/]+)(\/status(\/stream)?|\/cancel)?$/.exec(url.pathname);
     const route: Route | "unknown" =
       req.method === "POST" && url.pathname === "/fal-ai/flux-1/dev/image-to-image"
