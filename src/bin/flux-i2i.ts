@@ -1,115 +1,316 @@
 #!/usr/bin/env node
-// The main job: the endpoint document's example request, end to end, against a Prism mock of the
-// spec (no key, no network) or, with --live, against fal.run; with --queue, through fal's queue.
+// flux-i2i: FLUX.1 [dev] image-to-image from a terminal. Request flags come from the spec
+// (src/cli/flags.ts); with no --live it runs against a Prism mock of the spec (no key, no network).
+import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { imageToImageExamples } from "../../generated/spec.js";
-import { createFluxClient, type ImageToImageOutput } from "../client.js";
+import { imageToImageExamples, queueOperations } from "../../generated/spec.js";
+import { createFluxClient, type FetchLike, type FluxClient, type ImageToImageInput, type ImageToImageOutput } from "../client.js";
 import { resolveCredentials } from "../credentials.js";
-import { FluxApiError, FluxConfigError, FluxNetworkError, FluxValidationError } from "../errors.js";
+import { FluxApiError, FluxConfigError, FluxNetworkError, FluxResponseError, FluxValidationError } from "../errors.js";
 import { specPath, startPrismMock, type PrismMock } from "../mock.js";
-import { stringifyExact } from "../seed.js";
+import { forValidation, stringifyExact } from "../seed.js";
+import { checkInput } from "../validation.js";
+import { runBatch, type BatchSummary } from "../cli/batch.js";
+import { flagIssue, inputFromFlags, specFlagOptions, specFlagsHelp } from "../cli/flags.js";
+import { resolveImage } from "../cli/image-input.js";
+import { createProgress, type Progress } from "../cli/progress.js";
+import { saveImages } from "../cli/save-images.js";
+import { UsageError } from "../cli/usage-error.js";
 
-const help = `Usage: flux-i2i [--queue] [--live] [--json]
+const exitCodes = `Exit codes:
+  0    done (a batch: every line has a result)
+  2    bad input or usage: nothing was sent (a batch: some lines are not valid requests)
+  3    fal answered with an error (a batch: some jobs failed; they are in the results file)
+  4    network error or timeout (a batch: some lines are unfinished; --resume finishes them)
+  130  interrupted (Ctrl-C)`;
 
-Sends the example request of fal's endpoint document to FLUX.1 [dev] image-to-image and
-prints what came back.
+const help = `Usage: flux-i2i [--image FILE|URL] [--prompt TEXT] [PARAMETERS] [--out DIR] [--json] [--live]
+       flux-i2i --batch FILE.jsonl [PARAMETERS] [--concurrency N] [--resume] [--out DIR] [--live]
+       flux-i2i mock [--port N] [--queue]
 
-  (default)  against a Prism mock started from the spec: no key, no network
-  --queue    through the queue (openapi/queue.yaml): submit, follow the status stream, fetch the
-             result; progress on stderr
-  --live     against fal (https://fal.run, or https://queue.fal.run with --queue), with the key in
-             FAL_KEY (or FAL_KEY_ID + FAL_KEY_SECRET)
-  --json     print the output body as JSON on stdout (seeds above 2^53 with every digit)
-  -h, --help this text
+Runs fal's FLUX.1 [dev] image-to-image. With no --live it runs against a Prism mock started from
+this package's OpenAPI document (no key, no network; the mock answers with the spec's examples).
+With no request parameters at all, it sends the endpoint document's example request.
 
-Exit codes: 0 done, 2 bad input or usage, 3 API error, 4 network error, 130 interrupted.`;
+Options:
+  --image FILE|URL     the image to start from: a local jpeg, png, webp, gif or avif file (sent
+                       inline as a data URI) or an http(s) URL; the same as --image-url
+  --out DIR            write every image to DIR as NAME-SEED-INDEX.EXT (NAME from the input image),
+                       never over an existing file
+  --json               print a machine-readable summary on stdout (seeds with every digit)
+  --live               run on fal through its queue, with the key in FAL_KEY (or FAL_KEY_ID and
+                       FAL_KEY_SECRET); on a terminal, shows the queue position and progress.
+                       Ctrl-C cancels the job on fal's side
+  --queue-url URL      the queue's server (a proxy, a local fake); default https://queue.fal.run
+  -h, --help           this text
+
+Batches:
+  --batch FILE.jsonl   one request per line, a JSON object of the parameters below (snake_case);
+                       the flags give defaults, a line's values win. A relative image path is
+                       taken from the batch file's folder
+  --concurrency N      jobs at once; default 2, fal's starting concurrency limit per account
+  --results FILE       where each line's result is appended (fsync'd) as it completes; default
+                       FILE.results.jsonl beside the batch. Its journal, FILE.results.jsonl.journal,
+                       records every submit and request id
+  --resume             continue a batch: lines with a result are skipped, jobs already submitted
+                       are followed to their results, never submitted again
+  --resend-uncertain   with --resume: also send the lines whose submit may have reached fal with no
+                       request id recorded (the batch was killed in that instant)
+  Ctrl-C stops a batch: submits under way finish so their ids are recorded; jobs running on fal
+  are left to finish, and --resume collects them.
+
+Request parameters (from the spec, openapi/components.yaml#ImageToImageInput):
+${specFlagsHelp()}
+
+${exitCodes}`;
+
+const cliOptions = {
+  image: { type: "string" },
+  out: { type: "string" },
+  json: { type: "boolean" },
+  live: { type: "boolean" },
+  "queue-url": { type: "string" },
+  batch: { type: "string" },
+  concurrency: { type: "string" },
+  results: { type: "string" },
+  resume: { type: "boolean" },
+  "resend-uncertain": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+type Values = Record<string, string | boolean | undefined>;
 
 async function main(args: string[]): Promise<number> {
-  let values: { live?: boolean; json?: boolean; queue?: boolean; help?: boolean };
+  if (args[0] === "mock") return serveMock(args.slice(1));
+  const specOptions = specFlagOptions();
+  const clash = Object.keys(specOptions).find((name) => name in cliOptions);
+  if (clash) throw new Error(`the spec's parameter --${clash} clashes with a flag of flux-i2i: rename the flag`);
+
+  let values: Values;
   try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        live: { type: "boolean" },
-        json: { type: "boolean" },
-        queue: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
+    ({ values } = parseArgs({ args, options: { ...cliOptions, ...specOptions }, strict: true }));
   } catch (error) {
-    console.error(`${(error as Error).message}\n\n${help}`);
+    console.error(`${(error as Error).message}\nRun flux-i2i --help for the flags.`);
     return 2;
   }
   if (values.help) {
     console.log(help);
     return 0;
   }
-  const input = imageToImageExamples["seed-example"];
+
+  const progress = createProgress();
+  const interrupt = new AbortController();
+  process.on("SIGINT", () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    progress.log(values.batch ? "interrupted: stopping the batch (Ctrl-C again to quit at once)" : "interrupted");
+    interrupt.abort(new Error("interrupted"));
+  });
+
   let mock: PrismMock | undefined;
-  const interrupted = new AbortController();
-  const onSigint = () => interrupted.abort(new Error("interrupted"));
-  process.once("SIGINT", onSigint);
   try {
-    let client;
-    if (values.live) {
-      if (!resolveCredentials(undefined)) {
-        console.error("--live needs a key: set FAL_KEY (or FAL_KEY_ID and FAL_KEY_SECRET).");
-        return 2;
+    const input = inputFromFlags(values);
+    if (typeof values.image === "string") {
+      if (input.image_url !== undefined) throw new UsageError("give --image or --image-url, not both");
+      input.image_url = values.image;
+    }
+    const concurrency = values.concurrency === undefined ? 2 : Number(values.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency: must be a whole number >= 1, got ${values.concurrency}`);
+
+    let single: { input: Record<string, unknown>; stem: string } | undefined;
+    if (values.batch) {
+      // The flags are defaults of every line: check what they give now, the rest per line.
+      const issues = checkInput(forValidation(input)).filter((issue) => issue.rule !== "required");
+      if (issues.length) return badInput(issues.map(flagIssue));
+      if (typeof input.image_url === "string" && !/^(https?|data):/i.test(input.image_url)) input.image_url = resolve(input.image_url);
+    } else {
+      if (Object.keys(input).length === 0) {
+        progress.log("No request parameters: sending the endpoint document's example request.");
+        Object.assign(input, imageToImageExamples["seed-example"]);
       }
-      client = createFluxClient();
-    } else {
-      const document = values.queue ? "queue.yaml" : "image-to-image.yaml";
-      console.error(`Starting a Prism mock of openapi/${document} (no key, no network)…`);
-      mock = await startPrismMock({ spec: specPath(document) });
-      client = createFluxClient({ baseUrl: mock.url, queueUrl: mock.url, credentials: "mock-key" });
+      // Every problem at once: the file's (read once the rest is known to be good) and the spec's.
+      const given = input.image_url;
+      const local = typeof given === "string" && !/^(https?|data):/i.test(given);
+      const messages = checkInput(forValidation(local ? { ...input, image_url: "data:," } : input)).map(flagIssue);
+      let stem = "image";
+      if (typeof given === "string") {
+        try {
+          const image = await resolveImage(given, process.cwd(), values.image ? "--image" : "--image-url");
+          input.image_url = image.imageUrl;
+          stem = image.stem;
+        } catch (error) {
+          if (!(error instanceof UsageError)) throw error;
+          messages.unshift(error.message);
+        }
+      }
+      if (messages.length) return badInput(messages);
+      single = { input, stem };
     }
-    const started = performance.now();
-    let output: ImageToImageOutput;
-    if (values.queue) {
-      console.error(`Submitting to ${client.queueUrl}/fal-ai/flux-1/dev/image-to-image`);
-      output = await client.subscribe(input, {
-        signal: interrupted.signal,
-        onEnqueue: (requestId) => console.error(`request id: ${requestId}`),
-        onQueueUpdate: (status) =>
-          console.error(`status: ${status.status}${status.status === "IN_QUEUE" ? ` (position ${status.queue_position ?? "?"})` : ""}`),
-      });
+
+    let client: FluxClient;
+    if (values.live) {
+      if (!resolveCredentials(undefined)) throw new UsageError("--live needs a key: set FAL_KEY (or FAL_KEY_ID and FAL_KEY_SECRET)");
+      client = createFluxClient({ queueUrl: values["queue-url"] as string | undefined });
     } else {
-      console.error(`POST ${client.baseUrl}/fal-ai/flux-1/dev/image-to-image`);
-      output = await client.imageToImage(input, { signal: interrupted.signal });
+      progress.log("Starting a Prism mock of openapi/queue.yaml (no key, no network; --live runs on fal)...");
+      mock = await startPrismMock({ spec: specPath("queue.yaml") });
+      client = createFluxClient({ queueUrl: mock.url, credentials: "mock-key", fetch: inlineImagesFromMock });
     }
-    if (values.json) console.log(stringifyExact(output, 2));
-    else console.log(summary(output, performance.now() - started));
-    return 0;
+
+    if (single) return await runOne(client, single.input as ImageToImageInput, single.stem, values, progress, interrupt.signal);
+    const file = values.batch as string;
+    const summary = await runBatch({
+      file,
+      defaults: input,
+      client,
+      concurrency,
+      results: (values.results as string | undefined) ?? join(dirname(file), `${basename(file).replace(/\.jsonl?$/i, "")}.results.jsonl`),
+      resume: Boolean(values.resume),
+      resendUncertain: Boolean(values["resend-uncertain"]),
+      out: values.out as string | undefined,
+      progress,
+      interrupt: interrupt.signal,
+    });
+    return reportBatch(summary, Boolean(values.json), progress);
   } catch (error) {
-    if (interrupted.signal.aborted) return 130;
-    console.error(`${(error as Error).name}: ${(error as Error).message}`);
-    if (error instanceof FluxValidationError || error instanceof FluxConfigError) return 2;
-    if (error instanceof FluxApiError) return 3;
-    if (error instanceof FluxNetworkError) return 4;
-    return 1;
+    progress.stop();
+    if (interrupt.signal.aborted) return 130;
+    const message = error instanceof FluxValidationError ? error.issues.map(flagIssue).join("\n") : `${(error as Error).message}`;
+    console.error(error instanceof UsageError || error instanceof FluxValidationError ? message : `${(error as Error).name}: ${message}`);
+    return exitCodeOf(error);
   } finally {
-    process.removeListener("SIGINT", onSigint);
     await mock?.stop();
   }
 }
 
-function summary(output: ImageToImageOutput, ms: number): string {
-  const shorten = (url: string) => (url.length > 100 ? `${url.slice(0, 60)}… (${url.length} characters)` : url);
-  const lines = output.images.map((image, i) => {
-    const size = image.width && image.height ? ` ${image.width}x${image.height}` : "";
-    const nsfw = output.has_nsfw_concepts[i] ? " [flagged NSFW]" : "";
-    return `image ${i + 1}: ${shorten(image.url)}${size}${image.content_type ? ` ${image.content_type}` : ""}${nsfw}`;
+async function runOne(
+  client: FluxClient,
+  input: ImageToImageInput,
+  stem: string,
+  values: Values,
+  progress: Progress,
+  signal: AbortSignal,
+): Promise<number> {
+  let requestId: string | undefined;
+  const output: ImageToImageOutput = await client.subscribe(input, {
+    signal,
+    onEnqueue: (id) => {
+      requestId = id;
+      progress.log(`request id: ${id}`);
+      progress.status("submitted");
+    },
+    onQueueUpdate: (status) => {
+      if (status.status === "IN_QUEUE") progress.status(`in queue, position ${status.queue_position ?? "?"}`);
+      else if (status.status === "IN_PROGRESS") progress.status(`running${status.logs?.length ? `: ${status.logs.at(-1)!.message}` : ""}`);
+    },
   });
-  const timings = Object.entries(output.timings)
-    .map(([stage, seconds]) => `${stage} ${seconds} s`)
-    .join(", ");
-  return [
-    ...lines,
-    `seed: ${output.seed}`,
-    `prompt: ${output.prompt}`,
-    `timings: ${timings || "none reported"}`,
-    `round trip: ${ms.toFixed(0)} ms`,
-  ].join("\n");
+  progress.stop();
+  let files: string[] | undefined;
+  let saveError: Error | undefined;
+  if (typeof values.out === "string") {
+    files = await saveImages(output, values.out, { stem, signal }).catch((error: Error) => {
+      saveError = error;
+      return undefined;
+    });
+  }
+  if (values.json) {
+    console.log(stringifyExact({ request_id: requestId, files, output }, 2));
+  } else {
+    for (const [i, image] of output.images.entries()) {
+      if (files) console.log(files[i]);
+      else if (!image.url.startsWith("data:")) console.log(image.url);
+      else progress.log(`image ${i}: inline (${image.url.length} characters); --out DIR saves it`);
+    }
+  }
+  const flagged = output.has_nsfw_concepts.filter(Boolean).length;
+  progress.log(
+    `seed ${output.seed}, ${output.images.length} image(s)` +
+      (flagged ? progress.paint(`, ${flagged} flagged NSFW`, "yellow") : "") +
+      (Object.keys(output.timings).length ? `, ${Object.entries(output.timings).map(([k, v]) => `${k} ${v} s`).join(", ")}` : ""),
+  );
+  if (saveError) {
+    progress.log(progress.paint(`saving the images failed: ${saveError.message}`, "red"));
+    return 4;
+  }
+  return 0;
+}
+
+function reportBatch(summary: BatchSummary, json: boolean, progress: Progress): number {
+  const { lines, done, failed, invalid, uncertain, unfinished, running } = summary;
+  progress.log(
+    `${lines} lines: ${done} done, ${failed} failed, ${invalid} invalid` +
+      (uncertain.length ? `, ${uncertain.length} uncertain (lines ${uncertain.join(", ")})` : "") +
+      (unfinished ? `, ${unfinished} unfinished` : "") +
+      ` in ${(summary.elapsedMs / 1000).toFixed(1)} s. Results: ${summary.results}` +
+      (running ? `\n${running} job(s) still running on fal: --resume collects them` : "") +
+      (unfinished && !summary.interrupted ? "\nRun again with --resume to finish the batch." : ""),
+  );
+  if (json) console.log(JSON.stringify({ ...summary, elapsedMs: Math.round(summary.elapsedMs) }, null, 2));
+  if (summary.interrupted) return 130;
+  if (unfinished || uncertain.length) return 4;
+  if (failed || summary.unauthorized) return 3;
+  if (invalid) return 2;
+  return 0;
+}
+
+function badInput(messages: string[]): number {
+  console.error(`${messages.join("\n")}\nNothing was sent. Run flux-i2i --help for the flags and their bounds.`);
+  return 2;
+}
+
+function exitCodeOf(error: unknown): number {
+  if (error instanceof UsageError || error instanceof FluxValidationError || error instanceof FluxConfigError) return 2;
+  if (error instanceof FluxApiError || error instanceof FluxResponseError) return 3;
+  if (error instanceof FluxNetworkError) return 4;
+  return 1;
+}
+
+/** The mock's result as its `inline` example (a data URI), so that --out writes a file without network. */
+const resultPath = new RegExp(`^${queueOperations.getQueueResult.path.replace("{request_id}", "[^/]+")}$`);
+const inlineImagesFromMock: FetchLike = (url, init = {}) => {
+  if (resultPath.test(new URL(String(url)).pathname) && (init.method ?? "GET") === "GET") {
+    const headers = new Headers(init.headers);
+    headers.set("Prefer", "example=inline");
+    init = { ...init, headers };
+  }
+  return fetch(url, init);
+};
+
+async function serveMock(args: string[]): Promise<number> {
+  let values: { port?: string; queue?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({ args, options: { port: { type: "string" }, queue: { type: "boolean" }, help: { type: "boolean", short: "h" } } }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\nUsage: flux-i2i mock [--port N] [--queue]`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(`Usage: flux-i2i mock [--port N] [--queue]
+
+Serves a Prism mock of this package's OpenAPI document on 127.0.0.1 until Ctrl-C: it checks each
+request against the spec (a bad body gets 422 with the reasons, no Authorization header gets 401)
+and answers with the spec's examples. Point your app's baseUrl (or queueUrl, with --queue) at it.
+
+  --port N   the port; default 4010, 0 for any free one
+  --queue    the queue's document (openapi/queue.yaml) instead of the synchronous endpoint's`);
+    return 0;
+  }
+  const port = values.port === undefined ? 4010 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`--port: must be a whole number from 0 to 65535, got ${values.port}`);
+    return 2;
+  }
+  const document = values.queue ? "queue.yaml" : "image-to-image.yaml";
+  const mock = await startPrismMock({ spec: specPath(document), port });
+  console.error(`Prism mock of openapi/${document} listening; Ctrl-C stops it.`);
+  console.log(mock.url);
+  await new Promise<void>((done) => {
+    process.once("SIGINT", done);
+    process.once("SIGTERM", done);
+  });
+  await mock.stop();
+  return 0;
 }
 
 process.exitCode = await main(process.argv.slice(2));
+// A batch interrupted leaves jobs being followed; their connections must not keep the process up.
+if (process.exitCode === 130) process.exit(130);

@@ -1,0 +1,315 @@
+// --batch FILE.jsonl: one job per line, a bounded number at a time, each result appended to a
+// results file as it completes. A journal records each submit before it goes out and its request id
+// as soon as fal returns it, so that a batch killed at any point and resumed neither loses a line
+// nor submits one twice: a recorded job is followed to its result, not submitted again.
+import { readFile, stat } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { FluxClient, ImageToImageInput, ImageToImageOutput } from "../client.js";
+import { FluxApiError, FluxError, FluxNetworkError, FluxResponseError, FluxValidationError } from "../errors.js";
+import { neverSent } from "../failures.js";
+import type { QueueStatus } from "../queue.js";
+import { withExactSeed } from "../seed.js";
+import { checkInput } from "../validation.js";
+import { openDurableLog, readRecords, type DurableLog } from "./durable-log.js";
+import { resolveImage, stemOfImage } from "./image-input.js";
+import type { Progress } from "./progress.js";
+import { saveImages } from "./save-images.js";
+import { UsageError } from "./usage-error.js";
+
+export interface BatchOptions {
+  file: string;
+  /** Request parameters from the flags; a line's own values win. */
+  defaults: Readonly<Record<string, unknown>>;
+  client: FluxClient;
+  /** Jobs at once. */
+  concurrency: number;
+  /** The results JSONL; its journal is this path + `.journal`. */
+  results: string;
+  /** Continue the batch these files record; without it, existing records are refused. */
+  resume: boolean;
+  /** Submit again the lines whose submit may have reached fal with no request id recorded. */
+  resendUncertain: boolean;
+  out?: string | undefined;
+  progress: Progress;
+  /** Ctrl-C: no new submit starts; submits under way finish so that their ids are recorded. */
+  interrupt: AbortSignal;
+}
+
+export interface BatchSummary {
+  lines: number;
+  /** Lines with a result: done in this run or an earlier one. */
+  done: number;
+  /** Lines whose job fal refused or failed (in the results file with the error). */
+  failed: number;
+  /** Lines that are not a valid request: reported, not sent. */
+  invalid: number;
+  /** Lines whose submit may have reached fal with no request id recorded: not re-sent unless asked. */
+  uncertain: number[];
+  /** Lines left for a resume: not reached (interrupted, the key refused) or a network failure. */
+  unfinished: number;
+  /** Jobs still running on fal when the batch was interrupted; a resume collects them. */
+  running: number;
+  interrupted: boolean;
+  /** fal refused the key: the batch stopped. */
+  unauthorized: boolean;
+  results: string;
+  elapsedMs: number;
+}
+
+interface Line {
+  line: number;
+  text: string;
+  /** From the journal: the job fal has for this line. */
+  requestId?: string;
+}
+
+export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
+  const started = performance.now();
+  const { progress, client } = options;
+  const text = await readFile(options.file, "utf8").catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`--batch: cannot read ${options.file} (${error.code ?? error.message})`);
+  });
+  const lines: Line[] = text
+    .split("\n")
+    .map((lineText, i) => ({ line: i + 1, text: lineText.trim() }))
+    .filter((l) => l.text);
+  const journalPath = `${options.results}.journal`;
+  if (!options.resume) {
+    for (const path of [options.results, journalPath]) {
+      if ((await stat(path).catch(() => undefined))?.size) {
+        throw new UsageError(`${path} already records a batch: add --resume to continue it, or choose another --results file`);
+      }
+    }
+  }
+
+  // What earlier runs recorded: a result ends a line; the journal's last event says where the rest stand.
+  const finished = new Set<number>();
+  for (const record of await readRecords(options.results)) if (typeof record.line === "number") finished.add(record.line);
+  const lastEvent = new Map<number, Record<string, unknown>>();
+  for (const record of await readRecords(journalPath)) if (typeof record.line === "number") lastEvent.set(record.line, record);
+
+  const summary: BatchSummary = {
+    lines: lines.length,
+    done: 0,
+    failed: 0,
+    invalid: 0,
+    uncertain: [],
+    unfinished: 0,
+    running: 0,
+    interrupted: false,
+    unauthorized: false,
+    results: options.results,
+    elapsedMs: 0,
+  };
+  const follow: Line[] = [];
+  const submit: Line[] = [];
+  for (const line of lines) {
+    if (finished.has(line.line)) {
+      summary.done++;
+      continue;
+    }
+    const event = lastEvent.get(line.line);
+    if (event?.event === "submitted" && typeof event.request_id === "string") follow.push({ ...line, requestId: event.request_id });
+    else if (event?.event === "submitting" && !options.resendUncertain) summary.uncertain.push(line.line);
+    else submit.push(line);
+  }
+  if (summary.done) progress.log(`${summary.done} of ${lines.length} lines already have a result in ${options.results}`);
+  if (follow.length) progress.log(`following ${follow.length} job(s) submitted by an earlier run`);
+  for (const line of summary.uncertain) {
+    progress.log(
+      progress.paint(
+        `line ${line}: its submit may have reached fal but no request id was recorded (the batch stopped in that instant). ` +
+          "Not sent again: check fal's request history, then run with --resume --resend-uncertain to send it.",
+        "yellow",
+      ),
+    );
+  }
+
+  const results = await openDurableLog(options.results);
+  const journal = await openDurableLog(journalPath);
+  const baseDir = dirname(options.file);
+  const work = [...follow, ...submit];
+  const total = lines.length;
+  let running = 0;
+  let submitting = 0;
+  const submitsSettled = new Set<Promise<unknown>>();
+  const draw = () =>
+    progress.status(
+      `batch: ${summary.done}/${total} done, ${running} running` +
+        (summary.failed ? `, ${summary.failed} failed` : "") +
+        (summary.invalid ? `, ${summary.invalid} invalid` : ""),
+    );
+  const stopping = () => options.interrupt.aborted || summary.unauthorized;
+
+  async function finish(line: Line, requestId: string, stem: string): Promise<void> {
+    let output: ImageToImageOutput;
+    try {
+      output = await client.follow(requestId, {
+        onQueueUpdate: (status: QueueStatus) => {
+          if (status.status === "IN_QUEUE" && status.queue_position !== undefined) draw();
+        },
+      });
+    } catch (error) {
+      if (error instanceof FluxApiError) {
+        // The job ran and failed (or fal does not know it): final, recorded.
+        await results.append({ line: line.line, status: "failed", request_id: requestId, error: errorJson(error) });
+        summary.failed++;
+        progress.log(progress.paint(`line ${line.line}: ${describe(error)}`, "red"));
+      } else {
+                progress.log(progress.paint(`line ${line.line}: ${describe(error)}; --resume follows job ${requestId}`, "red"));
+      }
+      return;
+    }
+    let files: string[] | undefined;
+    let saveError: string | undefined;
+    if (options.out) {
+      files = await saveImages(output, options.out, { stem }).catch((error: Error) => {
+        saveError = error.message;
+        return undefined;
+      });
+    }
+    await results.append({ line: line.line, status: "done", request_id: requestId, files, save_error: saveError, output });
+    summary.done++;
+    progress.log(
+      saveError
+        ? progress.paint(`line ${line.line}: done, but saving failed (${saveError}); its URLs are in the results`, "yellow")
+        : `line ${line.line}: done${files ? ` -> ${files.join(", ")}` : ""}`,
+    );
+  }
+
+  async function run(line: Line): Promise<void> {
+    if (line.requestId) {
+      const stem = stemFromText(line.text);
+      return finish(line, line.requestId, stem);
+    }
+    let input: ImageToImageInput;
+    let stem: string;
+    try {
+      ({ input, stem } = await prepare(line, options.defaults, baseDir));
+    } catch (error) {
+      summary.invalid++;
+      const reason = error instanceof FluxValidationError ? describe(error) : (error as Error).message;
+      progress.log(progress.paint(`line ${line.line}: ${reason}; skipped`, "red"));
+      return;
+    }
+    if (stopping()) return;
+
+    await journal.append({ line: line.line, event: "submitting", at: new Date().toISOString() });
+    submitting++;
+    const submitted = client.queue.submit(input);
+    submitsSettled.add(submitted.catch(() => undefined));
+    let requestId: string;
+    try {
+      requestId = (await submitted).request_id;
+    } catch (error) {
+      const recovered = error instanceof FluxResponseError ? error.requestId : undefined;
+      if (recovered) requestId = recovered;
+      else return void (await submitFailed(line, error));
+    } finally {
+      submitting--;
+    }
+    await journal.append({ line: line.line, event: "submitted", request_id: requestId });
+    return finish(line, requestId, stem);
+  }
+
+  async function submitFailed(line: Line, error: unknown): Promise<void> {
+    const answered = error instanceof FluxApiError;
+    const provablyUnsent = error instanceof FluxNetworkError && neverSent(error.cause);
+    if (answered || provablyUnsent) await journal.append({ line: line.line, event: "not-sent" });
+    if (answered && (error.status === 401 || error.status === 403)) {
+      summary.unauthorized = true;
+            progress.log(progress.paint(`line ${line.line}: ${describe(error)}; stopping the batch`, "red"));
+    } else if (answered && !error.retryable) {
+      await results.append({ line: line.line, status: "failed", error: errorJson(error) });
+      summary.failed++;
+      progress.log(progress.paint(`line ${line.line}: ${describe(error)}`, "red"));
+    } else if (answered || provablyUnsent) {
+            progress.log(progress.paint(`line ${line.line}: ${describe(error)}; not submitted, --resume sends it`, "red"));
+    } else {
+      summary.uncertain.push(line.line);
+      progress.log(
+        progress.paint(
+          `line ${line.line}: ${describe(error)}; the submit may have reached fal. Not sent again: check fal's request history, then run with --resume --resend-uncertain to send it.`,
+          "yellow",
+        ),
+      );
+    }
+  }
+
+  let next = 0;
+  const worker = async () => {
+    while (next < work.length && !stopping()) {
+      const line = work[next++]!;
+      running++;
+      draw();
+      try {
+        await run(line);
+      } finally {
+        running--;
+        draw();
+      }
+    }
+  };
+  const workers = Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, work.length)) }, worker));
+  const interrupted = new Promise<void>((resolve) => options.interrupt.addEventListener("abort", () => resolve(), { once: true }));
+  try {
+    await Promise.race([workers, interrupted]);
+    if (options.interrupt.aborted) {
+      summary.interrupted = true;
+      // Submits under way finish, so that their request ids are in the journal; their jobs go on.
+      if (submitting) progress.log(`waiting for ${submitting} submit(s) under way, to record their request ids...`);
+      await Promise.all(submitsSettled);
+      summary.running = running;
+    }
+  } finally {
+    progress.stop();
+    // Interrupted, jobs still being followed may append later: the files stay open until the process exits.
+    if (!options.interrupt.aborted) {
+      await journal.close();
+      await results.close();
+    }
+  }
+  summary.unfinished = summary.lines - summary.done - summary.failed - summary.invalid - summary.uncertain.length;
+  summary.elapsedMs = performance.now() - started;
+  return summary;
+}
+
+/** A line as a request: its JSON over the flags' values, its image read if it is a local file, checked against the spec. */
+async function prepare(line: Line, defaults: Readonly<Record<string, unknown>>, baseDir: string) {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line.text);
+  } catch (error) {
+    throw new Error(`not JSON (${(error as Error).message})`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("must be a JSON object of request parameters");
+  withExactSeed(parsed, line.text);
+  const input: Record<string, unknown> = { ...defaults, ...parsed };
+  let stem = "image";
+  if (typeof input.image_url === "string") {
+    const image = await resolveImage(input.image_url, baseDir, "image_url");
+    input.image_url = image.imageUrl;
+    stem = image.stem;
+  }
+  const issues = checkInput(Object.fromEntries(Object.entries(input).map(([k, v]) => [k, typeof v === "bigint" ? Number(v) : v])));
+  if (issues.length) throw new FluxValidationError(issues);
+  return { input: input as ImageToImageInput, stem };
+}
+
+function stemFromText(text: string): string {
+  try {
+    const value = (JSON.parse(text) as { image_url?: unknown }).image_url;
+    return typeof value === "string" ? stemOfImage(value) : "image";
+  } catch {
+    return "image";
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof FluxValidationError) return error.issues.map((i) => `${i.field}: ${i.message}`).join("; ");
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function errorJson(error: unknown): unknown {
+  return error instanceof FluxError ? error.toJSON() : { name: "Error", message: String(error) };
+}

@@ -1,0 +1,61 @@
+// A JSONL file that records survive: each append is written and fsync'd before it resolves, so a
+// record a batch relies on (a submit about to go out, a request id, a result) outlives a SIGKILL
+// or a power cut that comes after it.
+import { open, readFile, type FileHandle } from "node:fs/promises";
+import { stringifyExact } from "../seed.js";
+
+export interface DurableLog {
+  /** Appends one record as a line; resolves once it is on disk. Appends are written in call order. */
+  append(record: unknown): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openDurableLog(path: string): Promise<DurableLog> {
+  const handle: FileHandle = await open(path, "a+");
+  const { size } = await handle.stat();
+  // A process killed mid-write leaves a torn last line: start after it, on a line of our own.
+  let pending: Promise<void> = Promise.resolve();
+  if (size > 0) {
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    if (last[0] !== 0x0a) pending = handle.write("\n").then(() => undefined);
+  }
+  let closed = false;
+  return {
+    append(record) {
+      // After close (a batch that has ended), a late record is not written: it never settles.
+      if (closed) return new Promise<void>(() => undefined);
+      const line = `${stringifyExact(record)}\n`;
+      const written = pending.then(async () => {
+        await handle.write(line);
+        await handle.datasync();
+      });
+      pending = written.catch(() => undefined);
+      return written;
+    },
+    async close() {
+      closed = true;
+      await pending;
+      await handle.close();
+    },
+  };
+}
+
+/** The records of a JSONL file (none if it does not exist); a line that is not JSON (torn by a kill) is skipped. */
+export async function readRecords(path: string): Promise<Record<string, unknown>[]> {
+  const text = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return "";
+    throw error;
+  });
+  const records: Record<string, unknown>[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      const record: unknown = JSON.parse(line);
+      if (record !== null && typeof record === "object" && !Array.isArray(record)) records.push(record as Record<string, unknown>);
+    } catch {
+      // torn
+    }
+  }
+  return records;
+}

@@ -1,0 +1,118 @@
+// The request's flags, made from the spec's input schema (generated/spec.ts): a parameter added to
+// the spec becomes a flag, with its type, bounds, default, choices and description, and no edit here.
+import { imageToImageInputSchema } from "../../generated/spec.js";
+import type { FluxIssue } from "../errors.js";
+
+interface ParameterSchema {
+  type: string | readonly string[];
+  description?: string;
+  minimum?: number;
+  maximum?: number;
+  default?: unknown;
+  enum?: readonly unknown[];
+}
+
+/** One request parameter as a flag: `num_inference_steps` is `--num-inference-steps`. */
+export interface SpecFlag {
+  flag: string;
+  parameter: string;
+  type: "boolean" | "integer" | "number" | "string";
+  nullable: boolean;
+  required: boolean;
+  schema: ParameterSchema;
+}
+
+const properties = imageToImageInputSchema.properties as Readonly<Record<string, ParameterSchema>>;
+const required = new Set<string>(imageToImageInputSchema.required);
+
+export const specFlags: readonly SpecFlag[] = Object.entries(properties).map(([parameter, schema]) => {
+  const types = ([] as string[]).concat(schema.type);
+  return {
+    flag: parameter.replace(/_/g, "-"),
+    parameter,
+    type: (types.find((t) => t !== "null") ?? "string") as SpecFlag["type"],
+    nullable: types.includes("null"),
+    required: required.has(parameter),
+    schema,
+  };
+});
+
+const byParameter = new Map(specFlags.map((flag) => [flag.parameter, flag]));
+
+/** The `parseArgs` options of the spec's flags: a boolean also gets `--no-NAME`, the rest take a value. */
+export function specFlagOptions(): Record<string, { type: "boolean" | "string" }> {
+  const options: Record<string, { type: "boolean" | "string" }> = {};
+  for (const { flag, type } of specFlags) {
+    options[flag] = { type: type === "boolean" ? "boolean" : "string" };
+    if (type === "boolean") options[`no-${flag}`] = { type: "boolean" };
+  }
+  return options;
+}
+
+/**
+ * The request parameters given as flags, converted by their spec type. A value that is not a
+ * number is kept as typed, so that the spec's validator names the flag and the rule it breaks.
+ */
+export function inputFromFlags(values: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  for (const { flag, parameter, type, nullable } of specFlags) {
+    if (type === "boolean") {
+      if (values[flag] !== undefined) input[parameter] = values[flag];
+      if (values[`no-${flag}`]) input[parameter] = false;
+      continue;
+    }
+    const text = values[flag];
+    if (typeof text !== "string") continue;
+    input[parameter] = nullable && text === "null" ? null : convert(text, type);
+  }
+  return input;
+}
+
+function convert(text: string, type: SpecFlag["type"]): unknown {
+  if (type === "string") return text;
+  const trimmed = text.trim();
+  if (type === "integer" && /^[+-]?\d+$/.test(trimmed)) {
+    const value = Number(trimmed);
+    // A seed above 2^53 keeps every digit.
+    return Number.isSafeInteger(value) ? value : BigInt(trimmed);
+  }
+  const value = Number(trimmed);
+  return trimmed !== "" && Number.isFinite(value) ? value : text;
+}
+
+/** `num_images: must be <= 4` as the flag a user typed: `--num-images: must be <= 4`. */
+export function flagIssue(issue: FluxIssue): string {
+  const flag = byParameter.get(issue.field.split(/[.[]/)[0]!)?.flag;
+  return `${flag ? `--${flag}` : issue.field}: ${issue.message}`;
+}
+
+/** The spec flags' part of `--help`: each flag with its type, bounds, default, choices and description. */
+export function specFlagsHelp(width = 100): string {
+  return specFlags
+    .map(({ flag, type, nullable, required: isRequired, schema }) => {
+      const name = type === "boolean" ? `--[no-]${flag}` : `--${flag} ${type === "string" && !schema.enum ? "TEXT" : type === "string" ? "CHOICE" : type === "integer" ? "INT" : "NUM"}`;
+      const facts = [
+        schema.enum ? `one of ${schema.enum.join(", ")}` : type,
+        schema.minimum !== undefined || schema.maximum !== undefined ? `${schema.minimum ?? "-inf"} to ${schema.maximum ?? "inf"}` : undefined,
+        nullable ? "or null" : undefined,
+        isRequired ? "required" : undefined,
+        schema.default !== undefined ? `default ${String(schema.default)}` : undefined,
+      ].filter(Boolean);
+      const description = (schema.description ?? "").replace(/\s+/g, " ").trim();
+      return `  ${name}\n${wrap(`${facts.join(", ")}. ${description}`, width - 6, "      ")}`;
+    })
+    .join("\n");
+}
+
+function wrap(text: string, width: number, indent: string): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.map((l) => indent + l).join("\n");
+}

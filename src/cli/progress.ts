@@ -1,0 +1,53 @@
+// Messages for people on stderr. On a terminal a status line is redrawn in place (queue position,
+// elapsed time); piped, there is no status line, only the messages. NO_COLOR turns colour off.
+
+export interface Progress {
+  /** Replaces the status line (shown on a terminal only). */
+  status(text: string): void;
+  /** A message of its own line, kept above the status line. */
+  log(text: string): void;
+  /** Text in a colour, when colour is on. */
+  paint(text: string, colour: "red" | "green" | "yellow" | "dim"): string;
+  /** Clears the status line and stops redrawing it. */
+  stop(): void;
+}
+
+const codes = { red: 31, green: 32, yellow: 33, dim: 2 } as const;
+
+export function createProgress(stream: NodeJS.WriteStream = process.stderr, env = process.env): Progress {
+  const live = Boolean(stream.isTTY) && env.TERM !== "dumb";
+  const colour = live && !env.NO_COLOR;
+  let line: (() => string) | undefined;
+  const started = performance.now();
+  const draw = () => {
+    if (!line) return;
+    const text = `${line()} ${paint(`${((performance.now() - started) / 1000).toFixed(1)} s`, "dim")}`;
+    stream.write(`\r\x1b[2K${text.slice(0, Math.max(20, (stream.columns ?? 80) - 1 + (text.length - visible(text).length)))}`);
+  };
+  const timer = live ? setInterval(draw, 200).unref() : undefined;
+  const paint = (text: string, name: keyof typeof codes) => (colour ? `\x1b[${codes[name]}m${text}\x1b[0m` : text);
+
+  return {
+    status(text) {
+      if (!live) return;
+      line = () => text;
+      draw();
+    },
+    log(text) {
+      if (live && line) stream.write("\r\x1b[2K");
+      stream.write(`${text}\n`);
+      draw();
+    },
+    paint,
+    stop() {
+      clearInterval(timer);
+      if (live && line) stream.write("\r\x1b[2K");
+      line = undefined;
+    },
+  };
+}
+
+function visible(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[[0-9;]*m/g, "");
+}
