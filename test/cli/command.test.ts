@@ -1,0 +1,211 @@
+// flux-i2i as a user runs it: the built command in a subprocess, against the Prism mock it starts
+// itself or (with --live --queue-url) the local fake queue. Nothing leaves 127.0.0.1.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { imageToImageExamples, imageToImageInputSchema } from "../../generated/spec.js";
+import { maxImageBytes } from "../../src/cli/image-input.js";
+import { fakeJpeg, startFakeQueue, type FakeQueue } from "../support/fake-queue.js";
+import { runCli, startCli } from "../support/cli.js";
+import { waitFor } from "../support/wait.js";
+
+const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
+const key = "test-key-id:test-key-secret";
+
+let dir: string;
+let fake: FakeQueue;
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), "flux-i2i-cli-"));
+  writeFileSync(join(dir, "cat.png"), png);
+  fake = await startFakeQueue({ images: "self", closeAfterCompletedMs: 0 });
+});
+afterEach(async () => {
+  await fake.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const live = (...args: string[]) => ["--live", "--queue-url", fake.url, ...args];
+const withKey = { FAL_KEY: key };
+
+type Property = { minimum?: number; maximum?: number; default?: unknown; enum?: readonly unknown[] };
+const properties = Object.entries(imageToImageInputSchema.properties as Record<string, Property>);
+
+describe("--help", () => {
+  it("lists every parameter of the spec as a flag, with its bounds, default and choices, and the exit codes", async () => {
+    const { code, stdout } = await runCli(["--help"]);
+    expect(code).toBe(0);
+    const blocks = stdout.split(/\n(?=  --)/);
+    for (const [name, schema] of properties) {
+      const flag = `--${name.replace(/_/g, "-")}`;
+      const block = blocks.find((b) => b.startsWith(`  ${flag} `) || b.startsWith(`  --[no-]${flag.slice(2)}\n`));
+      expect(block, flag).toBeDefined();
+      const facts = block!.replace(/\s+/g, " ");
+      if (schema.minimum !== undefined) expect(facts, flag).toContain(`${schema.minimum} to ${schema.maximum}`);
+      if (schema.default !== undefined) expect(facts, flag).toContain(`default ${String(schema.default)}`);
+      for (const choice of schema.enum ?? []) expect(facts, flag).toContain(String(choice));
+    }
+    for (const exit of ["0 ", "2 ", "3 ", "4 ", "130 "]) expect(stdout).toMatch(new RegExp(`\\n  ${exit}`));
+  });
+});
+
+describe("bad input: exit 2, the flag and the rule named, nothing sent", () => {
+  it("every bound, choice and type of the spec, all reported at once", async () => {
+    const args: string[] = [];
+    const expected: string[] = [];
+    for (const [name, schema] of properties) {
+      const flag = `--${name.replace(/_/g, "-")}`;
+      if (schema.maximum !== undefined) {
+        args.push(flag, String(schema.maximum + 1));
+        expected.push(`${flag}: must be <= ${schema.maximum}, got ${schema.maximum + 1}`);
+      } else if (schema.enum) {
+        args.push(flag, "nope");
+        expected.push(`${flag}: must be one of ${schema.enum.map((v) => JSON.stringify(v)).join(", ")}, got "nope"`);
+      }
+    }
+    const { code, stderr } = await runCli(live("--image", "cat.png", ...args, "--seed", "1.5"), { cwd: dir, env: withKey });
+    expect(code).toBe(2);
+    expect(stderr).toContain("--prompt: is required");
+    expect(stderr).toContain("--seed: must be integer or null, got 1.5");
+    for (const line of expected) expect(stderr).toContain(line);
+    expect(stderr).toContain("Nothing was sent");
+    expect(fake.log).toEqual([]);
+  });
+
+  it("below a minimum and not a number", async () => {
+    const { code, stderr } = await runCli(live("--image", "cat.png", "--prompt", "p", "--strength", "0", "--num-images", "two"), { cwd: dir, env: withKey });
+    expect(code).toBe(2);
+    expect(stderr).toContain("--strength: must be >= 0.01, got 0");
+    expect(stderr).toContain('--num-images: must be integer, got "two"');
+    expect(fake.log).toEqual([]);
+  });
+
+  it("an unknown flag, and --live without a key", async () => {
+    const unknown = await runCli(["--num-image", "2"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("--num-image");
+    const keyless = await runCli(live("--image", "cat.png", "--prompt", "p"), { cwd: dir });
+    expect(keyless.code).toBe(2);
+    expect(keyless.stderr).toContain("FAL_KEY");
+    expect(fake.log).toEqual([]);
+  });
+
+  it("a file that is not an image, one too large, and one that is not there: each named with its type or size", async () => {
+    writeFileSync(join(dir, "notes.png"), "just text\n");
+    writeFileSync(join(dir, "huge.png"), png);
+    truncateSync(join(dir, "huge.png"), maxImageBytes + 1);
+    const notImage = await runCli(live("--image", "notes.png", "--prompt", "p"), { cwd: dir, env: withKey });
+    expect(notImage.code).toBe(2);
+    expect(notImage.stderr).toContain("--image: notes.png is not a jpeg, png, webp, gif or avif image");
+    const huge = await runCli(live("--image", "huge.png", "--prompt", "p"), { cwd: dir, env: withKey });
+    expect(huge.code).toBe(2);
+    expect(huge.stderr).toContain("--image: huge.png is 10.0 MiB, over the 10.0 MiB sent inline");
+    const missing = await runCli(live("--image", "gone.png", "--prompt", "p"), { cwd: dir, env: withKey });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("--image: gone.png is neither an http(s) URL nor a file that exists");
+    expect(fake.log).toEqual([]);
+  });
+});
+
+describe("a job", () => {
+  it("npm start with no arguments: the seed's example request against the Prism mock, exit 0", async () => {
+    const { code, stderr } = await runCli([]);
+    expect(code).toBe(0);
+    expect(stderr).toContain("example request");
+    expect(stderr).toMatch(/request id: \S+/);
+  });
+
+  it("a local file is sent as a data URI of its sniffed type; the other flags as typed values", async () => {
+    const { code, stdout } = await runCli(live("--image", "cat.png", "--prompt", "a wizard", "--num-images", "2", "--no-enable-safety-checker", "--seed", "15860307465884635513"), {
+      cwd: dir,
+      env: withKey,
+    });
+    expect(code).toBe(0);
+    const [job] = [...fake.jobs.values()];
+    expect(job!.input).toMatchObject({
+      image_url: `data:image/png;base64,${png.toString("base64")}`,
+      prompt: "a wizard",
+      num_images: 2,
+      enable_safety_checker: false,
+    });
+    expect(job!.rawBody).toContain('"seed":15860307465884635513');
+    expect(stdout.trim()).toBe(`${fake.url}/files/fake/${job!.id}.jpeg`);
+  });
+
+  it("--out writes every image, named from input, seed and index, never over an existing file; --json prints the exact seed", async () => {
+    const args = live("--image", "cat.png", "--prompt", "p", "--out", "out", "--json");
+    const first = await runCli(args, { cwd: dir, env: withKey });
+    expect(first.code).toBe(0);
+    const summary = JSON.parse(first.stdout) as { request_id: string; files: string[] };
+    const job = fake.jobs.get(summary.request_id)!;
+    expect(first.stdout).toContain(`"seed": ${job.seed}`);
+    expect(summary.files).toEqual([join("out", `cat-${job.seed}-0.jpeg`)]);
+    expect(readFileSync(join(dir, summary.files[0]!))).toEqual(fakeJpeg);
+
+    // The fake's next job has the next seed: a file of that name is already there, and is kept.
+    const taken = `cat-${job.seed + 1n}-0.jpeg`;
+    writeFileSync(join(dir, "out", taken), "mine");
+    const second = await runCli(args, { cwd: dir, env: withKey });
+    expect(second.code).toBe(0);
+    expect((JSON.parse(second.stdout) as { files: string[] }).files).toEqual([join("out", `cat-${job.seed + 1n}-0~2.jpeg`)]);
+    expect(readFileSync(join(dir, "out", taken), "utf8")).toBe("mine");
+    expect(readdirSync(join(dir, "out")).sort()).toEqual([`cat-${job.seed}-0.jpeg`, taken, `cat-${job.seed + 1n}-0~2.jpeg`].sort());
+  });
+
+  it("--out against the mock decodes the spec's inline example image: no network", async () => {
+    const { code, stdout } = await runCli(["--image", "cat.png", "--prompt", "p", "--out", "out"], { cwd: dir });
+    expect(code).toBe(0);
+    const file = stdout.trim();
+    expect(file).toMatch(/^out\/cat-\d+-0\.png$/);
+    expect(readFileSync(join(dir, file)).subarray(0, 4).toString("latin1")).toBe("\x89PNG");
+  });
+
+  it("a job that fails on fal exits 3 with fal's message; piped, stderr has no status line or colour", async () => {
+    await fake.close();
+    fake = await startFakeQueue({ outcome: () => ({ status: 422, body: { detail: [{ loc: ["body", "prompt"], msg: "prompt rejected", type: "value_error" }] } }) });
+    const { code, stderr } = await runCli(live("--image", "cat.png", "--prompt", "p"), { cwd: dir, env: withKey });
+    expect(code).toBe(3);
+    expect(stderr).toContain("fal answered 422: prompt: prompt rejected");
+    expect(stderr).not.toMatch(/\r|\x1b\[/);
+    expect(stderr).not.toContain(key);
+  });
+
+  it("a queue that cannot be reached exits 4", async () => {
+    const url = fake.url;
+    await fake.close();
+    const { code, stderr } = await runCli(["--live", "--queue-url", url, "--image", "cat.png", "--prompt", "p"], { cwd: dir, env: withKey });
+    expect(code).toBe(4);
+    expect(stderr).toContain("FluxNetworkError");
+    fake = await startFakeQueue();
+  });
+
+  it("Ctrl-C cancels the job on fal's side, then exits 130", async () => {
+    await fake.close();
+    fake = await startFakeQueue({ runMs: () => 60_000 });
+    const run = startCli(live("--image", "cat.png", "--prompt", "p"), { cwd: dir, env: withKey });
+    await waitFor(() => fake.count("stream") === 1, 10_000);
+    run.child.kill("SIGINT");
+    expect(await run.exited).toBe(130);
+    expect(fake.count("cancel")).toBe(1);
+    expect([...fake.jobs.values()][0]!.cancelled).toBe(true);
+  });
+});
+
+describe("flux-i2i mock", () => {
+  it("serves the Prism mock of the spec until Ctrl-C, then stops it", async () => {
+    const run = startCli(["mock", "--port", "0"]);
+    await waitFor(() => run.stdout().includes("http://"), 30_000);
+    const url = run.stdout().trim();
+    const call = (headers: Record<string, string>) =>
+      fetch(`${url}/fal-ai/flux-1/dev/image-to-image`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...headers },
+        body: JSON.stringify(imageToImageExamples["seed-example"]),
+      });
+    expect((await call({ Authorization: `Key ${key}` })).status).toBe(200);
+    expect((await call({})).status).toBe(401);
+    run.child.kill("SIGINT");
+    expect(await run.exited).toBe(0);
+    await expect(call({ Authorization: `Key ${key}` })).rejects.toThrow();
+  });
+});

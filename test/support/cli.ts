@@ -1,0 +1,52 @@
+// Runs the built command (dist/src/bin/flux-i2i.js, made by `npm run build` before vitest) as a
+// subprocess, as a user's shell would.
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterEach } from "vitest";
+
+export const bin = fileURLToPath(new URL("../../dist/src/bin/flux-i2i.js", import.meta.url));
+
+export interface CliRun {
+  child: ChildProcess;
+  /** What it has printed so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Its exit code, or 128 + the signal's number when a signal ended it. */
+  exited: Promise<number>;
+}
+
+const running = new Set<ChildProcess>();
+// A test that fails half-way must not leave its command running.
+afterEach(() => {
+  for (const child of running) child.kill("SIGKILL");
+  running.clear();
+});
+
+export function startCli(args: string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}): CliRun {
+  const env: Record<string, string | undefined> = { ...process.env, FAL_KEY: undefined, FAL_KEY_ID: undefined, FAL_KEY_SECRET: undefined, NO_COLOR: undefined, ...options.env };
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd: options.cwd,
+    env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.add(child);
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk));
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk));
+  const signals: Record<string, number> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+  const exited = new Promise<number>((resolve) =>
+    child.once("close", (code, signal) => {
+      running.delete(child);
+      resolve(code ?? 128 + (signals[signal ?? ""] ?? 0));
+    }),
+  );
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/** Runs the command to its end. */
+export async function runCli(args: string[], options: Parameters<typeof startCli>[1] = {}) {
+  const run = startCli(args, options);
+  const code = await run.exited;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
