@@ -119,9 +119,11 @@ async function main(args: string[]): Promise<number> {
     let single: { input: Record<string, unknown>; stem: string } | undefined;
     if (values.batch) {
       // The flags are defaults of every line: check what they give now, the rest per line.
-      const issues = checkInput(forValidation(input)).filter((issue) => issue.rule !== "required");
+      const local = typeof input.image_url === "string" && !/^(https?|data):/i.test(input.image_url);
+      const issues = checkInput(forValidation(local ? { ...input, image_url: "data:," } : input)).filter((issue) => issue.rule !== "required");
       if (issues.length) return badInput(issues.map(flagIssue));
-      if (typeof input.image_url === "string" && !/^(https?|data):/i.test(input.image_url)) input.image_url = resolve(input.image_url);
+      // A path given as a flag is the user's, from here; a line's is from the batch file's folder.
+      if (local) input.image_url = resolve(input.image_url as string);
     } else {
       if (Object.keys(input).length === 0) {
         progress.log("No request parameters: sending the endpoint document's example request.");

@@ -83,8 +83,8 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
   }
 
   // What earlier runs recorded: a result ends a line; the journal's last event says where the rest stand.
-  const finished = new Set<number>();
-  for (const record of await readRecords(options.results)) if (typeof record.line === "number") finished.add(record.line);
+  const finished = new Map<number, unknown>();
+  for (const record of await readRecords(options.results)) if (typeof record.line === "number") finished.set(record.line, record.status);
   const lastEvent = new Map<number, Record<string, unknown>>();
   for (const record of await readRecords(journalPath)) if (typeof record.line === "number") lastEvent.set(record.line, record);
 
@@ -105,7 +105,8 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
   const submit: Line[] = [];
   for (const line of lines) {
     if (finished.has(line.line)) {
-      summary.done++;
+      if (finished.get(line.line) === "failed") summary.failed++;
+      else summary.done++;
       continue;
     }
     const event = lastEvent.get(line.line);
@@ -113,7 +114,12 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
     else if (event?.event === "submitting" && !options.resendUncertain) summary.uncertain.push(line.line);
     else submit.push(line);
   }
-  if (summary.done) progress.log(`${summary.done} of ${lines.length} lines already have a result in ${options.results}`);
+  if (finished.size) {
+    progress.log(
+      `${summary.done + summary.failed} of ${lines.length} lines already have a result in ${options.results}` +
+        (summary.failed ? ` (${summary.failed} failed: not sent again)` : ""),
+    );
+  }
   if (follow.length) progress.log(`following ${follow.length} job(s) submitted by an earlier run`);
   for (const line of summary.uncertain) {
     progress.log(

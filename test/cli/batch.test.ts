@@ -1,0 +1,198 @@
+// flux-i2i --batch as a subprocess against the local fake queue: a batch killed at any point and
+// resumed has every line exactly once in its results and no line submitted twice.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startFakeQueue, type FakeQueue, type FakeQueueOptions } from "../support/fake-queue.js";
+import { runCli, startCli } from "../support/cli.js";
+import { waitFor } from "../support/wait.js";
+
+const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
+const env = { FAL_KEY: "test-key-id:test-key-secret" };
+
+let dir: string;
+let fake: FakeQueue;
+async function useFake(options: FakeQueueOptions) {
+  await fake?.close();
+  fake = await startFakeQueue({ closeAfterCompletedMs: 0, ...options });
+}
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), "flux-i2i-batch-"));
+  writeFileSync(join(dir, "cat.png"), png);
+  await useFake({ runMs: () => 300 });
+});
+afterEach(async () => {
+  await fake.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function writeBatch(lines: string[]) {
+  writeFileSync(join(dir, "batch.jsonl"), `${lines.join("\n")}\n`);
+}
+const jobLines = (n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ image_url: "cat.png", prompt: `line ${i + 1}` }));
+const batch = (...args: string[]) => ["--live", "--queue-url", fake.url, "--batch", "batch.jsonl", ...args];
+
+/** The results file's records; a line torn by a kill is not one. */
+function results(): { line: number; status: string; request_id?: string; output?: { prompt: string } }[] {
+  const path = join(dir, "batch.results.jsonl");
+  if (!existsSync(path)) return [];
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line)];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** How many times the fake queue received each prompt. */
+function submits(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const job of fake.jobs.values()) counts.set(String(job.input.prompt), (counts.get(String(job.input.prompt)) ?? 0) + 1);
+  return counts;
+}
+
+const uncertainLines = (stderr: string) => [...stderr.matchAll(/line (\d+): its submit may have reached fal/g)].map((m) => Number(m[1]));
+
+describe("--batch", () => {
+  it("runs every line, appends each result as it completes, with the seed exact and images written", async () => {
+    writeBatch(jobLines(5));
+    const { code, stdout } = await runCli(batch("--concurrency", "2", "--out", "out", "--json"), { cwd: dir, env });
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ lines: 5, done: 5, failed: 0, invalid: 0, uncertain: [] });
+    const records = results();
+    expect(records.map((r) => r.line).sort()).toEqual([1, 2, 3, 4, 5]);
+    for (const record of records) {
+      const job = fake.jobs.get(record.request_id!)!;
+      expect(job.input.prompt).toBe(`line ${record.line}`);
+      expect(readFileSync(join(dir, "batch.results.jsonl"), "utf8")).toContain(`"seed":${job.seed}`);
+    }
+    expect([...submits().values()]).toEqual([1, 1, 1, 1, 1]);
+    // Never more than --concurrency jobs on fal at once.
+    expect(Math.max(...fake.log.map((_, i) => fake.log.slice(0, i + 1).filter((e) => e.route === "submit").length - fake.log.slice(0, i + 1).filter((e) => e.route === "result").length))).toBeLessThanOrEqual(2);
+  });
+
+  it("killed (SIGKILL) mid-way and resumed: every line exactly once in the results, no line submitted twice", async () => {
+    const lines = 12;
+    writeBatch(jobLines(lines));
+    const first = startCli(batch("--concurrency", "3"), { cwd: dir, env });
+    await waitFor(() => results().length >= 4, 20_000);
+    first.child.kill("SIGKILL");
+    await first.exited;
+    expect(results().length).toBeLessThan(lines);
+
+    const resumed = await runCli(batch("--concurrency", "3", "--resume"), { cwd: dir, env });
+    // Killed between a submit's journal record and its answer, a line is named and not re-sent unless asked.
+    const uncertain = uncertainLines(resumed.stderr);
+    expect(resumed.code, resumed.stderr).toBe(uncertain.length ? 4 : 0);
+    if (uncertain.length) {
+      const resent = await runCli(batch("--resume", "--resend-uncertain"), { cwd: dir, env });
+      expect(resent.code, resent.stderr).toBe(0);
+    }
+
+    const records = results();
+    expect(records.map((r) => r.line).sort((a, b) => a - b)).toEqual(Array.from({ length: lines }, (_, i) => i + 1));
+    expect(records.every((r) => r.status === "done")).toBe(true);
+    for (const record of records) expect(fake.jobs.get(record.request_id!)!.input.prompt).toBe(`line ${record.line}`);
+    const counts = submits();
+    for (let line = 1; line <= lines; line++) {
+      expect(counts.get(`line ${line}`), `line ${line}`).toBe(uncertain.includes(line) ? counts.get(`line ${line}`) : 1);
+    }
+  });
+
+  it("a line whose submit reached fal but whose id was never recorded is named on resume, and re-sent only when asked", async () => {
+    writeBatch(jobLines(2));
+    fake.inject("submit", { kind: "slow", ms: 30_000 });
+    const first = startCli(batch("--concurrency", "1"), { cwd: dir, env });
+    await waitFor(() => fake.count("submit") === 1, 10_000);
+    first.child.kill("SIGKILL");
+    await first.exited;
+
+    const resumed = await runCli(batch("--resume"), { cwd: dir, env });
+    expect(resumed.code).toBe(4);
+    expect(uncertainLines(resumed.stderr)).toEqual([1]);
+    expect(resumed.stderr).toContain("--resend-uncertain");
+    expect(submits()).toEqual(new Map([["line 1", 1], ["line 2", 1]]));
+    expect(results().map((r) => r.line)).toEqual([2]);
+
+    const resent = await runCli(batch("--resume", "--resend-uncertain"), { cwd: dir, env });
+    expect(resent.code).toBe(0);
+    expect(submits().get("line 1")).toBe(2);
+    expect(results().map((r) => r.line).sort()).toEqual([1, 2]);
+  });
+
+  it("Ctrl-C leaves running jobs on fal (no cancel); a resume follows them instead of submitting again", async () => {
+    await useFake({ runMs: () => 1_500 });
+    writeBatch(jobLines(3));
+    const first = startCli(batch("--concurrency", "2"), { cwd: dir, env });
+    await waitFor(() => fake.count("stream") === 2, 10_000);
+    first.child.kill("SIGINT");
+    expect(await first.exited).toBe(130);
+    expect(first.stderr()).toContain("2 job(s) still running on fal");
+    expect(fake.count("cancel")).toBe(0);
+
+    const resumed = await runCli(batch("--resume"), { cwd: dir, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain("following 2 job(s) submitted by an earlier run");
+    expect(submits()).toEqual(new Map([["line 1", 1], ["line 2", 1], ["line 3", 1]]));
+    expect(results().map((r) => r.line).sort()).toEqual([1, 2, 3]);
+  });
+
+  it("a bad line is reported with its number and skipped; the others go on; exit 2", async () => {
+    writeBatch([
+      JSON.stringify({ image_url: "cat.png", prompt: "line 1" }),
+      "not json",
+      JSON.stringify({ prompt: "line 3" }),
+      JSON.stringify({ image_url: "cat.png", prompt: "line 4", strength: 2 }),
+      JSON.stringify({ image_url: "missing.png", prompt: "line 5" }),
+      JSON.stringify({ image_url: "cat.png", prompt: "line 6" }),
+    ]);
+    const { code, stderr } = await runCli(batch(), { cwd: dir, env });
+    expect(code).toBe(2);
+    expect(stderr).toContain("line 2: not JSON");
+    expect(stderr).toContain("line 3: image_url: is required");
+    expect(stderr).toContain("line 4: strength: must be <= 1, got 2");
+    expect(stderr).toContain("line 5: image_url: missing.png is neither an http(s) URL nor a file that exists");
+    expect(results().map((r) => r.line).sort()).toEqual([1, 6]);
+    expect(submits()).toEqual(new Map([["line 1", 1], ["line 6", 1]]));
+  });
+
+  it("flags are defaults of every line, checked before anything is sent", async () => {
+    writeBatch([JSON.stringify({ prompt: "line 1" }), JSON.stringify({ prompt: "line 2", num_images: 3 })]);
+    const bad = await runCli(batch("--image", "cat.png", "--num-images", "5"), { cwd: dir, env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--num-images: must be <= 4, got 5");
+    expect(fake.log).toEqual([]);
+    const { code } = await runCli(batch("--image", "cat.png", "--num-images", "2"), { cwd: dir, env });
+    expect(code).toBe(0);
+    const inputs = [...fake.jobs.values()].map((job) => job.input);
+    expect(inputs.map((input) => input.num_images).sort()).toEqual([2, 3]);
+    expect(inputs.every((input) => String(input.image_url).startsWith("data:image/png;base64,"))).toBe(true);
+  });
+
+  it("a job that fails on fal is recorded as failed (exit 3) and not re-sent by a resume", async () => {
+    await useFake({
+      runMs: () => 50,
+      outcome: (_n, input) => (input.prompt === "line 2" ? { status: 422, body: { detail: [{ loc: ["body", "prompt"], msg: "rejected", type: "value_error" }] } } : undefined),
+    });
+    writeBatch(jobLines(3));
+    const { code, stderr } = await runCli(batch(), { cwd: dir, env });
+    expect(code, stderr).toBe(3);
+    expect(results().find((r) => r.line === 2)).toMatchObject({ status: "failed", error: { status: 422 } });
+    const resumed = await runCli(batch("--resume"), { cwd: dir, env });
+    expect(resumed.code).toBe(3);
+    expect(fake.count("submit")).toBe(3);
+  });
+
+  it("refuses to start over a results file of an earlier batch without --resume", async () => {
+    writeBatch(jobLines(1));
+    writeFileSync(join(dir, "batch.results.jsonl"), '{"line":1,"status":"done"}\n');
+    const { code, stderr } = await runCli(batch(), { cwd: dir, env });
+    expect(code).toBe(2);
+    expect(stderr).toContain("--resume");
+    expect(fake.log).toEqual([]);
+  });
+});
