@@ -103,6 +103,29 @@ describe("--batch", () => {
     }
   });
 
+  it("killed again and again at different moments, then resumed: still every line once, none submitted twice unless asked", async () => {
+    const lines = 10;
+    writeBatch(jobLines(lines));
+    const named = new Set<number>();
+    for (const ms of [120, 260, 410, 530, 700]) {
+      const run = startCli(batch("--concurrency", "4", "--resume"), { cwd: dir, env });
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      run.child.kill("SIGKILL");
+      await run.exited;
+      for (const line of uncertainLines(run.stderr())) named.add(line);
+    }
+    const last = await runCli(batch("--concurrency", "4", "--resume"), { cwd: dir, env });
+    for (const line of uncertainLines(last.stderr)) named.add(line);
+    if (named.size) expect((await runCli(batch("--resume", "--resend-uncertain"), { cwd: dir, env })).code).toBe(0);
+
+    const records = results();
+    expect(records.map((r) => r.line).sort((a, b) => a - b)).toEqual(Array.from({ length: lines }, (_, i) => i + 1));
+    const counts = submits();
+    for (let line = 1; line <= lines; line++) {
+      if (!named.has(line)) expect(counts.get(`line ${line}`), `line ${line}`).toBe(1);
+    }
+  });
+
   it("a line whose submit reached fal but whose id was never recorded is named on resume, and re-sent only when asked", async () => {
     writeBatch(jobLines(2));
     fake.inject("submit", { kind: "slow", ms: 30_000 });

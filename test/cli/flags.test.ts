@@ -1,0 +1,43 @@
+// The spec's input schema as flags: names, types, and values converted without losing a digit.
+import { describe, expect, it } from "vitest";
+import { imageToImageInputSchema } from "../../generated/spec.js";
+import { flagIssue, inputFromFlags, specFlagOptions, specFlags } from "../../src/cli/flags.js";
+import { checkInput } from "../../src/validation.js";
+
+describe("specFlags", () => {
+  it("one flag per parameter of the spec, booleans with a --no- form", () => {
+    expect(specFlags.map((f) => f.parameter)).toEqual(Object.keys(imageToImageInputSchema.properties));
+    const options = specFlagOptions();
+    expect(options["num-inference-steps"]).toEqual({ type: "string" });
+    expect(options["enable-safety-checker"]).toEqual({ type: "boolean" });
+    expect(options["no-enable-safety-checker"]).toEqual({ type: "boolean" });
+  });
+
+  it("converts by the spec's type; a seed above 2^53 keeps every digit; text that is no number is kept for the validator", () => {
+    const input = inputFromFlags({
+      strength: "0.5",
+      "num-images": "3",
+      seed: "15860307465884635512",
+      "no-sync-mode": true,
+      "enable-safety-checker": true,
+      "guidance-scale": "lots",
+      prompt: "42",
+    });
+    expect(input).toEqual({
+      strength: 0.5,
+      num_images: 3,
+      seed: 15860307465884635512n,
+      sync_mode: false,
+      enable_safety_checker: true,
+      guidance_scale: "lots",
+      prompt: "42",
+    });
+    expect(inputFromFlags({ seed: "null" })).toEqual({ seed: null });
+    expect(inputFromFlags({ "num-images": "" })).toEqual({ num_images: "" });
+  });
+
+  it("names the flag in the validator's message", () => {
+    const [issue] = checkInput({ image_url: "https://x.test/a.png", prompt: "p", num_inference_steps: 51 });
+    expect(flagIssue(issue!)).toBe("--num-inference-steps: must be <= 50, got 51");
+  });
+});

@@ -1,0 +1,47 @@
+// --image: types sniffed from bytes, not names; outputs named after the input.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { resolveImage, sniffImageType, stemOfImage } from "../../src/cli/image-input.js";
+import { UsageError } from "../../src/cli/usage-error.js";
+
+const dir = mkdtempSync(join(tmpdir(), "flux-i2i-image-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("sniffImageType", () => {
+  it.each([
+    ["image/jpeg", [0xff, 0xd8, 0xff, 0xe0]],
+    ["image/png", [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]],
+    ["image/gif", [...Buffer.from("GIF89a")]],
+    ["image/webp", [...Buffer.from("RIFF"), 0, 0, 0, 0, ...Buffer.from("WEBP")]],
+    ["image/avif", [0, 0, 0, 0x1c, ...Buffer.from("ftypavif")]],
+  ])("%s", (type, bytes) => {
+    expect(sniffImageType(Buffer.from(bytes))).toBe(type);
+  });
+
+  it("anything else, and a PNG signature cut short, is not an image", () => {
+    expect(sniffImageType(Buffer.from("<svg xmlns="))).toBeUndefined();
+    expect(sniffImageType(Buffer.from([0x89, 0x50, 0x4e, 0x47]))).toBeUndefined();
+    expect(sniffImageType(Buffer.alloc(0))).toBeUndefined();
+  });
+});
+
+describe("resolveImage", () => {
+  it("a file by its bytes, whatever its name says; URLs and data URIs as given", async () => {
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
+    writeFileSync(join(dir, "photo.png"), jpeg);
+    expect(await resolveImage("photo.png", dir)).toEqual({ imageUrl: `data:image/jpeg;base64,${jpeg.toString("base64")}`, stem: "photo" });
+    expect(await resolveImage("https://x.test/dir/my%20cat.webp?x=1", dir)).toEqual({ imageUrl: "https://x.test/dir/my%20cat.webp?x=1", stem: "my_cat" });
+    expect((await resolveImage("data:image/png;base64,AAAA", dir)).stem).toBe("image");
+  });
+
+  it("a folder is a usage error naming the flag", async () => {
+    await expect(resolveImage(".", dir, "--image")).rejects.toThrow(new UsageError("--image: . is not a file"));
+  });
+
+  it("stemOfImage names outputs without reading anything", () => {
+    expect(stemOfImage("/a/b/cat.final.png")).toBe("cat.final");
+    expect(stemOfImage("file:///a/b/c%C3%A4t.png")).toBe("c_t");
+  });
+});
