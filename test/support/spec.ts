@@ -40,12 +40,12 @@ const { bundle: queueResult } = await bundle({
 export const queueSpec: Json = queueResult.parsed;
 
 /** The first example of a queue operation's response, by operationId and status. */
-export function queueExample(operationId: string, status: number, mediaType = "application/json"): unknown {
+export function queueExample(operationId: string, status: number, mediaType = "application/json", name?: string): unknown {
   for (const item of Object.values<Json>(queueSpec.paths)) {
     for (const operation of Object.values<Json>(item)) {
       if (operation?.operationId !== operationId) continue;
       const examples = operation.responses[String(status)].content[mediaType].examples;
-      return (Object.values(examples)[0] as { value: unknown }).value;
+      return ((name ? examples[name] : Object.values(examples)[0]) as { value: unknown }).value;
     }
   }
   throw new Error(`no operation ${operationId}`);
