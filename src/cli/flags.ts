@@ -22,27 +22,31 @@ export interface SpecFlag {
   schema: ParameterSchema;
 }
 
-const properties = imageToImageInputSchema.properties as Readonly<Record<string, ParameterSchema>>;
-const required = new Set<string>(imageToImageInputSchema.required);
+/** The flags of an input schema: one per property, in the schema's order. */
+export function flagsOf(schema: { properties: object; required?: readonly string[] }): SpecFlag[] {
+  const required = new Set<string>(schema.required ?? []);
+  return Object.entries(schema.properties as Readonly<Record<string, ParameterSchema>>).map(([parameter, property]) => {
+    const types = ([] as string[]).concat(property.type);
+    return {
+      flag: parameter.replace(/_/g, "-"),
+      parameter,
+      type: (types.find((t) => t !== "null") ?? "string") as SpecFlag["type"],
+      nullable: types.includes("null"),
+      required: required.has(parameter),
+      schema: property,
+    };
+  });
+}
 
-export const specFlags: readonly SpecFlag[] = Object.entries(properties).map(([parameter, schema]) => {
-  const types = ([] as string[]).concat(schema.type);
-  return {
-    flag: parameter.replace(/_/g, "-"),
-    parameter,
-    type: (types.find((t) => t !== "null") ?? "string") as SpecFlag["type"],
-    nullable: types.includes("null"),
-    required: required.has(parameter),
-    schema,
-  };
-});
+/** The request's flags, from the spec at generation time. */
+export const specFlags: readonly SpecFlag[] = flagsOf(imageToImageInputSchema);
 
 const byParameter = new Map(specFlags.map((flag) => [flag.parameter, flag]));
 
 /** The `parseArgs` options of the spec's flags: a boolean also gets `--no-NAME`, the rest take a value. */
-export function specFlagOptions(): Record<string, { type: "boolean" | "string" }> {
+export function specFlagOptions(flags: readonly SpecFlag[] = specFlags): Record<string, { type: "boolean" | "string" }> {
   const options: Record<string, { type: "boolean" | "string" }> = {};
-  for (const { flag, type } of specFlags) {
+  for (const { flag, type } of flags) {
     options[flag] = { type: type === "boolean" ? "boolean" : "string" };
     if (type === "boolean") options[`no-${flag}`] = { type: "boolean" };
   }
@@ -53,9 +57,9 @@ export function specFlagOptions(): Record<string, { type: "boolean" | "string" }
  * The request parameters given as flags, converted by their spec type. A value that is not a
  * number is kept as typed, so that the spec's validator names the flag and the rule it breaks.
  */
-export function inputFromFlags(values: Readonly<Record<string, unknown>>): Record<string, unknown> {
+export function inputFromFlags(values: Readonly<Record<string, unknown>>, flags: readonly SpecFlag[] = specFlags): Record<string, unknown> {
   const input: Record<string, unknown> = {};
-  for (const { flag, parameter, type, nullable } of specFlags) {
+  for (const { flag, parameter, type, nullable } of flags) {
     if (type === "boolean") {
       if (values[flag] !== undefined) input[parameter] = values[flag];
       if (values[`no-${flag}`]) input[parameter] = false;
@@ -87,12 +91,12 @@ export function flagIssue(issue: FluxIssue): string {
 }
 
 /** The spec flags' part of `--help`: each flag with its type, bounds, default, choices and description. */
-export function specFlagsHelp(width = 100): string {
-  return specFlags
+export function specFlagsHelp(flags: readonly SpecFlag[] = specFlags, width = 100): string {
+  return flags
     .map(({ flag, type, nullable, required: isRequired, schema }) => {
       const name = type === "boolean" ? `--[no-]${flag}` : `--${flag} ${type === "string" && !schema.enum ? "TEXT" : type === "string" ? "CHOICE" : type === "integer" ? "INT" : "NUM"}`;
       const facts = [
-        schema.enum ? `one of ${schema.enum.join(", ")}` : type,
+        schema.enum ? `one of ${schema.enum.filter((choice) => choice !== null).join(", ")}` : type,
         schema.minimum !== undefined || schema.maximum !== undefined ? `${schema.minimum ?? "-inf"} to ${schema.maximum ?? "inf"}` : undefined,
         nullable ? "or null" : undefined,
         isRequired ? "required" : undefined,

@@ -1,7 +1,7 @@
 // The spec's input schema as flags: names, types, and values converted without losing a digit.
 import { describe, expect, it } from "vitest";
 import { imageToImageInputSchema } from "../../generated/spec.js";
-import { flagIssue, inputFromFlags, specFlagOptions, specFlags } from "../../src/cli/flags.js";
+import { flagIssue, flagsOf, inputFromFlags, specFlagOptions, specFlags, specFlagsHelp } from "../../src/cli/flags.js";
 import { checkInput } from "../../src/validation.js";
 
 describe("specFlags", () => {
@@ -40,4 +40,21 @@ describe("specFlags", () => {
     const [issue] = checkInput({ image_url: "https://x.test/a.png", prompt: "p", num_inference_steps: 51 });
     expect(flagIssue(issue!)).toBe("--num-inference-steps: must be <= 50, got 51");
   });
+});
+
+it("a parameter added to the spec is a flag, in --help and in the request, with no other edit", () => {
+  const schema = {
+    ...imageToImageInputSchema,
+    properties: {
+      ...imageToImageInputSchema.properties,
+      lora_scale: { type: "number", minimum: 0, maximum: 2, default: 1, description: "How much the LoRA weighs." },
+      style: { type: ["string", "null"], enum: ["photo", "anime", null], description: "A style." },
+    },
+  };
+  const flags = flagsOf(schema);
+  expect(specFlagOptions(flags)).toMatchObject({ "lora-scale": { type: "string" }, style: { type: "string" } });
+  const help = specFlagsHelp(flags).replace(/\s+/g, " ");
+  expect(help).toContain("--lora-scale NUM number, 0 to 2, default 1. How much the LoRA weighs.");
+  expect(help).toContain("--style CHOICE one of photo, anime, or null. A style.");
+  expect(inputFromFlags({ "lora-scale": "1.5", style: "null" }, flags)).toEqual({ lora_scale: 1.5, style: null });
 });
