@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // flux-i2i: FLUX.1 [dev] image-to-image from a terminal. Request flags come from the spec
 // (src/cli/flags.ts); with no --live it runs against a Prism mock of the spec (no key, no network).
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { imageToImageExamples, queueOperations } from "../../generated/spec.js";
 import { createFluxClient, type FetchLike, type FluxClient, type ImageToImageInput, type ImageToImageOutput } from "../client.js";
 import { resolveCredentials } from "../credentials.js";
-import { FluxApiError, FluxConfigError, FluxNetworkError, FluxResponseError, FluxValidationError } from "../errors.js";
+import { FluxApiError, FluxConfigError, FluxError, FluxNetworkError, FluxResponseError, FluxValidationError, type FluxIssue } from "../errors.js";
 import { specPath, startPrismMock, type PrismMock } from "../mock.js";
 import { forValidation, stringifyExact } from "../seed.js";
 import { checkInput } from "../validation.js";
@@ -116,35 +116,21 @@ async function main(args: string[]): Promise<number> {
     const concurrency = values.concurrency === undefined ? 2 : Number(values.concurrency);
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency: must be a whole number >= 1, got ${values.concurrency}`);
 
+    const imageFlag = values.image ? "--image" : "--image-url";
     let single: { input: Record<string, unknown>; stem: string } | undefined;
+    let defaultStem = "image";
     if (values.batch) {
       // The flags are defaults of every line: check what they give now, the rest per line.
-      const local = typeof input.image_url === "string" && !/^(https?|data):/i.test(input.image_url);
-      const issues = checkInput(forValidation(local ? { ...input, image_url: "data:," } : input)).filter((issue) => issue.rule !== "required");
-      if (issues.length) return badInput(issues.map(flagIssue));
-      // A path given as a flag is the user's, from here; a line's is from the batch file's folder.
-      if (local) input.image_url = resolve(input.image_url as string);
+      const { messages, stem } = await readImage(input, imageFlag, (issue) => issue.rule !== "required");
+      if (messages.length) return badInput(messages, values);
+      defaultStem = stem;
     } else {
       if (Object.keys(input).length === 0) {
         progress.log("No request parameters: sending the endpoint document's example request.");
         Object.assign(input, imageToImageExamples["seed-example"]);
       }
-      // Every problem at once: the file's (read once the rest is known to be good) and the spec's.
-      const given = input.image_url;
-      const local = typeof given === "string" && !/^(https?|data):/i.test(given);
-      const messages = checkInput(forValidation(local ? { ...input, image_url: "data:," } : input)).map(flagIssue);
-      let stem = "image";
-      if (typeof given === "string") {
-        try {
-          const image = await resolveImage(given, process.cwd(), values.image ? "--image" : "--image-url");
-          input.image_url = image.imageUrl;
-          stem = image.stem;
-        } catch (error) {
-          if (!(error instanceof UsageError)) throw error;
-          messages.unshift(error.message);
-        }
-      }
-      if (messages.length) return badInput(messages);
+      const { messages, stem } = await readImage(input, imageFlag, () => true);
+      if (messages.length) return badInput(messages, values);
       single = { input, stem };
     }
 
@@ -163,6 +149,7 @@ async function main(args: string[]): Promise<number> {
     const summary = await runBatch({
       file,
       defaults: input,
+      defaultStem,
       client,
       concurrency,
       results: (values.results as string | undefined) ?? join(dirname(file), `${basename(file).replace(/\.jsonl?$/i, "")}.results.jsonl`),
@@ -178,10 +165,35 @@ async function main(args: string[]): Promise<number> {
     if (interrupt.signal.aborted) return 130;
     const message = error instanceof FluxValidationError ? error.issues.map(flagIssue).join("\n") : `${(error as Error).message}`;
     console.error(error instanceof UsageError || error instanceof FluxValidationError ? message : `${(error as Error).name}: ${message}`);
+    if (values.json) console.log(stringifyExact({ error: error instanceof FluxError ? error.toJSON() : { name: (error as Error).name, message } }, 2));
     return exitCodeOf(error);
   } finally {
     await mock?.stop();
   }
+}
+
+/**
+ * Checks the request the flags make against the spec and reads its image file, if it names one,
+ * into a data URI in `input`. Every problem at once: the file's and the spec's (those `keep` keeps).
+ */
+async function readImage(input: Record<string, unknown>, flag: string, keep: (issue: FluxIssue) => boolean) {
+  const image = input.image_url;
+  const local = typeof image === "string" && !/^(https?|data):/i.test(image);
+  const messages = checkInput(forValidation(local ? { ...input, image_url: "data:," } : input))
+    .filter(keep)
+    .map(flagIssue);
+  let stem = "image";
+  if (typeof image === "string") {
+    try {
+      const resolved = await resolveImage(image, process.cwd(), flag);
+      input.image_url = resolved.imageUrl;
+      stem = resolved.stem;
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      messages.unshift(error.message);
+    }
+  }
+  return { messages, stem };
 }
 
 async function runOne(
@@ -248,14 +260,16 @@ function reportBatch(summary: BatchSummary, json: boolean, progress: Progress): 
   );
   if (json) console.log(JSON.stringify({ ...summary, elapsedMs: Math.round(summary.elapsedMs) }, null, 2));
   if (summary.interrupted) return 130;
+  if (summary.unauthorized) return 3;
   if (unfinished || uncertain.length) return 4;
-  if (failed || summary.unauthorized) return 3;
+  if (failed) return 3;
   if (invalid) return 2;
   return 0;
 }
 
-function badInput(messages: string[]): number {
+function badInput(messages: string[], values: Values): number {
   console.error(`${messages.join("\n")}\nNothing was sent. Run flux-i2i --help for the flags and their bounds.`);
+  if (values.json) console.log(JSON.stringify({ error: { name: "UsageError", messages } }, null, 2));
   return 2;
 }
 
@@ -302,7 +316,16 @@ and answers with the spec's examples. Point your app's baseUrl (or queueUrl, wit
     return 2;
   }
   const document = values.queue ? "queue.yaml" : "image-to-image.yaml";
-  const mock = await startPrismMock({ spec: specPath(document), port });
+  let mock: PrismMock;
+  try {
+    mock = await startPrismMock({ spec: specPath(document), port });
+  } catch (error) {
+    const message = (error as Error).message;
+    // Prism answers a taken port with its whole usage text: the one line that matters is enough.
+    const listen = /listen E\w+[^\n]*/.exec(message)?.[0];
+    console.error(listen ? `Prism cannot ${listen}: choose another --port` : message);
+    return 1;
+  }
   console.error(`Prism mock of openapi/${document} listening; Ctrl-C stops it.`);
   console.log(mock.url);
   await new Promise<void>((done) => {

@@ -2,6 +2,7 @@
 // results file as it completes. A journal records each submit before it goes out and its request id
 // as soon as fal returns it, so that a batch killed at any point and resumed neither loses a line
 // nor submits one twice: a recorded job is followed to its result, not submitted again.
+import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { FluxClient, ImageToImageInput, ImageToImageOutput } from "../client.js";
@@ -18,8 +19,10 @@ import { UsageError } from "./usage-error.js";
 
 export interface BatchOptions {
   file: string;
-  /** Request parameters from the flags; a line's own values win. */
+  /** Request parameters from the flags, the image already read; a line's own values win. */
   defaults: Readonly<Record<string, unknown>>;
+  /** The outputs' name for lines that take the flags' image. */
+  defaultStem?: string;
   client: FluxClient;
   /** Jobs at once. */
   concurrency: number;
@@ -84,9 +87,18 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
 
   // What earlier runs recorded: a result ends a line; the journal's last event says where the rest stand.
   const finished = new Map<number, unknown>();
-  for (const record of await readRecords(options.results)) if (typeof record.line === "number") finished.set(record.line, record.status);
+  const recordedText = new Map<number, unknown>();
+  for (const record of await readRecords(options.results)) {
+    if (typeof record.line !== "number") continue;
+    finished.set(record.line, record.status);
+    recordedText.set(record.line, record.text_sha256);
+  }
   const lastEvent = new Map<number, Record<string, unknown>>();
-  for (const record of await readRecords(journalPath)) if (typeof record.line === "number") lastEvent.set(record.line, record);
+  for (const record of await readRecords(journalPath)) {
+    if (typeof record.line !== "number") continue;
+    lastEvent.set(record.line, record);
+    if (record.text_sha256) recordedText.set(record.line, record.text_sha256);
+  }
 
   const summary: BatchSummary = {
     lines: lines.length,
@@ -104,6 +116,15 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
   const follow: Line[] = [];
   const submit: Line[] = [];
   for (const line of lines) {
+    const recorded = recordedText.get(line.line);
+    if (recorded && recorded !== textHash(line.text)) {
+      progress.log(
+        progress.paint(
+          `line ${line.line} has changed since an earlier run sent it: what that run recorded for it stands. To send the new text, put it on a line of its own.`,
+          "yellow",
+        ),
+      );
+    }
     if (finished.has(line.line)) {
       if (finished.get(line.line) === "failed") summary.failed++;
       else summary.done++;
@@ -148,6 +169,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
   const stopping = () => options.interrupt.aborted || summary.unauthorized;
 
   async function finish(line: Line, requestId: string, stem: string): Promise<void> {
+    const text_sha256 = textHash(line.text);
     let output: ImageToImageOutput;
     try {
       output = await client.follow(requestId, {
@@ -158,7 +180,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
     } catch (error) {
       if (error instanceof FluxApiError) {
         // The job ran and failed (or fal does not know it): final, recorded.
-        await results.append({ line: line.line, status: "failed", request_id: requestId, error: errorJson(error) });
+        await results.append({ line: line.line, status: "failed", request_id: requestId, text_sha256, error: errorJson(error) });
         summary.failed++;
         progress.log(progress.paint(`line ${line.line}: ${describe(error)}`, "red"));
       } else {
@@ -174,7 +196,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
         return undefined;
       });
     }
-    await results.append({ line: line.line, status: "done", request_id: requestId, files, save_error: saveError, output });
+    await results.append({ line: line.line, status: "done", request_id: requestId, text_sha256, files, save_error: saveError, output });
     summary.done++;
     progress.log(
       saveError
@@ -185,13 +207,12 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
 
   async function run(line: Line): Promise<void> {
     if (line.requestId) {
-      const stem = stemFromText(line.text);
-      return finish(line, line.requestId, stem);
+      return finish(line, line.requestId, stemFromText(line.text) ?? options.defaultStem ?? "image");
     }
     let input: ImageToImageInput;
     let stem: string;
     try {
-      ({ input, stem } = await prepare(line, options.defaults, baseDir));
+      ({ input, stem } = await prepare(line, options.defaults, baseDir, options.defaultStem));
     } catch (error) {
       summary.invalid++;
       const reason = error instanceof FluxValidationError ? describe(error) : (error as Error).message;
@@ -200,7 +221,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
     }
     if (stopping()) return;
 
-    await journal.append({ line: line.line, event: "submitting", at: new Date().toISOString() });
+    await journal.append({ line: line.line, event: "submitting", at: new Date().toISOString(), text_sha256: textHash(line.text) });
     submitting++;
     const submitted = client.queue.submit(input);
     submitsSettled.add(submitted.catch(() => undefined));
@@ -226,7 +247,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
       summary.unauthorized = true;
             progress.log(progress.paint(`line ${line.line}: ${describe(error)}; stopping the batch`, "red"));
     } else if (answered && !error.retryable) {
-      await results.append({ line: line.line, status: "failed", error: errorJson(error) });
+      await results.append({ line: line.line, status: "failed", text_sha256: textHash(line.text), error: errorJson(error) });
       summary.failed++;
       progress.log(progress.paint(`line ${line.line}: ${describe(error)}`, "red"));
     } else if (answered || provablyUnsent) {
@@ -281,7 +302,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
 }
 
 /** A line as a request: its JSON over the flags' values, its image read if it is a local file, checked against the spec. */
-async function prepare(line: Line, defaults: Readonly<Record<string, unknown>>, baseDir: string) {
+async function prepare(line: Line, defaults: Readonly<Record<string, unknown>>, baseDir: string, defaultStem = "image") {
   let parsed: unknown;
   try {
     parsed = JSON.parse(line.text);
@@ -291,9 +312,9 @@ async function prepare(line: Line, defaults: Readonly<Record<string, unknown>>, 
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("must be a JSON object of request parameters");
   withExactSeed(parsed, line.text);
   const input: Record<string, unknown> = { ...defaults, ...parsed };
-  let stem = "image";
-  if (typeof input.image_url === "string") {
-    const image = await resolveImage(input.image_url, baseDir, "image_url");
+  let stem = defaultStem;
+  if (typeof (parsed as { image_url?: unknown }).image_url === "string") {
+    const image = await resolveImage(input.image_url as string, baseDir, "image_url");
     input.image_url = image.imageUrl;
     stem = image.stem;
   }
@@ -302,13 +323,19 @@ async function prepare(line: Line, defaults: Readonly<Record<string, unknown>>, 
   return { input: input as ImageToImageInput, stem };
 }
 
-function stemFromText(text: string): string {
+/** The outputs' name for a line's own image, if it has one. */
+function stemFromText(text: string): string | undefined {
   try {
     const value = (JSON.parse(text) as { image_url?: unknown }).image_url;
-    return typeof value === "string" ? stemOfImage(value) : "image";
+    return typeof value === "string" ? stemOfImage(value) : undefined;
   } catch {
-    return "image";
+    return undefined;
   }
+}
+
+/** Which text of a line a record is about: a resume warns when the line has been edited since. */
+function textHash(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
 
 function describe(error: unknown): string {

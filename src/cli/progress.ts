@@ -21,8 +21,10 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, env 
   const started = performance.now();
   const draw = () => {
     if (!line) return;
-    const text = `${line()} ${paint(`${((performance.now() - started) / 1000).toFixed(1)} s`, "dim")}`;
-    stream.write(`\r\x1b[2K${text.slice(0, Math.max(20, (stream.columns ?? 80) - 1 + (text.length - visible(text).length)))}`);
+    const elapsed = `${((performance.now() - started) / 1000).toFixed(1)} s`;
+    // One row, or the next redraw would not overwrite it: the status is cut to fit beside the time.
+    const room = Math.max(10, (stream.columns || 80) - elapsed.length - 2);
+    stream.write(`\r\x1b[2K${line().slice(0, room)} ${paint(elapsed, "dim")}`);
   };
   const timer = live ? setInterval(draw, 200).unref() : undefined;
   const paint = (text: string, name: keyof typeof codes) => (colour ? `\x1b[${codes[name]}m${text}\x1b[0m` : text);
@@ -45,9 +47,4 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, env 
       line = undefined;
     },
   };
-}
-
-function visible(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/\x1b\[[0-9;]*m/g, "");
 }

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startFakeQueue, type FakeQueue, type FakeQueueOptions } from "../support/fake-queue.js";
+import { fakeJpeg, startFakeQueue, type FakeQueue, type FakeQueueOptions } from "../support/fake-queue.js";
 import { runCli, startCli } from "../support/cli.js";
 import { waitFor } from "../support/wait.js";
 
@@ -15,7 +15,7 @@ let dir: string;
 let fake: FakeQueue;
 async function useFake(options: FakeQueueOptions) {
   await fake?.close();
-  fake = await startFakeQueue({ closeAfterCompletedMs: 0, ...options });
+  fake = await startFakeQueue({ closeAfterCompletedMs: 0, images: "self", ...options });
 }
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "flux-i2i-batch-"));
@@ -68,6 +68,8 @@ describe("--batch", () => {
     for (const record of records) {
       const job = fake.jobs.get(record.request_id!)!;
       expect(job.input.prompt).toBe(`line ${record.line}`);
+      expect((record as { files?: string[] }).files).toEqual([join("out", `cat-${job.seed}-0.jpeg`)]);
+      expect(readFileSync(join(dir, "out", `cat-${job.seed}-0.jpeg`))).toEqual(fakeJpeg);
       expect(readFileSync(join(dir, "batch.results.jsonl"), "utf8")).toContain(`"seed":${job.seed}`);
     }
     expect([...submits().values()]).toEqual([1, 1, 1, 1, 1]);
@@ -208,6 +210,44 @@ describe("--batch", () => {
     const resumed = await runCli(batch("--resume"), { cwd: dir, env });
     expect(resumed.code).toBe(3);
     expect(fake.count("submit")).toBe(3);
+  });
+
+  it("a key fal refuses stops the batch at its first submit: exit 3, nothing recorded as failed, --resume sends the lines", async () => {
+    writeBatch(jobLines(4));
+    fake.inject("submit", { kind: "status", status: 401, body: { detail: "Invalid key" } });
+    const refused = await runCli(batch("--concurrency", "1"), { cwd: dir, env });
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain("fal answered 401: Invalid key");
+    expect(refused.stderr).toContain("stopping the batch");
+    expect(fake.count("submit")).toBe(1);
+    expect(results()).toEqual([]);
+    const resumed = await runCli(batch("--resume"), { cwd: dir, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(results().map((r) => r.line).sort()).toEqual([1, 2, 3, 4]);
+  });
+
+  it("--image is read once for every line that has none, and names their outputs", async () => {
+    writeFileSync(join(dir, "dog.png"), png);
+    writeBatch([JSON.stringify({ prompt: "line 1" }), JSON.stringify({ prompt: "line 2", image_url: "dog.png" })]);
+    const { code, stderr } = await runCli(batch("--image", "cat.png", "--out", "out"), { cwd: dir, env });
+    expect(code, stderr).toBe(0);
+    const files = results().flatMap((r) => (r as { files?: string[] }).files ?? []).map((f) => f.split("/").pop()!.split("-")[0]);
+    expect(files.sort()).toEqual(["cat", "dog"]);
+  });
+
+  it("a line edited after its job was submitted: resume warns, and keeps what was recorded", async () => {
+    await useFake({ runMs: () => 60_000 });
+    writeBatch(jobLines(1));
+    const first = startCli(batch(), { cwd: dir, env });
+    await waitFor(() => fake.count("stream") === 1, 10_000);
+    first.child.kill("SIGKILL");
+    await first.exited;
+    writeBatch([JSON.stringify({ image_url: "cat.png", prompt: "something else" })]);
+    const resumed = startCli(batch("--resume"), { cwd: dir, env });
+    await waitFor(() => resumed.stderr().includes("following 1 job"), 10_000);
+    expect(resumed.stderr()).toContain("line 1 has changed since an earlier run sent it");
+    resumed.child.kill("SIGKILL");
+    expect(fake.count("submit")).toBe(1);
   });
 
   it("refuses to start over a results file of an earlier batch without --resume", async () => {

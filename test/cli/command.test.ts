@@ -1,5 +1,6 @@
 // flux-i2i as a user runs it: the built command in a subprocess, against the Prism mock it starts
 // itself or (with --live --queue-url) the local fake queue. Nothing leaves 127.0.0.1.
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { imageToImageExamples, imageToImageInputSchema } from "../../generated/spec.js";
 import { maxImageBytes } from "../../src/cli/image-input.js";
 import { fakeJpeg, startFakeQueue, type FakeQueue } from "../support/fake-queue.js";
-import { runCli, startCli } from "../support/cli.js";
+import { bin, loopbackOnly, runCli, startCli } from "../support/cli.js";
 import { waitFor } from "../support/wait.js";
 
 const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
@@ -188,6 +189,47 @@ describe("a job", () => {
     expect(await run.exited).toBe(130);
     expect(fake.count("cancel")).toBe(1);
     expect([...fake.jobs.values()][0]!.cancelled).toBe(true);
+  });
+});
+
+// util-linux's `script` runs the command on a pseudo-terminal, as a user's shell would.
+const hasScript = spawnSync("script", ["--version"]).status === 0;
+
+describe("on a terminal", () => {
+  async function onTerminal(env: Record<string, string>) {
+    const command = [process.execPath, bin, ...live("--image", "cat.png", "--prompt", "p")].map((arg) => `'${arg}'`).join(" ");
+    const child = spawn("script", ["-qefc", command, "/dev/null"], {
+      cwd: dir,
+      env: { ...process.env, ...withKey, TERM: "xterm-256color", NO_COLOR: "", NODE_OPTIONS: loopbackOnly, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let screen = "";
+    child.stdout.on("data", (chunk: Buffer) => (screen += chunk));
+    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    return { code, screen };
+  }
+
+  it.skipIf(!hasScript)("a status line is redrawn in place with the queue position and the elapsed time, in colour unless NO_COLOR", async () => {
+    await fake.close();
+    fake = await startFakeQueue({ queueMs: () => 700, runMs: () => 300, images: "self", closeAfterCompletedMs: 0 });
+    const coloured = await onTerminal({});
+    expect(coloured.code).toBe(0);
+    expect(coloured.screen).toContain("\r\x1b[2Kin queue, position 0");
+    expect(coloured.screen).toMatch(/\r\x1b\[2Krunning \x1b\[2m\d+\.\d s\x1b\[0m/);
+    const plain = await onTerminal({ NO_COLOR: "1" });
+    expect(plain.code).toBe(0);
+    expect(plain.screen).toMatch(/\r\x1b\[2Kin queue, position 0 \d+\.\d s/);
+    expect(plain.screen).not.toMatch(/\x1b\[\d+m/);
+  });
+});
+
+describe("the tests' own guard", () => {
+  it("a command that tries to leave 127.0.0.1 fails its test", async () => {
+    await fake.close();
+    fake = await startFakeQueue({ images: "cdn" });
+    await expect(runCli(live("--image", "cat.png", "--prompt", "p", "--out", "out"), { cwd: dir, env: withKey })).rejects.toThrow(
+      "the command left 127.0.0.1",
+    );
   });
 });
 

@@ -1,17 +1,19 @@
 // Runs the built command (dist/src/bin/flux-i2i.js, made by `npm run build` before vitest) as a
 // subprocess, as a user's shell would.
 import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach } from "vitest";
 
 export const bin = fileURLToPath(new URL("../../dist/src/bin/flux-i2i.js", import.meta.url));
+/** Preloaded into every command run here: nothing reaches beyond 127.0.0.1. */
+export const loopbackOnly = `--import=${pathToFileURL(fileURLToPath(new URL("./loopback-only.mjs", import.meta.url))).href}`;
 
 export interface CliRun {
   child: ChildProcess;
   /** What it has printed so far. */
   stdout(): string;
   stderr(): string;
-  /** Its exit code, or 128 + the signal's number when a signal ended it. */
+  /** Its exit code, or 128 + the signal's number when a signal ended it; rejects if it tried to leave 127.0.0.1. */
   exited: Promise<number>;
 }
 
@@ -23,7 +25,15 @@ afterEach(() => {
 });
 
 export function startCli(args: string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}): CliRun {
-  const env: Record<string, string | undefined> = { ...process.env, FAL_KEY: undefined, FAL_KEY_ID: undefined, FAL_KEY_SECRET: undefined, NO_COLOR: undefined, ...options.env };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    FAL_KEY: undefined,
+    FAL_KEY_ID: undefined,
+    FAL_KEY_SECRET: undefined,
+    NO_COLOR: undefined,
+    NODE_OPTIONS: loopbackOnly,
+    ...options.env,
+  };
   const child = spawn(process.execPath, [bin, ...args], {
     cwd: options.cwd,
     env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
@@ -40,7 +50,10 @@ export function startCli(args: string[], options: { cwd?: string; env?: Record<s
       running.delete(child);
       resolve(code ?? 128 + (signals[signal ?? ""] ?? 0));
     }),
-  );
+  ).then((code) => {
+    if (stderr.includes("BLOCKED: a test's command tried to reach")) throw new Error(`the command left 127.0.0.1:\n${stderr}`);
+    return code;
+  });
   return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
