@@ -2,13 +2,13 @@
 // own process) with 200 ms of work per job, against the ideal of 200 / 8 x 200 ms. Measured: the
 // whole `flux-i2i --batch` command (process start, journal and results fsync'd per job, to exit),
 // and, as a baseline in the same run, the same jobs through client.subscribe in this process.
-import { spawn, fork } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import * as esbuild from "esbuild";
+import { fileURLToPath } from "node:url";
 import { createFluxClient } from "../dist/src/index.js";
+import { bundleFakeQueue, startFakeQueueProcess } from "./fake-queue-process.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const jobs = Number(process.env.BENCH_JOBS ?? 200);
@@ -18,24 +18,8 @@ const ideal = Math.ceil(jobs / concurrency) * workMs;
 const input = (i) => ({ image_url: "https://fal.media/files/koala/Chls9L2ZnvuipUTEwlnJC.png", prompt: `job ${i}` });
 
 const scratch = await mkdtemp(join(tmpdir(), "flux-bench-batch-"));
-const fakeModule = join(scratch, "fake-queue.mjs");
-await esbuild.build({
-  entryPoints: [join(root, "test/support/fake-queue.ts")],
-  outfile: fakeModule,
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  logLevel: "silent",
-});
-
-async function startServer() {
-  const child = fork(join(root, "bench/queue-server.mjs"), [
-    pathToFileURL(fakeModule).href,
-    JSON.stringify({ runMs: workMs, runSpreadMs: 1, closeAfterCompletedMs: 0 }),
-  ]);
-  const { url } = await new Promise((resolve) => child.once("message", resolve));
-  return { url, stop: () => child.disconnect() };
-}
+const fakeModule = await bundleFakeQueue(scratch);
+const startServer = () => startFakeQueueProcess(fakeModule, { runMs: workMs, runSpreadMs: 1, closeAfterCompletedMs: 0 });
 
 async function cli(url) {
   const file = join(scratch, `batch-${Date.now()}.jsonl`);

@@ -1,47 +1,24 @@
 // npm run bench:queue: how long after a job completes on the queue each client hands its result to
 // the caller, and how many HTTP requests a job costs, against a local fake of fal's queue running in
 // its own process. Durations are spread so that completion falls anywhere in a polling cycle.
-import { fork } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import * as esbuild from "esbuild";
 import { createFalClient } from "@fal-ai/client";
 import { createFluxClient } from "../dist/src/index.js";
+import { bundleFakeQueue, startFakeQueueProcess } from "./fake-queue-process.mjs";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const jobsPerClient = Number(process.env.BENCH_JOBS ?? 40);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const input = { image_url: "https://fal.media/files/koala/Chls9L2ZnvuipUTEwlnJC.png", prompt: "a wizard cat" };
 const endpoint = "fal-ai/flux-1/dev/image-to-image";
 const now = () => performance.timeOrigin + performance.now();
 
-// The fake is TypeScript (the tests use it too): bundle it for plain Node.
 const scratch = await mkdtemp(join(tmpdir(), "flux-bench-"));
-const fakeModule = join(scratch, "fake-queue.mjs");
-await esbuild.build({
-  entryPoints: [join(root, "test/support/fake-queue.ts")],
-  outfile: fakeModule,
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  logLevel: "silent",
-});
+const fakeModule = await bundleFakeQueue(scratch);
 /** A fake queue in its own process; `closeAfterCompletedMs` is how long it holds a stream open after COMPLETED. */
-async function startServer(closeAfterCompletedMs) {
-  const child = fork(join(root, "bench/queue-server.mjs"), [
-    pathToFileURL(fakeModule).href,
-    JSON.stringify({ runMs: 50, runSpreadMs: 500, closeAfterCompletedMs }),
-  ]);
-  const { url } = await new Promise((resolve) => child.once("message", resolve));
-  const report = () =>
-    new Promise((resolve) => {
-      child.once("message", (message) => resolve(new Map(message.jobs.map((job) => [job.id, job]))));
-      child.send("report");
-    });
-  return { url, report, stop: () => child.disconnect() };
-}
+const startServer = (closeAfterCompletedMs) =>
+  startFakeQueueProcess(fakeModule, { runMs: 50, runSpreadMs: 500, closeAfterCompletedMs });
 
 const jobIdOf = (output) => /files\/fake\/(.+)\.jpeg$/.exec(output.images[0].url)[1];
 

@@ -1,0 +1,38 @@
+// The fake queue of the tests (test/support/fake-queue.ts), bundled for plain Node and run in a
+// process of its own (bench/queue-server.mjs), so that it does not share an event loop with the
+// client being measured.
+import { fork } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import * as esbuild from "esbuild";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+/** Bundles the fake into `dir`; gives the module's path. */
+export async function bundleFakeQueue(dir) {
+  const outfile = join(dir, "fake-queue.mjs");
+  await esbuild.build({
+    entryPoints: [join(root, "test/support/fake-queue.ts")],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    logLevel: "silent",
+  });
+  return outfile;
+}
+
+/**
+ * Starts the bundled fake in its own process. Options: `runMs` (+ `n * 53 mod runSpreadMs` for job n),
+ * `closeAfterCompletedMs`. `report()` gives each job's completion time and request count.
+ */
+export async function startFakeQueueProcess(fakeModule, options) {
+  const child = fork(join(root, "bench/queue-server.mjs"), [pathToFileURL(fakeModule).href, JSON.stringify(options)]);
+  const { url } = await new Promise((resolve) => child.once("message", resolve));
+  const report = () =>
+    new Promise((resolve) => {
+      child.once("message", (message) => resolve(new Map(message.jobs.map((job) => [job.id, job]))));
+      child.send("report");
+    });
+  return { url, report, stop: () => child.disconnect() };
+}
