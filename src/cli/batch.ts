@@ -160,9 +160,11 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
   let running = 0;
   let submitting = 0;
   const submitsSettled = new Set<Promise<unknown>>();
+  const queued = new Set<number>();
   const draw = () =>
     progress.status(
       `batch: ${summary.done}/${total} done, ${running} running` +
+        (queued.size ? ` (${queued.size} waiting in fal's queue)` : "") +
         (summary.failed ? `, ${summary.failed} failed` : "") +
         (summary.invalid ? `, ${summary.invalid} invalid` : ""),
     );
@@ -174,19 +176,27 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
     try {
       output = await client.follow(requestId, {
         onQueueUpdate: (status: QueueStatus) => {
-          if (status.status === "IN_QUEUE" && status.queue_position !== undefined) draw();
+          if (status.status === "IN_QUEUE") queued.add(line.line);
+          else queued.delete(line.line);
+          draw();
         },
       });
     } catch (error) {
-      if (error instanceof FluxApiError) {
-        // The job ran and failed (or fal does not know it): final, recorded.
+      if (error instanceof FluxApiError && (error.status === 401 || error.status === 403)) {
+        // The key, not the job: stop, record nothing; a resume with a good key follows the job.
+        summary.unauthorized = true;
+        progress.log(progress.paint(`line ${line.line}: ${describe(error)}; stopping the batch`, "red"));
+      } else if (error instanceof FluxApiError && !error.retryable) {
+        // The job failed (or fal does not know it): final, recorded with fal's error.
         await results.append({ line: line.line, status: "failed", request_id: requestId, text_sha256, error: errorJson(error) });
         summary.failed++;
         progress.log(progress.paint(`line ${line.line}: ${describe(error)}`, "red"));
       } else {
-                progress.log(progress.paint(`line ${line.line}: ${describe(error)}; --resume follows job ${requestId}`, "red"));
+        progress.log(progress.paint(`line ${line.line}: ${describe(error)}; --resume follows job ${requestId}`, "red"));
       }
       return;
+    } finally {
+      queued.delete(line.line);
     }
     let files: string[] | undefined;
     let saveError: string | undefined;
@@ -240,18 +250,25 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
   }
 
   async function submitFailed(line: Line, error: unknown): Promise<void> {
+    if (error instanceof FluxValidationError) {
+      // Refused before anything was sent.
+      await journal.append({ line: line.line, event: "not-sent" });
+      summary.invalid++;
+      progress.log(progress.paint(`line ${line.line}: ${describe(error)}; skipped`, "red"));
+      return;
+    }
     const answered = error instanceof FluxApiError;
     const provablyUnsent = error instanceof FluxNetworkError && neverSent(error.cause);
     if (answered || provablyUnsent) await journal.append({ line: line.line, event: "not-sent" });
     if (answered && (error.status === 401 || error.status === 403)) {
       summary.unauthorized = true;
-            progress.log(progress.paint(`line ${line.line}: ${describe(error)}; stopping the batch`, "red"));
+      progress.log(progress.paint(`line ${line.line}: ${describe(error)}; stopping the batch`, "red"));
     } else if (answered && !error.retryable) {
       await results.append({ line: line.line, status: "failed", text_sha256: textHash(line.text), error: errorJson(error) });
       summary.failed++;
       progress.log(progress.paint(`line ${line.line}: ${describe(error)}`, "red"));
     } else if (answered || provablyUnsent) {
-            progress.log(progress.paint(`line ${line.line}: ${describe(error)}; not submitted, --resume sends it`, "red"));
+      progress.log(progress.paint(`line ${line.line}: ${describe(error)}; not submitted, --resume sends it`, "red"));
     } else {
       summary.uncertain.push(line.line);
       progress.log(

@@ -226,6 +226,25 @@ describe("--batch", () => {
     expect(results().map((r) => r.line).sort()).toEqual([1, 2, 3, 4]);
   });
 
+  it("a key refused while following a recorded job records nothing: the job is followed again by the next resume", async () => {
+    await useFake({ runMs: () => 1_000 });
+    writeBatch(jobLines(1));
+    const first = startCli(batch(), { cwd: dir, env });
+    await waitFor(() => fake.count("stream") === 1, 10_000);
+    first.child.kill("SIGKILL");
+    await first.exited;
+    const refused = { kind: "status", status: 401, body: { detail: "Invalid key" } } as const;
+    fake.inject("stream", refused);
+    fake.inject("status", refused);
+    const wrongKey = await runCli(batch("--resume"), { cwd: dir, env });
+    expect(wrongKey.code).toBe(3);
+    expect(results()).toEqual([]);
+    const resumed = await runCli(batch("--resume"), { cwd: dir, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(results()).toMatchObject([{ line: 1, status: "done" }]);
+    expect(fake.count("submit")).toBe(1);
+  });
+
   it("--image is read once for every line that has none, and names their outputs", async () => {
     writeFileSync(join(dir, "dog.png"), png);
     writeBatch([JSON.stringify({ prompt: "line 1" }), JSON.stringify({ prompt: "line 2", image_url: "dog.png" })]);
