@@ -22,7 +22,7 @@ const exitCodes = `Exit codes:
   2    bad input or usage: nothing was sent (a batch: some lines are not valid requests)
   3    fal answered with an error (a batch: some jobs failed; they are in the results file)
   4    network error or timeout (a batch: some lines are unfinished; --resume finishes them)
-  130  interrupted (Ctrl-C)`;
+  130  interrupted (Ctrl-C or SIGTERM)`;
 
 const help = `Usage: flux-i2i [--image FILE|URL] [--prompt TEXT] [PARAMETERS] [--out DIR] [--json] [--live]
        flux-i2i --batch FILE.jsonl [PARAMETERS] [--concurrency N] [--resume] [--out DIR] [--live]
@@ -100,11 +100,18 @@ async function main(args: string[]): Promise<number> {
 
   const progress = createProgress();
   const interrupt = new AbortController();
-  process.on("SIGINT", () => {
+  // SIGTERM (a CI job cancelled, a container stopped) is handled as Ctrl-C is.
+  const onInterrupt = () => {
     if (interrupt.signal.aborted) process.exit(130);
-    progress.log(values.batch ? "interrupted: stopping the batch (Ctrl-C again to quit at once)" : "interrupted");
+    progress.log(
+      values.batch
+        ? "interrupted: stopping the batch (Ctrl-C again to quit at once)"
+        : "interrupted: cancelling the job on fal's side (Ctrl-C again to quit at once)",
+    );
     interrupt.abort(new Error("interrupted"));
-  });
+  };
+  process.on("SIGINT", onInterrupt);
+  process.on("SIGTERM", onInterrupt);
 
   let mock: PrismMock | undefined;
   try {
@@ -113,6 +120,9 @@ async function main(args: string[]): Promise<number> {
       if (input.image_url !== undefined) throw new UsageError("give --image or --image-url, not both");
       input.image_url = values.image;
     }
+    const batchOnly = ["concurrency", "results", "resume", "resend-uncertain"].filter((name) => values[name] !== undefined);
+    if (!values.batch && batchOnly.length) throw new UsageError(`--${batchOnly[0]} is for batches: add --batch FILE.jsonl`);
+    if (!values.live && values["queue-url"] !== undefined) throw new UsageError("--queue-url is for --live: without it, the command runs against its own mock");
     const concurrency = values.concurrency === undefined ? 2 : Number(values.concurrency);
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency: must be a whole number >= 1, got ${values.concurrency}`);
 

@@ -81,6 +81,15 @@ describe("bad input: exit 2, the flag and the rule named, nothing sent", () => {
     expect(fake.log).toEqual([]);
   });
 
+  it("a batch flag without --batch, and --queue-url without --live", async () => {
+    const resume = await runCli(["--image", "cat.png", "--prompt", "p", "--resume"], { cwd: dir });
+    expect(resume.code).toBe(2);
+    expect(resume.stderr).toContain("--resume is for batches");
+    const queueUrl = await runCli(["--queue-url", fake.url], { cwd: dir });
+    expect(queueUrl.code).toBe(2);
+    expect(queueUrl.stderr).toContain("--queue-url is for --live");
+  });
+
   it("an unknown flag, and --live without a key", async () => {
     const unknown = await runCli(["--num-image", "2"]);
     expect(unknown.code).toBe(2);
@@ -180,12 +189,12 @@ describe("a job", () => {
     fake = await startFakeQueue();
   });
 
-  it("Ctrl-C cancels the job on fal's side, then exits 130", async () => {
+  it.each(["SIGINT", "SIGTERM"] as const)("%s cancels the job on fal's side, then exits 130", async (signal) => {
     await fake.close();
     fake = await startFakeQueue({ runMs: () => 60_000 });
     const run = startCli(live("--image", "cat.png", "--prompt", "p"), { cwd: dir, env: withKey });
     await waitFor(() => fake.count("stream") === 1, 10_000);
-    run.child.kill("SIGINT");
+    run.child.kill(signal);
     expect(await run.exited).toBe(130);
     expect(fake.count("cancel")).toBe(1);
     expect([...fake.jobs.values()][0]!.cancelled).toBe(true);
