@@ -199,20 +199,18 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
       queued.delete(line.line);
     }
     let files: string[] | undefined;
-    let saveError: string | undefined;
     if (options.out) {
-      files = await saveImages(output, options.out, { stem }).catch((error: Error) => {
-        saveError = error.message;
-        return undefined;
-      });
+      try {
+        files = await saveImages(output, options.out, { stem });
+      } catch (error) {
+        // Nothing recorded: a resume fetches the result again (the job is not submitted again) and retries.
+        progress.log(progress.paint(`line ${line.line}: done, but saving its images failed (${(error as Error).message}); --resume tries again`, "red"));
+        return;
+      }
     }
-    await results.append({ line: line.line, status: "done", request_id: requestId, text_sha256, files, save_error: saveError, output });
+    await results.append({ line: line.line, status: "done", request_id: requestId, text_sha256, files, output });
     summary.done++;
-    progress.log(
-      saveError
-        ? progress.paint(`line ${line.line}: done, but saving failed (${saveError}); its URLs are in the results`, "yellow")
-        : `line ${line.line}: done${files ? ` -> ${files.join(", ")}` : ""}`,
-    );
+    progress.log(`line ${line.line}: done${files ? ` -> ${files.join(", ")}` : ""}`);
   }
 
   async function run(line: Line): Promise<void> {

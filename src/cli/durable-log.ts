@@ -1,7 +1,8 @@
 // A JSONL file that records survive: each append is written and fsync'd before it resolves, so a
 // record a batch relies on (a submit about to go out, a request id, a result) outlives a SIGKILL
 // or a power cut that comes after it.
-import { open, readFile, type FileHandle } from "node:fs/promises";
+import { open, readFile, stat, type FileHandle } from "node:fs/promises";
+import { dirname } from "node:path";
 import { stringifyExact } from "../seed.js";
 
 export interface DurableLog {
@@ -11,7 +12,13 @@ export interface DurableLog {
 }
 
 export async function openDurableLog(path: string): Promise<DurableLog> {
+  const existed = await stat(path).then(
+    () => true,
+    () => false,
+  );
   const handle: FileHandle = await open(path, "a+");
+  // A new file's name is in its folder, which must reach the disk too for the file to outlive a power cut.
+  if (!existed) await syncFolder(dirname(path));
   const { size } = await handle.stat();
   // A process killed mid-write leaves a torn last line: start after it, on a line of our own.
   let pending: Promise<void> = Promise.resolve();
@@ -58,4 +65,15 @@ export async function readRecords(path: string): Promise<Record<string, unknown>
     }
   }
   return records;
+}
+
+async function syncFolder(path: string): Promise<void> {
+  const folder = await open(path, "r");
+  try {
+    await folder.sync();
+  } catch {
+    // Some platforms (Windows) cannot sync a folder; the file's own fsyncs still hold.
+  } finally {
+    await folder.close();
+  }
 }

@@ -3,6 +3,7 @@
 import { mkdir, open, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { ImageToImageOutput } from "../client.js";
+import { backoff, retryPolicy, sleep } from "../retry.js";
 import { sniffImageType } from "./image-input.js";
 
 export interface SaveOptions {
@@ -23,12 +24,16 @@ const extensions: Record<string, string> = {
 
 /** Writes the output's images to `dir` (made if missing) as `STEM-SEED-INDEX.EXT`; gives their paths in order. */
 export async function saveImages(output: ImageToImageOutput, dir: string, options: SaveOptions): Promise<string[]> {
+  // Every image is fetched before any is written: a failed download leaves no partial set behind.
+  const images = await Promise.all(
+    output.images.map(async (image) => ({
+      image,
+      bytes: image.url.startsWith("data:") ? decodeDataUri(image.url) : await download(image.url, options.downloadTimeoutMs ?? 60_000, options.signal),
+    })),
+  );
   await mkdir(dir, { recursive: true });
   const paths: string[] = [];
-  for (const [index, image] of output.images.entries()) {
-    const bytes = image.url.startsWith("data:")
-      ? decodeDataUri(image.url)
-      : await download(image.url, options.downloadTimeoutMs ?? 60_000, options.signal);
+  for (const [index, { image, bytes }] of images.entries()) {
     const type = sniffImageType(bytes) ?? image.content_type ?? "";
     const extension = extensions[type] ?? ".bin";
     paths.push(await writeNew(dir, `${options.stem}-${output.seed}-${index}`, extension, bytes));
@@ -65,13 +70,26 @@ function decodeDataUri(uri: string): Buffer {
   return /;base64$/i.test(header) ? Buffer.from(data, "base64") : Buffer.from(decodeURIComponent(data), "latin1");
 }
 
+/** A GET is safe to repeat: a dropped connection, a timeout, a 429 or a 5xx is tried again, with the queue calls' backoff. */
 async function download(url: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<Buffer> {
-  const response = await fetch(url, {
-    signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(signal ? [signal] : [])]),
-  });
-  if (!response.ok) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new Error(`downloading ${url} got HTTP ${response.status}`);
+  const policy = retryPolicy(undefined);
+  for (let attempt = 0; ; attempt++) {
+    let failure: Error;
+    let retryable = true;
+    try {
+      const response = await fetch(url, {
+        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(signal ? [signal] : [])]),
+      });
+      if (response.ok) return Buffer.from(await response.arrayBuffer());
+      await response.body?.cancel().catch(() => undefined);
+      failure = new Error(`downloading ${url} got HTTP ${response.status}`);
+      retryable = response.status >= 500 || response.status === 429;
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      const cause = (error as Error).cause as Error | undefined;
+      failure = new Error(`downloading ${url} failed: ${cause?.message ?? (error as Error).message}`);
+    }
+    if (!retryable || attempt >= policy.maxRetries) throw failure;
+    await sleep(backoff(policy, attempt), signal);
   }
-  return Buffer.from(await response.arrayBuffer());
 }

@@ -269,6 +269,20 @@ describe("--batch", () => {
     expect(fake.count("submit")).toBe(1);
   });
 
+  it("images that cannot be saved leave the line unfinished (exit 4); a resume fetches the result again, not a new job, and saves them", async () => {
+    writeBatch(jobLines(2));
+    writeFileSync(join(dir, "out"), "a file where the folder should be");
+    const first = await runCli(batch("--out", "out"), { cwd: dir, env });
+    expect(first.code).toBe(4);
+    expect(first.stderr).toContain("saving its images failed");
+    expect(results()).toEqual([]);
+    rmSync(join(dir, "out"));
+    const resumed = await runCli(batch("--out", "out", "--resume"), { cwd: dir, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(results().map((r) => (r as { files?: string[] }).files?.length)).toEqual([1, 1]);
+    expect(fake.count("submit")).toBe(2);
+  });
+
   it("refuses to start over a results file of an earlier batch without --resume", async () => {
     writeBatch(jobLines(1));
     writeFileSync(join(dir, "batch.results.jsonl"), '{"line":1,"status":"done"}\n');
