@@ -68,12 +68,8 @@ export async function readRecords(path: string): Promise<Record<string, unknown>
 }
 
 async function syncFolder(path: string): Promise<void> {
-  const folder = await open(path, "r");
-  try {
-    await folder.sync();
-  } catch {
-    // Some platforms (Windows) cannot sync a folder; the file's own fsyncs still hold.
-  } finally {
-    await folder.close();
-  }
+  // Some platforms (Windows) cannot open or sync a folder; the file's own fsyncs still hold there.
+  const folder = await open(path, "r").catch(() => undefined);
+  await folder?.sync().catch(() => undefined);
+  await folder?.close();
 }
