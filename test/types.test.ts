@@ -62,6 +62,10 @@ describe("types generated from the spec", () => {
   it("the queue is typed from the queue document", async () => {
     const client = createFluxClient({ credentials: "k", fetch: async () => new Response("{}") });
     expectTypeOf(client.subscribe).returns.resolves.toEqualTypeOf<ImageToImageOutput>();
+    expectTypeOf(client.follow).returns.resolves.toEqualTypeOf<ImageToImageOutput>();
+    // follow takes a job that is already on the queue: nothing that would submit one.
+    // @ts-expect-error onEnqueue is subscribe's: a followed job was enqueued earlier
+    void (() => client.follow("id", { onEnqueue: () => undefined }));
     expectTypeOf(client.queue.submit).returns.resolves.toEqualTypeOf<QueueSubmitted>();
     expectTypeOf(client.queue.cancel).returns.resolves.toEqualTypeOf<CancelResult>();
     expectTypeOf<QueuePriority>().toEqualTypeOf<"normal" | "low">();
