@@ -80,8 +80,8 @@ function convert(text: string, type: SpecFlag["type"]): unknown {
     // A seed above 2^53 keeps every digit.
     return Number.isSafeInteger(value) ? value : BigInt(trimmed);
   }
-  const value = Number(trimmed);
-  return trimmed !== "" && Number.isFinite(value) ? value : text;
+  // Decimal only: Number() would also take "0x10" or "" as numbers.
+  return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(trimmed) ? Number(trimmed) : text;
 }
 
 /** `num_images: must be <= 4` as the flag a user typed: `--num-images: must be <= 4`. */
@@ -90,11 +90,13 @@ export function flagIssue(issue: FluxIssue): string {
   return `${flag ? `--${flag}` : issue.field}: ${issue.message}`;
 }
 
+const placeholders = { string: "TEXT", integer: "INT", number: "NUM", boolean: "" } as const;
+
 /** The spec flags' part of `--help`: each flag with its type, bounds, default, choices and description. */
 export function specFlagsHelp(flags: readonly SpecFlag[] = specFlags, width = 100): string {
   return flags
     .map(({ flag, type, nullable, required: isRequired, schema }) => {
-      const name = type === "boolean" ? `--[no-]${flag}` : `--${flag} ${type === "string" && !schema.enum ? "TEXT" : type === "string" ? "CHOICE" : type === "integer" ? "INT" : "NUM"}`;
+      const name = type === "boolean" ? `--[no-]${flag}` : `--${flag} ${schema.enum ? "CHOICE" : placeholders[type]}`;
       const facts = [
         schema.enum ? `one of ${schema.enum.filter((choice) => choice !== null).join(", ")}` : type,
         schema.minimum !== undefined || schema.maximum !== undefined ? `${schema.minimum ?? "-inf"} to ${schema.maximum ?? "inf"}` : undefined,

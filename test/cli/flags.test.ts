@@ -33,7 +33,12 @@ describe("specFlags", () => {
       prompt: "42",
     });
     expect(inputFromFlags({ seed: "null" })).toEqual({ seed: null });
-    expect(inputFromFlags({ "num-images": "" })).toEqual({ num_images: "" });
+    expect(inputFromFlags({ "num-images": "", strength: "0x1", "guidance-scale": "Infinity" })).toEqual({
+      num_images: "",
+      strength: "0x1",
+      guidance_scale: "Infinity",
+    });
+    expect(inputFromFlags({ strength: " .5 ", "guidance-scale": "1e1" })).toEqual({ strength: 0.5, guidance_scale: 10 });
   });
 
   it("names the flag in the validator's message", () => {
