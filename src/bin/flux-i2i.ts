@@ -5,6 +5,7 @@ import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { imageToImageExamples, queueOperations } from "../../generated/spec.js";
 import { createFluxClient, type FetchLike, type FluxClient, type ImageToImageInput, type ImageToImageOutput } from "../client.js";
+import type { QueueStatus } from "../queue.js";
 import { resolveCredentials } from "../credentials.js";
 import { FluxApiError, FluxConfigError, FluxError, FluxNetworkError, FluxResponseError, FluxValidationError, type FluxIssue } from "../errors.js";
 import { specPath, startPrismMock, type PrismMock } from "../mock.js";
@@ -42,6 +43,8 @@ Options:
                        FAL_KEY_SECRET); on a terminal, shows the queue position and progress.
                        Ctrl-C cancels the job on fal's side
   --queue-url URL      the queue's server (a proxy, a local fake); default https://queue.fal.run
+  --follow REQUEST_ID  with --live: follow a job already on fal's queue (one whose connection
+                       was lost, say) to its result, with --out and --json as for a new one
   -h, --help           this text
 
 Batches:
@@ -75,6 +78,7 @@ const cliOptions = {
   results: { type: "string" },
   resume: { type: "boolean" },
   "resend-uncertain": { type: "boolean" },
+  follow: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -129,7 +133,10 @@ async function main(args: string[]): Promise<number> {
     const imageFlag = values.image ? "--image" : "--image-url";
     let single: { input: Record<string, unknown>; stem: string } | undefined;
     let defaultStem = "image";
-    if (values.batch) {
+    if (values.follow !== undefined) {
+      if (values.batch || Object.keys(input).length) throw new UsageError("--follow takes a job already on the queue: no request parameters, no --batch");
+      if (!values.live) throw new UsageError("--follow is for --live: a job on fal's queue");
+    } else if (values.batch) {
       // The flags are defaults of every line: check what they give now, the rest per line.
       const { messages, stem } = await readImage(input, imageFlag, (issue) => issue.rule !== "required");
       if (messages.length) return badInput(messages, values);
@@ -150,10 +157,13 @@ async function main(args: string[]): Promise<number> {
       client = createFluxClient({ queueUrl: values["queue-url"] as string | undefined });
     } else {
       progress.log("Starting a Prism mock of openapi/queue.yaml (no key, no network; --live runs on fal)...");
-      mock = await startPrismMock({ spec: specPath("queue.yaml") });
+      mock = await startPrismMock({ spec: specPath("queue.yaml") }).catch((error: Error) => {
+        throw new UsageError(`${error.message}\n(or run on fal with --live)`);
+      });
       client = createFluxClient({ queueUrl: mock.url, credentials: "mock-key", fetch: inlineImagesFromMock });
     }
 
+    if (typeof values.follow === "string") return await runOne(client, values.follow, defaultStem, values, progress, interrupt.signal);
     if (single) return await runOne(client, single.input as ImageToImageInput, single.stem, values, progress, interrupt.signal);
     const file = values.batch as string;
     const summary = await runBatch({
@@ -206,27 +216,44 @@ async function readImage(input: Record<string, unknown>, flag: string, keep: (is
   return { messages, stem };
 }
 
+/** One job, submitted from `job` (a request) or, given its request id, followed from where it is. */
 async function runOne(
   client: FluxClient,
-  input: ImageToImageInput,
+  job: ImageToImageInput | string,
   stem: string,
   values: Values,
   progress: Progress,
   signal: AbortSignal,
 ): Promise<number> {
-  let requestId: string | undefined;
-  const output: ImageToImageOutput = await client.subscribe(input, {
+  let requestId = typeof job === "string" ? job : undefined;
+  const options = {
     signal,
-    onEnqueue: (id) => {
-      requestId = id;
-      progress.log(`request id: ${id}`);
-      progress.status("submitted");
-    },
-    onQueueUpdate: (status) => {
+    onQueueUpdate: (status: QueueStatus) => {
       if (status.status === "IN_QUEUE") progress.status(`in queue, position ${status.queue_position ?? "?"}`);
       else if (status.status === "IN_PROGRESS") progress.status(`running${status.logs?.length ? `: ${status.logs.at(-1)!.message}` : ""}`);
     },
-  });
+  };
+  let output: ImageToImageOutput;
+  try {
+    output =
+      typeof job === "string"
+        ? await client.follow(job, options)
+        : await client.subscribe(job, {
+            ...options,
+            onEnqueue: (id) => {
+              requestId = id;
+              progress.log(`request id: ${id}`);
+              progress.status("submitted");
+            },
+          });
+  } catch (error) {
+    // The job may still complete on fal: say how to fetch it instead of paying for it twice.
+    if (requestId && error instanceof FluxNetworkError && !signal.aborted) {
+      progress.stop();
+      progress.log(`The job may still complete on fal: flux-i2i --live --follow ${requestId} [--out DIR] fetches its result.`);
+    }
+    throw error;
+  }
   progress.stop();
   let files: string[] | undefined;
   let saveError: Error | undefined;

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { imageToImageExamples, imageToImageInputSchema } from "../../generated/spec.js";
 import { maxImageBytes } from "../../src/cli/image-input.js";
+import { createFluxClient } from "../../src/index.js";
 import { fakeJpeg, startFakeQueue, type FakeQueue } from "../support/fake-queue.js";
 import { bin, loopbackOnly, runCli, startCli } from "../support/cli.js";
 import { waitFor } from "../support/wait.js";
@@ -187,6 +188,27 @@ describe("a job", () => {
     expect(code).toBe(4);
     expect(stderr).toContain("FluxNetworkError");
     fake = await startFakeQueue();
+  });
+
+  it("a job whose queue goes away mid-job exits 4, naming --follow and the job", async () => {
+    await fake.close();
+    fake = await startFakeQueue({ runMs: () => 60_000 });
+    const run = startCli(live("--image", "cat.png", "--prompt", "p"), { cwd: dir, env: withKey });
+    await waitFor(() => fake.count("stream") === 1, 10_000);
+    const [job] = [...fake.jobs.values()];
+    await fake.close();
+    expect(await run.exited).toBe(4);
+    expect(run.stderr()).toContain(`flux-i2i --live --follow ${job!.id}`);
+    fake = await startFakeQueue();
+  });
+
+  it("--follow fetches a job already on the queue to --out and --json, submitting nothing", async () => {
+    const { request_id } = await createFluxClient({ credentials: key, queueUrl: fake.url }).queue.submit({ image_url: "https://x.test/a.png", prompt: "p" });
+    const { code, stdout, stderr } = await runCli(live("--follow", request_id, "--out", "out", "--json"), { cwd: dir, env: withKey });
+    expect(code, stderr).toBe(0);
+    const seed = fake.jobs.get(request_id)!.seed;
+    expect(JSON.parse(stdout)).toMatchObject({ request_id, files: [join("out", `image-${seed}-0.jpeg`)] });
+    expect(fake.count("submit")).toBe(1);
   });
 
   it.each(["SIGINT", "SIGTERM"] as const)("%s cancels the job on fal's side, then exits 130", async (signal) => {
