@@ -3,7 +3,8 @@
 // as soon as fal returns it, so that a batch killed at any point and resumed neither loses a line
 // nor submits one twice: a recorded job is followed to its result, not submitted again.
 import { createHash } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
+import { unlinkSync } from "node:fs";
+import { open, readFile, stat, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { FluxClient, ImageToImageInput, ImageToImageOutput } from "../client.js";
 import { FluxApiError, FluxError, FluxNetworkError, FluxResponseError, FluxValidationError } from "../errors.js";
@@ -77,6 +78,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
     .map((lineText, i) => ({ line: i + 1, text: lineText.trim() }))
     .filter((l) => l.text);
   const journalPath = `${options.results}.journal`;
+  await lockBatch(`${options.results}.lock`);
   if (!options.resume) {
     for (const path of [options.results, journalPath]) {
       if ((await stat(path).catch(() => undefined))?.size) {
@@ -314,6 +316,49 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
   summary.unfinished = summary.lines - summary.done - summary.failed - summary.invalid - summary.uncertain.length;
   summary.elapsedMs = performance.now() - started;
   return summary;
+}
+
+/**
+ * Makes this process the only one running the batch whose results go to this file: two runs of
+ * one batch at once (a cron job overlapping itself) would submit its lines twice. A lock whose
+ * process is gone (killed) is taken over. Released when the process exits.
+ */
+async function lockBatch(path: string): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const handle = await open(path, "wx").catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "EEXIST") return undefined;
+      throw error;
+    });
+    if (handle) {
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      process.once("exit", () => {
+        try {
+          unlinkSync(path);
+        } catch {
+          // already gone
+        }
+      });
+      return;
+    }
+    const pid = Number(await readFile(path, "utf8").catch(() => ""));
+    if (pid > 0 && isRunning(pid)) {
+      throw new UsageError(
+        `another flux-i2i (pid ${pid}) is running this batch: wait for it or stop it. If none is, delete ${path}`,
+      );
+    }
+    await unlink(path).catch(() => undefined);
+  }
+  throw new UsageError(`could not lock ${path}`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** A line as a request: its JSON over the flags' values, its image read if it is a local file, checked against the spec. */

@@ -1,5 +1,6 @@
 // flux-i2i --batch as a subprocess against the local fake queue: a batch killed at any point and
 // resumed has every line exactly once in its results and no line submitted twice.
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -281,6 +282,22 @@ describe("--batch", () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(results().map((r) => (r as { files?: string[] }).files?.length)).toEqual([1, 1]);
     expect(fake.count("submit")).toBe(2);
+  });
+
+  it("one batch runs in one process at a time; a lock left by a killed run is taken over, and removed at the end", async () => {
+    writeBatch(jobLines(1));
+    const lock = join(dir, "batch.results.jsonl.lock");
+    writeFileSync(lock, String(process.pid)); // a live process holds it
+    const refused = await runCli(batch(), { cwd: dir, env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`another flux-i2i (pid ${process.pid}) is running this batch`);
+    expect(fake.log).toEqual([]);
+
+    const gone = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    writeFileSync(lock, String(gone));
+    const { code } = await runCli(batch(), { cwd: dir, env });
+    expect(code).toBe(0);
+    expect(existsSync(lock)).toBe(false);
   });
 
   it("refuses to start over a results file of an earlier batch without --resume", async () => {
