@@ -4,8 +4,7 @@
 import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { imageToImageExamples, queueOperations } from "../../generated/spec.js";
-import { createFluxClient, type FetchLike, type FluxClient, type ImageToImageInput, type ImageToImageOutput } from "../client.js";
-import type { QueueStatus } from "../queue.js";
+import { createFluxClient, type FetchLike, type FluxClient, type ImageToImageInput } from "../client.js";
 import { resolveCredentials } from "../credentials.js";
 import { FluxApiError, FluxConfigError, FluxError, FluxNetworkError, FluxResponseError, FluxValidationError, type FluxIssue } from "../errors.js";
 import { specPath, startPrismMock, type PrismMock } from "../mock.js";
@@ -15,7 +14,8 @@ import { runBatch, type BatchSummary } from "../cli/batch.js";
 import { flagIssue, inputFromFlags, specFlagOptions, specFlagsHelp } from "../cli/flags.js";
 import { resolveImage } from "../cli/image-input.js";
 import { createProgress, type Progress } from "../cli/progress.js";
-import { saveImages } from "../cli/save-images.js";
+import { runOneJob } from "../cli/one-job.js";
+import { serveMock } from "../cli/serve-mock.js";
 import { UsageError } from "../cli/usage-error.js";
 
 const exitCodes = `Exit codes:
@@ -163,8 +163,9 @@ async function main(args: string[]): Promise<number> {
       client = createFluxClient({ queueUrl: mock.url, credentials: "mock-key", fetch: inlineImagesFromMock });
     }
 
-    if (typeof values.follow === "string") return await runOne(client, values.follow, defaultStem, values, progress, interrupt.signal);
-    if (single) return await runOne(client, single.input as ImageToImageInput, single.stem, values, progress, interrupt.signal);
+    const jobOptions = { out: values.out as string | undefined, json: Boolean(values.json), progress, signal: interrupt.signal };
+    if (typeof values.follow === "string") return await runOneJob(client, values.follow, { ...jobOptions, stem: defaultStem });
+    if (single) return await runOneJob(client, single.input as ImageToImageInput, { ...jobOptions, stem: single.stem });
     const file = values.batch as string;
     const summary = await runBatch({
       file,
@@ -216,75 +217,6 @@ async function readImage(input: Record<string, unknown>, flag: string, keep: (is
   return { messages, stem };
 }
 
-/** One job, submitted from `job` (a request) or, given its request id, followed from where it is. */
-async function runOne(
-  client: FluxClient,
-  job: ImageToImageInput | string,
-  stem: string,
-  values: Values,
-  progress: Progress,
-  signal: AbortSignal,
-): Promise<number> {
-  let requestId = typeof job === "string" ? job : undefined;
-  const options = {
-    signal,
-    onQueueUpdate: (status: QueueStatus) => {
-      if (status.status === "IN_QUEUE") progress.status(`in queue, position ${status.queue_position ?? "?"}`);
-      else if (status.status === "IN_PROGRESS") progress.status(`running${status.logs?.length ? `: ${status.logs.at(-1)!.message}` : ""}`);
-    },
-  };
-  let output: ImageToImageOutput;
-  try {
-    output =
-      typeof job === "string"
-        ? await client.follow(job, options)
-        : await client.subscribe(job, {
-            ...options,
-            onEnqueue: (id) => {
-              requestId = id;
-              progress.log(`request id: ${id}`);
-              progress.status("submitted");
-            },
-          });
-  } catch (error) {
-    // The job may still complete on fal: say how to fetch it instead of paying for it twice.
-    if (requestId && error instanceof FluxNetworkError && !signal.aborted) {
-      progress.stop();
-      progress.log(`The job may still complete on fal: flux-i2i --live --follow ${requestId} [--out DIR] fetches its result.`);
-    }
-    throw error;
-  }
-  progress.stop();
-  let files: string[] | undefined;
-  let saveError: Error | undefined;
-  if (typeof values.out === "string") {
-    files = await saveImages(output, values.out, { stem, signal }).catch((error: Error) => {
-      saveError = error;
-      return undefined;
-    });
-  }
-  if (values.json) {
-    console.log(stringifyExact({ request_id: requestId, files, output }, 2));
-  } else {
-    for (const [i, image] of output.images.entries()) {
-      if (files) console.log(files[i]);
-      else if (!image.url.startsWith("data:")) console.log(image.url);
-      else progress.log(`image ${i}: inline (${image.url.length} characters); --out DIR saves it`);
-    }
-  }
-  const flagged = output.has_nsfw_concepts.filter(Boolean).length;
-  progress.log(
-    `seed ${output.seed}, ${output.images.length} image(s)` +
-      (flagged ? progress.paint(`, ${flagged} flagged NSFW`, "yellow") : "") +
-      (Object.keys(output.timings).length ? `, ${Object.entries(output.timings).map(([k, v]) => `${k} ${v} s`).join(", ")}` : ""),
-  );
-  if (saveError) {
-    progress.log(progress.paint(`saving the images failed: ${saveError.message}`, "red"));
-    return 4;
-  }
-  return 0;
-}
-
 function reportBatch(summary: BatchSummary, json: boolean, progress: Progress): number {
   const { lines, done, failed, invalid, uncertain, unfinished, running } = summary;
   progress.log(
@@ -327,51 +259,6 @@ const inlineImagesFromMock: FetchLike = (url, init = {}) => {
   }
   return fetch(url, init);
 };
-
-async function serveMock(args: string[]): Promise<number> {
-  let values: { port?: string; queue?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({ args, options: { port: { type: "string" }, queue: { type: "boolean" }, help: { type: "boolean", short: "h" } } }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\nUsage: flux-i2i mock [--port N] [--queue]`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(`Usage: flux-i2i mock [--port N] [--queue]
-
-Serves a Prism mock of this package's OpenAPI document on 127.0.0.1 until Ctrl-C: it checks each
-request against the spec (a bad body gets 422 with the reasons, no Authorization header gets 401)
-and answers with the spec's examples. Point your app's baseUrl (or queueUrl, with --queue) at it.
-
-  --port N   the port; default 4010, 0 for any free one
-  --queue    the queue's document (openapi/queue.yaml) instead of the synchronous endpoint's`);
-    return 0;
-  }
-  const port = values.port === undefined ? 4010 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`--port: must be a whole number from 0 to 65535, got ${values.port}`);
-    return 2;
-  }
-  const document = values.queue ? "queue.yaml" : "image-to-image.yaml";
-  let mock: PrismMock;
-  try {
-    mock = await startPrismMock({ spec: specPath(document), port });
-  } catch (error) {
-    const message = (error as Error).message;
-    // Prism answers a taken port with its whole usage text: the one line that matters is enough.
-    const listen = /listen E\w+[^\n]*/.exec(message)?.[0];
-    console.error(listen ? `Prism cannot ${listen}: choose another --port` : message);
-    return 1;
-  }
-  console.error(`Prism mock of openapi/${document} listening; Ctrl-C stops it.`);
-  console.log(mock.url);
-  await new Promise<void>((done) => {
-    process.once("SIGINT", done);
-    process.once("SIGTERM", done);
-  });
-  await mock.stop();
-  return 0;
-}
 
 process.exitCode = await main(process.argv.slice(2));
 // A batch interrupted leaves jobs being followed; their connections must not keep the process up.

@@ -12,7 +12,7 @@ import { neverSent } from "../failures.js";
 import type { QueueStatus } from "../queue.js";
 import { withExactSeed } from "../seed.js";
 import { checkInput } from "../validation.js";
-import { openDurableLog, readRecords, type DurableLog } from "./durable-log.js";
+import { openDurableLog, readRecords } from "./durable-log.js";
 import { resolveImage, stemOfImage } from "./image-input.js";
 import type { Progress } from "./progress.js";
 import { saveImages } from "./save-images.js";
