@@ -56,6 +56,14 @@ function submits(): Map<string, number> {
   return counts;
 }
 
+/** Starts the batch and SIGKILLs it once its first job has been submitted and is being followed. */
+async function killOnceFollowing() {
+  const run = startCli(batch(), { cwd: dir, env });
+  await waitFor(() => fake.count("stream") === 1, 10_000);
+  run.child.kill("SIGKILL");
+  await run.exited;
+}
+
 const uncertainLines = (stderr: string) => [...stderr.matchAll(/line (\d+): its submit may have reached fal/g)].map((m) => Number(m[1]));
 
 describe("--batch", () => {
@@ -230,10 +238,7 @@ describe("--batch", () => {
   it("a key refused while following a recorded job records nothing: the job is followed again by the next resume", async () => {
     await useFake({ runMs: () => 1_000 });
     writeBatch(jobLines(1));
-    const first = startCli(batch(), { cwd: dir, env });
-    await waitFor(() => fake.count("stream") === 1, 10_000);
-    first.child.kill("SIGKILL");
-    await first.exited;
+    await killOnceFollowing();
     const refused = { kind: "status", status: 401, body: { detail: "Invalid key" } } as const;
     fake.inject("stream", refused);
     fake.inject("status", refused);
@@ -258,10 +263,7 @@ describe("--batch", () => {
   it("a line edited after its job was submitted: resume warns, and keeps what was recorded", async () => {
     await useFake({ runMs: () => 60_000 });
     writeBatch(jobLines(1));
-    const first = startCli(batch(), { cwd: dir, env });
-    await waitFor(() => fake.count("stream") === 1, 10_000);
-    first.child.kill("SIGKILL");
-    await first.exited;
+    await killOnceFollowing();
     writeBatch([JSON.stringify({ image_url: "cat.png", prompt: "something else" })]);
     const resumed = startCli(batch("--resume"), { cwd: dir, env });
     await waitFor(() => resumed.stderr().includes("following 1 job"), 10_000);
