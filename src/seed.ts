@@ -28,11 +28,13 @@ export function withExactSeed(body: unknown, text: string): void {
   }
 }
 
-/** The body as the spec's validator sees it: a bigint seed as the number nearest to it (its type and sign are what count). */
-export function forValidation<T extends { seed?: unknown }>(body: T): T {
-  return body !== null && typeof body === "object" && typeof body.seed === "bigint"
-    ? { ...body, seed: Number(body.seed) }
-    : body;
+/**
+ * The body as the spec's validator sees it: a bigint (an exact seed, or a command-line integer too
+ * big for a number) as the number nearest to it, so that its type, sign and bounds are checked.
+ */
+export function forValidation<T extends object>(body: T): T {
+  if (body === null || typeof body !== "object" || !Object.values(body).some((value) => typeof value === "bigint")) return body;
+  return Object.fromEntries(Object.entries(body).map(([key, value]) => [key, typeof value === "bigint" ? Number(value) : value])) as T;
 }
 
 /**

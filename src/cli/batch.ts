@@ -10,7 +10,7 @@ import type { FluxClient, ImageToImageInput, ImageToImageOutput } from "../clien
 import { FluxApiError, FluxError, FluxNetworkError, FluxResponseError, FluxValidationError } from "../errors.js";
 import { neverSent } from "../failures.js";
 import type { QueueStatus } from "../queue.js";
-import { withExactSeed } from "../seed.js";
+import { forValidation, withExactSeed } from "../seed.js";
 import { checkInput } from "../validation.js";
 import { openDurableLog, readRecords } from "./durable-log.js";
 import { resolveImage, stemOfImage } from "./image-input.js";
@@ -378,7 +378,7 @@ async function prepare(line: Line, defaults: Readonly<Record<string, unknown>>, 
     input.image_url = image.imageUrl;
     stem = image.stem;
   }
-  const issues = checkInput(Object.fromEntries(Object.entries(input).map(([k, v]) => [k, typeof v === "bigint" ? Number(v) : v])));
+  const issues = checkInput(forValidation(input));
   if (issues.length) throw new FluxValidationError(issues);
   return { input: input as ImageToImageInput, stem };
 }

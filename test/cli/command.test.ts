@@ -74,10 +74,15 @@ describe("bad input: exit 2, the flag and the rule named, nothing sent", () => {
     expect(fake.log).toEqual([]);
   });
 
-  it("below a minimum and not a number", async () => {
-    const { code, stderr } = await runCli(live("--image", "cat.png", "--prompt", "p", "--strength", "0", "--num-images", "two"), { cwd: dir, env: withKey });
+  it("below a minimum, not a number, and above a maximum by more than a number holds", async () => {
+    const { code, stderr } = await runCli(
+      live("--image", "cat.png", "--prompt", "p", "--strength", "0", "--num-images", "two", "--num-inference-steps", "99999999999999999999"),
+      { cwd: dir, env: withKey },
+    );
     expect(code).toBe(2);
     expect(stderr).toContain("--strength: must be >= 0.01, got 0");
+    // Too big for a number: kept exact as a bigint, and still checked against the bound.
+    expect(stderr).toContain("--num-inference-steps: must be <= 50, got 100000000000000000000");
     expect(stderr).toContain('--num-images: must be integer, got "two"');
     expect(fake.log).toEqual([]);
   });
