@@ -160,8 +160,8 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
   const work = [...follow, ...submit];
   const total = lines.length;
   let running = 0;
-  let submitting = 0;
-  const submitsSettled = new Set<Promise<unknown>>();
+  /** Submits whose request id is not yet on disk: an interrupted batch waits for them. */
+  const submitsUnderWay = new Set<Promise<unknown>>();
   const queued = new Set<number>();
   const draw = () =>
     progress.status(
@@ -231,22 +231,25 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
     }
     if (stopping()) return;
 
+    const recording = submitAndRecord(line, input);
+    submitsUnderWay.add(recording);
+    const requestId = await recording.finally(() => submitsUnderWay.delete(recording));
+    if (requestId) return finish(line, requestId, stem);
+  }
+
+  /** The submit, between its two journal records: its request id once that is on disk, or undefined if there is no job to follow. */
+  async function submitAndRecord(line: Line, input: ImageToImageInput): Promise<string | undefined> {
     await journal.append({ line: line.line, event: "submitting", at: new Date().toISOString(), text_sha256: textHash(line.text) });
-    submitting++;
-    const submitted = client.queue.submit(input);
-    submitsSettled.add(submitted.catch(() => undefined));
     let requestId: string;
     try {
-      requestId = (await submitted).request_id;
+      requestId = (await client.queue.submit(input)).request_id;
     } catch (error) {
       const recovered = error instanceof FluxResponseError ? error.requestId : undefined;
-      if (recovered) requestId = recovered;
-      else return void (await submitFailed(line, error));
-    } finally {
-      submitting--;
+      if (!recovered) return void (await submitFailed(line, error));
+      requestId = recovered;
     }
     await journal.append({ line: line.line, event: "submitted", request_id: requestId });
-    return finish(line, requestId, stem);
+    return requestId;
   }
 
   async function submitFailed(line: Line, error: unknown): Promise<void> {
@@ -301,8 +304,8 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
     if (options.interrupt.aborted) {
       summary.interrupted = true;
       // Submits under way finish, so that their request ids are in the journal; their jobs go on.
-      if (submitting) progress.log(`waiting for ${submitting} submit(s) under way, to record their request ids...`);
-      await Promise.all(submitsSettled);
+      if (submitsUnderWay.size) progress.log(`waiting for ${submitsUnderWay.size} submit(s) under way, to record their request ids...`);
+      await Promise.allSettled(submitsUnderWay);
       summary.running = running;
     }
   } finally {

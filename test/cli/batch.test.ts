@@ -175,6 +175,22 @@ describe("--batch", () => {
     expect(results().map((r) => r.line).sort()).toEqual([1, 2, 3]);
   });
 
+  it("Ctrl-C while a submit is on its way waits for its answer and records its id: the resume follows it, nothing is uncertain", async () => {
+    writeBatch(jobLines(1));
+    fake.inject("submit", { kind: "slow", ms: 1_000 });
+    const first = startCli(batch(), { cwd: dir, env });
+    await waitFor(() => fake.count("submit") === 1, 10_000);
+    first.child.kill("SIGINT");
+    expect(await first.exited).toBe(130);
+    expect(first.stderr()).toContain("waiting for 1 submit(s) under way");
+
+    const resumed = await runCli(batch("--resume"), { cwd: dir, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(uncertainLines(resumed.stderr)).toEqual([]);
+    expect(resumed.stderr).toContain("following 1 job(s) submitted by an earlier run");
+    expect(fake.count("submit")).toBe(1);
+  });
+
   it("a bad line is reported with its number and skipped; the others go on; exit 2", async () => {
     writeBatch([
       JSON.stringify({ image_url: "cat.png", prompt: "line 1" }),
