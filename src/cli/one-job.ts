@@ -56,6 +56,7 @@ export async function runOneJob(client: FluxClient, job: ImageToImageInput | str
   let saveError: Error | undefined;
   if (out !== undefined) {
     files = await saveImages(output, out, { stem, signal }).catch((error: Error) => {
+      if (signal.aborted) throw error;
       saveError = error;
       return undefined;
     });
@@ -76,7 +77,9 @@ export async function runOneJob(client: FluxClient, job: ImageToImageInput | str
       (Object.keys(output.timings).length ? `, ${Object.entries(output.timings).map(([k, v]) => `${k} ${v} s`).join(", ")}` : ""),
   );
   if (saveError) {
-    progress.log(progress.paint(`saving the images failed: ${saveError.message}`, "red"));
+    progress.log(
+      progress.paint(`saving the images failed: ${saveError.message}. flux-i2i --live --follow ${requestId} --out DIR tries again`, "red"),
+    );
     return 4;
   }
   return 0;
