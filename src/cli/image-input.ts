@@ -1,6 +1,6 @@
 // --image: a URL is passed on; a local file is read, its type sniffed from its bytes (not its
 // name), and sent as a data URI, which fal accepts in place of a URL.
-import { open, stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { basename, extname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "./usage-error.js";
@@ -46,13 +46,7 @@ export async function resolveImage(value: string, baseDir: string, flag = "--ima
       `${flag}: ${value} is ${megabytes(info.size)}, over the ${megabytes(maxImageBytes)} sent inline; upload it and pass its URL`,
     );
   }
-  const handle = await open(path, "r");
-  let bytes: Buffer;
-  try {
-    bytes = await handle.readFile();
-  } finally {
-    await handle.close();
-  }
+  const bytes = await readFile(path);
   const type = sniffImageType(bytes);
   if (!type) {
     throw new UsageError(

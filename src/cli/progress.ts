@@ -17,14 +17,14 @@ const codes = { red: 31, green: 32, yellow: 33, dim: 2 } as const;
 export function createProgress(stream: NodeJS.WriteStream = process.stderr, env = process.env): Progress {
   const live = Boolean(stream.isTTY) && env.TERM !== "dumb";
   const colour = live && !env.NO_COLOR;
-  let line: (() => string) | undefined;
+  let line: string | undefined;
   const started = performance.now();
   const draw = () => {
     if (!line) return;
     const elapsed = `${((performance.now() - started) / 1000).toFixed(1)} s`;
     // One row, or the next redraw would not overwrite it: the status is cut to fit beside the time.
     const room = Math.max(10, (stream.columns || 80) - elapsed.length - 2);
-    stream.write(`\r\x1b[2K${line().slice(0, room)} ${paint(elapsed, "dim")}`);
+    stream.write(`\r\x1b[2K${line.slice(0, room)} ${paint(elapsed, "dim")}`);
   };
   const timer = live ? setInterval(draw, 200).unref() : undefined;
   const paint = (text: string, name: keyof typeof codes) => (colour ? `\x1b[${codes[name]}m${text}\x1b[0m` : text);
@@ -32,7 +32,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, env 
   return {
     status(text) {
       if (!live) return;
-      line = () => text;
+      line = text;
       draw();
     },
     log(text) {
