@@ -110,7 +110,9 @@ describe("--batch", () => {
     for (const record of records) expect(fake.jobs.get(record.request_id!)!.input.prompt).toBe(`line ${record.line}`);
     const counts = submits();
     for (let line = 1; line <= lines; line++) {
-      expect(counts.get(`line ${line}`), `line ${line}`).toBe(uncertain.includes(line) ? counts.get(`line ${line}`) : 1);
+      // An uncertain line was sent again because it was asked: at most once more.
+      if (uncertain.includes(line)) expect(counts.get(`line ${line}`), `line ${line}`).toBeLessThanOrEqual(2);
+      else expect(counts.get(`line ${line}`), `line ${line}`).toBe(1);
     }
   });
 
@@ -133,7 +135,8 @@ describe("--batch", () => {
     expect(records.map((r) => r.line).sort((a, b) => a - b)).toEqual(Array.from({ length: lines }, (_, i) => i + 1));
     const counts = submits();
     for (let line = 1; line <= lines; line++) {
-      if (!named.has(line)) expect(counts.get(`line ${line}`), `line ${line}`).toBe(1);
+      if (named.has(line)) expect(counts.get(`line ${line}`), `line ${line}`).toBeLessThanOrEqual(2);
+      else expect(counts.get(`line ${line}`), `line ${line}`).toBe(1);
     }
   });
 
