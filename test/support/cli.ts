@@ -18,9 +18,16 @@ export interface CliRun {
 }
 
 const running = new Set<ChildProcess>();
-// A test that fails half-way must not leave its command running.
+// A test that fails half-way must not leave its command running, nor the Prism it may have started:
+// each command leads a process group of its own, killed whole.
 afterEach(() => {
-  for (const child of running) child.kill("SIGKILL");
+  for (const child of running) {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
   running.clear();
 });
 
@@ -38,6 +45,7 @@ export function startCli(args: string[], options: { cwd?: string; env?: Record<s
     cwd: options.cwd,
     env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
   running.add(child);
   let stdout = "";
