@@ -12,7 +12,7 @@ import { forValidation, stringifyExact } from "../seed.js";
 import { checkInput } from "../validation.js";
 import { runBatch, type BatchSummary } from "../cli/batch.js";
 import { flagIssue, inputFromFlags, specFlagOptions, specFlagsHelp } from "../cli/flags.js";
-import { resolveImage } from "../cli/image-input.js";
+import { isLocalImage, resolveImage } from "../cli/image-input.js";
 import { createProgress, type Progress } from "../cli/progress.js";
 import { runOneJob } from "../cli/one-job.js";
 import { serveMock } from "../cli/serve-mock.js";
@@ -199,7 +199,7 @@ async function main(args: string[]): Promise<number> {
  */
 async function readImage(input: Record<string, unknown>, flag: string, keep: (issue: FluxIssue) => boolean) {
   const image = input.image_url;
-  const local = typeof image === "string" && !/^(https?|data):/i.test(image);
+  const local = typeof image === "string" && isLocalImage(image);
   const messages = checkInput(forValidation(local ? { ...input, image_url: "data:," } : input))
     .filter(keep)
     .map(flagIssue);

@@ -33,10 +33,14 @@ export interface ImageInput {
   stem: string;
 }
 
+/** Whether an `image_url` value names a local file (read and sent inline) rather than a URL or data URI. */
+export function isLocalImage(value: string): boolean {
+  return !/^(https?:\/\/|data:)/i.test(value);
+}
+
 /** `value` of `--image` (or a batch line's `image_url`): relative paths are taken from `baseDir`. */
 export async function resolveImage(value: string, baseDir: string, flag = "--image"): Promise<ImageInput> {
-  if (/^data:/i.test(value)) return { imageUrl: value, stem: "image" };
-  if (/^https?:\/\//i.test(value)) return { imageUrl: value, stem: stemOfImage(value) };
+  if (!isLocalImage(value)) return { imageUrl: value, stem: stemOfImage(value) };
   const path = resolve(baseDir, /^file:/i.test(value) ? fileURLToPath(value) : value);
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new UsageError(`${flag}: ${value} is neither an http(s) URL nor a file that exists`);

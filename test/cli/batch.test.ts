@@ -5,11 +5,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { fakeJpeg, startFakeQueue, type FakeQueue, type FakeQueueOptions } from "../support/fake-queue.js";
+import { fakeJpeg, png, startFakeQueue, type FakeQueue, type FakeQueueOptions } from "../support/fake-queue.js";
 import { runCli, startCli } from "../support/cli.js";
 import { waitFor } from "../support/wait.js";
 
-const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
 const env = { FAL_KEY: "test-key-id:test-key-secret" };
 
 let dir: string;

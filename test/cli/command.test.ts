@@ -8,11 +8,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { imageToImageExamples, imageToImageInputSchema } from "../../generated/spec.js";
 import { maxImageBytes } from "../../src/cli/image-input.js";
 import { createFluxClient } from "../../src/index.js";
-import { fakeJpeg, startFakeQueue, type FakeQueue } from "../support/fake-queue.js";
+import { fakeJpeg, png, startFakeQueue, type FakeQueue } from "../support/fake-queue.js";
 import { bin, loopbackOnly, runCli, startCli } from "../support/cli.js";
 import { waitFor } from "../support/wait.js";
 
-const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
 const key = "test-key-id:test-key-secret";
 
 let dir: string;

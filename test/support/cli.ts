@@ -1,6 +1,7 @@
 // Runs the built command (dist/src/bin/flux-i2i.js, made by `npm run build` before vitest) as a
 // subprocess, as a user's shell would.
 import { spawn, type ChildProcess } from "node:child_process";
+import { constants } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach } from "vitest";
 
@@ -52,11 +53,10 @@ export function startCli(args: string[], options: { cwd?: string; env?: Record<s
   let stderr = "";
   child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk));
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk));
-  const signals: Record<string, number> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
   const exited = new Promise<number>((resolve) =>
     child.once("close", (code, signal) => {
       running.delete(child);
-      resolve(code ?? 128 + (signals[signal ?? ""] ?? 0));
+      resolve(code ?? 128 + (signal ? constants.signals[signal] : 0));
     }),
   ).then((code) => {
     if (stderr.includes("BLOCKED: a test's command tried to reach")) throw new Error(`the command left 127.0.0.1:\n${stderr}`);

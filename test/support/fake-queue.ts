@@ -70,6 +70,9 @@ export interface FakeQueueOptions {
 }
 
 /** What the fake serves for an image with `images: "self"`: a JPEG's first bytes, enough for a type sniffer. */
+/** A 1x1 PNG, for tests that send a local image file. */
+export const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
+
 export const fakeJpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0xff, 0xd9]);
 
 export interface FakeQueue {
