@@ -11,21 +11,15 @@ import {
 } from "./credentials.js";
 import { FluxValidationError } from "./errors.js";
 import { apiError, networkError } from "./failures.js";
-import { createQueue, type FluxQueue, type QueueJob } from "./queue.js";
+import { createQueue } from "./queue.js";
 import { mismatch, parseJson } from "./request.js";
 import { retryPolicy, type RetryOptions } from "./retry.js";
-import { forValidation, stringifyExact, withExactSeed, type Seed } from "./seed.js";
+import { forValidation, stringifyExact, withExactSeed } from "./seed.js";
 import { createSubscribe, type FollowOptions, type SubscribeOptions } from "./subscribe.js";
+import type { FetchLike, FluxQueue, ImageToImageInput, ImageToImageOutput, QueueJob } from "./types.js";
 import { checkInput, checkOutput } from "./validation.js";
 
 type SpecInput = components["schemas"]["ImageToImageInput"];
-type SpecOutput = components["schemas"]["ImageToImageOutput"];
-
-/** The request body of the spec; `seed` may also be a bigint, sent with every digit. */
-export type ImageToImageInput = Omit<SpecInput, "seed"> & { seed?: Seed | null };
-/** The 200 body of the spec; `seed` is exact: a bigint when it is above 2^53, as fal's seeds usually are. */
-export type ImageToImageOutput = Omit<SpecOutput, "seed"> & { seed: Seed };
-export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 export interface FluxClientOptions {
   /** fal's API key (`key_id:key_secret`). Default: `FAL_KEY`, else `FAL_KEY_ID` + `FAL_KEY_SECRET`. */

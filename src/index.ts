@@ -1,12 +1,4 @@
-export {
-  createFluxClient,
-  type CallOptions,
-  type FetchLike,
-  type FluxClient,
-  type FluxClientOptions,
-  type ImageToImageInput,
-  type ImageToImageOutput,
-} from "./client.js";
+export { createFluxClient, type CallOptions, type FluxClient, type FluxClientOptions } from "./client.js";
 export type { AuthScheme } from "./credentials.js";
 export {
   FluxApiError,
@@ -22,16 +14,20 @@ export {
 } from "./errors.js";
 export type {
   CancelResult,
+  FetchLike,
   FluxQueue,
+  ImageToImageInput,
+  ImageToImageOutput,
   QueueCallOptions,
   QueueJob,
   QueuePriority,
   QueueStatus,
   QueueSubmitted,
+  Seed,
   SubmitOptions,
-} from "./queue.js";
+} from "./types.js";
 export type { RetryOptions } from "./retry.js";
-export { stringifyExact, type Seed } from "./seed.js";
+export { stringifyExact } from "./seed.js";
 export type { FollowOptions, SubscribeOptions } from "./subscribe.js";
 export {
   createJwksCache,

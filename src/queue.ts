@@ -1,7 +1,6 @@
 // fal's queue (openapi/queue.yaml): submit, status, result, cancel (sent by src/request.ts).
 // Queue calls follow the URLs fal's submit answer carries, which openapi-fetch's path templates
 // cannot express, so they go through `send`; their types come from generated/queue.ts.
-import type { components, operations } from "../generated/queue.js";
 import { queueOperations } from "../generated/spec.js";
 import {
   validateAlreadyCompleted,
@@ -16,47 +15,18 @@ import { parseErrorBody } from "./failures.js";
 import { mismatch, parseJson, send, type Transport } from "./request.js";
 import { forValidation, stringifyExact, withExactSeed } from "./seed.js";
 import { checkInput, checkOutput, issuesOf } from "./validation.js";
-import type { ImageToImageInput, ImageToImageOutput } from "./client.js";
-
-export type QueueSubmitted = components["schemas"]["QueueSubmitted"];
-export type QueueStatus = components["schemas"]["QueueStatus"];
-export type CancelResult = components["schemas"]["CancellationRequested"] | components["schemas"]["AlreadyCompleted"];
-type SubmitHeaders = NonNullable<operations["submitImageToImage"]["parameters"]["header"]>;
-/** The submit's query and header parameters, named as in the spec. */
-type SubmitParameters = SubmitHeaders & NonNullable<operations["submitImageToImage"]["parameters"]["query"]>;
-export type QueuePriority = NonNullable<SubmitHeaders["X-Fal-Queue-Priority"]>;
-
-/** A job: its request id, or the submit answer (whose URLs are then followed). */
-export type QueueJob = string | (Pick<QueueSubmitted, "request_id"> & Partial<QueueSubmitted>);
-
-export interface SubmitOptions {
-  /** fal POSTs the result here when the job completes; check it with `verifyWebhook`. */
-  webhookUrl?: string;
-  /** `X-Fal-Queue-Priority`; fal's default is `normal`. */
-  priority?: QueuePriority;
-  /** `X-Fal-Request-Timeout`: seconds the job may wait for a runner before fal ends it with a 504. */
-  startTimeout?: SubmitHeaders["X-Fal-Request-Timeout"];
-  signal?: AbortSignal;
-}
-
-export interface QueueCallOptions {
-  signal?: AbortSignal;
-}
-
-export interface FluxQueue {
-  /**
-   * Puts a job on fal's queue. The input is checked first; nothing is sent if it is bad. A submit
-   * is billed, so it is re-sent only when the connection was refused (provably never sent),
-   * never after a reset or a timeout: such an error says the job may exist.
-   */
-  submit(input: ImageToImageInput, options?: SubmitOptions): Promise<QueueSubmitted>;
-  /** The job's status; `logs: true` asks for its log lines. Retried on 429, 502-504 and connection errors. */
-  status(job: QueueJob, options?: QueueCallOptions & { logs?: boolean }): Promise<QueueStatus>;
-  /** The output of a completed job. A job that failed throws the same {@link FluxApiError} as a sync call. */
-  result(job: QueueJob, options?: QueueCallOptions): Promise<ImageToImageOutput>;
-  /** Asks fal to cancel the job. A job that had completed answers `ALREADY_COMPLETED` (not an error). */
-  cancel(job: QueueJob, options?: QueueCallOptions): Promise<CancelResult>;
-}
+import type {
+  CancelResult,
+  FluxQueue,
+  ImageToImageInput,
+  ImageToImageOutput,
+  QueueCallOptions,
+  QueueJob,
+  QueueStatus,
+  QueueSubmitted,
+  SubmitOptions,
+  SubmitParameters,
+} from "./types.js";
 
 /** What the queue calls share with the client that made them. */
 export interface QueueContext extends Transport {

@@ -3,7 +3,7 @@
 import { FluxError, FluxResponseError, type FluxIssue } from "./errors.js";
 import { apiError, networkError, neverSent, parseErrorBody } from "./failures.js";
 import { backoff, retryAfterMs, sleep, type RetryPolicy } from "./retry.js";
-import type { FetchLike } from "./client.js";
+import type { FetchLike } from "./types.js";
 
 /** What every call of a client shares. */
 export interface Transport {

@@ -1,9 +1,7 @@
 // fal's seeds are 64-bit: most are above 2^53, where a JSON number parsed by JSON.parse is rounded
 // (15860307465884635512 becomes 15860307465884635000). Reusing a seed is how a user reproduces an
 // image, so the client reads and writes seeds exactly: a bigint when a number cannot hold one.
-
-/** A seed as this client gives it: a number when it is at most 2^53, else a bigint holding it exactly. */
-export type Seed = number | bigint;
+import type { Seed } from "./types.js";
 
 /**
  * `parsed` (a seed JSON.parse read from `text`) as it is written in `text`: the same number when

@@ -2,10 +2,10 @@
 import { queueOperations } from "../generated/spec.js";
 import { validateQueueStatus } from "../generated/validators.js";
 import { FluxTimeoutError } from "./errors.js";
-import type { FluxQueue, QueueContext, QueueInternals, QueueJob, QueueStatus, SubmitOptions } from "./queue.js";
+import type { QueueContext, QueueInternals } from "./queue.js";
 import { sleep } from "./retry.js";
 import { sseData } from "./sse.js";
-import type { ImageToImageInput, ImageToImageOutput } from "./client.js";
+import type { FluxQueue, ImageToImageInput, ImageToImageOutput, QueueJob, QueueStatus, SubmitOptions } from "./types.js";
 
 export interface SubscribeOptions extends Omit<SubmitOptions, "signal"> {
   /** Called with the request id as soon as fal has the job: keep it to fetch the result later if this process dies. */

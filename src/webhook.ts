@@ -4,7 +4,7 @@
 import type { components, operations } from "../generated/queue.js";
 import { webhookVerification } from "../generated/spec.js";
 import { validateWebhookPayload } from "../generated/validators.js";
-import type { FetchLike, ImageToImageOutput } from "./client.js";
+import type { FetchLike, ImageToImageOutput } from "./types.js";
 import { FluxWebhookError } from "./errors.js";
 import { withExactSeed } from "./seed.js";
 import { issuesOf } from "./validation.js";

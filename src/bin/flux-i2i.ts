@@ -4,7 +4,8 @@
 import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { imageToImageExamples, queueOperations } from "../../generated/spec.js";
-import { createFluxClient, type FetchLike, type FluxClient, type ImageToImageInput } from "../client.js";
+import { createFluxClient, type FluxClient } from "../client.js";
+import type { FetchLike, ImageToImageInput } from "../types.js";
 import { resolveCredentials } from "../credentials.js";
 import { FluxApiError, FluxConfigError, FluxError, FluxNetworkError, FluxResponseError, FluxValidationError, type FluxIssue } from "../errors.js";
 import { specPath, startPrismMock, type PrismMock } from "../mock.js";

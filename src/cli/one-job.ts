@@ -1,9 +1,9 @@
 // One job from the command line: submitted (or, with --follow, followed), its progress on stderr,
 // its images written with --out, its output on stdout.
-import type { FluxClient, ImageToImageInput, ImageToImageOutput } from "../client.js";
+import type { FluxClient } from "../client.js";
 import { FluxNetworkError } from "../errors.js";
-import type { QueueStatus } from "../queue.js";
 import { stringifyExact } from "../seed.js";
+import type { ImageToImageInput, ImageToImageOutput, QueueStatus } from "../types.js";
 import type { Progress } from "./progress.js";
 import { saveImages } from "./save-images.js";
 

@@ -2,8 +2,8 @@
 // (without the key: fal's image URLs are public), never over an existing file.
 import { mkdir, open, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import type { ImageToImageOutput } from "../client.js";
 import { backoff, retryPolicy, sleep } from "../retry.js";
+import type { ImageToImageOutput } from "../types.js";
 import { sniffImageType } from "./image-input.js";
 
 export interface SaveOptions {

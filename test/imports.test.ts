@@ -1,0 +1,73 @@
+// npm run check:imports passes on src/ as it is and fails, naming the files, on an import up the
+// layers, a file in no layer, and a circle of imports, type-only ones included.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { checkImports, importGraph } from "../scripts/check-imports.mjs";
+
+const root = resolve(import.meta.dirname, "..");
+
+describe("the import graph of src/", () => {
+  it("runs down the layers, with no cycle", () => {
+    expect(checkImports(root)).toEqual([]);
+  });
+
+  it("is read whole: the client reaches the queue, and the types module only generated/", () => {
+    const graph = importGraph(root);
+    expect(graph.get("src/client.ts")).toContain("src/queue.ts");
+    expect(graph.get("src/types.ts")).toEqual(["generated/image-to-image.ts", "generated/queue.ts"]);
+    expect(graph.get("src/index.ts")).toContain("src/types.ts"); // `export type ... from` counts
+  });
+});
+
+describe("a planted problem is found and named", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "flux-imports-"));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  function tree(name: string, files: Record<string, string>): string {
+    const dir = join(scratch, name);
+    for (const [path, text] of Object.entries({ "generated/spec.ts": "export const x = 1;\n", ...files })) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    }
+    return dir;
+  }
+
+  it("an import up the layers: shared types reaching for the client, the client for the command line", () => {
+    const dir = tree("upward", {
+      "src/types.ts": 'import type { Client } from "./client.js";\nexport type T = Client;\n',
+      "src/client.ts": 'import { flags } from "./cli/flags.js";\nexport type Client = typeof flags;\n',
+      "src/cli/flags.ts": 'import { x } from "../../generated/spec.js";\nexport const flags = x;\n',
+    });
+    expect(checkImports(dir)).toEqual([
+      "src/client.ts (client) imports src/cli/flags.ts (cli): imports run down the layers only",
+      "src/types.ts (shared types) imports src/client.ts (client): imports run down the layers only",
+    ]);
+  });
+
+  it("a circle of type-only imports, the knot src/ had: every file of it named, and one way round", () => {
+    const dir = tree("cycle", {
+      "src/client.ts": 'import { send } from "./request.js";\nexport type FetchLike = () => void;\nexport const c = send;\n',
+      "src/request.ts": 'import type { FetchLike } from "./client.js";\nexport const send = (f: FetchLike) => f;\n',
+      "src/queue.ts": 'export { send } from "./request.js";\nexport type Q = import("./queue-types.js").Q;\n',
+      "src/queue-types.ts": 'import type { send } from "./queue.js";\nexport type Q = typeof send;\n',
+    });
+    expect(checkImports(dir)).toEqual([
+      "import cycle among src/client.ts, src/request.ts (one way round: src/client.ts -> src/request.ts -> src/client.ts)",
+      "import cycle among src/queue-types.ts, src/queue.ts (one way round: src/queue-types.ts -> src/queue.ts -> src/queue-types.ts)",
+    ]);
+  });
+
+  it("a file in no layer, and an import from outside the layers", () => {
+    const dir = tree("nowhere", {
+      "src/deep/helper.ts": "export const h = 1;\n",
+      "src/client.ts": 'import { fake } from "../test/support/fake.js";\nexport const c = fake;\n',
+      "test/support/fake.ts": "export const fake = 1;\n",
+    });
+    expect(checkImports(dir)).toEqual([
+      "src/client.ts imports test/support/fake.ts, which is in no layer of scripts/check-imports.mjs",
+      "src/deep/helper.ts is in no layer of scripts/check-imports.mjs",
+    ]);
+  });
+});
