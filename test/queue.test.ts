@@ -18,7 +18,6 @@ import {
 import { startFakeQueue, type FakeQueue, type FakeQueueOptions } from "./support/fake-queue.js";
 import { failOnUnhandledRejections } from "./support/unhandled.js";
 import { declaredResponse, firstExample } from "./support/spec.js";
-import { waitFor } from "./support/wait.js";
 
 const input = imageToImageExamples["seed-example"];
 const secret = "key-id-1234:SECRET-abcdef-0987";
@@ -125,8 +124,10 @@ describe("status, result and cancel are retried when it is safe", () => {
   );
 
   it("a result cut short is read again and comes back whole, seed exact", async () => {
+    await useFake({ hold: true });
     const job = await submitted();
-    await waitFor(() => fake.jobs.get(job.request_id)!.state === "COMPLETED");
+    fake.advance(job.request_id);
+    fake.advance(job.request_id);
     fake.inject("result", { kind: "truncate" }, { kind: "reset-after-body" });
     const output = await client().queue.result(job);
     expect(output.seed).toBe(fake.jobs.get(job.request_id)!.seed);
@@ -157,6 +158,7 @@ describe("status, result and cancel are retried when it is safe", () => {
   });
 
   it("cancel is retried (cancelling twice is harmless), and ALREADY_COMPLETED is an answer, not an error", async () => {
+    await useFake({ hold: true }); // the first job stays in the queue until cancelled
     const job = await submitted();
     fake.inject("cancel", falError(503));
     await expect(client().queue.cancel(job)).resolves.toEqual({ status: "CANCELLATION_REQUESTED" });
@@ -164,7 +166,8 @@ describe("status, result and cancel are retried when it is safe", () => {
     expect(fake.jobs.get(job.request_id)!.cancelled).toBe(true);
 
     const done = await submitted();
-    await waitFor(() => fake.jobs.get(done.request_id)!.state === "COMPLETED");
+    fake.advance(done.request_id);
+    fake.advance(done.request_id);
     await expect(client().queue.cancel(done)).resolves.toEqual({ status: "ALREADY_COMPLETED" });
   });
 });

@@ -40,11 +40,19 @@ function client(options: FluxClientOptions = {}) {
 
 describe("subscribe over the status stream", () => {
   it("three requests (submit, stream, result); the result is fetched on the COMPLETED event, not when the stream closes", async () => {
+    await useFake({ hold: true, closeAfterCompletedMs: 5_000 });
     const updates: QueueStatus["status"][] = [];
     let enqueued: string | undefined;
     const output = await client().subscribe(input, {
-      onEnqueue: (id) => (enqueued = id),
-      onQueueUpdate: (status) => updates.push(status.status),
+      // The job starts once fal has it, and completes only once the client has seen it running.
+      onEnqueue: (id) => {
+        enqueued = id;
+        fake.advance(id);
+      },
+      onQueueUpdate: (status) => {
+        updates.push(status.status);
+        if (status.status === "IN_PROGRESS") fake.advance(enqueued!);
+      },
     });
     const job = fake.jobs.get(enqueued!)!;
     expect(fake.log.map((entry) => entry.route)).toEqual(["submit", "stream", "result"]);
@@ -60,11 +68,23 @@ describe("subscribe over the status stream", () => {
     expect(fake.log[1]!.url).toMatch(/\/status\/stream\?logs=1$/);
   });
 
+  /** Moves the held job on each time the client reports a state, so the client sees every state, however busy the machine. */
+  const stepOnEachUpdate = (updates: string[] = []) => {
+    let id: string | undefined;
+    return {
+      onEnqueue: (requestId: string) => void (id = requestId),
+      onQueueUpdate: (status: QueueStatus) => {
+        updates.push(status.status);
+        if (status.status !== "COMPLETED") fake.advance(id!);
+      },
+    };
+  };
+
   it("a stream dropped mid-way: polling takes over and the result still comes", async () => {
-    await useFake({ queueMs: () => 50, runMs: () => 50 });
+    await useFake({ hold: true });
     fake.inject("stream", { kind: "drop-stream", afterEvents: 1 });
     const updates: string[] = [];
-    const output = await client().subscribe(input, { pollIntervalMs: 20, onQueueUpdate: (s) => updates.push(s.status) });
+    const output = await client().subscribe(input, { pollIntervalMs: 20, ...stepOnEachUpdate(updates) });
     expect(output.images).toHaveLength(1);
     expect(fake.count("stream")).toBe(1);
     expect(fake.count("status")).toBeGreaterThanOrEqual(1);
@@ -73,9 +93,9 @@ describe("subscribe over the status stream", () => {
   });
 
   it("a stream that ends before COMPLETED: polling, and the result is asked for only once the job completed", async () => {
-    await useFake({ queueMs: () => 50, runMs: () => 200 });
+    await useFake({ hold: true });
     fake.inject("stream", { kind: "end-stream", afterEvents: 1 });
-    await expect(client().subscribe(input, { pollIntervalMs: 20 })).resolves.toHaveProperty("images");
+    await expect(client().subscribe(input, { pollIntervalMs: 20, ...stepOnEachUpdate() })).resolves.toHaveProperty("images");
     expect(fake.count("status")).toBeGreaterThanOrEqual(2);
     expect(fake.count("result")).toBe(1);
   });
@@ -88,9 +108,16 @@ describe("subscribe over the status stream", () => {
   });
 
   it("a stream that goes silent longer than requestTimeoutMs: polling instead", async () => {
-    await useFake({ queueMs: () => 800, pingMs: 10_000 });
-    const output = await client({ requestTimeoutMs: 250 }).subscribe(input, { pollIntervalMs: 20 });
+    await useFake({ hold: true, pingMs: 10_000 });
+    const subscribed = client({ requestTimeoutMs: 250 }).subscribe(input, { pollIntervalMs: 20 });
+    // The job stays in the queue, and the stream silent, until the client gives up on the stream and polls.
+    await fake.arrived("status");
+    const [job] = fake.jobs.keys();
+    fake.advance(job!);
+    fake.advance(job!);
+    const output = await subscribed;
     expect(output.images).toHaveLength(1);
+    expect(fake.count("stream")).toBe(1);
     expect(fake.count("status")).toBeGreaterThanOrEqual(1);
   });
 
@@ -177,9 +204,11 @@ describe("abort and timeout cancel the job on fal's side", () => {
   });
 
   it("a timeout after the job completed, while its result is on the way: the error says how to fetch it", async () => {
+    await useFake({ hold: true });
     fake.inject("result", { kind: "slow", ms: 2_000 });
+    const completeAtOnce = (id: string) => [fake.advance(id), fake.advance(id)];
     const error = (await client({ requestTimeoutMs: 5_000 })
-      .subscribe(input, { timeout: 300 })
+      .subscribe(input, { timeout: 300, onEnqueue: completeAtOnce })
       .catch((e: unknown) => e)) as FluxTimeoutError;
     const [job] = fake.jobs.values();
     expect(error).toBeInstanceOf(FluxTimeoutError);

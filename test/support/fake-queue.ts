@@ -67,6 +67,12 @@ export interface FakeQueueOptions {
   closeAfterCompletedMs?: number;
   /** `self`: output images are served by the fake (`/files/fake/ID.jpeg`, a few JPEG bytes) instead of fal's CDN. */
   images?: "cdn" | "self";
+  /**
+   * Jobs keep their state until the test moves them on with {@link FakeQueue.advance}, instead of
+   * on timers: a test that must see a state holds the job there until the client has seen it, so
+   * a busy machine cannot skip it. `queueMs` and `runMs` are then unused.
+   */
+  hold?: boolean;
 }
 
 /** What the fake serves for an image with `images: "self"`: a JPEG's first bytes, enough for a type sniffer. */
@@ -81,6 +87,10 @@ export interface FakeQueue {
   /** Every request, in arrival order. */
   log: { route: Route | "unknown"; method: string; url: string; headers: IncomingMessage["headers"]; at: number }[];
   count(route: Route): number;
+  /** Resolves once `count(route)` has reached `n` (requests are counted as they arrive). */
+  arrived(route: Route, n?: number): Promise<void>;
+  /** Moves a held job (`hold: true`) on: IN_QUEUE to IN_PROGRESS, IN_PROGRESS to COMPLETED. Gives its new state. */
+  advance(id: string): FakeJob["state"];
   /** Queues faults for a route; each is used by one request, in order. */
   inject(route: Route, ...faults: Fault[]): void;
   close(): Promise<void>;
@@ -96,6 +106,7 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
   const listeners = new Map<string, Set<(job: FakeJob) => void>>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const sockets = new Set<Socket>();
+  const arrivals = new Set<() => boolean>();
   let submitted = 0;
   let origin = "";
 
@@ -107,6 +118,14 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
     timers.add(timer);
   };
   const changed = (job: FakeJob) => listeners.get(job.id)?.forEach((listener) => listener(job));
+  /** The job's next state: IN_QUEUE, IN_PROGRESS, COMPLETED; a cancelled job stays where it is. */
+  function step(job: FakeJob): FakeJob["state"] {
+    if (job.cancelled || job.state === "COMPLETED") return job.state;
+    job.state = job.state === "IN_QUEUE" ? "IN_PROGRESS" : "COMPLETED";
+    if (job.state === "COMPLETED") job.completedAt = now();
+    changed(job);
+    return job.state;
+  }
 
   function statusOf(job: FakeJob) {
     const response_url = urls(job.id).response_url;
@@ -157,18 +176,12 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
         headers: req.headers,
       };
       jobs.set(job.id, job);
+      if (options.hold) return { job, send: () => json(200, submitText(job)) };
       const queueMs = options.queueMs?.(n) ?? 0;
       const runMs = options.runMs?.(n) ?? 20;
       later(queueMs, () => {
-        if (job.cancelled) return;
-        job.state = "IN_PROGRESS";
-        changed(job);
-        later(runMs, () => {
-          if (job.cancelled) return;
-          job.state = "COMPLETED";
-          job.completedAt = now();
-          changed(job);
-        });
+        step(job);
+        later(runMs, () => step(job));
       });
       return { job, send: () => json(200, submitText(job)) };
     }
@@ -247,6 +260,7 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
                 ? req.method === "PUT" ? "cancel" : "unknown"
                 : "result";
     log.push({ route, method: req.method!, url: req.url!, headers: req.headers, at: now() });
+    for (const check of arrivals) if (check()) arrivals.delete(check);
     if (route === "unknown") {
       res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ detail: "Not found" }));
       return;
@@ -292,12 +306,23 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const count = (route: Route) => log.filter((entry) => entry.route === route).length;
 
   return {
     url: origin,
     jobs,
     log,
-    count: (route) => log.filter((entry) => entry.route === route).length,
+    count,
+    arrived: (route, n = 1) =>
+      new Promise<void>((resolve) => {
+        const check = () => count(route) >= n && (resolve(), true);
+        if (!check()) arrivals.add(check);
+      }),
+    advance(id) {
+      const job = jobs.get(id);
+      if (!job) throw new Error(`the fake has no job ${id}`);
+      return step(job);
+    },
     inject(route, ...more) {
       faults.set(route, [...(faults.get(route) ?? []), ...more]);
     },
