@@ -1,13 +1,13 @@
 // What a user gets from `npm run build`: the package imported by name from plain Node, and the
-// command (`npm start`) run end to end against its own Prism mock (test/cli/ tests the rest of it).
+// command (`npm start`) run end to end against its own Prism mock (command.test.ts tests the rest of it).
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { queueExample } from "./support/spec.js";
+import { queueExample } from "../support/spec.js";
 
 const run = promisify(execFile);
-const root = resolve(import.meta.dirname, "..");
+const root = resolve(import.meta.dirname, "../..");
 
 describe("the built package", () => {
   it("is importable by name from plain Node, with its types beside it", async () => {
