@@ -1,0 +1,182 @@
+// A batch's records on disk, and the lock that makes one process their only writer. The results
+// file (FILE.results.jsonl) holds one record per finished line; the journal beside it
+// (FILE.results.jsonl.journal) records each submit before it goes out and its request id as soon as
+// fal returns it. Both are written through durable-log (fsync'd) and read back here on --resume:
+// what a run recorded decides what the next one follows, submits, or leaves alone.
+import { createHash } from "node:crypto";
+import { unlinkSync } from "node:fs";
+import { open, readFile, stat, unlink } from "node:fs/promises";
+import { FluxError } from "../../errors.js";
+import type { ImageToImageOutput } from "../../types.js";
+import { openDurableLog, readRecords } from "../durable-log.js";
+import { UsageError } from "../usage-error.js";
+
+/** A line of the batch file with text. */
+export interface BatchLine {
+  /** Its number in the file, from 1. */
+  line: number;
+  text: string;
+  /** From the journal: the job fal has for this line. */
+  requestId?: string;
+}
+
+/** What earlier runs of the batch recorded, by line. */
+export interface EarlierRuns {
+  /** Lines with a result, and its status (`done` or `failed`). */
+  finished: Map<number, unknown>;
+  /** The hash of each line's text when a run recorded it. */
+  recordedText: Map<number, unknown>;
+  /** The journal's last record of each line. */
+  lastEvent: Map<number, Record<string, unknown>>;
+}
+
+/** Where each line of the batch stands, from what earlier runs recorded. */
+export interface BatchPlan {
+  /** Submitted by an earlier run, its request id recorded: followed, not submitted again. */
+  follow: BatchLine[];
+  /** Never submitted (or provably not sent, or uncertain and --resend-uncertain given). */
+  submit: BatchLine[];
+  /** Submitted by an earlier run with no request id recorded: may exist on fal, left alone. */
+  uncertain: number[];
+  /** Lines with a result: done, or failed (not sent again). */
+  done: number;
+  failed: number;
+  /** Lines whose text differs from what an earlier run recorded: that record stands. */
+  changed: number[];
+}
+
+const journalPath = (results: string) => `${results}.journal`;
+
+/**
+ * Makes this process the only one running the batch whose results go to this file: two runs of
+ * one batch at once (a cron job overlapping itself) would submit its lines twice. A lock whose
+ * process is gone (killed) is taken over. Released when the process exits.
+ */
+export async function lockBatch(results: string): Promise<void> {
+  const path = `${results}.lock`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const handle = await open(path, "wx").catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "EEXIST") return undefined;
+      throw error;
+    });
+    if (handle) {
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      process.once("exit", () => {
+        try {
+          unlinkSync(path);
+        } catch {
+          // already gone
+        }
+      });
+      return;
+    }
+    const pid = Number(await readFile(path, "utf8").catch(() => ""));
+    if (pid > 0 && isRunning(pid)) {
+      throw new UsageError(
+        `another flux-i2i (pid ${pid}) is running this batch: wait for it or stop it. If none is, delete ${path}`,
+      );
+    }
+    await unlink(path).catch(() => undefined);
+  }
+  throw new UsageError(`could not lock ${path}`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * What earlier runs recorded. Without `resume`, a results file or journal that already records a
+ * batch is refused: starting over would submit its lines a second time.
+ */
+export async function readEarlierRuns(results: string, resume: boolean): Promise<EarlierRuns> {
+  if (!resume) {
+    for (const path of [results, journalPath(results)]) {
+      if ((await stat(path).catch(() => undefined))?.size) {
+        throw new UsageError(`${path} already records a batch: add --resume to continue it, or choose another --results file`);
+      }
+    }
+  }
+  // A result ends a line; the journal's last event says where the rest stand.
+  const earlier: EarlierRuns = { finished: new Map(), recordedText: new Map(), lastEvent: new Map() };
+  for (const record of await readRecords(results)) {
+    if (typeof record.line !== "number") continue;
+    earlier.finished.set(record.line, record.status);
+    earlier.recordedText.set(record.line, record.text_sha256);
+  }
+  for (const record of await readRecords(journalPath(results))) {
+    if (typeof record.line !== "number") continue;
+    earlier.lastEvent.set(record.line, record);
+    if (record.text_sha256) earlier.recordedText.set(record.line, record.text_sha256);
+  }
+  return earlier;
+}
+
+/** Sorts the batch's lines by what earlier runs recorded of them (see {@link BatchPlan}). */
+export function planLines(lines: BatchLine[], earlier: EarlierRuns, resendUncertain: boolean): BatchPlan {
+  const plan: BatchPlan = { follow: [], submit: [], uncertain: [], done: 0, failed: 0, changed: [] };
+  for (const line of lines) {
+    const recorded = earlier.recordedText.get(line.line);
+    if (recorded && recorded !== textHash(line.text)) plan.changed.push(line.line);
+    if (earlier.finished.has(line.line)) {
+      if (earlier.finished.get(line.line) === "failed") plan.failed++;
+      else plan.done++;
+      continue;
+    }
+    const event = earlier.lastEvent.get(line.line);
+    if (event?.event === "submitted" && typeof event.request_id === "string") plan.follow.push({ ...line, requestId: event.request_id });
+    else if (event?.event === "submitting" && !resendUncertain) plan.uncertain.push(line.line);
+    else plan.submit.push(line);
+  }
+  return plan;
+}
+
+/** The records a run appends, each on disk before its promise resolves. */
+export interface BatchRecords {
+  /** Journal: the line's submit is about to go out (written before it is sent). */
+  submitting(line: BatchLine): Promise<void>;
+  /** Journal: fal returned the line's request id. */
+  submitted(line: BatchLine, requestId: string): Promise<void>;
+  /** Journal: the line's submit provably did not create a job (refused before sending, or answered with an error). */
+  notSent(line: BatchLine): Promise<void>;
+  /** Results: the line's output, and where its images were saved. */
+  done(line: BatchLine, requestId: string, files: string[] | undefined, output: ImageToImageOutput): Promise<void>;
+  /** Results: fal refused the line's submit or failed its job; final. */
+  failed(line: BatchLine, requestId: string | undefined, error: unknown): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openBatchRecords(results: string): Promise<BatchRecords> {
+  const resultsLog = await openDurableLog(results);
+  const journal = await openDurableLog(journalPath(results));
+  return {
+    submitting: (line) =>
+      journal.append({ line: line.line, event: "submitting", at: new Date().toISOString(), text_sha256: textHash(line.text) }),
+    submitted: (line, requestId) => journal.append({ line: line.line, event: "submitted", request_id: requestId }),
+    notSent: (line) => journal.append({ line: line.line, event: "not-sent" }),
+    done: (line, requestId, files, output) =>
+      resultsLog.append({ line: line.line, status: "done", request_id: requestId, text_sha256: textHash(line.text), files, output }),
+    failed: (line, requestId, error) =>
+      resultsLog.append({ line: line.line, status: "failed", request_id: requestId, text_sha256: textHash(line.text), error: errorJson(error) }),
+    async close() {
+      await journal.close();
+      await resultsLog.close();
+    },
+  };
+}
+
+/** Which text of a line a record is about: a resume warns when the line has been edited since. */
+function textHash(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+}
+
+/** An error as a record keeps it: what `toJSON` says is safe to write (never a credential). */
+function errorJson(error: unknown): unknown {
+  return error instanceof FluxError ? error.toJSON() : { name: "Error", message: String(error) };
+}

@@ -1,0 +1,149 @@
+// One line of a batch, from its text to its record: read and checked against the spec, submitted
+// between its two journal records, followed to its output (whether this run or an earlier one
+// submitted it), its images saved, its result recorded. What each failure means for the line
+// (final, for a resume, or uncertain) is decided here.
+import type { FluxClient } from "../../client.js";
+import { FluxApiError, FluxNetworkError, FluxResponseError, FluxValidationError } from "../../errors.js";
+import { neverSent } from "../../failures.js";
+import { forValidation, withExactSeed } from "../../seed.js";
+import type { ImageToImageInput, ImageToImageOutput } from "../../types.js";
+import { checkInput } from "../../validation.js";
+import { resolveImage, stemOfImage } from "../image-input.js";
+import { saveImages } from "../save-images.js";
+import type { BatchLine, BatchRecords } from "./journal.js";
+import type { BatchReport } from "./report.js";
+import type { Scheduler } from "./scheduler.js";
+
+export interface LineContext {
+  client: FluxClient;
+  records: BatchRecords;
+  report: BatchReport;
+  scheduler: Pick<Scheduler, "guard">;
+  /** Request parameters from the flags, the image already read; a line's own values win. */
+  defaults: Readonly<Record<string, unknown>>;
+  /** The outputs' name for lines that take the flags' image. */
+  defaultStem: string | undefined;
+  /** The batch file's folder: image paths of its lines are read from there. */
+  baseDir: string;
+  /** --out */
+  out: string | undefined;
+  /** No new submit once this holds (Ctrl-C, a refused key). */
+  stopping: () => boolean;
+}
+
+/** Runs one line: follows its recorded job, or prepares and submits it, then follows that. */
+export function createLineRunner(ctx: LineContext): (line: BatchLine) => Promise<void> {
+  const { client, records, report } = ctx;
+
+  async function follow(line: BatchLine, requestId: string, stem: string): Promise<void> {
+    let output: ImageToImageOutput;
+    try {
+      output = await client.follow(requestId, { onQueueUpdate: (status) => report.inQueue(line.line, status.status === "IN_QUEUE") });
+    } catch (error) {
+      if (isKeyRefused(error)) {
+        report.keyRefused(line.line, error);
+      } else if (error instanceof FluxApiError && !error.retryable) {
+        // The job failed (or fal does not know it): final, recorded with fal's error.
+        await records.failed(line, requestId, error);
+        report.failed(line.line, error);
+      } else {
+        report.followLater(line.line, error, requestId);
+      }
+      return;
+    } finally {
+      report.inQueue(line.line, false);
+    }
+    let files: string[] | undefined;
+    if (ctx.out) {
+      try {
+        files = await saveImages(output, ctx.out, { stem });
+      } catch (error) {
+        // Nothing recorded: a resume fetches the result again (the job is not submitted again) and retries.
+        return report.saveFailed(line.line, error as Error);
+      }
+    }
+    await records.done(line, requestId, files, output);
+    report.done(line.line, files);
+  }
+
+  /** The submit, between its two journal records: its request id once that is on disk, or undefined if there is no job to follow. */
+  async function submitAndRecord(line: BatchLine, input: ImageToImageInput): Promise<string | undefined> {
+    await records.submitting(line);
+    let requestId: string;
+    try {
+      requestId = (await client.queue.submit(input)).request_id;
+    } catch (error) {
+      const recovered = error instanceof FluxResponseError ? error.requestId : undefined;
+      if (!recovered) return void (await submitFailed(line, error));
+      requestId = recovered;
+    }
+    await records.submitted(line, requestId);
+    return requestId;
+  }
+
+  async function submitFailed(line: BatchLine, error: unknown): Promise<void> {
+    if (error instanceof FluxValidationError) {
+      // Refused before anything was sent.
+      await records.notSent(line);
+      return report.invalid(line.line, error);
+    }
+    const answered = error instanceof FluxApiError;
+    const provablyUnsent = error instanceof FluxNetworkError && neverSent(error.cause);
+    if (answered || provablyUnsent) await records.notSent(line);
+    if (isKeyRefused(error)) report.keyRefused(line.line, error);
+    else if (answered && !error.retryable) {
+      await records.failed(line, undefined, error);
+      report.failed(line.line, error);
+    } else if (answered || provablyUnsent) report.notSubmitted(line.line, error);
+    else report.uncertain(line.line, error);
+  }
+
+  return async function runLine(line: BatchLine): Promise<void> {
+    if (line.requestId) return follow(line, line.requestId, stemFromText(line.text) ?? ctx.defaultStem ?? "image");
+    let prepared: { input: ImageToImageInput; stem: string };
+    try {
+      prepared = await prepare(line, ctx.defaults, ctx.baseDir, ctx.defaultStem);
+    } catch (error) {
+      return report.invalid(line.line, error);
+    }
+    if (ctx.stopping()) return;
+    const requestId = await ctx.scheduler.guard(submitAndRecord(line, prepared.input));
+    if (requestId) return follow(line, requestId, prepared.stem);
+  };
+}
+
+function isKeyRefused(error: unknown): error is FluxApiError {
+  return error instanceof FluxApiError && (error.status === 401 || error.status === 403);
+}
+
+/** A line as a request: its JSON over the flags' values, its image read if it is a local file, checked against the spec. */
+async function prepare(line: BatchLine, defaults: Readonly<Record<string, unknown>>, baseDir: string, defaultStem = "image") {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line.text);
+  } catch (error) {
+    throw new Error(`not JSON (${(error as Error).message})`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("must be a JSON object of request parameters");
+  withExactSeed(parsed, line.text);
+  const input: Record<string, unknown> = { ...defaults, ...parsed };
+  let stem = defaultStem;
+  if (typeof (parsed as { image_url?: unknown }).image_url === "string") {
+    const image = await resolveImage(input.image_url as string, baseDir, "image_url");
+    input.image_url = image.imageUrl;
+    stem = image.stem;
+  }
+  const issues = checkInput(forValidation(input));
+  if (issues.length) throw new FluxValidationError(issues);
+  return { input: input as ImageToImageInput, stem };
+}
+
+/** The outputs' name for a line's own image, if it has one. */
+function stemFromText(text: string): string | undefined {
+  try {
+    const value = (JSON.parse(text) as { image_url?: unknown }).image_url;
+    return typeof value === "string" ? stemOfImage(value) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,141 @@
+// What a batch tells: the counts its caller gets (BatchSummary, which the command turns into an
+// exit code and --json), the status line, and every message about a line, each outcome counted
+// where it is told so that the two cannot disagree.
+import { FluxValidationError } from "../../errors.js";
+import type { Progress } from "../progress.js";
+import type { BatchPlan } from "./journal.js";
+
+export interface BatchSummary {
+  lines: number;
+  /** Lines with a result: done in this run or an earlier one. */
+  done: number;
+  /** Lines whose job fal refused or failed (in the results file with the error). */
+  failed: number;
+  /** Lines that are not a valid request: reported, not sent. */
+  invalid: number;
+  /** Lines whose submit may have reached fal with no request id recorded: not re-sent unless asked. */
+  uncertain: number[];
+  /** Lines left for a resume: not reached (interrupted, the key refused) or a network failure. */
+  unfinished: number;
+  /** Jobs still running on fal when the batch was interrupted; a resume collects them. */
+  running: number;
+  interrupted: boolean;
+  /** fal refused the key: the batch stopped. */
+  unauthorized: boolean;
+  results: string;
+  elapsedMs: number;
+}
+
+export interface BatchReport {
+  readonly summary: BatchSummary;
+  /** Where the lines stood when the run began: edited lines, results already there, jobs to follow, uncertain lines. */
+  planned(plan: BatchPlan): void;
+  /** How many lines are being run now (the status line shows it). */
+  running(count: number): void;
+  /** Whether the line's job is waiting in fal's queue (the status line counts them). */
+  inQueue(line: number, waiting: boolean): void;
+  done(line: number, files: string[] | undefined): void;
+  /** fal refused the line's submit or failed its job: final. */
+  failed(line: number, error: unknown): void;
+  /** The line is not a valid request: skipped. */
+  invalid(line: number, error: unknown): void;
+  /** fal refused the key: the batch stops. */
+  keyRefused(line: number, error: unknown): void;
+  /** Following the job failed for now: a resume follows it. */
+  followLater(line: number, error: unknown, requestId: string): void;
+  /** The job is done but its images could not be saved: nothing recorded, a resume fetches them again. */
+  saveFailed(line: number, error: Error): void;
+  /** The submit provably made no job: a resume sends it. */
+  notSubmitted(line: number, error: unknown): void;
+  /** The submit may have made a job whose id is unknown: not sent again unless asked. */
+  uncertain(line: number, error: unknown): void;
+  /** Ctrl-C: the submits under way are waited for, so that their ids are recorded. */
+  waitingForSubmits(count: number): void;
+  /** Clears the status line. */
+  stop(): void;
+}
+
+export function createBatchReport(progress: Progress, lines: number, results: string): BatchReport {
+  const summary = emptySummary(lines, results);
+  let running = 0;
+  const queued = new Set<number>();
+  const draw = () =>
+    progress.status(
+      `batch: ${summary.done}/${lines} done, ${running} running` +
+        (queued.size ? ` (${queued.size} waiting in fal's queue)` : "") +
+        (summary.failed ? `, ${summary.failed} failed` : "") +
+        (summary.invalid ? `, ${summary.invalid} invalid` : ""),
+    );
+  const warn = (text: string) => progress.log(progress.paint(text, "yellow"));
+  const fail = (text: string) => progress.log(progress.paint(text, "red"));
+  const checkHistory = "Not sent again: check fal's request history, then run with --resume --resend-uncertain to send it.";
+
+  return {
+    summary,
+    planned(plan) {
+      for (const line of plan.changed) {
+        warn(`line ${line} has changed since an earlier run sent it: what that run recorded for it stands. To send the new text, put it on a line of its own.`);
+      }
+      summary.done += plan.done;
+      summary.failed += plan.failed;
+      summary.uncertain.push(...plan.uncertain);
+      if (plan.done + plan.failed) {
+        progress.log(
+          `${plan.done + plan.failed} of ${lines} lines already have a result in ${results}` +
+            (plan.failed ? ` (${plan.failed} failed: not sent again)` : ""),
+        );
+      }
+      if (plan.follow.length) progress.log(`following ${plan.follow.length} job(s) submitted by an earlier run`);
+      for (const line of plan.uncertain) {
+        warn(`line ${line}: its submit may have reached fal but no request id was recorded (the batch stopped in that instant). ${checkHistory}`);
+      }
+    },
+    running(count) {
+      running = count;
+      draw();
+    },
+    inQueue(line, waiting) {
+      if (waiting) queued.add(line);
+      else queued.delete(line);
+      draw();
+    },
+    done(line, files) {
+      summary.done++;
+      progress.log(`line ${line}: done${files ? ` -> ${files.join(", ")}` : ""}`);
+    },
+    failed(line, error) {
+      summary.failed++;
+      fail(`line ${line}: ${describe(error)}`);
+    },
+    invalid(line, error) {
+      summary.invalid++;
+      fail(`line ${line}: ${error instanceof FluxValidationError ? describe(error) : (error as Error).message}; skipped`);
+    },
+    keyRefused(line, error) {
+      // The key, not the job: stop, record nothing; a resume with a good key carries on.
+      summary.unauthorized = true;
+      fail(`line ${line}: ${describe(error)}; stopping the batch`);
+    },
+    followLater: (line, error, requestId) => fail(`line ${line}: ${describe(error)}; --resume follows job ${requestId}`),
+    saveFailed: (line, error) => fail(`line ${line}: done, but saving its images failed (${error.message}); --resume tries again`),
+    notSubmitted: (line, error) => fail(`line ${line}: ${describe(error)}; not submitted, --resume sends it`),
+    uncertain(line, error) {
+      summary.uncertain.push(line);
+      warn(`line ${line}: ${describe(error)}; the submit may have reached fal. ${checkHistory}`);
+    },
+    waitingForSubmits: (count) => progress.log(`waiting for ${count} submit(s) under way, to record their request ids...`),
+    stop: () => progress.stop(),
+  };
+}
+
+function emptySummary(lines: number, results: string): BatchSummary {
+  return {
+    lines, done: 0, failed: 0, invalid: 0, uncertain: [], unfinished: 0, running: 0,
+    interrupted: false, unauthorized: false, results, elapsedMs: 0,
+  };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof FluxValidationError) return error.issues.map((i) => `${i.field}: ${i.message}`).join("; ");
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
