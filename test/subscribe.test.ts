@@ -154,17 +154,18 @@ describe("a job that fails", () => {
 
 describe("abort and timeout cancel the job on fal's side", () => {
   it("an abort: the job is cancelled, and the promise rejects with the signal's reason", async () => {
-    await useFake({ queueMs: () => 10_000 });
+    await useFake({ hold: true });
     const controller = new AbortController();
     const reason = new Error("user gave up");
-    const pending = client().subscribe(input, { signal: controller.signal, onEnqueue: () => setTimeout(() => controller.abort(reason), 20) });
+    void fake.arrived("stream").then(() => controller.abort(reason)); // once the job is being followed
+    const pending = client().subscribe(input, { signal: controller.signal });
     await expect(pending).rejects.toBe(reason);
     expect(fake.count("cancel")).toBe(1);
     expect([...fake.jobs.values()][0]!.cancelled).toBe(true);
   });
 
   it("a timeout: FluxTimeoutError with the job's id, and the job cancelled", async () => {
-    await useFake({ queueMs: () => 10_000 });
+    await useFake({ hold: true });
     const error = (await client().subscribe(input, { timeout: 100 }).catch((e: unknown) => e)) as FluxTimeoutError;
     expect(error).toBeInstanceOf(FluxTimeoutError);
     expect(error.requestId).toBe([...fake.jobs.keys()][0]);
@@ -172,13 +173,13 @@ describe("abort and timeout cancel the job on fal's side", () => {
   });
 
   it("a timeout while polling cancels too", async () => {
-    await useFake({ queueMs: () => 10_000 });
+    await useFake({ hold: true });
     await expect(client().subscribe(input, { timeout: 100, mode: "poll", pollIntervalMs: 10 })).rejects.toBeInstanceOf(FluxTimeoutError);
     expect([...fake.jobs.values()][0]!.cancelled).toBe(true);
   });
 
   it("an onQueueUpdate that throws ends the subscription with its error and cancels the job", async () => {
-    await useFake({ queueMs: () => 10_000 });
+    await useFake({ hold: true });
     const oops = new Error("callback failed");
     await expect(
       client().subscribe(input, {
@@ -191,7 +192,7 @@ describe("abort and timeout cancel the job on fal's side", () => {
   });
 
   it("an onEnqueue that throws cancels the job too", async () => {
-    await useFake({ queueMs: () => 10_000 });
+    await useFake({ hold: true });
     const oops = new Error("could not record the id");
     await expect(
       client().subscribe(input, {
@@ -263,7 +264,7 @@ describe("follow: a job already on the queue", () => {
   });
 
   it("is cancelled on fal's side when the caller aborts", async () => {
-    await useFake({ runMs: () => 10_000 });
+    await useFake({ hold: true });
     const { request_id } = await client().queue.submit(input);
     const controller = new AbortController();
     const following = client().follow(request_id, {

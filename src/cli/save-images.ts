@@ -2,7 +2,7 @@
 // (without the key: fal's image URLs are public), never over an existing file.
 import { mkdir, open, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { backoff, retryPolicy, sleep } from "../retry.js";
+import { backoff, retryPolicy, sleep, type RetryOptions, type RetryPolicy } from "../retry.js";
 import type { ImageToImageOutput } from "../types.js";
 import { sniffImageType } from "./image-input.js";
 
@@ -12,6 +12,8 @@ export interface SaveOptions {
   signal?: AbortSignal;
   /** Each download's time limit. Default 60 000 ms. */
   downloadTimeoutMs?: number;
+  /** How a failed download is tried again. Default: as the queue's calls (3 retries from 500 ms). */
+  retry?: RetryOptions;
 }
 
 const extensions: Record<string, string> = {
@@ -28,7 +30,9 @@ export async function saveImages(output: ImageToImageOutput, dir: string, option
   const images = await Promise.all(
     output.images.map(async (image) => ({
       image,
-      bytes: image.url.startsWith("data:") ? decodeDataUri(image.url) : await download(image.url, options.downloadTimeoutMs ?? 60_000, options.signal),
+      bytes: image.url.startsWith("data:")
+        ? decodeDataUri(image.url)
+        : await download(image.url, retryPolicy(options.retry), options.downloadTimeoutMs ?? 60_000, options.signal),
     })),
   );
   await mkdir(dir, { recursive: true });
@@ -71,8 +75,7 @@ function decodeDataUri(uri: string): Buffer {
 }
 
 /** A GET is safe to repeat: a dropped connection, a timeout, a 429 or a 5xx is tried again, with the queue calls' backoff. */
-async function download(url: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<Buffer> {
-  const policy = retryPolicy(undefined);
+async function download(url: string, policy: RetryPolicy, timeoutMs: number, signal: AbortSignal | undefined): Promise<Buffer> {
   for (let attempt = 0; ; attempt++) {
     let failure: Error;
     let retryable = true;

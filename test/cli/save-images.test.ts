@@ -41,9 +41,10 @@ it("a 503 or a dropped connection is tried again; a 404 is not", async () => {
     else res.writeHead(200).end(gif);
   });
   const dir = join(root, "b");
-  await saveImages(output(`${server.url}/flaky`), dir, { stem: "cat" });
+  const retry = { baseDelayMs: 5 }; // the waits of the default policy, shortened
+  await saveImages(output(`${server.url}/flaky`), dir, { stem: "cat", retry });
   expect(calls).toBe(3);
-  await expect(saveImages(output(`${server.url}/gone`), dir, { stem: "cat" })).rejects.toThrow(`downloading ${server.url}/gone got HTTP 404`);
+  await expect(saveImages(output(`${server.url}/gone`), dir, { stem: "cat", retry })).rejects.toThrow(`downloading ${server.url}/gone got HTTP 404`);
   expect(calls).toBe(4);
   // The failed save wrote none of its images (not even the inline one); the first save's stay as they were.
   expect(readdirSync(dir).sort()).toEqual(["cat-15860307465884635512-0.gif", "cat-15860307465884635512-1.gif"]);

@@ -58,7 +58,7 @@ function submits(): Map<string, number> {
 /** Starts the batch and SIGKILLs it once its first job has been submitted and is being followed. */
 async function killOnceFollowing() {
   const run = startCli(batch(), { cwd: dir, env });
-  await waitFor(() => fake.count("stream") === 1, 10_000);
+  await fake.arrived("stream");
   run.child.kill("SIGKILL");
   await run.exited;
 }
@@ -125,11 +125,24 @@ describe("--batch", () => {
     const lines = 10;
     writeBatch(jobLines(lines));
     const named = new Set<number>();
-    for (const ms of [120, 260, 410, 530, 700]) {
+    // Each run is killed at a moment of its own, whatever the machine's speed (or runs to its end
+    // first): an event at the fake queue, or a record in the results file.
+    let ended = false;
+    const moments = [
+      () => fake.arrived("submit", fake.count("submit") + 1), // a submit on its way, its request id not yet recorded
+      () => fake.arrived("stream", fake.count("stream") + 1), // a job being followed
+      () => fake.arrived("result", fake.count("result") + 1), // a result on its way, not yet recorded
+      () => waitFor(((before) => () => ended || results().length > before)(results().length), 30_000), // a result just recorded
+      () => fake.arrived("submit", fake.count("submit") + 2), // submits under way side by side
+    ];
+    for (const moment of moments) {
+      ended = false;
+      const reached = moment();
       const run = startCli(batch("--concurrency", "4", "--resume"), { cwd: dir, env });
-      await new Promise((resolve) => setTimeout(resolve, ms));
+      const exited = run.exited.finally(() => (ended = true));
+      await Promise.race([reached, exited]);
       run.child.kill("SIGKILL");
-      await run.exited;
+      await exited;
       for (const line of uncertainLines(run.stderr())) named.add(line);
     }
     const last = await runCli(batch("--concurrency", "4", "--resume"), { cwd: dir, env });
@@ -147,9 +160,9 @@ describe("--batch", () => {
 
   it("a line whose submit reached fal but whose id was never recorded is named on resume, and re-sent only when asked", async () => {
     writeBatch(jobLines(2));
-    fake.inject("submit", { kind: "slow", ms: 30_000 });
+    fake.inject("submit", { kind: "held" });
     const first = startCli(batch("--concurrency", "1"), { cwd: dir, env });
-    await waitFor(() => fake.count("submit") === 1, 10_000);
+    await fake.arrived("submit");
     first.child.kill("SIGKILL");
     await first.exited;
 
@@ -167,14 +180,15 @@ describe("--batch", () => {
   });
 
   it("Ctrl-C leaves running jobs on fal (no cancel); a resume follows them instead of submitting again", async () => {
-    await useFake({ runMs: () => 1_500 });
+    await useFake({ hold: true }); // the jobs run until the test releases them
     writeBatch(jobLines(3));
     const first = startCli(batch("--concurrency", "2"), { cwd: dir, env });
-    await waitFor(() => fake.count("stream") === 2, 10_000);
+    await fake.arrived("stream", 2);
     first.child.kill("SIGINT");
     expect(await first.exited).toBe(130);
     expect(first.stderr()).toContain("2 job(s) still running on fal");
     expect(fake.count("cancel")).toBe(0);
+    fake.release();
 
     const resumed = await runCli(batch("--resume"), { cwd: dir, env });
     expect(resumed.code, resumed.stderr).toBe(0);
@@ -185,10 +199,12 @@ describe("--batch", () => {
 
   it("Ctrl-C while a submit is on its way waits for its answer and records its id: the resume follows it, nothing is uncertain", async () => {
     writeBatch(jobLines(1));
-    fake.inject("submit", { kind: "slow", ms: 1_000 });
+    fake.inject("submit", { kind: "held" }); // answered once the batch says it is waiting for it
     const first = startCli(batch(), { cwd: dir, env });
-    await waitFor(() => fake.count("submit") === 1, 10_000);
+    await fake.arrived("submit");
     first.child.kill("SIGINT");
+    await waitFor(() => first.stderr().includes("waiting for 1 submit(s) under way"), 10_000);
+    fake.release();
     expect(await first.exited).toBe(130);
     expect(first.stderr()).toContain("waiting for 1 submit(s) under way");
 
@@ -260,7 +276,7 @@ describe("--batch", () => {
   });
 
   it("a key refused while following a recorded job records nothing: the job is followed again by the next resume", async () => {
-    await useFake({ runMs: () => 1_000 });
+    await useFake({ hold: true }); // the job runs until the wrong key has been refused
     writeBatch(jobLines(1));
     await killOnceFollowing();
     const refused = { kind: "status", status: 401, body: { detail: "Invalid key" } } as const;
@@ -269,6 +285,7 @@ describe("--batch", () => {
     const wrongKey = await runCli(batch("--resume"), { cwd: dir, env });
     expect(wrongKey.code).toBe(3);
     expect(results()).toEqual([]);
+    fake.release();
     const resumed = await runCli(batch("--resume"), { cwd: dir, env });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(results()).toMatchObject([{ line: 1, status: "done" }]);
@@ -285,7 +302,7 @@ describe("--batch", () => {
   });
 
   it("a line edited after its job was submitted: resume warns, and keeps what was recorded", async () => {
-    await useFake({ runMs: () => 60_000 });
+    await useFake({ hold: true });
     writeBatch(jobLines(1));
     await killOnceFollowing();
     writeBatch([JSON.stringify({ image_url: "cat.png", prompt: "something else" })]);

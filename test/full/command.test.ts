@@ -196,9 +196,9 @@ describe("a job", () => {
 
   it("a job whose queue goes away mid-job exits 4, naming --follow and the job", async () => {
     await fake.close();
-    fake = await startFakeQueue({ runMs: () => 60_000 });
+    fake = await startFakeQueue({ hold: true });
     const run = startCli(live("--image", "cat.png", "--prompt", "p"), { cwd: dir, env: withKey });
-    await waitFor(() => fake.count("stream") === 1, 10_000);
+    await fake.arrived("stream");
     const [job] = [...fake.jobs.values()];
     await fake.close();
     expect(await run.exited).toBe(4);
@@ -217,9 +217,9 @@ describe("a job", () => {
 
   it.each(["SIGINT", "SIGTERM"] as const)("%s cancels the job on fal's side, then exits 130", async (signal) => {
     await fake.close();
-    fake = await startFakeQueue({ runMs: () => 60_000 });
+    fake = await startFakeQueue({ hold: true });
     const run = startCli(live("--image", "cat.png", "--prompt", "p"), { cwd: dir, env: withKey });
-    await waitFor(() => fake.count("stream") === 1, 10_000);
+    await fake.arrived("stream");
     run.child.kill(signal);
     expect(await run.exited).toBe(130);
     expect(fake.count("cancel")).toBe(1);
@@ -231,6 +231,7 @@ describe("a job", () => {
 const hasScript = spawnSync("script", ["--version"]).status === 0;
 
 describe("on a terminal", () => {
+  /** Runs one job on a terminal; its job is held in each state until the terminal has shown it. */
   async function onTerminal(env: Record<string, string>) {
     const command = [process.execPath, bin, ...live("--image", "cat.png", "--prompt", "p")].map((arg) => `'${arg}'`).join(" ");
     const child = spawn("script", ["-qefc", command, "/dev/null"], {
@@ -240,13 +241,18 @@ describe("on a terminal", () => {
     });
     let screen = "";
     child.stdout.on("data", (chunk: Buffer) => (screen += chunk));
-    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
-    return { code, screen };
+    const closed = new Promise<number | null>((resolve) => child.once("close", resolve));
+    await waitFor(() => screen.includes("in queue, position 0"), 10_000);
+    const job = [...fake.jobs.keys()].at(-1)!;
+    fake.advance(job);
+    await waitFor(() => screen.includes("running"), 10_000);
+    fake.advance(job);
+    return { code: await closed, screen };
   }
 
   it.skipIf(!hasScript)("a status line is redrawn in place with the queue position and the elapsed time, in colour unless NO_COLOR", async () => {
     await fake.close();
-    fake = await startFakeQueue({ queueMs: () => 700, runMs: () => 300, images: "self", closeAfterCompletedMs: 0 });
+    fake = await startFakeQueue({ hold: true, images: "self", closeAfterCompletedMs: 0 });
     const coloured = await onTerminal({});
     expect(coloured.code).toBe(0);
     expect(coloured.screen).toContain("\r\x1b[2Kin queue, position 0");

@@ -22,6 +22,8 @@ export type Fault =
   | { kind: "malformed" }
   /** Handled, then the answer is held back this long. */
   | { kind: "slow"; ms: number }
+  /** Handled, then the answer is held back until the test calls `release()`. */
+  | { kind: "held" }
   /** The status stream sends this many events, then the connection is cut. */
   | { kind: "drop-stream"; afterEvents: number }
   /** The status stream sends this many events, then ends cleanly, before COMPLETED. */
@@ -35,6 +37,8 @@ export interface JobOutcome {
 
 export interface FakeJob {
   id: string;
+  /** Its place in submit order, from 0: what `queueMs`, `runMs` and `outcome` are given. */
+  n: number;
   input: Record<string, unknown>;
   /** The submit's body as it arrived (JSON.parse would round a big seed in `input`). */
   rawBody: string;
@@ -70,7 +74,7 @@ export interface FakeQueueOptions {
   /**
    * Jobs keep their state until the test moves them on with {@link FakeQueue.advance}, instead of
    * on timers: a test that must see a state holds the job there until the client has seen it, so
-   * a busy machine cannot skip it. `queueMs` and `runMs` are then unused.
+   * a busy machine cannot skip it. `queueMs` and `runMs` apply once the test calls `release()`.
    */
   hold?: boolean;
 }
@@ -91,6 +95,8 @@ export interface FakeQueue {
   arrived(route: Route, n?: number): Promise<void>;
   /** Moves a held job (`hold: true`) on: IN_QUEUE to IN_PROGRESS, IN_PROGRESS to COMPLETED. Gives its new state. */
   advance(id: string): FakeJob["state"];
+  /** Ends holding: held jobs, and every later one, run on their timers from now; held answers are sent. */
+  release(): void;
   /** Queues faults for a route; each is used by one request, in order. */
   inject(route: Route, ...faults: Fault[]): void;
   close(): Promise<void>;
@@ -107,6 +113,8 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const sockets = new Set<Socket>();
   const arrivals = new Set<() => boolean>();
+  let holding = options.hold ?? false;
+  const heldAnswers: (() => void)[] = [];
   let submitted = 0;
   let origin = "";
 
@@ -118,6 +126,16 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
     timers.add(timer);
   };
   const changed = (job: FakeJob) => listeners.get(job.id)?.forEach((listener) => listener(job));
+  /** Moves the job through its remaining states: `queueMs` in the queue, then `runMs` in progress. */
+  function runOnTimers(job: FakeJob) {
+    const run = () => later(options.runMs?.(job.n) ?? 20, () => step(job));
+    if (job.state === "IN_QUEUE") {
+      later(options.queueMs?.(job.n) ?? 0, () => {
+        step(job);
+        run();
+      });
+    } else if (job.state === "IN_PROGRESS") run();
+  }
   /** The job's next state: IN_QUEUE, IN_PROGRESS, COMPLETED; a cancelled job stays where it is. */
   function step(job: FakeJob): FakeJob["state"] {
     if (job.cancelled || job.state === "COMPLETED") return job.state;
@@ -165,6 +183,7 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
       const n = submitted++;
       const job: FakeJob = {
         id: `job-${n}-${Math.random().toString(36).slice(2, 8)}`,
+        n,
         input: JSON.parse(body),
         rawBody: body,
         seed: baseSeed + BigInt(n),
@@ -176,13 +195,7 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
         headers: req.headers,
       };
       jobs.set(job.id, job);
-      if (options.hold) return { job, send: () => json(200, submitText(job)) };
-      const queueMs = options.queueMs?.(n) ?? 0;
-      const runMs = options.runMs?.(n) ?? 20;
-      later(queueMs, () => {
-        step(job);
-        later(runMs, () => step(job));
-      });
+      if (!holding) runOnTimers(job);
       return { job, send: () => json(200, submitText(job)) };
     }
     const job = id === undefined ? undefined : jobs.get(id);
@@ -293,6 +306,8 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
         res.writeHead(200, { "Content-Type": "application/json" }).end(text.slice(0, Math.floor(text.length / 2)));
       } else if (fault?.kind === "malformed") {
         res.writeHead(200, { "Content-Type": "application/json" }).end("<html>Bad gateway</html>");
+      } else if (fault?.kind === "held") {
+        heldAnswers.push(() => (req.socket.destroyed ? undefined : handled.send()));
       } else if (fault?.kind === "slow") {
         later(fault.ms, () => (req.socket.destroyed ? undefined : handled.send()));
       } else {
@@ -322,6 +337,11 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
       const job = jobs.get(id);
       if (!job) throw new Error(`the fake has no job ${id}`);
       return step(job);
+    },
+    release() {
+      if (holding) for (const job of jobs.values()) runOnTimers(job);
+      holding = false;
+      for (const answer of heldAnswers.splice(0)) answer();
     },
     inject(route, ...more) {
       faults.set(route, [...(faults.get(route) ?? []), ...more]);
