@@ -23,7 +23,7 @@ export type QueueSubmitted = queueComponents["schemas"]["QueueSubmitted"];
 export type QueueStatus = queueComponents["schemas"]["QueueStatus"];
 export type CancelResult = queueComponents["schemas"]["CancellationRequested"] | queueComponents["schemas"]["AlreadyCompleted"];
 /** The submit's header parameters, named as in the spec. */
-export type SubmitHeaders = NonNullable<operations["submitImageToImage"]["parameters"]["header"]>;
+type SubmitHeaders = NonNullable<operations["submitImageToImage"]["parameters"]["header"]>;
 /** The submit's query and header parameters, named as in the spec. */
 export type SubmitParameters = SubmitHeaders & NonNullable<operations["submitImageToImage"]["parameters"]["query"]>;
 export type QueuePriority = NonNullable<SubmitHeaders["X-Fal-Queue-Priority"]>;
