@@ -128,11 +128,15 @@ describe("--batch", () => {
     // Each run is killed at a moment of its own, whatever the machine's speed (or runs to its end
     // first): an event at the fake queue, or a record in the results file.
     let ended = false;
+    const nextRecord = () => {
+      const before = results().length;
+      return waitFor(() => ended || results().length > before, 30_000);
+    };
     const moments = [
       () => fake.arrived("submit", fake.count("submit") + 1), // a submit on its way, its request id not yet recorded
       () => fake.arrived("stream", fake.count("stream") + 1), // a job being followed
       () => fake.arrived("result", fake.count("result") + 1), // a result on its way, not yet recorded
-      () => waitFor(((before) => () => ended || results().length > before)(results().length), 30_000), // a result just recorded
+      nextRecord, // a result just recorded
       () => fake.arrived("submit", fake.count("submit") + 2), // submits under way side by side
     ];
     for (const moment of moments) {

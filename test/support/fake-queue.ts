@@ -1,5 +1,6 @@
-// A local fake of fal's queue (openapi/queue.yaml) on 127.0.0.1 that runs jobs on timers and can
-// inject faults request by request. Used by the queue fault tests and by bench/queue-lag.mjs.
+// A local fake of fal's queue (openapi/queue.yaml) on 127.0.0.1 that runs jobs on timers, or holds
+// them in a state until the test moves them on, and can inject faults request by request. Used by
+// the queue fault tests, the command's tests and the benches (bench/fake-queue-process.mjs).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Socket } from "node:net";
@@ -330,7 +331,11 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
     count,
     arrived: (route, n = 1) =>
       new Promise<void>((resolve) => {
-        const check = () => count(route) >= n && (resolve(), true);
+        const check = () => {
+          if (count(route) < n) return false;
+          resolve();
+          return true;
+        };
         if (!check()) arrivals.add(check);
       }),
     advance(id) {
