@@ -29,10 +29,10 @@ const folders = ["src", "generated"];
  * Every problem with the import graph under `root`: a file in no layer, an import up the layers or
  * out of them, and each knot of imports. Empty when the graph is clean.
  * @param {string} root
+ * @param {Map<string, string[]>} [graph] the graph of `root`, if already read
  * @returns {string[]}
  */
-export function checkImports(root) {
-  const graph = importGraph(root);
+export function checkImports(root, graph = importGraph(root)) {
   const problems = [];
   for (const [file, targets] of graph) {
     const from = layers.find(({ pattern }) => pattern.test(file));
@@ -154,13 +154,13 @@ function toKey(root, path) {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-  const problems = checkImports(root);
+  const graph = importGraph(root);
+  const problems = checkImports(root, graph);
   for (const problem of problems) console.error(problem);
   if (problems.length) {
     console.error(`\n${problems.length} import problem(s); the layers, bottom first: ${layers.map((l) => l.name).join(" < ")}`);
     process.exit(1);
   }
-  const graph = importGraph(root);
   const edges = [...graph.values()].reduce((sum, targets) => sum + targets.length, 0);
   console.log(`imports run down the layers, no cycle (${graph.size} files, ${edges} imports)`);
 }
