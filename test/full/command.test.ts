@@ -238,16 +238,25 @@ describe("on a terminal", () => {
       cwd: dir,
       env: { ...process.env, ...withKey, TERM: "xterm-256color", NO_COLOR: "", NODE_OPTIONS: loopbackOnly, ...env },
       stdio: ["ignore", "pipe", "pipe"],
+      detached: true, // a process group of its own: script and the command, killed whole if the test fails
     });
     let screen = "";
     child.stdout.on("data", (chunk: Buffer) => (screen += chunk));
     const closed = new Promise<number | null>((resolve) => child.once("close", resolve));
-    await waitFor(() => screen.includes("in queue, position 0"), 10_000);
-    const job = [...fake.jobs.keys()].at(-1)!;
-    fake.advance(job);
-    await waitFor(() => screen.includes("running"), 10_000);
-    fake.advance(job);
-    return { code: await closed, screen };
+    try {
+      await waitFor(() => screen.includes("in queue, position 0"), 10_000);
+      const job = [...fake.jobs.keys()].at(-1)!;
+      fake.advance(job);
+      await waitFor(() => screen.includes("running"), 10_000);
+      fake.advance(job);
+      return { code: await closed, screen };
+    } finally {
+      try {
+        if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
   }
 
   it.skipIf(!hasScript)("a status line is redrawn in place with the queue position and the elapsed time, in colour unless NO_COLOR", async () => {
