@@ -14,6 +14,12 @@ export interface paths {
          * @description Runs FLUX.1 [dev] image-to-image and answers with the generated images once they are ready.
          *     Every body parameter but `image_url` and `prompt` has a default; unknown parameters are
          *     refused. Billed per generated megapixel; 5xx answers are not billed.
+         *
+         *     fal's platform headers apply here as on the queue (fal's docs, "Platform Headers",
+         *     https://docs.fal.ai/documentation/model-apis/common-parameters): both of fal's clients send
+         *     `X-Fal-Request-Timeout` on a sync run (fal-js `run` in `libs/client/src/client.ts`,
+         *     fal_client `run`), fal_client also `X-Fal-Runner-Hint`, fal-js also
+         *     `X-Fal-Object-Lifecycle-Preference`.
          */
         post: operations["imageToImage"];
         delete?: never;
@@ -186,7 +192,14 @@ export interface components {
                 "application/json": components["schemas"]["ValidationErrorBody"];
             };
         };
-        /** @description Over the account's concurrency limit. Nothing ran and nothing is billed; a later retry can succeed. */
+        /**
+         * @description Refused: over the account's concurrency limit, or, on a queue submit sent with
+         *     `fal_max_queue_length`, a queue longer than that. Nothing ran and nothing is billed; a later
+         *     retry can succeed. Sources: fal's docs, "Understanding Requests"
+         *     (https://docs.fal.ai/documentation/deployment/requests) for `fal_max_queue_length`, and the
+         *     FAQ's concurrency limit; fal-js retries 429 (`DEFAULT_RETRYABLE_STATUS_CODES` in
+         *     `libs/client/src/retry.ts`).
+         */
         RateLimited: {
             headers: {
                 "x-fal-request-id": components["headers"]["FalRequestId"];
@@ -266,9 +279,16 @@ export interface components {
                 "application/json": components["schemas"]["PlatformErrorBody"];
             };
         };
-        /** @description The request did not start, or did not finish, in time. Not billed. */
+        /**
+         * @description The request did not start, or did not finish, in time. Not billed. Retryable, except when
+         *     `X-Fal-Request-Timeout-Type` is `user`: then the caller's own `X-Fal-Request-Timeout` ran
+         *     out, and asking again would only wait again (both of fal's clients treat it as final: fal-js
+         *     `libs/client/src/retry.ts` `isUserTimeout`, fal_client `_should_retry_response`).
+         */
         GatewayTimeout: {
             headers: {
+                /** @description `user` when the deadline was the caller's `X-Fal-Request-Timeout` (fal docs, "Platform Headers"). No example, so that a mock's default 504 is the retryable kind. */
+                "X-Fal-Request-Timeout-Type"?: string;
                 "x-fal-request-id": components["headers"]["FalRequestId"];
                 /**
                  * @description The kind of error, the same value as `error_type` in the body.
@@ -287,7 +307,41 @@ export interface components {
             };
         };
     };
-    parameters: never;
+    parameters: {
+        /**
+         * @description Seconds the request may wait to *start* (queue wait, runner start, fal's own retries); once a
+         *     runner begins, it runs as long as it needs. Past the deadline fal answers 504 with
+         *     `X-Fal-Request-Timeout-Type: user`, which is final: neither of fal's clients retries it
+         *     (fal-js `libs/client/src/retry.ts` `isUserTimeout`; fal_client `_should_retry_response`).
+         *     fal's docs ("Platform Headers") give the bound "> 0.1 seconds", used here; both of fal's
+         *     clients refuse 1 s or less (fal-js `libs/client/src/headers.ts`
+         *     `MIN_REQUEST_TIMEOUT_SECONDS = 1`): fal's material contradicts itself.
+         * @example 30
+         */
+        RequestTimeout: number;
+        /**
+         * @description A routing hint: fal prefers a runner that reports the same hint, else takes any. Source:
+         *     fal's docs ("Platform Headers"; "Optimize routing behavior"); both fal clients send it on
+         *     sync runs and submits (fal_client `run` and `submit`, `add_hint_header`; fal-js on submit).
+         * @example session-42
+         */
+        RunnerHint: string;
+        /**
+         * @description How long the generated media files stay on fal's CDN: the JSON of an
+         *     `ObjectLifecyclePreference`, e.g. `{"expiration_duration_seconds": 3600}`. Source: fal's
+         *     docs ("Data Retention & Storage"); fal-js sends it on `run` and `submit`
+         *     (`buildObjectLifecycleHeaders` in `libs/client/src/storage.ts`).
+         * @example {"expiration_duration_seconds":3600}
+         */
+        ObjectLifecyclePreference: string;
+        /**
+         * @description `0`: fal does not store the request's JSON input and output in its request history (kept 30
+         *     days otherwise); the media files stay (see `X-Fal-Object-Lifecycle-Preference`). Source:
+         *     fal's docs ("Data Retention & Storage", "Platform Headers"). Only `0` is documented.
+         * @example 0
+         */
+        StoreIO: "0";
+    };
     requestBodies: never;
     headers: {
         /**
@@ -303,7 +357,41 @@ export interface operations {
     imageToImage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Seconds the request may wait to *start* (queue wait, runner start, fal's own retries); once a
+                 *     runner begins, it runs as long as it needs. Past the deadline fal answers 504 with
+                 *     `X-Fal-Request-Timeout-Type: user`, which is final: neither of fal's clients retries it
+                 *     (fal-js `libs/client/src/retry.ts` `isUserTimeout`; fal_client `_should_retry_response`).
+                 *     fal's docs ("Platform Headers") give the bound "> 0.1 seconds", used here; both of fal's
+                 *     clients refuse 1 s or less (fal-js `libs/client/src/headers.ts`
+                 *     `MIN_REQUEST_TIMEOUT_SECONDS = 1`): fal's material contradicts itself.
+                 * @example 30
+                 */
+                "X-Fal-Request-Timeout"?: components["parameters"]["RequestTimeout"];
+                /**
+                 * @description A routing hint: fal prefers a runner that reports the same hint, else takes any. Source:
+                 *     fal's docs ("Platform Headers"; "Optimize routing behavior"); both fal clients send it on
+                 *     sync runs and submits (fal_client `run` and `submit`, `add_hint_header`; fal-js on submit).
+                 * @example session-42
+                 */
+                "X-Fal-Runner-Hint"?: components["parameters"]["RunnerHint"];
+                /**
+                 * @description How long the generated media files stay on fal's CDN: the JSON of an
+                 *     `ObjectLifecyclePreference`, e.g. `{"expiration_duration_seconds": 3600}`. Source: fal's
+                 *     docs ("Data Retention & Storage"); fal-js sends it on `run` and `submit`
+                 *     (`buildObjectLifecycleHeaders` in `libs/client/src/storage.ts`).
+                 * @example {"expiration_duration_seconds":3600}
+                 */
+                "X-Fal-Object-Lifecycle-Preference"?: components["parameters"]["ObjectLifecyclePreference"];
+                /**
+                 * @description `0`: fal does not store the request's JSON input and output in its request history (kept 30
+                 *     days otherwise); the media files stay (see `X-Fal-Object-Lifecycle-Preference`). Source:
+                 *     fal's docs ("Data Retention & Storage", "Platform Headers"). Only `0` is documented.
+                 * @example 0
+                 */
+                "X-Fal-Store-IO"?: components["parameters"]["StoreIO"];
+            };
             path?: never;
             cookie?: never;
         };

@@ -31,7 +31,11 @@ export interface paths {
         };
         /**
          * The status of a job
-         * @description Where the job is now. With `logs=1`, the runner's log lines so far.
+         * @description Where the job is now. With `logs=1`, the runner's log lines so far. fal answers **202**
+         *     while the job is `IN_QUEUE` or `IN_PROGRESS` and **200** once it is `COMPLETED`. Sources:
+         *     fal's docs ("Queue", https://docs.fal.ai/documentation/model-apis/inference/queue); fal's
+         *     `projects/fal/src/fal/apps.py`, which reads a 200 as completed; fal's CLI tests, whose fake
+         *     queue answers exactly so. fal-js accepts any 2xx.
          */
         get: operations["getQueueStatus"];
         put?: never;
@@ -75,7 +79,19 @@ export interface paths {
          * The result of a completed job
          * @description The output of a completed job, the same body as the synchronous call's 200. A job that
          *     failed answers with its error here (a 422 with fal's `detail` list, or a platform error).
-         *     Before the job completes, fal answers 400.
+         *     Before the job completes, fal answers 400 (one fal end-to-end test asserts it:
+         *     `projects/fal/tests/e2e/`).
+         *
+         *     **Retention.** fal keeps a result 1 hour, or 6 minutes when it is 10 KB or more (a
+         *     `sync_mode` output, its images inline as data URIs, always is), per fal's docs as read for
+         *     this project's reference notes (`../shared/reference/fal-api.md`, "Settled or corrected");
+         *     the same notes tie a longer retention to `X-Fal-Store-IO`, whose current docs page documents
+         *     only `0` (store nothing), so that part is unclear. What fal answers after expiry is not
+         *     documented; a 404 is an inference. The figures below (`x-result-retention-seconds`, ...)
+         *     are what the command line quotes when a result is gone.
+         *
+         *     **Cancelled.** The result of a job cancelled while it ran answers 499 (fal's end-to-end
+         *     test `test_app_cancellation`, `projects/fal/tests/e2e/test_apps.py`).
          */
         get: operations["getQueueResult"];
         put?: never;
@@ -96,8 +112,17 @@ export interface paths {
         get?: never;
         /**
          * Cancel a job
-         * @description Asks fal to cancel a job. A job still in the queue is removed; one in progress may still
-         *     complete. Cancelling twice is harmless, so a client may retry this call.
+         * @description Asks fal to cancel a job. A job still in the queue is removed; a running one gets a
+         *     cancellation signal and may still complete. Cancelling twice is harmless, so a client may
+         *     retry this call.
+         *
+         *     fal's docs ("Cancel a request", https://fal.ai/docs/inference-api/queue/cancel) list four
+         *     outcomes: `OK` (removed from the queue), `CANCELLATION_REQUESTED`, `ALREADY_COMPLETED` and
+         *     `NOT_FOUND`. fal's docs "Understanding Requests" pair `CANCELLATION_REQUESTED` with 202
+         *     and `ALREADY_COMPLETED` with 400; fal's generated per-model OpenAPI files declare `200
+         *     {success: boolean}`; fal-js ignores the body and fails on any non-2xx
+         *     (`libs/client/src/queue.ts` `cancel`). Which HTTP status goes with `OK` and `NOT_FOUND`
+         *     is not in fal's material: every answer below is an outcome (`x-outcome`), not an error.
          */
         put: operations["cancelQueueRequest"];
         post?: never;
@@ -219,17 +244,24 @@ export interface components {
         };
         /**
          * QueueSubmitted
-         * @description The answer to a submit. Follow its URLs rather than building them.
+         * @description The answer to a submit. Follow its URLs rather than building them; when they are missing,
+         *     build them from this document's paths. Only `request_id` is required: fal's clients read
+         *     all three URLs (fal-js `InQueueQueueStatus`, fal_client `_BaseRequestHandle`), but fal's
+         *     webhook docs show an answer of only `{request_id, gateway_request_id}`
+         *     (https://docs.fal.ai/documentation/model-apis/inference/webhooks), and a job fal has
+         *     accepted must never be thrown away over a missing URL.
          */
         QueueSubmitted: {
             /** @description The job's id, one URL path segment. */
             request_id: string;
+            /** @description The id of the request at fal's gateway (fal's webhook docs). */
+            gateway_request_id?: string;
             /** @description Where the result is fetched. */
-            response_url: string;
+            response_url?: string;
             /** @description Where the status is read; `/stream` appended gives the event stream. */
-            status_url: string;
+            status_url?: string;
             /** @description Where the job is cancelled (PUT). */
-            cancel_url: string;
+            cancel_url?: string;
             /**
              * @description Always `IN_QUEUE` right after a submit.
              * @constant
@@ -290,6 +322,14 @@ export interface components {
                 /** @description Seconds of inference. */
                 inference_time?: number | null;
             };
+            /**
+             * @description Why the job failed, when it did (its result URL then answers the error). Source: fal's
+             *     Python client reads it on `COMPLETED` to report a failed job
+             *     (`projects/fal_client/src/fal_client/client.py`, `_parse_status`, `Completed.error`).
+             */
+            error?: string | null;
+            /** @description The kind of failure, as in `X-Fal-Error-Type` (same source as `error`). */
+            error_type?: string | null;
         };
         /** @description The runner's log lines so far, when asked for with `logs=1`. */
         RequestLogs: components["schemas"]["RequestLog"][] | null;
@@ -311,27 +351,34 @@ export interface components {
             timestamp?: string;
         };
         /**
-         * CancellationRequested
-         * @description fal accepted the cancellation.
+         * CancelOutcome
+         * @description A cancel's outcome in the form of fal's docs ("Cancel a request").
          */
-        CancellationRequested: {
+        CancelOutcome: {
             /**
-             * @description The job will be cancelled.
-             * @constant
+             * @description `OK`: removed from the queue; `CANCELLATION_REQUESTED`: the running job was signalled; `ALREADY_COMPLETED`: too late, the result stays; `NOT_FOUND`: fal does not know the job.
+             * @enum {string}
              */
-            status: "CANCELLATION_REQUESTED";
+            status: "OK" | "CANCELLATION_REQUESTED" | "ALREADY_COMPLETED" | "NOT_FOUND";
         };
         /**
-         * AlreadyCompleted
-         * @description Too late to cancel.
+         * CancelSuccess
+         * @description A cancel's answer in the form of fal's generated per-model OpenAPI files.
          */
-        AlreadyCompleted: {
-            /**
-             * @description The job had completed.
-             * @constant
-             */
-            status: "ALREADY_COMPLETED";
+        CancelSuccess: {
+            /** @description Whether fal took the cancel. What `false` means is not documented. */
+            success: boolean;
         };
+        /**
+         * CancelAnswer
+         * @description Either form of a cancel's answer.
+         */
+        CancelAnswer: components["schemas"]["CancelOutcome"] | components["schemas"]["CancelSuccess"];
+        /**
+         * CancelNotFound
+         * @description A cancel of a job fal does not know, in the docs' outcome form or fal's `{detail}` form.
+         */
+        CancelNotFound: components["schemas"]["CancelOutcome"] | components["schemas"]["PlatformErrorBody"];
         /**
          * WebhookPayload
          * @description What fal POSTs to a job's webhook URL.
@@ -433,7 +480,14 @@ export interface components {
                 "application/json": components["schemas"]["ValidationErrorBody"];
             };
         };
-        /** @description Over the account's concurrency limit. Nothing ran and nothing is billed; a later retry can succeed. */
+        /**
+         * @description Refused: over the account's concurrency limit, or, on a queue submit sent with
+         *     `fal_max_queue_length`, a queue longer than that. Nothing ran and nothing is billed; a later
+         *     retry can succeed. Sources: fal's docs, "Understanding Requests"
+         *     (https://docs.fal.ai/documentation/deployment/requests) for `fal_max_queue_length`, and the
+         *     FAQ's concurrency limit; fal-js retries 429 (`DEFAULT_RETRYABLE_STATUS_CODES` in
+         *     `libs/client/src/retry.ts`).
+         */
         RateLimited: {
             headers: {
                 "x-fal-request-id": components["headers"]["FalRequestId"];
@@ -513,9 +567,16 @@ export interface components {
                 "application/json": components["schemas"]["PlatformErrorBody"];
             };
         };
-        /** @description The request did not start, or did not finish, in time. Not billed. */
+        /**
+         * @description The request did not start, or did not finish, in time. Not billed. Retryable, except when
+         *     `X-Fal-Request-Timeout-Type` is `user`: then the caller's own `X-Fal-Request-Timeout` ran
+         *     out, and asking again would only wait again (both of fal's clients treat it as final: fal-js
+         *     `libs/client/src/retry.ts` `isUserTimeout`, fal_client `_should_retry_response`).
+         */
         GatewayTimeout: {
             headers: {
+                /** @description `user` when the deadline was the caller's `X-Fal-Request-Timeout` (fal docs, "Platform Headers"). No example, so that a mock's default 504 is the retryable kind. */
+                "X-Fal-Request-Timeout-Type"?: string;
                 "x-fal-request-id": components["headers"]["FalRequestId"];
                 /**
                  * @description The kind of error, the same value as `error_type` in the body.
@@ -542,7 +603,40 @@ export interface components {
                 "application/json": components["schemas"]["PlatformErrorBody"];
             };
         };
-        /** @description The job has not completed yet (what fal is understood to answer then; not verified against fal); ask again after its status says `COMPLETED`. */
+        /**
+         * @description fal refused the submit: the account is over its concurrency limit, or the queue is longer
+         *     than `fal_max_queue_length` (fal's docs, "Understanding Requests",
+         *     https://docs.fal.ai/documentation/deployment/requests). A refusal creates no job
+         *     (`x-job-created: false`), so the same submit may be sent again without billing twice; a
+         *     client should wait (`Retry-After` when sent) and back off.
+         */
+        SubmitRefused: {
+            headers: {
+                /**
+                 * @description Seconds to wait, when the server says so (fal documents none).
+                 * @example 1
+                 */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["PlatformErrorBody"];
+            };
+        };
+        /**
+         * @description The job was cancelled while it ran, so there is no result (fal's end-to-end test
+         *     `test_app_cancellation` in `projects/fal/tests/e2e/test_apps.py` asserts 499). The body is
+         *     not documented; the example's text is illustrative.
+         */
+        JobCancelled: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["PlatformErrorBody"];
+            };
+        };
+        /** @description The job has not completed yet (one fal end-to-end test asserts 400; the body text is not documented and the example's is illustrative); ask again after its status says `COMPLETED`. */
         NotCompleted: {
             headers: {
                 [name: string]: unknown;
@@ -558,6 +652,47 @@ export interface components {
          * @example 8a1f4c2e-5b7d-4e0a-9c3b-2d6f1e8a7b90
          */
         RequestId: string;
+        /**
+         * @description Include the runner's log lines. fal-js sends `0` / `1` (`libs/client/src/queue.ts`),
+         *     fal's `apps.py` an integer, and fal's Python client a boolean, `true` / `false` on the wire
+         *     (`projects/fal_client/src/fal_client/client.py`, `status(with_logs=...)`), which passes its
+         *     integration tests against fal: all four are accepted.
+         * @example 1
+         */
+        Logs: 0 | 1 | true | false;
+        /**
+         * @description Seconds the request may wait to *start* (queue wait, runner start, fal's own retries); once a
+         *     runner begins, it runs as long as it needs. Past the deadline fal answers 504 with
+         *     `X-Fal-Request-Timeout-Type: user`, which is final: neither of fal's clients retries it
+         *     (fal-js `libs/client/src/retry.ts` `isUserTimeout`; fal_client `_should_retry_response`).
+         *     fal's docs ("Platform Headers") give the bound "> 0.1 seconds", used here; both of fal's
+         *     clients refuse 1 s or less (fal-js `libs/client/src/headers.ts`
+         *     `MIN_REQUEST_TIMEOUT_SECONDS = 1`): fal's material contradicts itself.
+         * @example 30
+         */
+        RequestTimeout: number;
+        /**
+         * @description A routing hint: fal prefers a runner that reports the same hint, else takes any. Source:
+         *     fal's docs ("Platform Headers"; "Optimize routing behavior"); both fal clients send it on
+         *     sync runs and submits (fal_client `run` and `submit`, `add_hint_header`; fal-js on submit).
+         * @example session-42
+         */
+        RunnerHint: string;
+        /**
+         * @description How long the generated media files stay on fal's CDN: the JSON of an
+         *     `ObjectLifecyclePreference`, e.g. `{"expiration_duration_seconds": 3600}`. Source: fal's
+         *     docs ("Data Retention & Storage"); fal-js sends it on `run` and `submit`
+         *     (`buildObjectLifecycleHeaders` in `libs/client/src/storage.ts`).
+         * @example {"expiration_duration_seconds":3600}
+         */
+        ObjectLifecyclePreference: string;
+        /**
+         * @description `0`: fal does not store the request's JSON input and output in its request history (kept 30
+         *     days otherwise); the media files stay (see `X-Fal-Object-Lifecycle-Preference`). Source:
+         *     fal's docs ("Data Retention & Storage", "Platform Headers"). Only `0` is documented.
+         * @example 0
+         */
+        StoreIO: "0";
     };
     requestBodies: never;
     headers: {
@@ -579,15 +714,63 @@ export interface operations {
                  * @example https://example.com/fal/webhook
                  */
                 fal_webhook?: string;
+                /**
+                 * @description Refuse the submit with 429 (no job) when the endpoint's queue is longer than this.
+                 *     Source: fal's docs, "Understanding Requests"
+                 *     (https://docs.fal.ai/documentation/deployment/requests). fal documents no bounds: a
+                 *     whole number of at least 0 is an inference.
+                 * @example 100
+                 */
+                fal_max_queue_length?: number;
             };
             header?: {
-                /** @description The job's priority among the account's own jobs. */
+                /**
+                 * @description The job's place in the endpoint's queue: a `low` job waits behind every `normal` one.
+                 *     Source: fal's docs, "Platform Headers"
+                 *     (https://docs.fal.ai/documentation/model-apis/common-parameters); fal-js always sends it
+                 *     (`libs/client/src/queue.ts`, `priority ?? "normal"`).
+                 */
                 "X-Fal-Queue-Priority"?: "normal" | "low";
                 /**
-                 * @description Seconds the job may wait to start. Past it, the job ends with a 504 whose `X-Fal-Request-Timeout-Type` is `user`.
+                 * @description Seconds the request may wait to *start* (queue wait, runner start, fal's own retries); once a
+                 *     runner begins, it runs as long as it needs. Past the deadline fal answers 504 with
+                 *     `X-Fal-Request-Timeout-Type: user`, which is final: neither of fal's clients retries it
+                 *     (fal-js `libs/client/src/retry.ts` `isUserTimeout`; fal_client `_should_retry_response`).
+                 *     fal's docs ("Platform Headers") give the bound "> 0.1 seconds", used here; both of fal's
+                 *     clients refuse 1 s or less (fal-js `libs/client/src/headers.ts`
+                 *     `MIN_REQUEST_TIMEOUT_SECONDS = 1`): fal's material contradicts itself.
                  * @example 30
                  */
-                "X-Fal-Request-Timeout"?: number;
+                "X-Fal-Request-Timeout"?: components["parameters"]["RequestTimeout"];
+                /**
+                 * @description A routing hint: fal prefers a runner that reports the same hint, else takes any. Source:
+                 *     fal's docs ("Platform Headers"; "Optimize routing behavior"); both fal clients send it on
+                 *     sync runs and submits (fal_client `run` and `submit`, `add_hint_header`; fal-js on submit).
+                 * @example session-42
+                 */
+                "X-Fal-Runner-Hint"?: components["parameters"]["RunnerHint"];
+                /**
+                 * @description How long the generated media files stay on fal's CDN: the JSON of an
+                 *     `ObjectLifecyclePreference`, e.g. `{"expiration_duration_seconds": 3600}`. Source: fal's
+                 *     docs ("Data Retention & Storage"); fal-js sends it on `run` and `submit`
+                 *     (`buildObjectLifecycleHeaders` in `libs/client/src/storage.ts`).
+                 * @example {"expiration_duration_seconds":3600}
+                 */
+                "X-Fal-Object-Lifecycle-Preference"?: components["parameters"]["ObjectLifecyclePreference"];
+                /**
+                 * @description `0`: fal does not store the request's JSON input and output in its request history (kept 30
+                 *     days otherwise); the media files stay (see `X-Fal-Object-Lifecycle-Preference`). Source:
+                 *     fal's docs ("Data Retention & Storage", "Platform Headers"). Only `0` is documented.
+                 * @example 0
+                 */
+                "X-Fal-Store-IO"?: components["parameters"]["StoreIO"];
+                /**
+                 * @description fal does not retry this job itself (it otherwise retries a queue job up to 10 times on
+                 *     503, 504, 429 and connection errors). Source: fal's docs, "Reliability"
+                 *     (https://docs.fal.ai/model-apis/model-endpoints/reliability): `1`, `true` or `yes`.
+                 * @example 1
+                 */
+                "x-fal-no-retry"?: "1" | "true" | "yes";
             };
             path?: never;
             cookie?: never;
@@ -610,7 +793,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["RateLimited"];
+            429: components["responses"]["SubmitRefused"];
             500: components["responses"]["ServerError"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
@@ -620,8 +803,14 @@ export interface operations {
     getQueueStatus: {
         parameters: {
             query?: {
-                /** @description 1 to include the job's logs. */
-                logs?: 0 | 1;
+                /**
+                 * @description Include the runner's log lines. fal-js sends `0` / `1` (`libs/client/src/queue.ts`),
+                 *     fal's `apps.py` an integer, and fal's Python client a boolean, `true` / `false` on the wire
+                 *     (`projects/fal_client/src/fal_client/client.py`, `status(with_logs=...)`), which passes its
+                 *     integration tests against fal: all four are accepted.
+                 * @example 1
+                 */
+                logs?: components["parameters"]["Logs"];
             };
             header?: never;
             path: {
@@ -635,7 +824,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The job's status. */
+            /** @description The job has completed (successfully or not; a failed job carries `error`). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -644,7 +833,7 @@ export interface operations {
                     "application/json": components["schemas"]["QueueStatus"];
                 };
             };
-            /** @description The job's status while it has not completed (fal may answer 202 then; not verified against fal). */
+            /** @description The job has not completed yet. */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -665,8 +854,14 @@ export interface operations {
     streamQueueStatus: {
         parameters: {
             query?: {
-                /** @description 1 to include the job's logs in each frame. */
-                logs?: 0 | 1;
+                /**
+                 * @description Include the runner's log lines. fal-js sends `0` / `1` (`libs/client/src/queue.ts`),
+                 *     fal's `apps.py` an integer, and fal's Python client a boolean, `true` / `false` on the wire
+                 *     (`projects/fal_client/src/fal_client/client.py`, `status(with_logs=...)`), which passes its
+                 *     integration tests against fal: all four are accepted.
+                 * @example 1
+                 */
+                logs?: components["parameters"]["Logs"];
             };
             header?: never;
             path: {
@@ -728,6 +923,7 @@ export interface operations {
             404: components["responses"]["RequestNotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
+            499: components["responses"]["JobCancelled"];
             500: components["responses"]["ServerError"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
@@ -749,13 +945,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description fal will cancel the job. */
+            /** @description fal took the cancel (`OK`, the job was removed from the queue), or answered in the `{success}` form of its generated OpenAPI files. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CancelAnswer"];
+                };
+            };
+            /** @description fal will cancel the running job; it may still complete. */
             202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CancellationRequested"];
+                    "application/json": components["schemas"]["CancelAnswer"];
                 };
             };
             /** @description The job had already completed; its result stays available. */
@@ -764,11 +969,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AlreadyCompleted"];
+                    "application/json": components["schemas"]["CancelAnswer"];
                 };
             };
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["RequestNotFound"];
+            /** @description fal does not know the job (`NOT_FOUND`), in the docs' outcome form or fal's usual `{detail}` form. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CancelNotFound"];
+                };
+            };
             429: components["responses"]["RateLimited"];
             500: components["responses"]["ServerError"];
             502: components["responses"]["BadGateway"];

@@ -110,6 +110,21 @@ export const retryableByStatus: Readonly<Record<number, boolean>> = {
   "504": true
 };
 
+/** Where each of the sync call's parameters goes (fal's platform headers). */
+export const imageToImageParameters = {
+  "X-Fal-Request-Timeout": "header",
+  "X-Fal-Runner-Hint": "header",
+  "X-Fal-Object-Lifecycle-Preference": "header",
+  "X-Fal-Store-IO": "header"
+} as const;
+
+/** Error statuses made final by a header (`x-final-when`), by status; header names lower-cased. Both documents. */
+export const finalWhenHeaders: Readonly<Record<number, Readonly<Record<string, string>>>> = {
+  "504": {
+    "x-fal-request-timeout-type": "user"
+  }
+};
+
 /** The request examples of the spec, by name; `seed-example` is the one fal's endpoint document shows. */
 export const imageToImageExamples = {
   "seed-example": {
@@ -139,12 +154,17 @@ export const imageToImageExamples = {
   }
 } as const;
 
-/** What the spec says of a broken rule (`x-<keyword>-message`, `x-<keyword>-hint`), by field and keyword. */
+/** What the spec says of a broken rule (`x-<keyword>-message`, `x-<keyword>-hint`), by field (a body field, or a parameter's name) and keyword. */
 export const ruleMessages: Readonly<Record<string, Readonly<Record<string, { message?: string; hint?: string }>>>> = {
   "/image_url": {
     "pattern": {
       "message": "must be an http(s) URL or a data: URI",
       "hint": "fal cannot reach a local path or file:// URL: read the file and send it as a data: URI"
+    }
+  },
+  "/X-Fal-Runner-Hint": {
+    "pattern": {
+      "message": "must be printable ASCII, not empty, with no space at either end (an HTTP header value; fal states no rule, this one is inferred)"
     }
   }
 };
@@ -159,15 +179,27 @@ export const webhookVerification = {
   "timestampToleranceSeconds": 300
 } as const;
 
-/** The queue's operations by operationId: method, path template, where each parameter goes and, per error status, whether a retry can help (`x-retryable`). */
+/** How long fal keeps a job's result: seconds, and the size from which the shorter time applies. */
+export const resultRetention = {
+  "seconds": 3600,
+  "largeResultSeconds": 360,
+  "largeResultBytes": 10240
+} as const;
+
+/** The queue's operations by operationId: method, path template, where each parameter goes, per error status whether a retry can help (`x-retryable`), the statuses that are outcomes and those that refuse without creating a job. */
 export const queueOperations = {
   "submitImageToImage": {
     "method": "POST",
     "path": "/fal-ai/flux-1/dev/image-to-image",
     "parameters": {
       "fal_webhook": "query",
+      "fal_max_queue_length": "query",
       "X-Fal-Queue-Priority": "header",
-      "X-Fal-Request-Timeout": "header"
+      "X-Fal-Request-Timeout": "header",
+      "X-Fal-Runner-Hint": "header",
+      "X-Fal-Object-Lifecycle-Preference": "header",
+      "X-Fal-Store-IO": "header",
+      "x-fal-no-retry": "header"
     },
     "retryableByStatus": {
       "401": false,
@@ -177,7 +209,11 @@ export const queueOperations = {
       "502": true,
       "503": true,
       "504": true
-    }
+    },
+    "outcomeStatuses": [],
+    "refusedStatuses": [
+      429
+    ]
   },
   "getQueueStatus": {
     "method": "GET",
@@ -194,7 +230,9 @@ export const queueOperations = {
       "502": true,
       "503": true,
       "504": true
-    }
+    },
+    "outcomeStatuses": [],
+    "refusedStatuses": []
   },
   "streamQueueStatus": {
     "method": "GET",
@@ -211,7 +249,9 @@ export const queueOperations = {
       "502": true,
       "503": true,
       "504": true
-    }
+    },
+    "outcomeStatuses": [],
+    "refusedStatuses": []
   },
   "getQueueResult": {
     "method": "GET",
@@ -225,11 +265,14 @@ export const queueOperations = {
       "404": false,
       "422": false,
       "429": true,
+      "499": false,
       "500": false,
       "502": true,
       "503": true,
       "504": true
-    }
+    },
+    "outcomeStatuses": [],
+    "refusedStatuses": []
   },
   "cancelQueueRequest": {
     "method": "PUT",
@@ -238,14 +281,19 @@ export const queueOperations = {
       "request_id": "path"
     },
     "retryableByStatus": {
-      "400": false,
       "401": false,
-      "404": false,
       "429": true,
       "500": false,
       "502": true,
       "503": true,
       "504": true
-    }
+    },
+    "outcomeStatuses": [
+      200,
+      202,
+      400,
+      404
+    ],
+    "refusedStatuses": []
   }
 } as const;

@@ -616,7 +616,7 @@ return errors === 0;
 }
 
 export const validateQueueSubmitted: Validator<QueueComponents["schemas"]["QueueSubmitted"]> = validate13;
-const schema15 = {"type":"object","required":["request_id","response_url","status_url","cancel_url"],"properties":{"request_id":{"type":"string","pattern":"^[^/?#\\s]+$"},"response_url":{"type":"string"},"status_url":{"type":"string"},"cancel_url":{"type":"string"},"status":{"type":"string","const":"IN_QUEUE"},"queue_position":{"type":"integer","minimum":0}}};
+const schema15 = {"type":"object","required":["request_id"],"properties":{"request_id":{"type":"string","pattern":"^[^/?#\\s]+$"},"gateway_request_id":{"type":"string"},"response_url":{"type":"string"},"status_url":{"type":"string"},"cancel_url":{"type":"string"},"status":{"type":"string","const":"IN_QUEUE"},"queue_position":{"type":"integer","minimum":0}}};
 const pattern1 = new RegExp("^[^/?#\\s]+$", "u");
 
 function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -633,8 +633,11 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(data.response_url === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "response_url"}};
+if(data.request_id !== undefined){
+let data0 = data.request_id;
+if(typeof data0 === "string"){
+if(!pattern1.test(data0)){
+const err1 = {instancePath:instancePath+"/request_id",schemaPath:"#/properties/request_id/pattern",keyword:"pattern",params:{pattern: "^[^/?#\\s]+$"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -643,8 +646,9 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.status_url === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "status_url"}};
+}
+else {
+const err2 = {instancePath:instancePath+"/request_id",schemaPath:"#/properties/request_id/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -653,8 +657,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-if(data.cancel_url === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "cancel_url"}};
+}
+if(data.gateway_request_id !== undefined){
+if(typeof data.gateway_request_id !== "string"){
+const err3 = {instancePath:instancePath+"/gateway_request_id",schemaPath:"#/properties/gateway_request_id/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -663,11 +669,10 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(data.request_id !== undefined){
-let data0 = data.request_id;
-if(typeof data0 === "string"){
-if(!pattern1.test(data0)){
-const err4 = {instancePath:instancePath+"/request_id",schemaPath:"#/properties/request_id/pattern",keyword:"pattern",params:{pattern: "^[^/?#\\s]+$"}};
+}
+if(data.response_url !== undefined){
+if(typeof data.response_url !== "string"){
+const err4 = {instancePath:instancePath+"/response_url",schemaPath:"#/properties/response_url/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -677,8 +682,9 @@ vErrors.push(err4);
 errors++;
 }
 }
-else {
-const err5 = {instancePath:instancePath+"/request_id",schemaPath:"#/properties/request_id/type",keyword:"type",params:{type: "string"}};
+if(data.status_url !== undefined){
+if(typeof data.status_url !== "string"){
+const err5 = {instancePath:instancePath+"/status_url",schemaPath:"#/properties/status_url/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -688,9 +694,9 @@ vErrors.push(err5);
 errors++;
 }
 }
-if(data.response_url !== undefined){
-if(typeof data.response_url !== "string"){
-const err6 = {instancePath:instancePath+"/response_url",schemaPath:"#/properties/response_url/type",keyword:"type",params:{type: "string"}};
+if(data.cancel_url !== undefined){
+if(typeof data.cancel_url !== "string"){
+const err6 = {instancePath:instancePath+"/cancel_url",schemaPath:"#/properties/cancel_url/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -700,9 +706,10 @@ vErrors.push(err6);
 errors++;
 }
 }
-if(data.status_url !== undefined){
-if(typeof data.status_url !== "string"){
-const err7 = {instancePath:instancePath+"/status_url",schemaPath:"#/properties/status_url/type",keyword:"type",params:{type: "string"}};
+if(data.status !== undefined){
+let data5 = data.status;
+if(typeof data5 !== "string"){
+const err7 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -711,10 +718,8 @@ vErrors.push(err7);
 }
 errors++;
 }
-}
-if(data.cancel_url !== undefined){
-if(typeof data.cancel_url !== "string"){
-const err8 = {instancePath:instancePath+"/cancel_url",schemaPath:"#/properties/cancel_url/type",keyword:"type",params:{type: "string"}};
+if("IN_QUEUE" !== data5){
+const err8 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/const",keyword:"const",params:{allowedValue: "IN_QUEUE"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -724,10 +729,10 @@ vErrors.push(err8);
 errors++;
 }
 }
-if(data.status !== undefined){
-let data4 = data.status;
-if(typeof data4 !== "string"){
-const err9 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"}};
+if(data.queue_position !== undefined){
+let data6 = data.queue_position;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err9 = {instancePath:instancePath+"/queue_position",schemaPath:"#/properties/queue_position/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -736,8 +741,9 @@ vErrors.push(err9);
 }
 errors++;
 }
-if("IN_QUEUE" !== data4){
-const err10 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/const",keyword:"const",params:{allowedValue: "IN_QUEUE"}};
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 0 || isNaN(data6)){
+const err10 = {instancePath:instancePath+"/queue_position",schemaPath:"#/properties/queue_position/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -747,39 +753,15 @@ vErrors.push(err10);
 errors++;
 }
 }
-if(data.queue_position !== undefined){
-let data5 = data.queue_position;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err11 = {instancePath:instancePath+"/queue_position",schemaPath:"#/properties/queue_position/type",keyword:"type",params:{type: "integer"}};
+}
+}
+else {
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err11];
 }
 else {
 vErrors.push(err11);
-}
-errors++;
-}
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 0 || isNaN(data5)){
-const err12 = {instancePath:instancePath+"/queue_position",schemaPath:"#/properties/queue_position/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
 }
 errors++;
 }
@@ -969,7 +951,7 @@ validate15.errors = vErrors;
 return errors === 0;
 }
 
-const schema21 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","const":"COMPLETED"},"response_url":{"type":"string"},"logs":{"$ref":"#/$defs/RequestLogs"},"metrics":{"type":"object","properties":{"inference_time":{"type":["number","null"]}}}}};
+const schema21 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","const":"COMPLETED"},"response_url":{"type":"string"},"logs":{"$ref":"#/$defs/RequestLogs"},"metrics":{"type":"object","properties":{"inference_time":{"type":["number","null"]}}},"error":{"type":["string","null"]},"error_type":{"type":["string","null"]}}};
 
 function validate19(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1054,14 +1036,40 @@ vErrors.push(err5);
 errors++;
 }
 }
-}
-else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(data.error !== undefined){
+let data5 = data.error;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: schema21.properties.error.type}};
 if(vErrors === null){
 vErrors = [err6];
 }
 else {
 vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.error_type !== undefined){
+let data6 = data.error_type;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/error_type",schemaPath:"#/properties/error_type/type",keyword:"type",params:{type: schema21.properties.error_type.type}};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
 }
 errors++;
 }
@@ -1221,15 +1229,20 @@ validate14.errors = vErrors;
 return errors === 0;
 }
 
-export const validateCancellationRequested: Validator<QueueComponents["schemas"]["CancellationRequested"]> = validate22;
-const schema22 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","const":"CANCELLATION_REQUESTED"}}};
+export const validateCancelAnswer: Validator<QueueComponents["schemas"]["CancelAnswer"]> = validate22;
+const schema22 = {"anyOf":[{"$ref":"#/$defs/CancelOutcome"},{"$ref":"#/$defs/CancelSuccess"}]};
+const schema23 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","enum":["OK","CANCELLATION_REQUESTED","ALREADY_COMPLETED","NOT_FOUND"]}}};
+const schema24 = {"type":"object","required":["success"],"properties":{"success":{"type":"boolean"}}};
 
 function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
+const _errs0 = errors;
+let valid0 = false;
+const _errs1 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.status === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "status"}};
+const err0 = {instancePath,schemaPath:"#/$defs/CancelOutcome/required",keyword:"required",params:{missingProperty: "status"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1241,7 +1254,7 @@ errors++;
 if(data.status !== undefined){
 let data0 = data.status;
 if(typeof data0 !== "string"){
-const err1 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"}};
+const err1 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/CancelOutcome/properties/status/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1250,8 +1263,8 @@ vErrors.push(err1);
 }
 errors++;
 }
-if("CANCELLATION_REQUESTED" !== data0){
-const err2 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/const",keyword:"const",params:{allowedValue: "CANCELLATION_REQUESTED"}};
+if(!((((data0 === "OK") || (data0 === "CANCELLATION_REQUESTED")) || (data0 === "ALREADY_COMPLETED")) || (data0 === "NOT_FOUND"))){
+const err2 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/CancelOutcome/properties/status/enum",keyword:"enum",params:{allowedValues: schema23.properties.status.enum}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1263,7 +1276,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err3 = {instancePath,schemaPath:"#/$defs/CancelOutcome/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1271,20 +1284,86 @@ else {
 vErrors.push(err3);
 }
 errors++;
+}
+var _valid0 = _errs1 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs6 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.success === undefined){
+const err4 = {instancePath,schemaPath:"#/$defs/CancelSuccess/required",keyword:"required",params:{missingProperty: "success"}};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data.success !== undefined){
+if(typeof data.success !== "boolean"){
+const err5 = {instancePath:instancePath+"/success",schemaPath:"#/$defs/CancelSuccess/properties/success/type",keyword:"type",params:{type: "boolean"}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/$defs/CancelSuccess/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+var _valid0 = _errs6 === errors;
+valid0 = valid0 || _valid0;
+}
+if(!valid0){
+const err7 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{}};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+else {
+errors = _errs0;
+if(vErrors !== null){
+if(_errs0){
+vErrors.length = _errs0;
+}
+else {
+vErrors = null;
+}
+}
 }
 validate22.errors = vErrors;
 return errors === 0;
 }
 
-export const validateAlreadyCompleted: Validator<QueueComponents["schemas"]["AlreadyCompleted"]> = validate23;
-const schema23 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","const":"ALREADY_COMPLETED"}}};
+export const validateCancelNotFound: Validator<QueueComponents["schemas"]["CancelNotFound"]> = validate23;
+const schema25 = {"anyOf":[{"$ref":"#/$defs/CancelOutcome"},{"$ref":"#/$defs/PlatformErrorBody"}]};
+const schema27 = {"type":"object","required":["detail"],"properties":{"detail":{"type":"string"},"error_type":{"type":"string"}}};
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
+const _errs0 = errors;
+let valid0 = false;
+const _errs1 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.status === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "status"}};
+const err0 = {instancePath,schemaPath:"#/$defs/CancelOutcome/required",keyword:"required",params:{missingProperty: "status"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1296,7 +1375,7 @@ errors++;
 if(data.status !== undefined){
 let data0 = data.status;
 if(typeof data0 !== "string"){
-const err1 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"}};
+const err1 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/CancelOutcome/properties/status/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1305,8 +1384,8 @@ vErrors.push(err1);
 }
 errors++;
 }
-if("ALREADY_COMPLETED" !== data0){
-const err2 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/const",keyword:"const",params:{allowedValue: "ALREADY_COMPLETED"}};
+if(!((((data0 === "OK") || (data0 === "CANCELLATION_REQUESTED")) || (data0 === "ALREADY_COMPLETED")) || (data0 === "NOT_FOUND"))){
+const err2 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/CancelOutcome/properties/status/enum",keyword:"enum",params:{allowedValues: schema23.properties.status.enum}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1318,7 +1397,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err3 = {instancePath,schemaPath:"#/$defs/CancelOutcome/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1326,15 +1405,89 @@ else {
 vErrors.push(err3);
 }
 errors++;
+}
+var _valid0 = _errs1 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs6 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.detail === undefined){
+const err4 = {instancePath,schemaPath:"#/$defs/PlatformErrorBody/required",keyword:"required",params:{missingProperty: "detail"}};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data.detail !== undefined){
+if(typeof data.detail !== "string"){
+const err5 = {instancePath:instancePath+"/detail",schemaPath:"#/$defs/PlatformErrorBody/properties/detail/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.error_type !== undefined){
+if(typeof data.error_type !== "string"){
+const err6 = {instancePath:instancePath+"/error_type",schemaPath:"#/$defs/PlatformErrorBody/properties/error_type/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/$defs/PlatformErrorBody/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var _valid0 = _errs6 === errors;
+valid0 = valid0 || _valid0;
+}
+if(!valid0){
+const err8 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{}};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+else {
+errors = _errs0;
+if(vErrors !== null){
+if(_errs0){
+vErrors.length = _errs0;
+}
+else {
+vErrors = null;
+}
+}
 }
 validate23.errors = vErrors;
 return errors === 0;
 }
 
 export const validateWebhookPayload: Validator<QueueComponents["schemas"]["WebhookPayload"]> = validate24;
-const schema24 = {"type":"object","required":["request_id","status"],"properties":{"request_id":{"type":"string"},"gateway_request_id":{"type":"string"},"status":{"type":"string","enum":["OK","ERROR"]},"payload":{"anyOf":[{"$ref":"#/$defs/ImageToImageOutput"},{"$ref":"#/$defs/ValidationErrorBody"},{"type":"null"}]},"error":{"type":"string"},"payload_error":{"type":"string"}}};
-const schema25 = {"type":"object","required":["detail"],"properties":{"detail":{"anyOf":[{"type":"array","items":{"$ref":"#/$defs/ValidationErrorItem"}},{"type":"string"}]}}};
-const schema26 = {"type":"object","required":["loc","msg","type"],"properties":{"loc":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"integer"}]}},"msg":{"type":"string"},"type":{"type":"string"},"url":{"type":"string"},"ctx":{"type":"object"},"input":{}}};
+const schema28 = {"type":"object","required":["request_id","status"],"properties":{"request_id":{"type":"string"},"gateway_request_id":{"type":"string"},"status":{"type":"string","enum":["OK","ERROR"]},"payload":{"anyOf":[{"$ref":"#/$defs/ImageToImageOutput"},{"$ref":"#/$defs/ValidationErrorBody"},{"type":"null"}]},"error":{"type":"string"},"payload_error":{"type":"string"}}};
+const schema29 = {"type":"object","required":["detail"],"properties":{"detail":{"anyOf":[{"type":"array","items":{"$ref":"#/$defs/ValidationErrorItem"}},{"type":"string"}]}}};
+const schema30 = {"type":"object","required":["loc","msg","type"],"properties":{"loc":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"integer"}]}},"msg":{"type":"string"},"type":{"type":"string"},"url":{"type":"string"},"ctx":{"type":"object"},"input":{}}};
 
 function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1648,7 +1801,7 @@ vErrors.push(err4);
 errors++;
 }
 if(!((data2 === "OK") || (data2 === "ERROR"))){
-const err5 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema24.properties.status.enum}};
+const err5 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema28.properties.status.enum}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1754,15 +1907,86 @@ validate24.errors = vErrors;
 return errors === 0;
 }
 
-export const validateSubmitParameters: Validator<Record<string, unknown>> = validate28;
-const schema27 = {"type":"object","additionalProperties":false,"properties":{"fal_webhook":{"type":"string"},"X-Fal-Queue-Priority":{"type":"string","enum":["normal","low"]},"X-Fal-Request-Timeout":{"type":"number","exclusiveMinimum":0}}};
+export const validateObjectLifecyclePreference: Validator<Record<string, unknown>> = validate28;
+const schema31 = {"type":"object","additionalProperties":false,"required":["expiration_duration_seconds"],"properties":{"expiration_duration_seconds":{"type":["integer","null"],"minimum":1}}};
 
 function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.expiration_duration_seconds === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "expiration_duration_seconds"}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
 for(const key0 in data){
-if(!(((key0 === "fal_webhook") || (key0 === "X-Fal-Queue-Priority")) || (key0 === "X-Fal-Request-Timeout"))){
+if(!(key0 === "expiration_duration_seconds")){
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.expiration_duration_seconds !== undefined){
+let data0 = data.expiration_duration_seconds;
+if((!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))) && (data0 !== null)){
+const err2 = {instancePath:instancePath+"/expiration_duration_seconds",schemaPath:"#/properties/expiration_duration_seconds/type",keyword:"type",params:{type: schema31.properties.expiration_duration_seconds.type}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 < 1 || isNaN(data0)){
+const err3 = {instancePath:instancePath+"/expiration_duration_seconds",schemaPath:"#/properties/expiration_duration_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+validate28.errors = vErrors;
+return errors === 0;
+}
+
+export const validateSubmitParameters: Validator<Record<string, unknown>> = validate29;
+const schema32 = {"type":"object","additionalProperties":false,"properties":{"fal_webhook":{"type":"string"},"fal_max_queue_length":{"type":"integer","minimum":0},"X-Fal-Queue-Priority":{"type":"string","enum":["normal","low"]},"X-Fal-Request-Timeout":{"type":"number","exclusiveMinimum":0.1},"X-Fal-Runner-Hint":{"type":"string","pattern":"^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"},"X-Fal-Object-Lifecycle-Preference":{"type":"string","pattern":"^\\{.*\\}$"},"X-Fal-Store-IO":{"type":"string","enum":["0"]},"x-fal-no-retry":{"type":"string","enum":["1","true","yes"]}}};
+const pattern2 = new RegExp("^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$", "u");
+const pattern3 = new RegExp("^\\{.*\\}$", "u");
+
+function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+if(!((((((((key0 === "fal_webhook") || (key0 === "fal_max_queue_length")) || (key0 === "X-Fal-Queue-Priority")) || (key0 === "X-Fal-Request-Timeout")) || (key0 === "X-Fal-Runner-Hint")) || (key0 === "X-Fal-Object-Lifecycle-Preference")) || (key0 === "X-Fal-Store-IO")) || (key0 === "x-fal-no-retry"))){
 const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
@@ -1785,10 +2009,10 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data["X-Fal-Queue-Priority"] !== undefined){
-let data1 = data["X-Fal-Queue-Priority"];
-if(typeof data1 !== "string"){
-const err2 = {instancePath:instancePath+"/X-Fal-Queue-Priority",schemaPath:"#/properties/X-Fal-Queue-Priority/type",keyword:"type",params:{type: "string"}};
+if(data.fal_max_queue_length !== undefined){
+let data1 = data.fal_max_queue_length;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err2 = {instancePath:instancePath+"/fal_max_queue_length",schemaPath:"#/properties/fal_max_queue_length/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1797,8 +2021,9 @@ vErrors.push(err2);
 }
 errors++;
 }
-if(!((data1 === "normal") || (data1 === "low"))){
-const err3 = {instancePath:instancePath+"/X-Fal-Queue-Priority",schemaPath:"#/properties/X-Fal-Queue-Priority/enum",keyword:"enum",params:{allowedValues: schema27.properties["X-Fal-Queue-Priority"].enum}};
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 0 || isNaN(data1)){
+const err3 = {instancePath:instancePath+"/fal_max_queue_length",schemaPath:"#/properties/fal_max_queue_length/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1808,11 +2033,11 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data["X-Fal-Request-Timeout"] !== undefined){
-let data2 = data["X-Fal-Request-Timeout"];
-if((typeof data2 == "number") && (isFinite(data2))){
-if(data2 <= 0 || isNaN(data2)){
-const err4 = {instancePath:instancePath+"/X-Fal-Request-Timeout",schemaPath:"#/properties/X-Fal-Request-Timeout/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0}};
+}
+if(data["X-Fal-Queue-Priority"] !== undefined){
+let data2 = data["X-Fal-Queue-Priority"];
+if(typeof data2 !== "string"){
+const err4 = {instancePath:instancePath+"/X-Fal-Queue-Priority",schemaPath:"#/properties/X-Fal-Queue-Priority/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1821,9 +2046,8 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-else {
-const err5 = {instancePath:instancePath+"/X-Fal-Request-Timeout",schemaPath:"#/properties/X-Fal-Request-Timeout/type",keyword:"type",params:{type: "number"}};
+if(!((data2 === "normal") || (data2 === "low"))){
+const err5 = {instancePath:instancePath+"/X-Fal-Queue-Priority",schemaPath:"#/properties/X-Fal-Queue-Priority/enum",keyword:"enum",params:{allowedValues: schema32.properties["X-Fal-Queue-Priority"].enum}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1833,9 +2057,11 @@ vErrors.push(err5);
 errors++;
 }
 }
-}
-else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(data["X-Fal-Request-Timeout"] !== undefined){
+let data3 = data["X-Fal-Request-Timeout"];
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 <= 0.1 || isNaN(data3)){
+const err6 = {instancePath:instancePath+"/X-Fal-Request-Timeout",schemaPath:"#/properties/X-Fal-Request-Timeout/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0.1}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1844,6 +2070,257 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate28.errors = vErrors;
+}
+else {
+const err7 = {instancePath:instancePath+"/X-Fal-Request-Timeout",schemaPath:"#/properties/X-Fal-Request-Timeout/type",keyword:"type",params:{type: "number"}};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data["X-Fal-Runner-Hint"] !== undefined){
+let data4 = data["X-Fal-Runner-Hint"];
+if(typeof data4 === "string"){
+if(!pattern2.test(data4)){
+const err8 = {instancePath:instancePath+"/X-Fal-Runner-Hint",schemaPath:"#/properties/X-Fal-Runner-Hint/pattern",keyword:"pattern",params:{pattern: "^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"}};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/X-Fal-Runner-Hint",schemaPath:"#/properties/X-Fal-Runner-Hint/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data["X-Fal-Object-Lifecycle-Preference"] !== undefined){
+let data5 = data["X-Fal-Object-Lifecycle-Preference"];
+if(typeof data5 === "string"){
+if(!pattern3.test(data5)){
+const err10 = {instancePath:instancePath+"/X-Fal-Object-Lifecycle-Preference",schemaPath:"#/properties/X-Fal-Object-Lifecycle-Preference/pattern",keyword:"pattern",params:{pattern: "^\\{.*\\}$"}};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/X-Fal-Object-Lifecycle-Preference",schemaPath:"#/properties/X-Fal-Object-Lifecycle-Preference/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data["X-Fal-Store-IO"] !== undefined){
+let data6 = data["X-Fal-Store-IO"];
+if(typeof data6 !== "string"){
+const err12 = {instancePath:instancePath+"/X-Fal-Store-IO",schemaPath:"#/properties/X-Fal-Store-IO/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if(!(data6 === "0")){
+const err13 = {instancePath:instancePath+"/X-Fal-Store-IO",schemaPath:"#/properties/X-Fal-Store-IO/enum",keyword:"enum",params:{allowedValues: schema32.properties["X-Fal-Store-IO"].enum}};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data["x-fal-no-retry"] !== undefined){
+let data7 = data["x-fal-no-retry"];
+if(typeof data7 !== "string"){
+const err14 = {instancePath:instancePath+"/x-fal-no-retry",schemaPath:"#/properties/x-fal-no-retry/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+if(!(((data7 === "1") || (data7 === "true")) || (data7 === "yes"))){
+const err15 = {instancePath:instancePath+"/x-fal-no-retry",schemaPath:"#/properties/x-fal-no-retry/enum",keyword:"enum",params:{allowedValues: schema32.properties["x-fal-no-retry"].enum}};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+}
+else {
+const err16 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+validate29.errors = vErrors;
+return errors === 0;
+}
+
+export const validateRunParameters: Validator<Record<string, unknown>> = validate30;
+const schema33 = {"type":"object","additionalProperties":false,"properties":{"X-Fal-Request-Timeout":{"type":"number","exclusiveMinimum":0.1},"X-Fal-Runner-Hint":{"type":"string","pattern":"^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"},"X-Fal-Object-Lifecycle-Preference":{"type":"string","pattern":"^\\{.*\\}$"},"X-Fal-Store-IO":{"type":"string","enum":["0"]}}};
+
+function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+if(!((((key0 === "X-Fal-Request-Timeout") || (key0 === "X-Fal-Runner-Hint")) || (key0 === "X-Fal-Object-Lifecycle-Preference")) || (key0 === "X-Fal-Store-IO"))){
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data["X-Fal-Request-Timeout"] !== undefined){
+let data0 = data["X-Fal-Request-Timeout"];
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 <= 0.1 || isNaN(data0)){
+const err1 = {instancePath:instancePath+"/X-Fal-Request-Timeout",schemaPath:"#/properties/X-Fal-Request-Timeout/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0.1}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath:instancePath+"/X-Fal-Request-Timeout",schemaPath:"#/properties/X-Fal-Request-Timeout/type",keyword:"type",params:{type: "number"}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data["X-Fal-Runner-Hint"] !== undefined){
+let data1 = data["X-Fal-Runner-Hint"];
+if(typeof data1 === "string"){
+if(!pattern2.test(data1)){
+const err3 = {instancePath:instancePath+"/X-Fal-Runner-Hint",schemaPath:"#/properties/X-Fal-Runner-Hint/pattern",keyword:"pattern",params:{pattern: "^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"}};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/X-Fal-Runner-Hint",schemaPath:"#/properties/X-Fal-Runner-Hint/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data["X-Fal-Object-Lifecycle-Preference"] !== undefined){
+let data2 = data["X-Fal-Object-Lifecycle-Preference"];
+if(typeof data2 === "string"){
+if(!pattern3.test(data2)){
+const err5 = {instancePath:instancePath+"/X-Fal-Object-Lifecycle-Preference",schemaPath:"#/properties/X-Fal-Object-Lifecycle-Preference/pattern",keyword:"pattern",params:{pattern: "^\\{.*\\}$"}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/X-Fal-Object-Lifecycle-Preference",schemaPath:"#/properties/X-Fal-Object-Lifecycle-Preference/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data["X-Fal-Store-IO"] !== undefined){
+let data3 = data["X-Fal-Store-IO"];
+if(typeof data3 !== "string"){
+const err7 = {instancePath:instancePath+"/X-Fal-Store-IO",schemaPath:"#/properties/X-Fal-Store-IO/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(!(data3 === "0")){
+const err8 = {instancePath:instancePath+"/X-Fal-Store-IO",schemaPath:"#/properties/X-Fal-Store-IO/enum",keyword:"enum",params:{allowedValues: schema33.properties["X-Fal-Store-IO"].enum}};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+else {
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+validate30.errors = vErrors;
 return errors === 0;
 }

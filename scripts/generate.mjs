@@ -28,11 +28,14 @@ const validated = {
   ImageToImageOutput: "image-to-image.js",
   QueueSubmitted: "queue.js",
   QueueStatus: "queue.js",
-  CancellationRequested: "queue.js",
-  AlreadyCompleted: "queue.js",
+  CancelAnswer: "queue.js",
+  CancelNotFound: "queue.js",
   WebhookPayload: "queue.js",
-  // Built below from the submit operation's query and header parameters.
+  // The JSON inside the X-Fal-Object-Lifecycle-Preference header (no document's type names it).
+  ObjectLifecyclePreference: null,
+  // Built below from each operation's query and header parameters.
   SubmitParameters: null,
+  RunParameters: null,
 };
 
 const openApiOnly = new Set(["example", "xml", "externalDocs", "discriminator"]);
@@ -106,7 +109,7 @@ function validators(schemas) {
   const exportsMap = Object.fromEntries(Object.keys(validated).map((name) => [`validate${name}`, `components#/$defs/${name}`]));
   const code = standaloneCode(ajv, exportsMap);
   if (/require\(/.test(code)) {
-    throw new Error("the Ajv standalone code needs a runtime require(); bundle it before shipping");
+    throw new Error(`the Ajv standalone code needs a runtime require() (${code.match(/require\([^)]*\)/)[0]}); bundle it before shipping`);
   }
   // Type the exports; the Ajv code itself is not type-checked (hence @ts-nocheck).
   const typedCode = code.replace(
@@ -136,9 +139,35 @@ async function dereferenced(file) {
   return result.parsed;
 }
 
-function constants(schemas, doc, spec) {
+/**
+ * The headers that make an otherwise retryable error status final (`x-final-when`), by status:
+ * e.g. a 504 whose `X-Fal-Request-Timeout-Type` is `user`. Names lower-cased, as `Headers.get` takes them.
+ */
+function finalWhen(...operations) {
+  const out = {};
+  for (const operation of operations) {
+    for (const [status, response] of Object.entries(operation.responses)) {
+      const when = response["x-final-when"];
+      if (when) out[status] = Object.fromEntries(Object.entries(when).map(([name, value]) => [name.toLowerCase(), value]));
+    }
+  }
+  return out;
+}
+
+/** The query and header parameters of the operations. */
+function parametersOf(...operations) {
+  return operations.flatMap((operation) => (operation.parameters ?? []).filter((p) => p.in === "query" || p.in === "header"));
+}
+
+/** Where each query or header parameter of an operation goes, by its name. */
+function parameterPlaces(operation) {
+  return Object.fromEntries((operation.parameters ?? []).map((p) => [p.name, p.in]));
+}
+
+function constants(schemas, doc, spec, queueSpec) {
   const input = toJsonSchema(schemas.ImageToImageInput);
   const operation = spec.paths["/fal-ai/flux-1/dev/image-to-image"].post;
+  const queueOperationList = Object.values(queueSpec.paths).flatMap((item) => Object.values(item));
   const responses = Object.entries(operation.responses).map(([status, response]) => [
     Number(status),
     response["x-retryable"] === true,
@@ -164,12 +193,26 @@ function constants(schemas, doc, spec) {
       2,
     )};`,
     "",
+    "/** Where each of the sync call's parameters goes (fal's platform headers). */",
+    `export const imageToImageParameters = ${JSON.stringify(parameterPlaces(operation), null, 2)} as const;`,
+    "",
+    "/** Error statuses made final by a header (`x-final-when`), by status; header names lower-cased. Both documents. */",
+    `export const finalWhenHeaders: Readonly<Record<number, Readonly<Record<string, string>>>> = ${JSON.stringify(
+      finalWhen(operation, ...queueOperationList),
+      null,
+      2,
+    )};`,
+    "",
     "/** The request examples of the spec, by name; `seed-example` is the one fal's endpoint document shows. */",
     `export const imageToImageExamples = ${JSON.stringify(examples, null, 2)} as const;`,
     "",
-    "/** What the spec says of a broken rule (`x-<keyword>-message`, `x-<keyword>-hint`), by field and keyword. */",
+    "/** What the spec says of a broken rule (`x-<keyword>-message`, `x-<keyword>-hint`), by field (a body field, or a parameter's name) and keyword. */",
     `export const ruleMessages: Readonly<Record<string, Readonly<Record<string, { message?: string; hint?: string }>>>> = ${JSON.stringify(
-      collectMessages(schemas.ImageToImageInput),
+      collectMessages(
+        { properties: Object.fromEntries(parametersOf(operation, ...queueOperationList).map((p) => [p.name, p.schema])) },
+        "",
+        collectMessages(schemas.ImageToImageInput),
+      ),
       null,
       2,
     )};`,
@@ -179,13 +222,12 @@ function constants(schemas, doc, spec) {
 }
 
 /**
- * The submit's query and header parameters as one object schema, so that the client checks them
+ * An operation's query and header parameters as one object schema, so that the client checks them
  * before sending, like the body. `format` is left to the client (Ajv ships no format checks here).
  */
-function submitParameters(spec) {
-  const { parameters } = spec.paths["/fal-ai/flux-1/dev/image-to-image"].post;
+function parametersSchema(operation) {
   const properties = Object.fromEntries(
-    parameters.map(({ name, schema: { format: _format, ...schema } }) => [name, schema]),
+    operation.parameters.map(({ name, schema: { format: _format, ...schema } }) => [name, toJsonSchema(schema, true)]),
   );
   return { type: "object", additionalProperties: false, properties };
 }
@@ -196,19 +238,26 @@ function queueConstants(spec) {
   for (const [route, item] of Object.entries(spec.paths)) {
     for (const [method, operation] of Object.entries(item)) {
       if (!operation?.operationId) continue;
-      const retryable = Object.entries(operation.responses)
-        .filter(([status]) => Number(status) >= 400)
+      const responses = Object.entries(operation.responses);
+      const retryable = responses
+        .filter(([status, response]) => Number(status) >= 400 && !response["x-outcome"])
         .map(([status, response]) => [status, response["x-retryable"] === true]);
+      const statusesWhere = (extension, value) =>
+        responses.filter(([, response]) => response[extension] === value).map(([status]) => Number(status));
       operations[operation.operationId] = {
         method: method.toUpperCase(),
         path: route,
         // Where each parameter goes: query, header or path.
-        parameters: Object.fromEntries((operation.parameters ?? []).map((p) => [p.name, p.in])),
+        parameters: parameterPlaces(operation),
         retryableByStatus: Object.fromEntries(retryable),
+        // Answers that are outcomes, not errors (`x-outcome`), and refusals that created no job (`x-job-created: false`).
+        outcomeStatuses: statusesWhere("x-outcome", true),
+        refusedStatuses: statusesWhere("x-job-created", false),
       };
     }
   }
   const webhook = spec.webhooks.imageToImageCompleted.post;
+  const result = spec.paths["/fal-ai/flux-1/requests/{request_id}"].get;
   return [
     "",
     `/** The server of ${documents.queue.spec}. */`,
@@ -225,7 +274,18 @@ function queueConstants(spec) {
       2,
     )} as const;`,
     "",
-    "/** The queue's operations by operationId: method, path template, where each parameter goes and, per error status, whether a retry can help (`x-retryable`). */",
+    "/** How long fal keeps a job's result: seconds, and the size from which the shorter time applies. */",
+    `export const resultRetention = ${JSON.stringify(
+      {
+        seconds: result["x-result-retention-seconds"],
+        largeResultSeconds: result["x-large-result-retention-seconds"],
+        largeResultBytes: result["x-large-result-bytes"],
+      },
+      null,
+      2,
+    )} as const;`,
+    "",
+    "/** The queue's operations by operationId: method, path template, where each parameter goes, per error status whether a retry can help (`x-retryable`), the statuses that are outcomes and those that refuse without creating a job. */",
     `export const queueOperations = ${JSON.stringify(operations, null, 2)} as const;`,
     "",
   ].join("\n");
@@ -243,13 +303,17 @@ export async function generate() {
     Object.entries(queue.components.schemas).filter(([, schema]) => !("$ref" in schema)),
   );
   const queueSpec = await dereferenced(documents.queue.spec);
-  files.set(
-    "spec.ts",
-    constants(schemas, documents.sync, await dereferenced(documents.sync.spec)) + queueConstants(queueSpec),
-  );
+  const syncSpec = await dereferenced(documents.sync.spec);
+  const route = "/fal-ai/flux-1/dev/image-to-image";
+  files.set("spec.ts", constants(schemas, documents.sync, syncSpec, queueSpec) + queueConstants(queueSpec));
   files.set(
     "validators.ts",
-    validators({ ...schemas, ...queueSchemas, SubmitParameters: submitParameters(queueSpec) }),
+    validators({
+      ...schemas,
+      ...queueSchemas,
+      SubmitParameters: parametersSchema(queueSpec.paths[route].post),
+      RunParameters: parametersSchema(syncSpec.paths[route].post),
+    }),
   );
   return files;
 }

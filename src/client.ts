@@ -11,12 +11,13 @@ import {
 } from "./credentials.js";
 import { FluxValidationError } from "./errors.js";
 import { apiError, networkError } from "./failures.js";
+import { platformParameters } from "./platform-options.js";
 import { createQueue } from "./queue.js";
 import { mismatch, parseJson } from "./request.js";
 import { retryPolicy, type RetryOptions } from "./retry.js";
 import { forValidation, stringifyExact, withExactSeed } from "./seed.js";
 import { createSubscribe, type FollowOptions, type SubscribeOptions } from "./subscribe.js";
-import type { FetchLike, FluxQueue, ImageToImageInput, ImageToImageOutput, QueueJob } from "./types.js";
+import type { FetchLike, FluxQueue, ImageToImageInput, ImageToImageOutput, PlatformOptions, QueueJob, RunParameters } from "./types.js";
 import { checkInput, checkOutput } from "./validation.js";
 
 type SpecInput = components["schemas"]["ImageToImageInput"];
@@ -44,7 +45,8 @@ export interface FluxClientOptions {
   requestTimeoutMs?: number;
 }
 
-export interface CallOptions {
+/** A sync call's options: fal's platform headers, and a signal to abort it. */
+export interface CallOptions extends PlatformOptions {
   signal?: AbortSignal;
 }
 
@@ -126,11 +128,11 @@ export function createFluxClient(options: FluxClientOptions = {}): FluxClient {
   });
 
   async function imageToImage(input: ImageToImageInput, call: CallOptions = {}): Promise<ImageToImageOutput> {
-    const issues = checkInput(forValidation(input));
-    if (issues.length) throw new FluxValidationError(issues);
+    const wire = platformParameters(call, "run", key, checkInput(forValidation(input)));
 
     const result = await fast
       .POST(path, {
+        params: { header: wire.headers as RunParameters },
         body: input as SpecInput,
         bodySerializer: (body) => stringifyExact(body),
         // Read as text so that a seed above 2^53 can be recovered from its digits.

@@ -45,8 +45,14 @@ export interface FluxApiErrorFields {
   errorType: string | undefined;
   /** `x-fal-request-id`: quote it when asking fal for help. */
   requestId: string | undefined;
+  /** `X-Fal-Request-Timeout-Type` of a 504: `user` when the caller's `startTimeoutSeconds` ran out (never retried). */
+  timeoutType?: string | undefined;
   /** Whether sending the same request again can succeed (`X-Fal-Retryable`, else the spec's `x-retryable`). */
   retryable: boolean;
+  /** A queue job's failure as its `COMPLETED` status told it (`error`, `error_type`), when it did. */
+  jobFailure?: { error: string; errorType: string | undefined } | undefined;
+  /** What the answer means or what to do, when the client knows (a missing key, a start timeout that ran out). */
+  hint?: string | undefined;
 }
 
 /** fal answered with an error status. */
@@ -54,8 +60,10 @@ export interface FluxApiError extends Readonly<FluxApiErrorFields> {}
 export class FluxApiError extends FluxError {
   override name = "FluxApiError";
 
-  constructor({ hint, ...fields }: FluxApiErrorFields & { hint?: string | undefined }) {
-    super(`fal answered ${fields.status}: ${describeBody(fields.body)}${hint ? ` (${hint})` : ""}`);
+  constructor(fields: FluxApiErrorFields) {
+    const { hint, jobFailure } = fields;
+    const reason = jobFailure ? `; the job failed: ${jobFailure.error}${jobFailure.errorType ? ` (${jobFailure.errorType})` : ""}` : "";
+    super(`fal answered ${fields.status}: ${describeBody(fields.body)}${hint ? ` (${hint})` : ""}${reason}`);
     Object.assign(this, fields);
   }
 

@@ -1,11 +1,13 @@
 // Turns what went wrong on the wire into this client's typed errors, with the key redacted.
+import { finalWhenHeaders } from "../generated/spec.js";
 import { redact } from "./credentials.js";
 import { FluxApiError, FluxNetworkError, FluxTimeoutError, type FalErrorBody } from "./errors.js";
 
 /**
  * fal's error answer as a {@link FluxApiError}. `retryableByStatus` is the spec's `x-retryable` for
- * the operation; `X-Fal-Retryable` overrides it. `jobId` stands in for `x-fal-request-id` on queue
- * calls, whose answers may not carry it.
+ * the operation; `X-Fal-Retryable` overrides it, and a header the spec's `x-final-when` names (a 504
+ * whose `X-Fal-Request-Timeout-Type` is `user`) overrides both. `jobId` stands in for
+ * `x-fal-request-id` on queue calls, whose answers may not carry it.
  */
 export function apiError(
   response: Response,
@@ -18,18 +20,27 @@ export function apiError(
   const retryable = header("x-fal-retryable");
   const safe = redact(body, key) as FalErrorBody | string | undefined;
   const bodyType = safe !== null && typeof safe === "object" && "error_type" in safe ? safe.error_type : undefined;
+  const final = Object.entries(finalWhenHeaders[response.status] ?? {}).find(([name, value]) => header(name) === value);
   return new FluxApiError({
     status: response.status,
     body: safe === "" ? undefined : safe,
     errorType: header("x-fal-error-type") ?? bodyType,
     requestId: header("x-fal-request-id") ?? jobId,
-    retryable: retryable ? retryable === "true" : (retryableByStatus[response.status] ?? response.status >= 500),
-    hint:
-      response.status === 401 && key === undefined
+    timeoutType: header("x-fal-request-timeout-type"),
+    retryable: final ? false : retryable ? retryable === "true" : (retryableByStatus[response.status] ?? response.status >= 500),
+    hint: final
+      ? (finalHints[final[0]] ?? `${final[0]}: ${final[1]}; not retried`)
+      : response.status === 401 && key === undefined
         ? "no credentials were given: set FAL_KEY, or FAL_KEY_ID and FAL_KEY_SECRET, or pass credentials"
         : undefined,
   });
 }
+
+/** Why a header the spec's `x-final-when` names makes an answer final, in words. */
+const finalHints: Record<string, string> = {
+  "x-fal-request-timeout-type":
+    "X-Fal-Request-Timeout-Type: user: no runner started the request within its startTimeoutSeconds, so fal ended it; not retried, the deadline was the caller's",
+};
 
 /** A body as JSON if it is JSON, else the text itself (a proxy's HTML page, a truncated answer). */
 export function parseErrorBody(text: string): unknown {

@@ -2,16 +2,8 @@
 // Queue calls follow the URLs fal's submit answer carries, which openapi-fetch's path templates
 // cannot express, so they go through `send`; their types come from generated/queue.ts.
 import { queueOperations } from "../generated/spec.js";
-import {
-  validateAlreadyCompleted,
-  validateCancellationRequested,
-  validateQueueStatus,
-  validateQueueSubmitted,
-  validateSubmitParameters,
-} from "../generated/validators.js";
-import { redact } from "./credentials.js";
-import { FluxValidationError, type FluxIssue } from "./errors.js";
-import { parseErrorBody } from "./failures.js";
+import { validateCancelAnswer, validateCancelNotFound, validateQueueStatus, validateQueueSubmitted } from "../generated/validators.js";
+import { platformParameters } from "./platform-options.js";
 import { mismatch, parseJson, send, type Transport } from "./request.js";
 import { forValidation, stringifyExact, withExactSeed } from "./seed.js";
 import { checkInput, checkOutput, issuesOf } from "./validation.js";
@@ -25,7 +17,6 @@ import type {
   QueueStatus,
   QueueSubmitted,
   SubmitOptions,
-  SubmitParameters,
 } from "./types.js";
 
 /** What the queue calls share with the client that made them. */
@@ -37,13 +28,6 @@ export interface QueueContext extends Transport {
 
 type OperationId = keyof typeof queueOperations;
 type UrlKind = "status_url" | "response_url" | "cancel_url";
-
-/** The submit option behind each query or header parameter, for messages. */
-const optionOf: Record<string, string> & Record<keyof SubmitParameters, keyof SubmitOptions> = {
-  fal_webhook: "webhookUrl",
-  "X-Fal-Queue-Priority": "priority",
-  "X-Fal-Request-Timeout": "startTimeout",
-};
 
 /** How many submitted jobs' URLs a client remembers, so a long-lived client does not grow without bound. */
 const rememberedJobs = 1000;
@@ -67,30 +51,19 @@ export function createQueue(ctx: QueueContext): QueueInternals {
   }
 
   async function submit(input: ImageToImageInput, options: SubmitOptions = {}): Promise<QueueSubmitted> {
-    const parameters: SubmitParameters = {
-      fal_webhook: options.webhookUrl,
-      "X-Fal-Queue-Priority": options.priority,
-      "X-Fal-Request-Timeout": options.startTimeout,
-    };
-    const given = Object.fromEntries(Object.entries(parameters).filter(([, value]) => value !== undefined));
-    const issues = [...checkInput(forValidation(input)), ...checkSubmitParameters(given, ctx.key)];
-    if (issues.length) throw new FluxValidationError(issues);
-
+    const wire = platformParameters(options, "submit", ctx.key, checkInput(forValidation(input)));
     const url = new URL(ctx.queueUrl + queueOperations.submitImageToImage.path);
-    const headers: Record<string, string> = { ...ctx.headers, "Content-Type": "application/json" };
-    const where: Record<string, string> = queueOperations.submitImageToImage.parameters;
-    for (const [name, value] of Object.entries(given)) {
-      if (where[name] === "query") url.searchParams.set(name, String(value));
-      else headers[name] = String(value);
-    }
+    for (const [name, value] of Object.entries(wire.query)) url.searchParams.set(name, value);
 
     const submitted = await send(ctx, {
       retryableByStatus: queueOperations.submitImageToImage.retryableByStatus,
       method: "POST",
       url: url.href,
-      headers,
+      headers: { ...wire.headers, ...ctx.headers, "Content-Type": "application/json" },
       body: stringifyExact(input),
       idempotent: false,
+      // A 429 is a refusal: no job exists, so sending the submit again cannot bill twice.
+      refusedStatuses: queueOperations.submitImageToImage.refusedStatuses,
       signal: options.signal,
       parse: (text) => {
         // Not retryable: fal may hold the job; recoverRequestId finds its id in a cut answer.
@@ -143,19 +116,16 @@ export function createQueue(ctx: QueueContext): QueueInternals {
   }
 
   function cancel(job: QueueJob, options: QueueCallOptions = {}): Promise<CancelResult> {
+    const { outcomeStatuses } = queueOperations.cancelQueueRequest;
     return send(ctx, {
       retryableByStatus: queueOperations.cancelQueueRequest.retryableByStatus,
       method: "PUT",
       url: urlOf(job, "cancel_url", "cancelQueueRequest"),
       jobId: idOf(job),
       signal: options.signal,
-      // 400 ALREADY_COMPLETED is an answer, not a failure: the result is still there.
-      accept: (status, text) => status === 400 && validateAlreadyCompleted(parseErrorBody(text)),
-      parse: (text) => {
-        const body = parseJson(text, "a cancel request", idOf(job));
-        if (validateCancellationRequested(body) || validateAlreadyCompleted(body)) return body;
-        throw mismatch("a cancel request", body, issuesOf(validateCancellationRequested, body), idOf(job));
-      },
+      // Every answer the spec marks `x-outcome` (ALREADY_COMPLETED's 400, NOT_FOUND's 404) is a result, not a failure.
+      accept: (status) => (outcomeStatuses as readonly number[]).includes(status),
+      parse: (text, status) => cancelResult(parseJson(text, "a cancel request", idOf(job)), status, idOf(job)),
     });
   }
 
@@ -175,29 +145,16 @@ function sameOrigin(url: string, origin: string): boolean {
   }
 }
 
+/** fal's answer to a cancel, in either form it takes, as a {@link CancelResult}. */
+function cancelResult(body: unknown, httpStatus: number, jobId: string): CancelResult {
+  if (httpStatus === 404 && validateCancelNotFound(body)) return { status: "NOT_FOUND", httpStatus, body };
+  if (!validateCancelAnswer(body)) throw mismatch("a cancel request", body, issuesOf(validateCancelAnswer, body), jobId);
+  if ("status" in body) return { status: body.status, httpStatus, body };
+  // fal's `{success}` form: see CancelResult for why these readings.
+  return { status: body.success ? "CANCELLATION_REQUESTED" : "ALREADY_COMPLETED", httpStatus, body };
+}
+
 /** A submit whose answer could not be read may still have created a job: find its id if the text shows one. */
 function recoverRequestId(text: string): string | undefined {
   return /"request_id"\s*:\s*"([^"\\/?#\s]+)"/.exec(text)?.[1];
-}
-
-function checkSubmitParameters(parameters: Record<string, unknown>, key: string | undefined): FluxIssue[] {
-  const issues = issuesOf(validateSubmitParameters, parameters).map((issue) => ({
-    ...issue,
-    field: optionOf[issue.field] ?? issue.field,
-  }));
-  const webhook = parameters.fal_webhook;
-  if (typeof webhook === "string") {
-    let url: URL | undefined;
-    try {
-      url = new URL(webhook);
-    } catch {
-      // reported below
-    }
-    if (!url || !/^https?:$/.test(url.protocol)) {
-      issues.push({ field: "webhookUrl", rule: "format", message: "must be an absolute http(s) URL", params: { format: "uri" } });
-    } else if (key && webhook.includes(key)) {
-      issues.push({ field: "webhookUrl", rule: "secret", message: "contains the API key; fal would store it in the job", params: {} });
-    }
-  }
-  return issues.map((issue) => redact(issue, key));
 }

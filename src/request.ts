@@ -22,6 +22,11 @@ export interface Call<T> {
   body?: string;
   /** Safe to send again (GET, PUT cancel). Default true. */
   idempotent?: boolean;
+  /**
+   * Statuses by which the server refused the call without acting on it (the spec's
+   * `x-job-created: false`): a call that is not idempotent may be sent again after them.
+   */
+  refusedStatuses?: readonly number[];
   /** The operation's error statuses and whether a retry can help (the spec's `x-retryable`). */
   retryableByStatus: Readonly<Record<string, boolean>>;
   /** The queue job concerned, named in every error. */
@@ -29,15 +34,16 @@ export interface Call<T> {
   signal?: AbortSignal | undefined;
   /** A non-2xx answer to read as an answer rather than an error. */
   accept?: (status: number, text: string) => boolean;
-  /** The body as the caller's type; a FluxResponseError with `retryable` set asks for another read. */
-  parse: (text: string) => T;
+  /** The body (and its status) as the caller's type; a FluxResponseError with `retryable` set asks for another read. */
+  parse: (text: string, status: number) => T;
 }
 
 /**
  * Sends one call: a request per attempt, each with its own timeout. An idempotent call is retried
- * with backoff on the statuses the spec marks `x-retryable` (unless `X-Fal-Retryable: false`),
- * on a connection failure, a timeout or a body cut short. A call that is not idempotent is retried
- * only when the request provably never left (connection refused).
+ * with backoff on the statuses the spec marks `x-retryable` (unless `X-Fal-Retryable: false` or
+ * the spec's `x-final-when` headers say otherwise), on a connection failure, a timeout or a body
+ * cut short. A call that is not idempotent is retried only when it provably did nothing: the
+ * request never left (connection refused), or the server refused it (`refusedStatuses`).
  */
 export async function send<T>(transport: Transport, call: Call<T>): Promise<T> {
   const idempotent = call.idempotent ?? true;
@@ -56,14 +62,15 @@ export async function send<T>(transport: Transport, call: Call<T>): Promise<T> {
       const text = await response.text();
       if (response.ok || call.accept?.(response.status, text)) {
         try {
-          return call.parse(text);
+          return call.parse(text, response.status);
         } catch (error) {
           if (!(error instanceof FluxResponseError && error.retryable && idempotent)) throw error;
           failure = error;
         }
       } else {
         const answer = apiError(response, parseErrorBody(text), call.retryableByStatus, transport.key, call.jobId);
-        if (!(idempotent && answer.retryable)) throw answer;
+        const resendable = idempotent || call.refusedStatuses?.includes(response.status);
+        if (!(resendable && answer.retryable)) throw answer;
         failure = answer;
         wait = retryAfterMs(response.headers.get("retry-after"));
       }

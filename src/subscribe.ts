@@ -1,7 +1,8 @@
 // subscribe: submit, follow the status stream (or poll), and fetch the result the moment the job completes.
 import { queueOperations } from "../generated/spec.js";
 import { validateQueueStatus } from "../generated/validators.js";
-import { FluxTimeoutError } from "./errors.js";
+import { redact } from "./credentials.js";
+import { FluxApiError, FluxTimeoutError } from "./errors.js";
 import type { QueueContext, QueueInternals } from "./queue.js";
 import { sleep } from "./retry.js";
 import { sseData } from "./sse.js";
@@ -67,10 +68,16 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
           throw error;
         }
       };
-    const onQueueUpdate = guarded(options.onQueueUpdate);
+    const report = guarded(options.onQueueUpdate);
+    let lastCompleted: QueueStatus | undefined;
+    const onQueueUpdate = (status: QueueStatus) => {
+      if (status.status === "COMPLETED") lastCompleted = status;
+      report(status);
+    };
     try {
       guarded(options.onEnqueue)(requestId);
-      const fetchResult = () => queue.result(job, { signal });
+      // A failed job's result answers its error; its COMPLETED status may say why in words (`error`).
+      const fetchResult = () => queue.result(job, { signal }).catch((error: unknown) => Promise.reject(withJobFailure(error, lastCompleted, ctx.key)));
       const streamed =
         options.mode !== "poll" && followStream(ctx, queue.statusUrl(job), onQueueUpdate, fetchResult, options.logs, signal);
       const completed = await streamed;
@@ -99,6 +106,14 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
       track((signal) => queue.submit(input, { ...options, signal }), options),
     follow: (job: QueueJob, options: FollowOptions = {}) => track(async () => job, options),
   };
+}
+
+/** The result's error with the failure its COMPLETED status reported, when it reported one. */
+function withJobFailure(error: unknown, completed: QueueStatus | undefined, key: string | undefined): unknown {
+  if (!(error instanceof FluxApiError) || completed?.status !== "COMPLETED" || !completed.error) return error;
+  const { status, body, errorType, requestId, retryable, timeoutType, hint } = error;
+  const jobFailure = redact({ error: completed.error, errorType: completed.error_type ?? undefined }, key);
+  return new FluxApiError({ status, body, errorType, requestId, retryable, timeoutType, hint, jobFailure });
 }
 
 /**

@@ -2,7 +2,7 @@
 // (exact seeds, the fetch it is handed, the queue's calls). The bottom of src/'s import graph: this
 // file imports only generated/, so every module can import it and none has to reach up to another
 // for a type (scripts/check-imports.mjs keeps it so).
-import type { components as syncComponents } from "../generated/image-to-image.js";
+import type { components as syncComponents, operations as syncOperations } from "../generated/image-to-image.js";
 import type { components as queueComponents, operations } from "../generated/queue.js";
 
 /** A seed as this client gives it: a number when it is at most 2^53, else a bigint holding it exactly. */
@@ -21,7 +21,27 @@ export type FetchLike = (input: string | URL | Request, init?: RequestInit) => P
 
 export type QueueSubmitted = queueComponents["schemas"]["QueueSubmitted"];
 export type QueueStatus = queueComponents["schemas"]["QueueStatus"];
-export type CancelResult = queueComponents["schemas"]["CancellationRequested"] | queueComponents["schemas"]["AlreadyCompleted"];
+/** What fal said a cancel did (the spec's `CancelOutcome`). */
+export type CancelStatus = queueComponents["schemas"]["CancelOutcome"]["status"];
+
+/** A cancel's outcome: every answer fal documents is one, none is an error. */
+export interface CancelResult {
+  /**
+   * `OK`: removed from the queue, it never runs. `CANCELLATION_REQUESTED`: it was running and was
+   * signalled; it may still complete. `ALREADY_COMPLETED`: too late; its result stays. `NOT_FOUND`:
+   * fal does not know the job. fal's `{success: true}` form is read as `CANCELLATION_REQUESTED`
+   * (it does not say whether the job had started), `{success: false}` as `ALREADY_COMPLETED` (the
+   * one documented reason a cancel is not taken): both readings are inferences, `body` has the rest.
+   */
+  status: CancelStatus;
+  /** The HTTP status of fal's answer (fal's material does not pair statuses with outcomes). */
+  httpStatus: number;
+  /** fal's answer as it came. */
+  body: unknown;
+}
+
+/** The sync call's header parameters, named as in the spec (fal's platform headers). */
+export type RunParameters = NonNullable<syncOperations["imageToImage"]["parameters"]["header"]>;
 /** The submit's header parameters, named as in the spec. */
 type SubmitHeaders = NonNullable<operations["submitImageToImage"]["parameters"]["header"]>;
 /** The submit's query and header parameters, named as in the spec. */
@@ -31,13 +51,37 @@ export type QueuePriority = NonNullable<SubmitHeaders["X-Fal-Queue-Priority"]>;
 /** A job: its request id, or the submit answer (whose URLs are then followed). */
 export type QueueJob = string | (Pick<QueueSubmitted, "request_id"> & Partial<QueueSubmitted>);
 
-export interface SubmitOptions {
+/**
+ * fal's platform headers, the same on a sync call, a submit and a subscribe (fal's docs, "Platform
+ * Headers"). Each is checked against the spec before anything is sent.
+ */
+export interface PlatformOptions {
+  /**
+   * `X-Fal-Request-Timeout`: seconds the request may wait for a runner to *start* it (fal's docs:
+   * more than 0.1). Past it fal answers 504 with `X-Fal-Request-Timeout-Type: user`, which this
+   * client never retries: the deadline was yours.
+   */
+  startTimeoutSeconds?: RunParameters["X-Fal-Request-Timeout"];
+  /** `X-Fal-Runner-Hint`: fal prefers a runner that reports this hint (session affinity), else takes any. */
+  runnerHint?: RunParameters["X-Fal-Runner-Hint"];
+  /**
+   * `X-Fal-Object-Lifecycle-Preference`: seconds the generated images stay on fal's CDN; `null`
+   * keeps them. Default: fal's own setting.
+   */
+  mediaExpirationSeconds?: number | null;
+  /** `false` sends `X-Fal-Store-IO: 0`: fal keeps no copy of the request's JSON input and output. Default true. */
+  storePayloads?: boolean;
+}
+
+export interface SubmitOptions extends PlatformOptions {
   /** fal POSTs the result here when the job completes; check it with `verifyWebhook`. */
   webhookUrl?: string;
   /** `X-Fal-Queue-Priority`; fal's default is `normal`. */
   priority?: QueuePriority;
-  /** `X-Fal-Request-Timeout`: seconds the job may wait for a runner before fal ends it with a 504. */
-  startTimeout?: SubmitHeaders["X-Fal-Request-Timeout"];
+  /** `true` sends `x-fal-no-retry: 1`: fal does not retry the job itself (it otherwise does, up to 10 times). */
+  disableFalRetries?: boolean;
+  /** `fal_max_queue_length`: fal refuses the submit (429, no job) when the queue is longer than this. */
+  maxQueueLength?: SubmitParameters["fal_max_queue_length"];
   signal?: AbortSignal;
 }
 
@@ -48,14 +92,15 @@ export interface QueueCallOptions {
 export interface FluxQueue {
   /**
    * Puts a job on fal's queue. The input is checked first; nothing is sent if it is bad. A submit
-   * is billed, so it is re-sent only when the connection was refused (provably never sent),
-   * never after a reset or a timeout: such an error says the job may exist.
+   * is billed, so it is re-sent only when it provably made no job: the connection was refused, or
+   * fal refused it (429, with backoff honouring `Retry-After`); never after a reset or a timeout:
+   * such an error says the job may exist.
    */
   submit(input: ImageToImageInput, options?: SubmitOptions): Promise<QueueSubmitted>;
   /** The job's status; `logs: true` asks for its log lines. Retried on 429, 502-504 and connection errors. */
   status(job: QueueJob, options?: QueueCallOptions & { logs?: boolean }): Promise<QueueStatus>;
   /** The output of a completed job. A job that failed throws the same `FluxApiError` as a sync call. */
   result(job: QueueJob, options?: QueueCallOptions): Promise<ImageToImageOutput>;
-  /** Asks fal to cancel the job. A job that had completed answers `ALREADY_COMPLETED` (not an error). */
+  /** Asks fal to cancel the job. Every outcome fal documents is a {@link CancelResult}, not an error. */
   cancel(job: QueueJob, options?: QueueCallOptions): Promise<CancelResult>;
 }

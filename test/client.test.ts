@@ -91,6 +91,26 @@ describe("validation before any network I/O", () => {
     expect(JSON.parse(String(call!.init.body))).toEqual(input);
     expect(new Headers(call!.init.headers).get("Authorization")).toBe(`Key ${secret}`);
   });
+
+  it("fal's platform options go out as its headers on a sync call too; bad ones are refused before sending", async () => {
+    const { calls, fetch } = countingFetch();
+    const client = createFluxClient({ credentials: secret, fetch });
+    await client.imageToImage(input, { startTimeoutSeconds: 2.5, runnerHint: "lora-7", mediaExpirationSeconds: null, storePayloads: false });
+    const sent: [string, string][] = [];
+    new Headers(calls[0]!.init.headers).forEach((value, name) => void (name.startsWith("x-fal-") && sent.push([name, value])));
+    expect(sent).toEqual([
+      ["x-fal-object-lifecycle-preference", '{"expiration_duration_seconds":null}'],
+      ["x-fal-request-timeout", "2.5"],
+      ["x-fal-runner-hint", "lora-7"],
+      ["x-fal-store-io", "0"],
+    ]);
+    const error = (await client.imageToImage({ ...input, strength: 2 }, { startTimeoutSeconds: -1 }).catch((e: unknown) => e)) as FluxValidationError;
+    expect(error.issues.map((i) => [i.field, i.rule])).toEqual([
+      ["strength", "maximum"],
+      ["startTimeoutSeconds", "exclusiveMinimum"],
+    ]);
+    expect(calls).toHaveLength(1);
+  });
 });
 
 describe("credentials", () => {

@@ -161,14 +161,14 @@ describe("status, result and cancel are retried when it is safe", () => {
     await useFake({ hold: true }); // the first job stays in the queue until cancelled
     const job = await submitted();
     fake.inject("cancel", falError(503));
-    await expect(client().queue.cancel(job)).resolves.toEqual({ status: "CANCELLATION_REQUESTED" });
+    await expect(client().queue.cancel(job)).resolves.toMatchObject({ status: "CANCELLATION_REQUESTED", httpStatus: 202 });
     expect(fake.count("cancel")).toBe(2);
     expect(fake.jobs.get(job.request_id)!.cancelled).toBe(true);
 
     const done = await submitted();
     fake.advance(done.request_id);
     fake.advance(done.request_id);
-    await expect(client().queue.cancel(done)).resolves.toEqual({ status: "ALREADY_COMPLETED" });
+    await expect(client().queue.cancel(done)).resolves.toMatchObject({ status: "ALREADY_COMPLETED", httpStatus: 400 });
   });
 });
 
@@ -209,10 +209,25 @@ describe("a submit is billed: never sent twice after an ambiguous failure", () =
     expect(fake.count("submit")).toBe(1);
   });
 
-  it.each([429, 502, 503, 504])("%i: not re-sent (fal answered; retrying is the caller's call), retryable says so", async (status) => {
+  it.each([502, 503, 504])("%i: not re-sent (the job may exist; retrying is the caller's call), retryable says so", async (status) => {
     fake.inject("submit", falError(status));
     await expect(client().queue.submit(input)).rejects.toMatchObject({ status, retryable: true });
     expect(fake.count("submit")).toBe(1);
+  });
+
+  it("429 is a refusal that made no job (x-job-created: false): re-sent after Retry-After, one job", async () => {
+    fake.inject("submit", { ...falError(429), headers: { "Retry-After": "0.2" } });
+    const job = await client().queue.submit(input);
+    const [first, second] = fake.log.filter((entry) => entry.route === "submit");
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(190);
+    expect([...fake.jobs.keys()]).toEqual([job.request_id]);
+  });
+
+  it("429 every time: the refusal after maxRetries re-sends, and no job", async () => {
+    fake.inject("submit", falError(429), falError(429), falError(429), falError(429));
+    await expect(client().queue.submit(input)).rejects.toMatchObject({ status: 429, retryable: true });
+    expect(fake.count("submit")).toBe(4);
+    expect(fake.jobs.size).toBe(0);
   });
 
   it("a refused connection proves nothing was sent: the submit is retried and makes one job", async () => {
@@ -229,13 +244,13 @@ describe("a submit is billed: never sent twice after an ambiguous failure", () =
 
   it("bad input or options: FluxValidationError naming each, and nothing sent", async () => {
     const error = (await client()
-      .queue.submit({ ...input, num_images: 9 }, { priority: "urgent" as "low", startTimeout: 0, webhookUrl: "not a url" })
+      .queue.submit({ ...input, num_images: 9 }, { priority: "urgent" as "low", startTimeoutSeconds: 0.1, webhookUrl: "not a url" })
       .catch((e: unknown) => e)) as FluxValidationError;
     expect(error).toBeInstanceOf(FluxValidationError);
     expect(error.issues.map((i) => [i.field, i.rule])).toEqual([
       ["num_images", "maximum"],
       ["priority", "enum"],
-      ["startTimeout", "exclusiveMinimum"],
+      ["startTimeoutSeconds", "exclusiveMinimum"],
       ["webhookUrl", "format"],
     ]);
     expect(fake.log).toHaveLength(0);
@@ -251,7 +266,7 @@ describe("a submit is billed: never sent twice after an ambiguous failure", () =
   });
 
   it("priority, start timeout and webhook go out as fal's headers and query; the key only in Authorization", async () => {
-    await client().queue.submit(input, { priority: "low", startTimeout: 30, webhookUrl: "https://example.com/hook" });
+    await client().queue.submit(input, { priority: "low", startTimeoutSeconds: 30, webhookUrl: "https://example.com/hook" });
     const [request] = fake.log;
     expect(request!.headers).toMatchObject({
       "x-fal-queue-priority": "low",
@@ -260,6 +275,100 @@ describe("a submit is billed: never sent twice after an ambiguous failure", () =
     });
     expect(new URL(request!.url, fake.url).searchParams.get("fal_webhook")).toBe("https://example.com/hook");
     expect(request!.url).not.toContain(secret);
+  });
+});
+
+describe("every answer fal documents", () => {
+  it.each([
+    [200, { status: "OK" }, "OK"],
+    [202, { status: "CANCELLATION_REQUESTED" }, "CANCELLATION_REQUESTED"],
+    [400, { status: "ALREADY_COMPLETED" }, "ALREADY_COMPLETED"],
+    [404, { status: "NOT_FOUND" }, "NOT_FOUND"],
+    [404, { detail: "Request not found" }, "NOT_FOUND"],
+    [200, { success: true }, "CANCELLATION_REQUESTED"],
+    [200, { success: false }, "ALREADY_COMPLETED"],
+  ] as const)("cancel %i %j: the outcome %s, not an error", async (status, body, outcome) => {
+    fake.inject("cancel", { kind: "status", status, body });
+    await expect(client().queue.cancel("job-x")).resolves.toEqual({ status: outcome, httpStatus: status, body });
+    expect(fake.count("cancel")).toBe(1);
+  });
+
+  it("a cancel answer in neither form is a FluxResponseError naming the job", async () => {
+    fake.inject("cancel", { kind: "status", status: 200, body: { cancelled: "maybe" } });
+    await expect(client().queue.cancel("job-x")).rejects.toMatchObject({ name: "FluxResponseError", requestId: "job-x" });
+  });
+
+  it("a 504 whose X-Fal-Request-Timeout-Type is user is final: not re-fetched, and the error says why", async () => {
+    const job = await submitted();
+    fake.inject("result", { ...falError(504), headers: { "X-Fal-Request-Timeout-Type": "user" } });
+    const error = (await client().queue.result(job).catch((e: unknown) => e)) as FluxApiError;
+    expect(error).toMatchObject({ status: 504, retryable: false, timeoutType: "user" });
+    expect(error.message).toContain("startTimeoutSeconds");
+    expect(fake.count("result")).toBe(1);
+  });
+
+  it("a submit answered with only {request_id, gateway_request_id} is a usable job: followed along the spec's paths", async () => {
+    await useFake({ submitAnswer: "ids-only" });
+    const job = await client().queue.submit(input);
+    expect(job).toEqual({ request_id: job.request_id, gateway_request_id: job.request_id });
+    const output = await client().subscribe(input);
+    expect(output.seed).toBe(fake.jobs.get([...fake.jobs.keys()][1]!)!.seed);
+    await expect(client().queue.status(job)).resolves.toMatchObject({ status: "COMPLETED" });
+  });
+
+  it("a job whose COMPLETED status carries error and error_type: the result's error says so too", async () => {
+    const statusError = { error: "Internal server error in the runner.", error_type: "runner_server_error" };
+    await useFake({ outcome: () => ({ status: 500, body: { detail: "boom" }, statusError }) });
+    for (const mode of ["stream", "poll"] as const) {
+      const error = (await client().subscribe(input, { mode, pollIntervalMs: 5 }).catch((e: unknown) => e)) as FluxApiError;
+      expect(error).toBeInstanceOf(FluxApiError);
+      expect(error).toMatchObject({ status: 500, jobFailure: { error: statusError.error, errorType: statusError.error_type } });
+      expect(error.message).toContain("the job failed: Internal server error in the runner. (runner_server_error)");
+    }
+  });
+
+  it("fal's platform options go out as its headers and query, on a submit and on subscribe's submit", async () => {
+    const options = {
+      startTimeoutSeconds: 30,
+      runnerHint: "session-42",
+      mediaExpirationSeconds: 3600,
+      storePayloads: false,
+      disableFalRetries: true,
+      maxQueueLength: 100,
+    };
+    await client().queue.submit(input, options);
+    await client().subscribe(input, options);
+    for (const request of fake.log.filter((entry) => entry.route === "submit")) {
+      expect(request.headers).toMatchObject({
+        "x-fal-request-timeout": "30",
+        "x-fal-runner-hint": "session-42",
+        "x-fal-object-lifecycle-preference": '{"expiration_duration_seconds":3600}',
+        "x-fal-store-io": "0",
+        "x-fal-no-retry": "1",
+      });
+      expect(new URL(request.url, "http://x").searchParams.get("fal_max_queue_length")).toBe("100");
+    }
+    // Left at fal's defaults, none of them is sent.
+    await client().queue.submit(input, { storePayloads: true, disableFalRetries: false, mediaExpirationSeconds: undefined });
+    expect(Object.keys(fake.log.at(-1)!.headers).filter((name) => /store-io|no-retry|lifecycle|runner-hint|request-timeout/.test(name))).toEqual([]);
+  });
+
+  it("bad platform options: each named with its rule, nothing sent", async () => {
+    const bad = { startTimeoutSeconds: 0.1, runnerHint: "", mediaExpirationSeconds: 0, storePayloads: "no", disableFalRetries: 1, maxQueueLength: -1 };
+    const error = (await client().queue.submit(input, bad as never).catch((e: unknown) => e)) as FluxValidationError;
+    expect(error).toBeInstanceOf(FluxValidationError);
+    expect(error.issues.map((i) => [i.field, i.rule]).sort()).toEqual(
+      [
+        ["startTimeoutSeconds", "exclusiveMinimum"],
+        ["runnerHint", "pattern"],
+        ["mediaExpirationSeconds", "minimum"],
+        ["storePayloads", "type"],
+        ["disableFalRetries", "type"],
+        ["maxQueueLength", "minimum"],
+      ].sort(),
+    );
+    expect(error.message).toContain("runnerHint: must be printable ASCII");
+    expect(fake.log).toHaveLength(0);
   });
 });
 

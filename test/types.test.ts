@@ -69,7 +69,7 @@ describe("types generated from the spec", () => {
     expectTypeOf(client.queue.submit).returns.resolves.toEqualTypeOf<QueueSubmitted>();
     expectTypeOf(client.queue.cancel).returns.resolves.toEqualTypeOf<CancelResult>();
     expectTypeOf<QueuePriority>().toEqualTypeOf<"normal" | "low">();
-    expectTypeOf<CancelResult["status"]>().toEqualTypeOf<"CANCELLATION_REQUESTED" | "ALREADY_COMPLETED">();
+    expectTypeOf<CancelResult["status"]>().toEqualTypeOf<"OK" | "CANCELLATION_REQUESTED" | "ALREADY_COMPLETED" | "NOT_FOUND">();
     expectTypeOf<QueueStatus["status"]>().toEqualTypeOf<"IN_QUEUE" | "IN_PROGRESS" | "COMPLETED">();
     // A status narrows by its status: only COMPLETED has metrics, only IN_QUEUE a queue position.
     const narrow = (status: QueueStatus) => {

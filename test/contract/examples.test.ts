@@ -38,6 +38,21 @@ describe("the spec's request examples against Prism", () => {
     expect(body.images[0]!.url).toMatch(/^data:image\/png;base64,/);
   });
 
+  it("fal's platform headers as the client sends them pass Prism's check of the sync document", async () => {
+    const options = { startTimeoutSeconds: 30, runnerHint: "session-42", mediaExpirationSeconds: 3600, storePayloads: false };
+    await expect(client.imageToImage(imageToImageExamples.minimal, options)).resolves.toEqual(firstExample(200));
+    const tooShort = await fetch(`${prismUrl}/fal-ai/flux-1/dev/image-to-image`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: "Key x", "X-Fal-Request-Timeout": "0.1" },
+      body: JSON.stringify(imageToImageExamples.minimal),
+    });
+    await tooShort.arrayBuffer();
+    expect([tooShort.status, JSON.parse(tooShort.headers.get("sl-violations")!)[0].code]).toEqual([422, "exclusiveMinimum"]);
+    await expect(client.imageToImage(imageToImageExamples.minimal, { startTimeoutSeconds: 0.1 })).rejects.toMatchObject({
+      issues: [{ field: "startTimeoutSeconds", rule: "exclusiveMinimum" }],
+    });
+  });
+
   it("Bearer credentials are accepted by the mock's security scheme too", async () => {
     const bearer = createFluxClient({ baseUrl: prismUrl, credentials: "contract-test", authScheme: "Bearer" });
     await expect(bearer.imageToImage(imageToImageExamples.minimal)).resolves.toEqual(firstExample(200));

@@ -61,9 +61,43 @@ describe("the queue's examples through the client", () => {
     expect(output.seed).toBe(BigInt(/"seed":(\d+)/.exec(wire)![1]!));
   });
 
-  it("cancel: 202 CANCELLATION_REQUESTED, and 400 ALREADY_COMPLETED as an answer", async () => {
-    await expect(client().client.queue.cancel(jobId)).resolves.toEqual({ status: "CANCELLATION_REQUESTED" });
-    await expect(client("code=400").client.queue.cancel(jobId)).resolves.toEqual({ status: "ALREADY_COMPLETED" });
+  it.each([
+    ["code=200, example=removed", 200, "OK"],
+    ["code=200, example=success", 200, "CANCELLATION_REQUESTED"],
+    ["code=202", 202, "CANCELLATION_REQUESTED"],
+    ["code=400", 400, "ALREADY_COMPLETED"],
+    ["code=404", 404, "NOT_FOUND"],
+  ] as const)("cancel, Prefer %s: every documented answer is an outcome (%i %s)", async (prefer, httpStatus, status) => {
+    const [, example] = /example=([\w-]+)/.exec(prefer) ?? [];
+    const body = example ? queueExample("cancelQueueRequest", httpStatus, undefined, example) : queueExample("cancelQueueRequest", httpStatus);
+    await expect(client(prefer).client.queue.cancel(jobId)).resolves.toEqual({ status, httpStatus, body });
+  });
+
+  it("status: the 202 in-progress example, and the 200 example of a failed job, pass the status validator", async () => {
+    const running = await client("code=202, example=in-progress").client.queue.status(jobId);
+    expect(running).toMatchObject({ status: "IN_PROGRESS" });
+    const failed = await client("code=200, example=failed").client.queue.status(jobId);
+    expect(failed).toMatchObject({ status: "COMPLETED", error_type: "runner_server_error" });
+  });
+
+  it("submit: the ids-only example (no URLs) is a job the client follows along the spec's paths", async () => {
+    const job = await client("example=ids-only").client.queue.submit(input);
+    expect(job).toEqual(queueExample("submitImageToImage", 200, undefined, "ids-only"));
+    const { urls, client: follower } = client();
+    await follower.queue.status(job);
+    expect(urls.map((url) => new URL(url).pathname)).toEqual([queueOperations.getQueueStatus.path.replace("{request_id}", jobId)]);
+  });
+
+  it("status with logs as fal's clients send it (0, 1, true, false): Prism accepts each", async () => {
+    const path = queueOperations.getQueueStatus.path.replace("{request_id}", jobId);
+    for (const logs of ["0", "1", "true", "false"]) {
+      const response = await fetch(`${prismQueueUrl}${path}?logs=${logs}`, { headers: { Authorization: "Key contract-test" } });
+      await response.arrayBuffer();
+      expect([logs, response.status]).toEqual([logs, 200]);
+    }
+    const refused = await fetch(`${prismQueueUrl}${path}?logs=yes`, { headers: { Authorization: "Key contract-test" } });
+    await refused.arrayBuffer();
+    expect(refused.status).toBe(422);
   });
 
   it("subscribe: submit, stream, result; the submit's URLs (queue.fal.run, not this mock) are not followed", async () => {
@@ -88,11 +122,11 @@ describe("every declared error of every queue call is a FluxApiError", () => {
     getQueueResult: (c) => c.queue.result(jobId),
     cancelQueueRequest: (c) => c.queue.cancel(jobId),
   };
+  // A cancel's 400 and 404 are outcomes (x-outcome), tested above: retryableByStatus leaves them out.
   const cases = Object.entries(calls).flatMap(([operationId]) =>
-    Object.entries(queueOperations[operationId as keyof typeof queueOperations].retryableByStatus)
-      // A cancel's 400 is an answer (ALREADY_COMPLETED), tested above.
-      .filter(([status]) => !(operationId === "cancelQueueRequest" && status === "400"))
-      .map(([status, retryable]) => [operationId, Number(status), retryable] as const),
+    Object.entries(queueOperations[operationId as keyof typeof queueOperations].retryableByStatus).map(
+      ([status, retryable]) => [operationId, Number(status), retryable] as const,
+    ),
   );
 
   it.each(cases)("%s %i", async (operationId, status, retryable) => {
@@ -123,8 +157,10 @@ describe("bad submit options: Prism and the client agree on the rule", () => {
   const body = JSON.stringify(input);
   it.each([
     ["priority", { priority: "urgent" }, { "X-Fal-Queue-Priority": "urgent" }, ""],
-    ["startTimeout", { startTimeout: 0 }, { "X-Fal-Request-Timeout": "0" }, ""],
-    ["startTimeout", { startTimeout: "soon" }, { "X-Fal-Request-Timeout": "soon" }, ""],
+    ["startTimeoutSeconds", { startTimeoutSeconds: 0.1 }, { "X-Fal-Request-Timeout": "0.1" }, ""],
+    ["startTimeoutSeconds", { startTimeoutSeconds: "soon" }, { "X-Fal-Request-Timeout": "soon" }, ""],
+    ["runnerHint", { runnerHint: "café" }, { "X-Fal-Runner-Hint": "café" }, ""],
+    ["maxQueueLength", { maxQueueLength: -1 }, {}, "?fal_max_queue_length=-1"],
     ["webhookUrl", { webhookUrl: "not a url" }, {}, "?fal_webhook=not%20a%20url"],
   ] as const)("%s %j", async (option, options, headers, query) => {
     const response = await fetch(`${prismQueueUrl}${queueOperations.submitImageToImage.path}${query}`, {

@@ -34,6 +34,8 @@ export interface JobOutcome {
   /** The answer of the result URL when it is not the output: e.g. 422 and fal's detail list. */
   status: number;
   body: unknown;
+  /** What its COMPLETED status says of the failure (`error`, `error_type`), as fal's may. */
+  statusError?: { error: string; error_type: string };
 }
 
 export interface FakeJob {
@@ -78,6 +80,13 @@ export interface FakeQueueOptions {
    * a busy machine cannot skip it. `queueMs` and `runMs` apply once the test calls `release()`.
    */
   hold?: boolean;
+  /** `ids-only`: the submit answers `{request_id, gateway_request_id}` alone, as fal's webhook docs show it. */
+  submitAnswer?: "full" | "ids-only";
+  /**
+   * At most this many jobs unfinished at once, like an account's concurrency limit: a submit over
+   * it gets 429 and makes no job. Default: no limit.
+   */
+  concurrencyLimit?: number;
 }
 
 /** What the fake serves for an image with `images: "self"`: a JPEG's first bytes, enough for a type sniffer. */
@@ -92,6 +101,8 @@ export interface FakeQueue {
   /** Every request, in arrival order. */
   log: { route: Route | "unknown"; method: string; url: string; headers: IncomingMessage["headers"]; at: number }[];
   count(route: Route): number;
+  /** How many submits `concurrencyLimit` refused. */
+  refused(): number;
   /** Resolves once `count(route)` has reached `n` (requests are counted as they arrive). */
   arrived(route: Route, n?: number): Promise<void>;
   /** Moves a held job (`hold: true`) on: IN_QUEUE to IN_PROGRESS, IN_PROGRESS to COMPLETED. Gives its new state. */
@@ -117,6 +128,7 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
   let holding = options.hold ?? false;
   const heldAnswers: (() => void)[] = [];
   let submitted = 0;
+  let refused = 0;
   let origin = "";
 
   const later = (ms: number, fn: () => void) => {
@@ -150,7 +162,7 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
     const response_url = urls(job.id).response_url;
     if (job.state === "IN_QUEUE") return { status: "IN_QUEUE", queue_position: 0, response_url };
     if (job.state === "IN_PROGRESS") return { status: "IN_PROGRESS", response_url, logs: [] };
-    return { status: "COMPLETED", response_url, logs: [], metrics: { inference_time: 0.02 } };
+    return { status: "COMPLETED", response_url, logs: [], metrics: { inference_time: 0.02 }, ...job.outcome?.statusError };
   }
 
   function urls(id: string) {
@@ -160,6 +172,7 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
 
   function submitText(job: FakeJob | undefined): string {
     if (!job) return "{}";
+    if (options.submitAnswer === "ids-only") return JSON.stringify({ request_id: job.id, gateway_request_id: job.id });
     return JSON.stringify({ request_id: job.id, ...urls(job.id), status: "IN_QUEUE", queue_position: 0 });
   }
 
@@ -181,6 +194,11 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
       res.end(text);
     };
     if (route === "submit") {
+      const unfinished = [...jobs.values()].filter((job) => job.state !== "COMPLETED" && !job.cancelled).length;
+      if (options.concurrencyLimit !== undefined && unfinished >= options.concurrencyLimit) {
+        refused++;
+        return { send: () => json(429, { detail: "Concurrent requests limit exceeded. Please try again later." }) };
+      }
       const n = submitted++;
       const job: FakeJob = {
         id: `job-${n}-${Math.random().toString(36).slice(2, 8)}`,
@@ -329,6 +347,7 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
     jobs,
     log,
     count,
+    refused: () => refused,
     arrived: (route, n = 1) =>
       new Promise<void>((resolve) => {
         const check = () => {

@@ -1,0 +1,99 @@
+// fal's platform headers and the submit's query parameters: the typed options of a call turned into
+// what goes on the wire, checked against the spec (generated/) before anything is sent.
+import { imageToImageParameters, queueOperations } from "../generated/spec.js";
+import { validateObjectLifecyclePreference, validateRunParameters, validateSubmitParameters, type Validator } from "../generated/validators.js";
+import { redact } from "./credentials.js";
+import { FluxValidationError, type FluxIssue } from "./errors.js";
+import type { PlatformOptions, SubmitOptions } from "./types.js";
+import { issuesOf } from "./validation.js";
+
+/** Each option and the parameter it sets, named as in the spec. */
+const parameterOf = {
+  startTimeoutSeconds: "X-Fal-Request-Timeout",
+  runnerHint: "X-Fal-Runner-Hint",
+  mediaExpirationSeconds: "X-Fal-Object-Lifecycle-Preference",
+  storePayloads: "X-Fal-Store-IO",
+  webhookUrl: "fal_webhook",
+  priority: "X-Fal-Queue-Priority",
+  disableFalRetries: "x-fal-no-retry",
+  maxQueueLength: "fal_max_queue_length",
+} as const satisfies Record<keyof PlatformOptions | Exclude<keyof SubmitOptions, "signal">, string>;
+
+type OptionName = keyof typeof parameterOf;
+const optionOf = Object.fromEntries(Object.entries(parameterOf).map(([option, name]) => [name, option])) as Record<string, OptionName>;
+
+/** The call's query string and headers. */
+export interface WireParameters {
+  query: Record<string, string>;
+  headers: Record<string, string>;
+}
+
+const operations = {
+  run: { validate: validateRunParameters as Validator<unknown>, places: imageToImageParameters as Record<string, string> },
+  submit: { validate: validateSubmitParameters as Validator<unknown>, places: queueOperations.submitImageToImage.parameters as Record<string, string> },
+};
+
+/**
+ * The options of a sync call (`run`) or a submit as query parameters and headers. Throws a
+ * {@link FluxValidationError} naming each bad option and its rule, with `inputIssues` (the body's)
+ * joined, so that one error tells everything wrong with the call.
+ */
+export function platformParameters(
+  options: SubmitOptions,
+  operation: keyof typeof operations,
+  key: string | undefined,
+  inputIssues: FluxIssue[] = [],
+): WireParameters {
+  const { validate, places } = operations[operation];
+  const issues = [...inputIssues];
+  const wire: Record<string, unknown> = {};
+  for (const [option, name] of Object.entries(parameterOf) as [OptionName, string][]) {
+    const value = options[option];
+    if (value === undefined || !(name in places)) continue;
+    const converted = toWire(option, value, issues);
+    if (converted !== undefined) wire[name] = converted;
+  }
+  issues.push(...issuesOf(validate, wire).map((issue) => ({ ...issue, field: optionOf[issue.field] ?? issue.field })));
+  issues.push(...webhookIssues(options.webhookUrl, key));
+  if (issues.length) throw new FluxValidationError(issues.map((issue) => redact(issue, key)));
+
+  const out: WireParameters = { query: {}, headers: {} };
+  for (const [name, value] of Object.entries(wire)) (places[name] === "query" ? out.query : out.headers)[name] = String(value);
+  return out;
+}
+
+/** An option's value as its parameter takes it; undefined when the option asks for fal's default. */
+function toWire(option: OptionName, value: unknown, issues: FluxIssue[]): unknown {
+  const isBoolean = option === "storePayloads" || option === "disableFalRetries";
+  if (isBoolean && typeof value !== "boolean") {
+    issues.push({ field: option, rule: "type", message: `must be boolean, got ${JSON.stringify(value)}`, params: { type: "boolean" } });
+    return undefined;
+  }
+  // Only the values that change fal's default go out: `X-Fal-Store-IO: 0`, `x-fal-no-retry: 1`.
+  if (option === "storePayloads") return value === false ? "0" : undefined;
+  if (option === "disableFalRetries") return value === true ? "1" : undefined;
+  if (option === "mediaExpirationSeconds") {
+    const preference = { expiration_duration_seconds: value };
+    const found = issuesOf(validateObjectLifecyclePreference, preference);
+    issues.push(...found.map((issue) => ({ ...issue, field: option })));
+    return found.length ? undefined : JSON.stringify(preference);
+  }
+  return value;
+}
+
+function webhookIssues(webhook: unknown, key: string | undefined): FluxIssue[] {
+  if (typeof webhook !== "string") return [];
+  let url: URL | undefined;
+  try {
+    url = new URL(webhook);
+  } catch {
+    // reported below
+  }
+  if (!url || !/^https?:$/.test(url.protocol)) {
+    return [{ field: "webhookUrl", rule: "format", message: "must be an absolute http(s) URL", params: { format: "uri" } }];
+  }
+  if (key && webhook.includes(key)) {
+    return [{ field: "webhookUrl", rule: "secret", message: "contains the API key; fal would store it in the job", params: {} }];
+  }
+  return [];
+}
