@@ -56,6 +56,8 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
     stopping,
     onRunning: report.running,
     onWaiting: report.waitingForSubmits,
+    onThrottled: report.throttled,
+    onRecovered: report.recovered,
   });
   const runLine = createLineRunner({
     client: options.client,

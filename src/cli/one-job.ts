@@ -2,6 +2,7 @@
 // its images written with --out, its output on stdout.
 import type { FluxClient } from "../client.js";
 import { FluxNetworkError } from "../errors.js";
+import { goneResult } from "./gone-result.js";
 import { stringifyExact } from "../seed.js";
 import type { ImageToImageInput, ImageToImageOutput, QueueStatus } from "../types.js";
 import type { Progress } from "./progress.js";
@@ -48,6 +49,11 @@ export async function runOneJob(client: FluxClient, job: ImageToImageInput | str
     if (requestId && error instanceof FluxNetworkError && !signal.aborted) {
       progress.stop();
       progress.log(`The job may still complete on fal: flux-i2i --live --follow ${requestId} [--out DIR] fetches its result.`);
+    }
+    const gone = requestId ? goneResult(error, requestId, "Run the request again (without --follow) for a new result: a new job, billed again.") : undefined;
+    if (gone) {
+      progress.stop();
+      progress.log(gone);
     }
     throw error;
   }

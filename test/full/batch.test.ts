@@ -219,6 +219,38 @@ describe("--batch", () => {
     expect(fake.count("submit")).toBe(1);
   });
 
+  it("over the account's concurrency limit (429): the batch backs off, runs fewer at once, and finishes every line once, exit 0", async () => {
+    // fal runs one job at a time for this account, and holds the first until the batch has throttled.
+    await useFake({ hold: true, concurrencyLimit: 1, runMs: () => 100 });
+    writeBatch(jobLines(3));
+    const run = startCli(batch("--concurrency", "3", "--json"), { cwd: dir, env });
+    await waitFor(() => run.stderr().includes("fal refused a submit (429"), 30_000);
+    expect(run.stderr()).toContain("running at most 1 job(s) at once");
+    fake.release();
+    expect(await run.exited, run.stderr()).toBe(0);
+    expect(JSON.parse(run.stdout())).toMatchObject({ lines: 3, done: 3, failed: 0, unfinished: 0, uncertain: [] });
+    expect(fake.refused()).toBeGreaterThan(0);
+    expect(submits()).toEqual(new Map([["line 1", 1], ["line 2", 1], ["line 3", 1]]));
+    expect(results().map((r) => r.line).sort()).toEqual([1, 2, 3]);
+  });
+
+  it("a resume whose recorded job fal no longer knows (404) says its result may have expired and what to do, records it failed, exit 3", async () => {
+    await useFake({ hold: true });
+    writeBatch(jobLines(1));
+    const first = startCli(batch(), { cwd: dir, env });
+    await fake.arrived("stream");
+    first.child.kill("SIGINT");
+    expect(await first.exited).toBe(130);
+    await useFake({}); // a queue that has never heard of the job, as after its result expired
+
+    const resumed = await runCli(batch("--resume"), { cwd: dir, env });
+    expect(resumed.code, resumed.stderr).toBe(3);
+    expect(resumed.stderr).toMatch(/line 1: FluxApiError: fal answered 404[^\n]*\n {2}fal no longer knows job job-0-\w+, submitted \d+ seconds ago: its result may have expired/);
+    expect(resumed.stderr).toContain("put line 1 in a new batch file");
+    expect(results()).toMatchObject([{ line: 1, status: "failed" }]);
+    expect(fake.count("submit")).toBe(0);
+  });
+
   it("a bad line is reported with its number and skipped; the others go on; exit 2", async () => {
     writeBatch([
       JSON.stringify({ image_url: "cat.png", prompt: "line 1" }),

@@ -215,6 +215,23 @@ describe("a job", () => {
     expect(fake.count("submit")).toBe(1);
   });
 
+  it("--follow of a job fal no longer knows (404) says its result may have expired, and what to do; exit 3", async () => {
+    const { code, stderr } = await runCli(live("--follow", "job-gone"), { cwd: dir, env: withKey });
+    expect(code).toBe(3);
+    expect(stderr).toContain("fal no longer knows job job-gone: its result may have expired (fal keeps a result 60 minutes, 6 minutes when it is 10 KB or more");
+    expect(stderr).toContain("Run the request again (without --follow) for a new result");
+    expect(fake.count("submit")).toBe(0);
+  });
+
+  it("--follow of a job cancelled while it ran (its result answers 499) says so; exit 3", async () => {
+    await fake.close();
+    fake = await startFakeQueue({ outcome: () => ({ status: 499, body: { detail: "Request was cancelled." } }) });
+    const { request_id } = await createFluxClient({ credentials: key, queueUrl: fake.url }).queue.submit({ image_url: "https://x.test/a.png", prompt: "p" });
+    const { code, stderr } = await runCli(live("--follow", request_id), { cwd: dir, env: withKey });
+    expect(code).toBe(3);
+    expect(stderr).toContain(`job ${request_id} was cancelled while it ran (fal answers 499): it has no result.`);
+  });
+
   it.each(["SIGINT", "SIGTERM"] as const)("%s cancels the job on fal's side, then exits 130", async (signal) => {
     await fake.close();
     fake = await startFakeQueue({ hold: true });

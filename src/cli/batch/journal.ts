@@ -18,6 +18,8 @@ export interface BatchLine {
   text: string;
   /** From the journal: the job fal has for this line. */
   requestId?: string;
+  /** When the earlier run's submit of it was answered (ISO 8601), if recorded. */
+  submittedAt?: string;
 }
 
 /** What earlier runs of the batch recorded, by line. */
@@ -130,7 +132,7 @@ export function planLines(lines: BatchLine[], earlier: EarlierRuns, resendUncert
       continue;
     }
     const event = earlier.lastEvent.get(line.line);
-    if (event?.event === "submitted" && typeof event.request_id === "string") plan.follow.push({ ...line, requestId: event.request_id });
+    if (event?.event === "submitted" && typeof event.request_id === "string") plan.follow.push({ ...line, requestId: event.request_id, submittedAt: typeof event.at === "string" ? event.at : undefined });
     else if (event?.event === "submitting" && !resendUncertain) plan.uncertain.push(line.line);
     else plan.submit.push(line);
   }
@@ -158,7 +160,7 @@ export async function openBatchRecords(results: string): Promise<BatchRecords> {
   return {
     submitting: (line) =>
       journal.append({ line: line.line, event: "submitting", at: new Date().toISOString(), text_sha256: textHash(line.text) }),
-    submitted: (line, requestId) => journal.append({ line: line.line, event: "submitted", request_id: requestId }),
+    submitted: (line, requestId) => journal.append({ line: line.line, event: "submitted", request_id: requestId, at: new Date().toISOString() }),
     notSent: (line) => journal.append({ line: line.line, event: "not-sent" }),
     done: (line, requestId, files, output) =>
       resultsLog.append({ line: line.line, status: "done", request_id: requestId, text_sha256: textHash(line.text), files, output }),

@@ -2,23 +2,28 @@
 // between its two journal records, followed to its output (whether this run or an earlier one
 // submitted it), its images saved, its result recorded. What each failure means for the line
 // (final, for a resume, or uncertain) is decided here.
+import { queueOperations } from "../../../generated/spec.js";
 import type { FluxClient } from "../../client.js";
 import { FluxApiError, FluxNetworkError, FluxResponseError, FluxValidationError } from "../../errors.js";
 import { neverSent } from "../../failures.js";
 import { forValidation, withExactSeed } from "../../seed.js";
 import type { ImageToImageInput, ImageToImageOutput } from "../../types.js";
 import { checkInput } from "../../validation.js";
+import { goneResult } from "../gone-result.js";
 import { resolveImage, stemOfImage } from "../image-input.js";
 import { saveImages } from "../save-images.js";
 import type { BatchLine, BatchRecords } from "./journal.js";
 import type { BatchReport } from "./report.js";
-import type { Scheduler } from "./scheduler.js";
+import type { LineOutcome, Scheduler } from "./scheduler.js";
+
+/** How many times a line refused by fal (429) goes back to the scheduler before it is left for --resume. */
+const maxRefusals = 6;
 
 export interface LineContext {
   client: FluxClient;
   records: BatchRecords;
   report: BatchReport;
-  scheduler: Pick<Scheduler, "guard">;
+  scheduler: Pick<Scheduler, "guard" | "accepted">;
   /** Request parameters from the flags, the image already read; a line's own values win. */
   defaults: Readonly<Record<string, unknown>>;
   /** The outputs' name for lines that take the flags' image. */
@@ -32,8 +37,9 @@ export interface LineContext {
 }
 
 /** Runs one line: follows its recorded job, or prepares and submits it, then follows that. */
-export function createLineRunner(ctx: LineContext): (line: BatchLine) => Promise<void> {
+export function createLineRunner(ctx: LineContext): (line: BatchLine) => Promise<LineOutcome> {
   const { client, records, report } = ctx;
+  const refusals = new Map<number, number>();
 
   async function follow(line: BatchLine, requestId: string, stem: string): Promise<void> {
     let output: ImageToImageOutput;
@@ -45,7 +51,7 @@ export function createLineRunner(ctx: LineContext): (line: BatchLine) => Promise
       } else if (error instanceof FluxApiError && !error.retryable) {
         // The job failed (or fal does not know it): final, recorded with fal's error.
         await records.failed(line, requestId, error);
-        report.failed(line.line, error);
+        report.failed(line.line, error, goneResult(error, requestId, againInBatch(line.line), line.submittedAt));
       } else {
         report.followLater(line.line, error, requestId);
       }
@@ -66,17 +72,27 @@ export function createLineRunner(ctx: LineContext): (line: BatchLine) => Promise
     report.done(line.line, files);
   }
 
-  /** The submit, between its two journal records: its request id once that is on disk, or undefined if there is no job to follow. */
-  async function submitAndRecord(line: BatchLine, input: ImageToImageInput): Promise<string | undefined> {
+  /**
+   * The submit, between its two journal records: its request id once that is on disk, `refused`
+   * when fal refused it for now (no job: the scheduler runs the line again later), or undefined if
+   * there is no job to follow.
+   */
+  async function submitAndRecord(line: BatchLine, input: ImageToImageInput): Promise<string | "refused" | undefined> {
     await records.submitting(line);
     let requestId: string;
     try {
       requestId = (await client.queue.submit(input)).request_id;
     } catch (error) {
+      if (isRefusal(error) && (refusals.get(line.line) ?? 0) < maxRefusals) {
+        refusals.set(line.line, (refusals.get(line.line) ?? 0) + 1);
+        await records.notSent(line);
+        return "refused";
+      }
       const recovered = error instanceof FluxResponseError ? error.requestId : undefined;
       if (!recovered) return void (await submitFailed(line, error));
       requestId = recovered;
     }
+    ctx.scheduler.accepted();
     await records.submitted(line, requestId);
     return requestId;
   }
@@ -98,7 +114,7 @@ export function createLineRunner(ctx: LineContext): (line: BatchLine) => Promise
     else report.uncertain(line.line, error);
   }
 
-  return async function runLine(line: BatchLine): Promise<void> {
+  return async function runLine(line: BatchLine): Promise<LineOutcome> {
     if (line.requestId) return follow(line, line.requestId, stemFromText(line.text) ?? ctx.defaultStem ?? "image");
     let prepared: { input: ImageToImageInput; stem: string };
     try {
@@ -108,9 +124,19 @@ export function createLineRunner(ctx: LineContext): (line: BatchLine) => Promise
     }
     if (ctx.stopping()) return;
     const requestId = await ctx.scheduler.guard(submitAndRecord(line, prepared.input));
+    if (requestId === "refused") return "refused";
     if (requestId) return follow(line, requestId, prepared.stem);
   };
 }
+
+/** fal refused the submit without making a job (the spec's `x-job-created: false`: 429). */
+function isRefusal(error: unknown): error is FluxApiError {
+  const refused: readonly number[] = queueOperations.submitImageToImage.refusedStatuses;
+  return error instanceof FluxApiError && refused.includes(error.status);
+}
+
+const againInBatch = (line: number) =>
+  `It is recorded as failed and a resume does not send it again; to run it anew (a new job, billed again), put line ${line} in a new batch file.`;
 
 function isKeyRefused(error: unknown): error is FluxApiError {
   return error instanceof FluxApiError && (error.status === 401 || error.status === 403);

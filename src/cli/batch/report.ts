@@ -35,8 +35,8 @@ export interface BatchReport {
   /** Whether the line's job is waiting in fal's queue (the status line counts them). */
   inQueue(line: number, waiting: boolean): void;
   done(line: number, files: string[] | undefined): void;
-  /** fal refused the line's submit or failed its job: final. */
-  failed(line: number, error: unknown): void;
+  /** fal refused the line's submit or failed its job: final. `why`: what it means, when known (a result gone). */
+  failed(line: number, error: unknown, why?: string): void;
   /** The line is not a valid request: skipped. */
   invalid(line: number, error: unknown): void;
   /** fal refused the key: the batch stops. */
@@ -49,6 +49,10 @@ export interface BatchReport {
   notSubmitted(line: number, error: unknown): void;
   /** The submit may have made a job whose id is unknown: not sent again unless asked. */
   uncertain(line: number, error: unknown): void;
+  /** fal refused a submit (429, no job): the batch runs at most `limit` jobs at once and waits `pauseMs`. */
+  throttled(limit: number, pauseMs: number): void;
+  /** The batch runs `limit` jobs at once again, as asked. */
+  recovered(limit: number): void;
   /** Ctrl-C: the submits under way are waited for, so that their ids are recorded. */
   waitingForSubmits(count: number): void;
   /** Clears the status line. */
@@ -103,9 +107,9 @@ export function createBatchReport(progress: Progress, lines: number, results: st
       summary.done++;
       progress.log(`line ${line}: done${files ? ` -> ${files.join(", ")}` : ""}`);
     },
-    failed(line, error) {
+    failed(line, error, why) {
       summary.failed++;
-      fail(`line ${line}: ${describe(error)}`);
+      fail(`line ${line}: ${describe(error)}${why ? `\n  ${why}` : ""}`);
     },
     invalid(line, error) {
       summary.invalid++;
@@ -123,6 +127,12 @@ export function createBatchReport(progress: Progress, lines: number, results: st
       summary.uncertain.push(line);
       warn(`line ${line}: ${describe(error)}; the submit may have reached fal. ${checkHistory}`);
     },
+    throttled: (limit, pauseMs) =>
+      warn(
+        `fal refused a submit (429: over the account's concurrency limit; no job was made): ` +
+          `running at most ${limit} job(s) at once, next submit in ${(pauseMs / 1000).toFixed(1)} s`,
+      ),
+    recovered: (limit) => progress.log(`fal accepts submits again: back to ${limit} job(s) at once`),
     waitingForSubmits: (count) => progress.log(`waiting for ${count} submit(s) under way, to record their request ids...`),
     stop: () => progress.stop(),
   };

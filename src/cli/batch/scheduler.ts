@@ -1,10 +1,18 @@
-// The batch's scheduler: the lines in file order, at most `concurrency` at once, none started once
-// the batch is stopping (Ctrl-C, or fal refused the key). On Ctrl-C it returns without waiting for
-// the jobs being followed (they go on on fal, paid for; a resume collects them), but only after
-// every submit under way has settled, so that each one's request id is in the journal.
+// The batch's scheduler: the lines in file order, at most `limit` at once, none started once the
+// batch is stopping (Ctrl-C, or fal refused the key). When fal refuses a submit with 429 (over the
+// account's concurrency limit: no job was made), the line goes back to the front, the limit halves
+// and new starts pause, backing off while refusals go on; each accepted submit earns the limit back
+// one step at a time, up to `concurrency` (additive increase, multiplicative decrease). On Ctrl-C it
+// returns without waiting for the jobs being followed (they go on on fal, paid for; a resume collects
+// them), but only after every submit under way has settled, so that each one's request id is in the
+// journal.
+import { sleep } from "../../retry.js";
+
+/** What running a line came to: `refused` puts it back for another try. */
+export type LineOutcome = "refused" | void;
 
 export interface SchedulerOptions {
-  /** Lines at once. */
+  /** Lines at once, at most. */
   concurrency: number;
   /** Ctrl-C. */
   interrupt: AbortSignal;
@@ -14,6 +22,14 @@ export interface SchedulerOptions {
   onRunning: (count: number) => void;
   /** Interrupted with submits under way: they are being waited for. */
   onWaiting: (count: number) => void;
+  /** fal refused a submit: the limit is now `limit`, new starts wait `pauseMs`. */
+  onThrottled?: (limit: number, pauseMs: number) => void;
+  /** The limit is back at `concurrency`. */
+  onRecovered?: (limit: number) => void;
+  /** The first pause after a refusal; each refusal in a row doubles it, up to `maxPauseMs`. Default 2 000 ms. */
+  pauseMs?: number;
+  /** Default 30 000 ms. */
+  maxPauseMs?: number;
 }
 
 export interface Scheduler {
@@ -22,43 +38,100 @@ export interface Scheduler {
    * gives its outcome.
    */
   guard<T>(work: Promise<T>): Promise<T>;
+  /** A submit was accepted: the limit may rise again. */
+  accepted(): void;
   /**
    * Runs `runOne` on each item; resolves when all are done, or, interrupted, when the guarded work
-   * has settled (`running`: the lines still under way then). Rejects if `runOne` does.
+   * has settled (`running`: the lines still under way then). An item whose run comes to `refused`
+   * is run again later. Rejects if `runOne` does.
    */
-  run<T>(items: readonly T[], runOne: (item: T) => Promise<void>): Promise<{ interrupted: boolean; running: number }>;
+  run<T>(items: readonly T[], runOne: (item: T) => Promise<LineOutcome>): Promise<{ interrupted: boolean; running: number }>;
 }
 
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const underWay = new Set<Promise<unknown>>();
+  const { concurrency, interrupt } = options;
   let running = 0;
+  let limit = concurrency;
+  let acceptedAtLimit = 0;
+  let refusalsInRow = 0;
+  let pausedUntil = 0;
+  const waiting: (() => void)[] = [];
+  const wake = () => waiting.splice(0).forEach((resolve) => resolve());
+  interrupt.addEventListener("abort", wake, { once: true });
 
   function guard<T>(work: Promise<T>): Promise<T> {
     underWay.add(work);
     return work.finally(() => underWay.delete(work));
   }
 
-  async function run<T>(items: readonly T[], runOne: (item: T) => Promise<void>) {
+  function accepted() {
+    refusalsInRow = 0;
+    if (limit >= concurrency || ++acceptedAtLimit < limit) return;
+    acceptedAtLimit = 0;
+    limit++;
+    if (limit === concurrency) options.onRecovered?.(limit);
+    wake();
+  }
+
+  function refused() {
+    const base = options.pauseMs ?? 2_000;
+    const pauseMs = Math.min(options.maxPauseMs ?? 30_000, base * 2 ** refusalsInRow++);
+    limit = Math.max(1, Math.floor(limit / 2));
+    acceptedAtLimit = 0;
+    pausedUntil = Math.max(pausedUntil, Date.now() + pauseMs);
+    options.onThrottled?.(limit, pauseMs);
+  }
+
+  /**
+   * Takes a place for a line once one is free (under the limit, past any pause), counting it in
+   * `running` in the same step so that two workers woken together cannot both take the last one.
+   * False when the batch is stopping.
+   */
+  async function slot(): Promise<boolean> {
+    while (!options.stopping()) {
+      const pause = pausedUntil - Date.now();
+      if (pause > 0) await sleep(pause, interrupt).catch(() => undefined);
+      else if (running < limit) {
+        running++;
+        return true;
+      }
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+    }
+    return false;
+  }
+
+  async function run<T>(items: readonly T[], runOne: (item: T) => Promise<LineOutcome>) {
     let next = 0;
+    const again: T[] = [];
     const worker = async () => {
-      while (next < items.length && !options.stopping()) {
-        const item = items[next++]!;
-        options.onRunning(++running);
+      for (;;) {
+        if (!(await slot())) return;
+        const item = again.length ? again.shift()! : next < items.length ? items[next++]! : undefined;
+        if (item === undefined) {
+          running--;
+          return wake();
+        }
+        options.onRunning(running);
         try {
-          await runOne(item);
+          if ((await runOne(item)) === "refused") {
+            again.push(item);
+            refused();
+          }
         } finally {
           options.onRunning(--running);
+          wake();
         }
       }
     };
-    const workers = Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, items.length)) }, worker));
-    const interrupted = new Promise<void>((resolve) => options.interrupt.addEventListener("abort", () => resolve(), { once: true }));
+    const workers = Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+    const interrupted = new Promise<void>((resolve) => interrupt.addEventListener("abort", () => resolve(), { once: true }));
     await Promise.race([workers, interrupted]);
-    if (!options.interrupt.aborted) return { interrupted: false, running };
+    if (!interrupt.aborted) return { interrupted: false, running };
     if (underWay.size) options.onWaiting(underWay.size);
     await Promise.allSettled(underWay);
     return { interrupted: true, running };
   }
 
-  return { guard, run };
+  return { guard, accepted, run };
 }
