@@ -18,7 +18,11 @@ request against the spec (a bad body gets 422 with the reasons, no Authorization
 and answers with the spec's examples. Point your app's baseUrl (or queueUrl, with --queue) at it.
 
   --port N   the port; default 4010, 0 for any free one
-  --queue    the queue's document (openapi/queue.yaml) instead of the synchronous endpoint's`);
+  --queue    the queue's document (openapi/queue.yaml) instead of the synchronous endpoint's
+
+A request's Prefer header picks the answer: \`Prefer: code=429\` any declared status, and on the
+queue \`Prefer: code=202, example=in-queue\` or \`example=in-progress\` a job not done yet (status
+answers 200 COMPLETED otherwise), \`example=failed\` a failed one, \`code=404\` on a cancel NOT_FOUND.`);
     return 0;
   }
   const port = values.port === undefined ? 4010 : Number(values.port);

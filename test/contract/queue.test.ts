@@ -80,6 +80,20 @@ describe("the queue's examples through the client", () => {
     expect(failed).toMatchObject({ status: "COMPLETED", error_type: "runner_server_error" });
   });
 
+  it("subscribe, polling, walked through IN_QUEUE and IN_PROGRESS by Prefer (the README's recipe), then COMPLETED", async () => {
+    const steps = ["code=202, example=in-queue", "code=202, example=in-progress"];
+    const fetch: FetchLike = (url, init) => {
+      const headers = new Headers(init?.headers);
+      if (String(url).endsWith("/status") && steps.length) headers.set("Prefer", steps.shift()!);
+      return globalThis.fetch(url, { ...init, headers });
+    };
+    const seen: string[] = [];
+    const walker = createFluxClient({ queueUrl: prismQueueUrl, credentials: "any", fetch, retry: false });
+    const output = await walker.subscribe(input, { mode: "poll", pollIntervalMs: 1, onQueueUpdate: (s) => seen.push(s.status) });
+    expect(seen).toEqual(["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]);
+    expect(output.images.length).toBeGreaterThan(0);
+  });
+
   it("submit: the ids-only example (no URLs) is a job the client follows along the spec's paths", async () => {
     const job = await client("example=ids-only").client.queue.submit(input);
     expect(job).toEqual(queueExample("submitImageToImage", 200, undefined, "ids-only"));

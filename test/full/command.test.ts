@@ -317,4 +317,21 @@ describe("flux-i2i mock", () => {
     expect(await run.exited).toBe(0);
     await expect(call({ Authorization: `Key ${key}` })).rejects.toThrow();
   });
+
+  it("--queue plays a job that is not done yet when asked with Prefer: 202 IN_QUEUE, 202 IN_PROGRESS, then 200 COMPLETED", async () => {
+    const run = startCli(["mock", "--queue", "--port", "0"]);
+    await waitFor(() => run.stdout().includes("http://"), 30_000);
+    const url = run.stdout().trim();
+    const status = async (prefer?: string) => {
+      const response = await fetch(`${url}/fal-ai/flux-1/requests/8a1f4c2e-5b7d-4e0a-9c3b-2d6f1e8a7b90/status`, {
+        headers: { Authorization: `Key ${key}`, ...(prefer ? { Prefer: prefer } : {}) },
+      });
+      return [response.status, ((await response.json()) as { status: string }).status];
+    };
+    expect(await status("code=202, example=in-queue")).toEqual([202, "IN_QUEUE"]);
+    expect(await status("code=202, example=in-progress")).toEqual([202, "IN_PROGRESS"]);
+    expect(await status()).toEqual([200, "COMPLETED"]);
+    run.child.kill("SIGINT");
+    expect(await run.exited).toBe(0);
+  });
 });
