@@ -2,7 +2,7 @@
 import { queueOperations } from "../generated/spec.js";
 import { validateQueueStatus } from "../generated/validators.js";
 import { redact } from "./credentials.js";
-import { FluxApiError, FluxTimeoutError } from "./errors.js";
+import { FluxApiError, FluxResponseError, FluxTimeoutError } from "./errors.js";
 import type { QueueContext, QueueInternals } from "./queue.js";
 import { sleep } from "./retry.js";
 import { sseData } from "./sse.js";
@@ -103,9 +103,19 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
 
   return {
     subscribe: (input: ImageToImageInput, options: SubscribeOptions = {}) =>
-      track((signal) => queue.submit(input, { ...options, signal }), options),
+      track((signal) => queue.submit(input, { ...options, signal }).catch(jobFromUnreadableAnswer), options),
     follow: (job: QueueJob, options: FollowOptions = {}) => track(async () => job, options),
   };
+}
+
+/**
+ * fal accepted the submit (and will bill the job) but its answer broke the spec or was cut short:
+ * when the answer still named the job, subscribe follows it along the spec's paths rather than
+ * throwing a paid job away; otherwise the error stands (it says the job may exist).
+ */
+function jobFromUnreadableAnswer(error: unknown): string {
+  if (error instanceof FluxResponseError && error.requestId) return error.requestId;
+  throw error;
 }
 
 /** The result's error with the failure its COMPLETED status reported, when it reported one. */

@@ -226,6 +226,24 @@ describe("abort and timeout cancel the job on fal's side", () => {
   });
 });
 
+describe("a submit answer that cannot be read but names its job", () => {
+  it("half its JSON: subscribe follows the job it names to its output; one submit, onEnqueue told", async () => {
+    fake.inject("submit", { kind: "half-json" });
+    let enqueued: string | undefined;
+    const output = await client().subscribe(input, { onEnqueue: (id) => (enqueued = id) });
+    const [job] = [...fake.jobs.values()];
+    expect(enqueued).toBe(job!.id);
+    expect(output.seed).toBe(job!.seed);
+    expect(fake.count("submit")).toBe(1);
+  });
+
+  it("one that names no job: the FluxResponseError stands (it says the job may exist)", async () => {
+    fake.inject("submit", { kind: "malformed" });
+    await expect(client().subscribe(input)).rejects.toMatchObject({ name: "FluxResponseError", requestId: undefined });
+    expect(fake.count("submit")).toBe(1);
+  });
+});
+
 describe("every job that completes on the server is returned exactly once", () => {
   it("12 concurrent subscriptions through dropped streams, 5xx, resets and cut bodies", async () => {
     await useFake({ queueMs: (n) => (n % 3) * 30, runMs: (n) => 20 + (n % 4) * 25, closeAfterCompletedMs: 50 });
