@@ -14,10 +14,12 @@ export {
 } from "./errors.js";
 export type {
   CancelResult,
+  CancelStatus,
   FetchLike,
   FluxQueue,
   ImageToImageInput,
   ImageToImageOutput,
+  PlatformOptions,
   QueueCallOptions,
   QueueJob,
   QueuePriority,

@@ -8,6 +8,7 @@ import {
   type ImageToImageInput,
   type ImageToImageOutput,
   type paths,
+  type PlatformOptions,
   type QueuePriority,
   type QueueStatus,
   type QueueSubmitted,
@@ -70,6 +71,15 @@ describe("types generated from the spec", () => {
     expectTypeOf(client.queue.cancel).returns.resolves.toEqualTypeOf<CancelResult>();
     expectTypeOf<QueuePriority>().toEqualTypeOf<"normal" | "low">();
     expectTypeOf<CancelResult["status"]>().toEqualTypeOf<"OK" | "CANCELLATION_REQUESTED" | "ALREADY_COMPLETED" | "NOT_FOUND">();
+    // Only request_id is required of a submit answer: fal's webhook docs show one without URLs.
+    expectTypeOf<QueueSubmitted["status_url"]>().toEqualTypeOf<string | undefined>();
+    // fal's platform headers, as options with their units, on the sync call, a submit and subscribe alike.
+    expectTypeOf<PlatformOptions["startTimeoutSeconds"]>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<PlatformOptions["mediaExpirationSeconds"]>().toEqualTypeOf<number | null | undefined>();
+    expectTypeOf<Parameters<FluxClient["imageToImage"]>[1]>().toMatchTypeOf<PlatformOptions | undefined>();
+    expectTypeOf<Parameters<FluxClient["subscribe"]>[1]>().toMatchTypeOf<PlatformOptions | undefined>();
+    // @ts-expect-error the old unitless name is gone: seconds say so in the name
+    void (() => client.queue.submit({ image_url: "x", prompt: "p" }, { startTimeout: 30 }));
     expectTypeOf<QueueStatus["status"]>().toEqualTypeOf<"IN_QUEUE" | "IN_PROGRESS" | "COMPLETED">();
     // A status narrows by its status: only COMPLETED has metrics, only IN_QUEUE a queue position.
     const narrow = (status: QueueStatus) => {
