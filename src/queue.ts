@@ -4,6 +4,7 @@
 import { queueOperations } from "../generated/spec.js";
 import { validateCancelAnswer, validateCancelNotFound, validateQueueStatus, validateQueueSubmitted } from "../generated/validators.js";
 import { platformParameters } from "./platform-options.js";
+import { parseErrorBody } from "./failures.js";
 import { mismatch, parseJson, send, type Transport } from "./request.js";
 import { forValidation, stringifyExact, withExactSeed } from "./seed.js";
 import { checkInput, checkOutput, issuesOf } from "./validation.js";
@@ -123,8 +124,10 @@ export function createQueue(ctx: QueueContext): QueueInternals {
       url: urlOf(job, "cancel_url", "cancelQueueRequest"),
       jobId: idOf(job),
       signal: options.signal,
-      // Every answer the spec marks `x-outcome` (ALREADY_COMPLETED's 400, NOT_FOUND's 404) is a result, not a failure.
-      accept: (status) => (outcomeStatuses as readonly number[]).includes(status),
+      // An answer of a status the spec marks `x-outcome` (ALREADY_COMPLETED's 400, NOT_FOUND's 404)
+      // is a result, not a failure, when its body is a cancel's; a proxy's 404 page stays an error.
+      accept: (status, text) =>
+        (outcomeStatuses as readonly number[]).includes(status) && isCancelAnswer(parseErrorBody(text), status),
       parse: (text, status) => cancelResult(parseJson(text, "a cancel request", idOf(job)), status, idOf(job)),
     });
   }
@@ -143,6 +146,11 @@ function sameOrigin(url: string, origin: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Whether a body is a cancel's answer for its status (a 404 may also be fal's `{detail}` form). */
+function isCancelAnswer(body: unknown, httpStatus: number): boolean {
+  return validateCancelAnswer(body) || (httpStatus === 404 && validateCancelNotFound(body));
 }
 
 /** fal's answer to a cancel, in either form it takes, as a {@link CancelResult}. */

@@ -293,6 +293,12 @@ describe("every answer fal documents", () => {
     expect(fake.count("cancel")).toBe(1);
   });
 
+  it("a 404 whose body is no cancel answer (a proxy's page) stays a FluxApiError, not retried", async () => {
+    fake.inject("cancel", { kind: "status", status: 404, body: "<html>Not Found</html>" });
+    await expect(client().queue.cancel("job-x")).rejects.toMatchObject({ name: "FluxApiError", status: 404, requestId: "job-x" });
+    expect(fake.count("cancel")).toBe(1);
+  });
+
   it("a cancel answer in neither form is a FluxResponseError naming the job", async () => {
     fake.inject("cancel", { kind: "status", status: 200, body: { cancelled: "maybe" } });
     await expect(client().queue.cancel("job-x")).rejects.toMatchObject({ name: "FluxResponseError", requestId: "job-x" });
