@@ -54,7 +54,7 @@ export function platformParameters(
     if (converted !== undefined) wire[name] = converted;
   }
   issues.push(...issuesOf(validate, wire).map((issue) => ({ ...issue, field: optionOf[issue.field] ?? issue.field })));
-  issues.push(...webhookIssues(options.webhookUrl, key));
+  if ("fal_webhook" in places) issues.push(...webhookIssues(options.webhookUrl, key));
   if (issues.length) throw new FluxValidationError(issues.map((issue) => redact(issue, key)));
 
   const out: WireParameters = { query: {}, headers: {} };

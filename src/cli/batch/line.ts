@@ -129,10 +129,10 @@ export function createLineRunner(ctx: LineContext): (line: BatchLine) => Promise
   };
 }
 
-/** fal refused the submit without making a job (the spec's `x-job-created: false`: 429). */
+/** fal refused the submit for now without making a job (the spec's `x-job-created: false`: 429), unless it said a retry cannot help. */
 function isRefusal(error: unknown): error is FluxApiError {
   const refused: readonly number[] = queueOperations.submitImageToImage.refusedStatuses;
-  return error instanceof FluxApiError && refused.includes(error.status);
+  return error instanceof FluxApiError && refused.includes(error.status) && error.retryable;
 }
 
 const againInBatch = (line: number) =>
