@@ -132,7 +132,8 @@ export function createFluxClient(options: FluxClientOptions = {}): FluxClient {
 
     const result = await fast
       .POST(path, {
-        params: { header: wire.headers as RunParameters },
+        // No params at all when no header is set: openapi-fetch then has nothing to merge.
+        ...(Object.keys(wire.headers).length ? { params: { header: wire.headers as RunParameters } } : {}),
         body: input as SpecInput,
         bodySerializer: (body) => stringifyExact(body),
         // Read as text so that a seed above 2^53 can be recovered from its digits.
