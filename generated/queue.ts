@@ -272,7 +272,7 @@ export interface components {
         };
         /**
          * QueueStatus
-         * @description Where a job is. A failed job is `COMPLETED` too; its error is the result URL's answer.
+         * @description Where a job is. A failed job is `COMPLETED` too, perhaps with `error` and `error_type`; its error is the result URL's answer.
          */
         QueueStatus: components["schemas"]["InQueueStatus"] | components["schemas"]["InProgressStatus"] | components["schemas"]["CompletedStatus"];
         /**
