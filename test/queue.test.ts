@@ -1,7 +1,6 @@
 // The queue calls against a local fake of fal's queue that injects faults: how many attempts each
 // fault gets, that a billed submit is never sent twice after an ambiguous failure, and which typed
 // error comes out.
-import { createServer } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { imageToImageExamples } from "../generated/spec.js";
 import {
@@ -16,6 +15,7 @@ import {
   type FluxClientOptions,
 } from "../src/index.js";
 import { startFakeQueue, type FakeQueue, type FakeQueueOptions } from "./support/fake-queue.js";
+import { refusedOrigin } from "./support/refused.js";
 import { failOnUnhandledRejections } from "./support/unhandled.js";
 import { declaredResponse, firstExample } from "./support/spec.js";
 
@@ -231,11 +231,9 @@ describe("a submit is billed: never sent twice after an ambiguous failure", () =
   });
 
   it("a refused connection proves nothing was sent: the submit is retried and makes one job", async () => {
-    const closedPort = await freePort();
     let calls = 0;
     // The first attempt goes to a port nobody listens on: a real ECONNREFUSED from fetch.
-    const fetch: FetchLike = (url, init) =>
-      globalThis.fetch(calls++ === 0 ? String(url).replace(/:\d+\//, `:${closedPort}/`) : url, init);
+    const fetch: FetchLike = (url, init) => globalThis.fetch(calls++ === 0 ? String(url).replace(fake.url, refusedOrigin) : url, init);
     const job = await client({ fetch }).queue.submit(input);
     expect(calls).toBe(2);
     expect(fake.count("submit")).toBe(1);
@@ -429,12 +427,3 @@ describe("following the URLs fal returns", () => {
     expect(seen.every((url) => url.startsWith(fake.url))).toBe(true);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
