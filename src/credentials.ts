@@ -36,17 +36,31 @@ export function authorizationHeader(key: string, scheme: AuthScheme): string {
 export function assertSafeTransport(baseUrl: string): void {
   const url = parseBaseUrl(baseUrl);
   if (url.protocol === "https:") return;
-  const host = url.hostname.replace(/^\[|\]$/g, "");
-  if (url.protocol === "http:" && (host === "localhost" || host === "::1" || /^127\./.test(host))) return;
+  if (url.protocol === "http:" && isLoopback(url.hostname)) return;
   throw new FluxConfigError(`refusing to send credentials to ${url.origin}: use https (plain http only to loopback)`);
 }
 
+/**
+ * This machine, by address: an IPv4 literal in 127.0.0.0/8, `[::1]`, or the name `localhost`
+ * exactly. A prefix match on the name would let `127.evil.com` or `127.0.0.1.nip.io` through.
+ * `hostname` is a parsed URL's: the URL parser has already written `127.1` as `127.0.0.1`.
+ */
+export function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/** A base URL as a URL; refused when it is not absolute or carries a user name or password (they would be quoted and sent). */
 export function parseBaseUrl(baseUrl: string, option = "baseUrl"): URL {
+  let url: URL;
   try {
-    return new URL(baseUrl);
+    url = new URL(baseUrl);
   } catch {
-    throw new FluxConfigError(`${option} is not an absolute URL: ${JSON.stringify(baseUrl)}`);
+    throw new FluxConfigError(`${option} is not an absolute URL: ${JSON.stringify(baseUrl.replace(/\/\/[^/@]*@/, "//[userinfo]@"))}`);
   }
+  if (url.username || url.password) {
+    throw new FluxConfigError(`${option} must not carry a user name or password (${url.protocol}//[userinfo]@${url.host}): pass the key as credentials`);
+  }
+  return url;
 }
 
 /** Every occurrence of the key in text or a parsed body replaced, in case a server echoes it back. */

@@ -151,8 +151,33 @@ describe("credentials", () => {
 
   it("refuses to send a key over plain http, except to loopback", () => {
     expect(() => createFluxClient({ credentials: secret, baseUrl: "http://fal.example.com" })).toThrow(FluxConfigError);
-    for (const baseUrl of ["http://127.0.0.1:4010", "http://localhost:1", "http://[::1]:2", "https://gateway.example.com"]) {
+    for (const baseUrl of ["http://127.0.0.1:4010", "http://127.3.2.1", "http://localhost:1", "http://[::1]:2", "https://gateway.example.com"]) {
       expect(createFluxClient({ credentials: secret, baseUrl }).baseUrl).toBe(baseUrl);
+    }
+  });
+
+  it("loopback is an address, not a name that starts like one: 127.evil.com and 127.0.0.1.nip.io get no key over http", () => {
+    for (const host of ["127.evil.com", "127.0.0.1.nip.io", "localhost.evil.com", "127.0.0.1.evil", "[::2]"]) {
+      for (const option of ["baseUrl", "queueUrl"] as const) {
+        expect(() => createFluxClient({ credentials: secret, [option]: `http://${host}:4010` }), `${option} ${host}`).toThrow(
+          /refusing to send credentials/,
+        );
+      }
+    }
+  });
+
+  it("a base URL with a user name or password is refused without quoting them", () => {
+    for (const option of ["baseUrl", "queueUrl"] as const) {
+      const error = (() => {
+        try {
+          createFluxClient({ credentials: secret, [option]: "https://alice:hunter2@gateway.example.com" });
+        } catch (e) {
+          return e as Error;
+        }
+      })();
+      expect(error).toBeInstanceOf(FluxConfigError);
+      expect(error!.message).toContain(`${option} must not carry a user name or password`);
+      expect(error!.message).not.toMatch(/alice|hunter2/);
     }
   });
 });
