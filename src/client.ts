@@ -6,6 +6,7 @@ import {
   authorizationHeader,
   parseBaseUrl,
   redact,
+  redactError,
   resolveCredentials,
   type AuthScheme,
 } from "./credentials.js";
@@ -151,7 +152,7 @@ export function createFluxClient(options: FluxClientOptions = {}): FluxClient {
     const data = text ? parseJson(text, "the call", requestId, false) : undefined;
     if (validateResponse) {
       const outputIssues = checkOutput(data);
-      if (outputIssues.length) throw mismatch("the call", redact(data, key), outputIssues, requestId);
+      if (outputIssues.length) throw mismatch("the call", data, outputIssues, requestId);
     }
     const output = data as ImageToImageOutput;
     withExactSeed(output, text!);
@@ -168,8 +169,29 @@ export function createFluxClient(options: FluxClientOptions = {}): FluxClient {
     validateResponse,
   };
   const { submit, status, result, cancel, ...internals } = createQueue(queueContext);
-  const queue: FluxQueue = { submit, status, result, cancel };
-  const { subscribe, follow } = createSubscribe(queueContext, { ...queue, ...internals });
+  const { subscribe, follow } = createSubscribe(queueContext, { submit, status, result, cancel, ...internals });
 
-  return { imageToImage, subscribe, follow, queue, raw, baseUrl, queueUrl };
+  /**
+   * Everything a public call returns or throws passes here, the client's one redaction path: no
+   * form of the key a server echoes reaches the caller, a log or a file.
+   */
+  const redacted =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return redact(await call(...args), key);
+      } catch (error) {
+        throw redactError(error, key);
+      }
+    };
+  const queue: FluxQueue = { submit: redacted(submit), status: redacted(status), result: redacted(result), cancel: redacted(cancel) };
+  return {
+    imageToImage: redacted(imageToImage),
+    subscribe: redacted(subscribe),
+    follow: redacted(follow),
+    queue,
+    raw,
+    baseUrl,
+    queueUrl,
+  };
 }

@@ -63,10 +63,60 @@ export function parseBaseUrl(baseUrl: string, option = "baseUrl"): URL {
   return url;
 }
 
-/** Every occurrence of the key in text or a parsed body replaced, in case a server echoes it back. */
-export function redact<T>(value: T, secret: string | undefined): T {
-  if (!secret || value === undefined) return value;
-  const text = JSON.stringify(value);
-  if (!text?.includes(secret)) return value;
-  return JSON.parse(text.split(secret).join("[redacted]")) as T;
+/**
+ * The shortest form of a key that is redacted: a shorter one would match ordinary text (a test's
+ * key `k` would take every "k" out of an answer). fal's keys are far longer: a UUID and a secret.
+ */
+const minSecretLength = 8;
+
+/**
+ * The forms of a key a server could echo, longest first: the key as given, trimmed (as it is
+ * sent), and the secret half of `key_id:key_secret`.
+ */
+export function secretForms(key: string | undefined): string[] {
+  if (!key) return [];
+  const trimmed = key.trim();
+  const secretHalf = trimmed.slice(trimmed.indexOf(":") + 1);
+  const forms = [key, trimmed, secretHalf].filter((form) => form.length >= minSecretLength);
+  return [...new Set(forms)].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * `value` with every form of the key (see {@link secretForms}) replaced by `[redacted]` in every
+ * string it holds, names of properties included: what a server echoes never reaches a message, a
+ * log or a file. The one redaction of this package: the client runs everything it returns, hands
+ * a callback or throws through it ({@link redactError}). Objects and arrays come back as plain
+ * copies; other values as they are.
+ */
+export function redact<T>(value: T, key: string | undefined): T {
+  const forms = secretForms(key);
+  return forms.length ? (scrub(value, forms) as T) : value;
+}
+
+function scrub(value: unknown, forms: string[]): unknown {
+  if (typeof value === "string") return scrubText(value, forms);
+  if (Array.isArray(value)) return value.map((item) => scrub(item, forms));
+  if (value === null || typeof value !== "object" || value instanceof Error) return value;
+  return Object.fromEntries(Object.entries(value).map(([name, item]) => [scrubText(name, forms), scrub(item, forms)]));
+}
+
+function scrubText(text: string, forms: string[]): string {
+  return forms.reduce((result, form) => (result.includes(form) ? result.split(form).join("[redacted]") : result), text);
+}
+
+/**
+ * An error with every form of the key removed from its message, stack and own fields (body,
+ * issues, headers it quotes), in place, so that `toString`, JSON, `inspect` and a stack trace are
+ * all clean. Errors of this package only: a caller's abort reason is theirs.
+ */
+export function redactError<E>(error: E, key: string | undefined): E {
+  const forms = secretForms(key);
+  if (!forms.length || !(error instanceof Error) || !error.name.startsWith("Flux")) return error;
+  const target = error as unknown as Record<string, unknown>;
+  for (const name of Object.keys(target)) target[name] = scrub(target[name], forms);
+  for (const name of ["message", "stack"] as const) {
+    const text = error[name];
+    if (typeof text === "string") Object.defineProperty(error, name, { value: scrubText(text, forms), writable: true, configurable: true });
+  }
+  return error;
 }

@@ -1,6 +1,5 @@
-// Turns what went wrong on the wire into this client's typed errors, with the key redacted.
+// Turns what went wrong on the wire into this client's typed errors (redacted where they leave the client: src/client.ts).
 import { finalWhenHeaders } from "../generated/spec.js";
-import { redact } from "./credentials.js";
 import { FluxApiError, FluxNetworkError, FluxTimeoutError, type FalErrorBody } from "./errors.js";
 
 /**
@@ -18,7 +17,7 @@ export function apiError(
 ): FluxApiError {
   const header = (name: string) => response.headers.get(name) ?? undefined;
   const retryable = header("x-fal-retryable");
-  const safe = redact(body, key) as FalErrorBody | string | undefined;
+  const safe = body as FalErrorBody | string | undefined;
   const bodyType = safe !== null && typeof safe === "object" && "error_type" in safe ? safe.error_type : undefined;
   const final = Object.entries(finalWhenHeaders[response.status] ?? {}).find(([name, value]) => header(name) === value);
   return new FluxApiError({
@@ -67,7 +66,7 @@ export function networkError(
   }
   const cause = error as { message?: string; cause?: { code?: string; message?: string } };
   const reason = cause.cause?.code ?? cause.cause?.message ?? cause.message ?? String(error);
-  return new FluxNetworkError(redact(`no answer from ${origin}: ${reason}`, key), {
+  return new FluxNetworkError(`no answer from ${origin}: ${reason}`, {
     cause: error,
     requestId: options.jobId,
   });

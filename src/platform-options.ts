@@ -2,7 +2,6 @@
 // what goes on the wire, checked against the spec (generated/) before anything is sent.
 import { imageToImageParameters, queueOperations } from "../generated/spec.js";
 import { validateObjectLifecyclePreference, validateRunParameters, validateSubmitParameters, type Validator } from "../generated/validators.js";
-import { redact } from "./credentials.js";
 import { FluxValidationError, type FluxIssue } from "./errors.js";
 import type { PlatformOptions, SubmitOptions } from "./types.js";
 import { issuesOf } from "./validation.js";
@@ -55,7 +54,7 @@ export function platformParameters(
   }
   issues.push(...issuesOf(validate, wire).map((issue) => ({ ...issue, field: optionOf[issue.field] ?? issue.field })));
   if ("fal_webhook" in places) issues.push(...webhookIssues(options.webhookUrl, key));
-  if (issues.length) throw new FluxValidationError(issues.map((issue) => redact(issue, key)));
+  if (issues.length) throw new FluxValidationError(issues);
 
   const out: WireParameters = { query: {}, headers: {} };
   for (const [name, value] of Object.entries(wire)) (places[name] === "query" ? out.query : out.headers)[name] = String(value);

@@ -72,12 +72,13 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
     let lastCompleted: QueueStatus | undefined;
     const onQueueUpdate = (status: QueueStatus) => {
       if (status.status === "COMPLETED") lastCompleted = status;
-      report(status);
+      // A callback is an exit too: what it is handed goes through the one redaction (src/credentials.ts).
+      report(redact(status, ctx.key));
     };
     try {
       guarded(options.onEnqueue)(requestId);
       // A failed job's result answers its error; its COMPLETED status may say why in words (`error`).
-      const fetchResult = () => queue.result(job, { signal }).catch((error: unknown) => Promise.reject(withJobFailure(error, lastCompleted, ctx.key)));
+      const fetchResult = () => queue.result(job, { signal }).catch((error: unknown) => Promise.reject(withJobFailure(error, lastCompleted)));
       const streamed =
         options.mode !== "poll" && followStream(ctx, queue.statusUrl(job), onQueueUpdate, fetchResult, options.logs, signal);
       const completed = await streamed;
@@ -119,10 +120,10 @@ function jobFromUnreadableAnswer(error: unknown): string {
 }
 
 /** The result's error with the failure its COMPLETED status reported, when it reported one. */
-function withJobFailure(error: unknown, completed: QueueStatus | undefined, key: string | undefined): unknown {
+function withJobFailure(error: unknown, completed: QueueStatus | undefined): unknown {
   if (!(error instanceof FluxApiError) || completed?.status !== "COMPLETED" || !completed.error) return error;
   const { status, body, errorType, requestId, retryable, timeoutType, hint } = error;
-  const jobFailure = redact({ error: completed.error, errorType: completed.error_type ?? undefined }, key);
+  const jobFailure = { error: completed.error, errorType: completed.error_type ?? undefined };
   return new FluxApiError({ status, body, errorType, requestId, retryable, timeoutType, hint, jobFailure });
 }
 

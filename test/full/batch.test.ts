@@ -251,6 +251,20 @@ describe("--batch", () => {
     expect(fake.count("submit")).toBe(0);
   });
 
+  it("a queue that echoes the key: no form of it in the results file, the journal, stdout or stderr", async () => {
+    await useFake({ echoKey: true, runMs: () => 20 });
+    const secretHalf = "0123456789abcdef0123456789abcdef";
+    const given = `3f2a9c1e-7b4d-4e8a-9c2f-1a2b3c4d5e6f:${secretHalf} `;
+    writeBatch(jobLines(2));
+    const run = await runCli(batch("--json"), { cwd: dir, env: { FAL_KEY: given } });
+    expect(run.code, run.stderr).toBe(0);
+    const files = ["batch.results.jsonl", "batch.results.jsonl.journal"].map((name) => readFileSync(join(dir, name), "utf8"));
+    expect(files[0]).toContain("[redacted]"); // the outputs' prompts quoted it
+    for (const text of [...files, run.stdout, run.stderr]) {
+      for (const form of [given, given.trim(), secretHalf]) expect(text).not.toContain(form);
+    }
+  });
+
   it("a bad line is reported with its number and skipped; the others go on; exit 2", async () => {
     writeBatch([
       JSON.stringify({ image_url: "cat.png", prompt: "line 1" }),

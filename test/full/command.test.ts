@@ -231,6 +231,27 @@ describe("a job", () => {
     expect(stderr).toContain(`job ${request_id} was cancelled while it ran (fal answers 499): it has no result.`);
   });
 
+  it("a queue that echoes the key: no form of it reaches stdout, stderr or --json, for a job and for --follow", async () => {
+    await fake.close();
+    fake = await startFakeQueue({ echoKey: true, hold: true });
+    const secretHalf = "0123456789abcdef0123456789abcdef";
+    const given = ` 3f2a9c1e-7b4d-4e8a-9c2f-1a2b3c4d5e6f:${secretHalf}\n`;
+    const env = { FAL_KEY: given };
+    const run = startCli(live("--image", "cat.png", "--prompt", "p", "--json"), { cwd: dir, env });
+    await fake.arrived("stream");
+    const [job] = [...fake.jobs.values()];
+    fake.advance(job!.id); // IN_PROGRESS, its log line quoting the key, shown on the status line
+    fake.release();
+    expect(await run.exited).toBe(0);
+    const followed = await runCli(live("--follow", "job-unknown", "--json"), { cwd: dir, env });
+    expect(followed.code).toBe(3);
+    expect(JSON.parse(run.stdout()).output.prompt).toBe("p [redacted]");
+    for (const text of [run.stdout(), run.stderr(), followed.stdout, followed.stderr]) {
+      for (const form of [given, given.trim(), secretHalf]) expect(text).not.toContain(form);
+    }
+    expect(followed.stderr).toContain("Request not found for [redacted]");
+  });
+
   it.each(["SIGINT", "SIGTERM"] as const)("%s cancels the job on fal's side, then exits 130", async (signal) => {
     await fake.close();
     fake = await startFakeQueue({ hold: true });

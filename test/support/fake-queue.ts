@@ -82,6 +82,8 @@ export interface FakeQueueOptions {
   hold?: boolean;
   /** `ids-only`: the submit answers `{request_id, gateway_request_id}` alone, as fal's webhook docs show it. */
   submitAnswer?: "full" | "ids-only";
+  /** A hostile server: the key it receives comes back in log lines, outputs and error bodies. */
+  echoKey?: boolean;
   /**
    * At most this many jobs unfinished at once, like an account's concurrency limit: a submit over
    * it gets 429 and makes no job. Default: no limit.
@@ -115,6 +117,8 @@ export interface FakeQueue {
 }
 
 const now = () => performance.timeOrigin + performance.now();
+/** The key a request carried, as a hostile server would echo it. */
+const echoOf = (headers: IncomingMessage["headers"]) => String(headers.authorization ?? "").replace(/^Key /, "");
 const baseSeed = 15860307465884635512n;
 
 export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<FakeQueue> {
@@ -161,7 +165,7 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
   function statusOf(job: FakeJob) {
     const response_url = urls(job.id).response_url;
     if (job.state === "IN_QUEUE") return { status: "IN_QUEUE", queue_position: 0, response_url };
-    if (job.state === "IN_PROGRESS") return { status: "IN_PROGRESS", response_url, logs: [] };
+    if (job.state === "IN_PROGRESS") return { status: "IN_PROGRESS", response_url, logs: options.echoKey ? [{ message: `loaded ${echoOf(job.headers)}` }] : [] };
     return { status: "COMPLETED", response_url, logs: [], metrics: { inference_time: 0.02 }, ...job.outcome?.statusError };
   }
 
@@ -181,7 +185,7 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
       images: [{ url: `${options.images === "self" ? origin : "https://v3.fal.media"}/files/fake/${job.id}.jpeg`, width: 1024, height: 768, content_type: "image/jpeg" }],
       timings: { inference: 0.02 },
       has_nsfw_concepts: [false],
-      prompt: job.input.prompt,
+      prompt: options.echoKey ? `${String(job.input.prompt)} ${echoOf(job.headers)}` : job.input.prompt,
     });
     // Written by hand so that the seed keeps every digit.
     return `{"seed":${job.seed},${rest.slice(1)}`;
@@ -218,7 +222,7 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
       return { job, send: () => json(200, submitText(job)) };
     }
     const job = id === undefined ? undefined : jobs.get(id);
-    if (!job) return { send: () => json(404, { detail: "Request not found" }) };
+    if (!job) return { send: () => json(404, { detail: options.echoKey ? `Request not found for ${echoOf(req.headers)}` : "Request not found" }) };
     if (route === "status") return { job, send: () => json(job.state === "COMPLETED" ? 200 : 202, statusOf(job)) };
     if (route === "cancel") {
       if (job.state === "COMPLETED") return { job, send: () => json(400, { status: "ALREADY_COMPLETED" }) };
