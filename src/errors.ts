@@ -116,7 +116,18 @@ export class FluxTimeoutError extends FluxNetworkError {
 export class FluxWebhookError extends FluxError {
   override name = "FluxWebhookError";
   constructor(
-    readonly reason: "missing-header" | "stale-timestamp" | "bad-signature" | "no-key" | "bad-body",
+    readonly reason:
+      | "missing-header"
+      | "stale-timestamp"
+      | "bad-signature"
+      | "no-key"
+      | "bad-body"
+      /** Signed by fal, but for another account than `userId`. */
+      | "wrong-user"
+      /** Signed by fal, but for a request id that is not one of yours (`isKnownRequest`). */
+      | "unknown-request"
+      /** The signed header's request id is not the body's `request_id`. */
+      | "request-mismatch",
     message: string,
   ) {
     super(message);

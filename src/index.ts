@@ -36,6 +36,8 @@ export {
   verifyWebhook,
   type Jwks,
   type JwksCacheOptions,
+  type JwksSource,
+  type VerifiedWebhook,
   type VerifyWebhookOptions,
   type WebhookPayload,
 } from "./webhook.js";

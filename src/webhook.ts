@@ -4,6 +4,7 @@
 import type { components, operations } from "../generated/queue.js";
 import { webhookVerification } from "../generated/spec.js";
 import { validateWebhookPayload } from "../generated/validators.js";
+import { isLoopback } from "./credentials.js";
 import type { FetchLike, ImageToImageOutput } from "./types.js";
 import { FluxWebhookError } from "./errors.js";
 import { withExactSeed } from "./seed.js";
@@ -15,14 +16,30 @@ export type WebhookPayload = Omit<SpecPayload, "payload"> & {
   payload?: ImageToImageOutput | components["schemas"]["ValidationErrorBody"] | null;
 };
 
+/** A webhook that passed every check, with what fal signed for: whose job, which request, when. */
+export type VerifiedWebhook = WebhookPayload & {
+  verified: { userId: string; requestId: string; timestamp: number };
+};
+
 /** A JSON Web Key Set; fal's holds ED25519 keys (`kty: "OKP"`, `crv: "Ed25519"`, `x`). */
 export interface Jwks {
   keys: { kty?: string; crv?: string; x?: string; kid?: string }[];
 }
 
+/** fal's keys as {@link createJwksCache} gives them; `refresh` asks for a fresh copy (rate-limited) when none verified. */
+export type JwksSource = (options?: { refresh?: boolean }) => Promise<Jwks>;
+
 export interface VerifyWebhookOptions {
   /** fal's keys: the JWKS document, or a function that returns it (see {@link createJwksCache}). */
-  jwks: Jwks | (() => Promise<Jwks>);
+  jwks: Jwks | JwksSource;
+  /**
+   * Your fal account's user id. fal signs the webhooks of every account with the same keys, so
+   * without it anyone with a fal account can point `fal_webhook` at your endpoint and get their
+   * own, correctly signed, job accepted.
+   */
+  userId?: string;
+  /** Whether a request id is one you submitted (a lookup in your store). Refused with `unknown-request` when not. */
+  isKnownRequest?: (requestId: string) => boolean | Promise<boolean>;
   /** The time to check the timestamp against, in ms. Default: now. */
   now?: number;
 }
@@ -32,15 +49,17 @@ type HeaderSource = Headers | Record<string, string | string[] | undefined>;
 type WebhookHeader = keyof operations["imageToImageWebhook"]["parameters"]["header"];
 
 /**
- * Checks that a webhook came from fal and is fresh, then returns its typed payload. `rawBody` must
- * be the bytes as received: a body parsed and serialized again no longer matches its signature.
+ * Checks that a webhook came from fal, is fresh, is for your account (`userId`) and one of your
+ * requests (`isKnownRequest`), and that the body is the request the headers name; then returns its
+ * typed payload with what was verified. `rawBody` must be the bytes as received: a body parsed and
+ * serialized again no longer matches its signature.
  * @throws FluxWebhookError, whose `reason` says which check failed
  */
 export async function verifyWebhook(
   rawBody: string | Uint8Array,
   headers: HeaderSource,
   options: VerifyWebhookOptions,
-): Promise<WebhookPayload> {
+): Promise<VerifiedWebhook> {
   const names: WebhookHeader[] = [
     "X-Fal-Webhook-Request-Id",
     "X-Fal-Webhook-User-Id",
@@ -63,20 +82,18 @@ export async function verifyWebhook(
   const message = new TextEncoder().encode(`${requestId}\n${userId}\n${timestamp}\n${digest}`);
   const signatureBytes = /^(?:[0-9a-fA-F]{2})+$/.test(signature!) ? fromHex(signature!) : undefined;
 
-  const jwks = typeof options.jwks === "function" ? await options.jwks() : options.jwks;
-  const keys = (jwks?.keys ?? []).filter((k) => k.kty === "OKP" && k.crv === "Ed25519" && k.x);
-  if (!keys.length) throw new FluxWebhookError("no-key", "webhook: the JWKS has no Ed25519 key");
-  let valid = false;
-  for (const jwk of signatureBytes ? keys : []) {
-    const key = await crypto.subtle
-      .importKey("jwk", { kty: "OKP", crv: "Ed25519", x: jwk.x }, { name: "Ed25519" }, false, ["verify"])
-      .catch(() => undefined); // a malformed key in the set is no reason to refuse the others
-    if (key && (await crypto.subtle.verify({ name: "Ed25519" }, key, signatureBytes!, message))) {
-      valid = true;
-      break;
-    }
-  }
+  const source = options.jwks;
+  let valid = signatureBytes !== undefined && (await signedBy(typeof source === "function" ? await source() : source, signatureBytes, message));
+  // fal may have rotated its keys since the copy was made: one fresh copy (the cache rate-limits it).
+  if (!valid && signatureBytes && typeof source === "function") valid = await signedBy(await source({ refresh: true }), signatureBytes, message);
   if (!valid) throw new FluxWebhookError("bad-signature", "webhook: the signature does not match any of fal's keys");
+
+  if (options.userId !== undefined && userId !== options.userId) {
+    throw new FluxWebhookError("wrong-user", `webhook: signed for another fal account (${JSON.stringify(userId)}), not ${JSON.stringify(options.userId)}`);
+  }
+  if (options.isKnownRequest && !(await options.isKnownRequest(requestId!))) {
+    throw new FluxWebhookError("unknown-request", `webhook: request ${JSON.stringify(requestId)} is not one of yours`);
+  }
 
   const text = new TextDecoder().decode(bytes);
   let body: unknown;
@@ -90,38 +107,78 @@ export async function verifyWebhook(
     throw new FluxWebhookError("bad-body", `webhook: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")}`);
   }
   const payload = body as WebhookPayload;
+  if (payload.request_id !== requestId) {
+    throw new FluxWebhookError(
+      "request-mismatch",
+      `webhook: the body is for request ${JSON.stringify(payload.request_id)}, the signed header for ${JSON.stringify(requestId)}`,
+    );
+  }
   withExactSeed(payload.payload, text);
-  return payload;
+  return { ...payload, verified: { userId: userId!, requestId: requestId!, timestamp: Number(timestamp) } };
+}
+
+/** Whether a usable Ed25519 key of the set signed `message`. Keys that cannot be imported are skipped. */
+async function signedBy(jwks: Jwks, signature: Uint8Array<ArrayBuffer>, message: Uint8Array<ArrayBuffer>): Promise<boolean> {
+  const keys = (Array.isArray(jwks?.keys) ? jwks.keys : []).filter((k) => k?.kty === "OKP" && k.crv === "Ed25519" && typeof k.x === "string");
+  if (!keys.length) throw new FluxWebhookError("no-key", "webhook: the JWKS has no Ed25519 key");
+  for (const jwk of keys) {
+    const key = await crypto.subtle
+      .importKey("jwk", { kty: "OKP", crv: "Ed25519", x: jwk.x }, { name: "Ed25519" }, false, ["verify"])
+      .catch(() => undefined); // a malformed key in the set is no reason to refuse the others
+    if (key && (await crypto.subtle.verify({ name: "Ed25519" }, key, signature, message))) return true;
+  }
+  return false;
 }
 
 export interface JwksCacheOptions {
-  /** Default: the JWKS URL of the queue document's webhook. */
+  /** Default: the JWKS URL of the queue document's webhook. https only (plain http to loopback, for tests). */
   url?: string;
   fetch?: FetchLike;
   /** Default: the spec's `x-jwks-max-age-seconds` (24 h), as long as fal says a copy may be kept. */
   maxAgeSeconds?: number;
+  /**
+   * The least time between two fetches asked for by `refresh` (a signature no key verified, fal may
+   * have rotated its keys). Default 300 s: a flood of forged webhooks cannot make this server
+   * fetch fal's JWKS more than once in five minutes.
+   */
+  minRefreshSeconds?: number;
 }
 
-/** fal's JWKS, fetched on first use and kept for `maxAgeSeconds`; pass it as `verifyWebhook`'s `jwks`. */
-export function createJwksCache(options: JwksCacheOptions = {}): () => Promise<Jwks> {
+/**
+ * fal's JWKS, fetched on first use and kept for `maxAgeSeconds`; pass it as `verifyWebhook`'s
+ * `jwks`. A set with no usable Ed25519 key, an answer that is not a JWKS and a failed fetch are
+ * typed errors (`no-key`) and are not kept: the next webhook fetches again.
+ */
+export function createJwksCache(options: JwksCacheOptions = {}): JwksSource {
   const url = options.url ?? webhookVerification.jwksUrl;
+  const parsed = new URL(url);
+  if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && isLoopback(parsed.hostname))) {
+    throw new FluxWebhookError("no-key", `webhook: fal's JWKS must come over https, not ${parsed.origin}`);
+  }
   const maxAge = (options.maxAgeSeconds ?? webhookVerification.jwksMaxAgeSeconds) * 1000;
+  const minRefresh = (options.minRefreshSeconds ?? 300) * 1000;
   let cached: { at: number; jwks: Promise<Jwks> } | undefined;
-  return () => {
-    if (!cached || Date.now() - cached.at > maxAge) {
+  return ({ refresh = false } = {}) => {
+    const age = cached ? Date.now() - cached.at : Infinity;
+    if (age > maxAge || (refresh && age >= minRefresh)) {
       const fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-      const jwks = fetchImpl(url).then(async (response) => {
-        if (!response.ok) throw new FluxWebhookError("no-key", `webhook: fal's JWKS answered ${response.status}`);
-        return (await response.json()) as Jwks;
-      });
+      const jwks = fetchImpl(url).then(readJwks);
       cached = { at: Date.now(), jwks };
-      // A failed fetch is not kept: the next webhook tries again.
       jwks.catch(() => {
         if (cached?.jwks === jwks) cached = undefined;
       });
     }
-    return cached.jwks;
+    return cached!.jwks;
   };
+}
+
+/** A JWKS answer with at least one Ed25519 key, else a `no-key` error (never a TypeError). */
+async function readJwks(response: Response): Promise<Jwks> {
+  if (!response.ok) throw new FluxWebhookError("no-key", `webhook: fal's JWKS answered ${response.status}`);
+  const body = (await response.json().catch(() => undefined)) as Partial<Jwks> | undefined;
+  const keys = Array.isArray(body?.keys) ? body.keys.filter((k) => k?.kty === "OKP" && k.crv === "Ed25519" && typeof k.x === "string") : [];
+  if (!keys.length) throw new FluxWebhookError("no-key", "webhook: fal's JWKS answer holds no Ed25519 key");
+  return { keys };
 }
 
 /** A header by name, any case, from fetch's Headers or Node's header object. */

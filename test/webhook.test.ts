@@ -94,6 +94,33 @@ describe("verifyWebhook", () => {
     }
   });
 
+  it("for your account only: another user's job, signed by fal, is refused with userId; the verified ids come back", async () => {
+    const mine = await verifyWebhook(body, await signed(body), { jwks, now, userId: "user-1" });
+    expect(mine.verified).toEqual({ userId: "user-1", requestId: "req-1", timestamp: now / 1000 });
+    const theirs = verifyWebhook(body, await signed(body, { userId: "attacker-7" }), { jwks, now, userId: "user-1" });
+    expect(await reason(theirs)).toBe("wrong-user");
+  });
+
+  it("for your requests only: isKnownRequest refuses a request id you did not submit", async () => {
+    const known = new Set(["req-1"]);
+    await expect(verifyWebhook(body, await signed(body), { jwks, now, isKnownRequest: (id) => known.has(id) })).resolves.toBeTruthy();
+    known.clear();
+    expect(await reason(verifyWebhook(body, await signed(body), { jwks, now, isKnownRequest: async (id) => known.has(id) }))).toBe(
+      "unknown-request",
+    );
+  });
+
+  it("the signed header's request id must be the body's: a signed webhook of one job cannot carry another's body", async () => {
+    expect(await reason(verifyWebhook(body, await signed(body, { requestId: "req-2" }), { jwks, now }))).toBe("request-mismatch");
+  });
+
+  it("a key rotated since the copy was made: one refresh of the set, then the signature verifies", async () => {
+    const asked: boolean[] = [];
+    const source = async ({ refresh = false } = {}) => (asked.push(refresh), refresh ? jwks : otherJwks);
+    await expect(verifyWebhook(body, await signed(body), { jwks: source, now })).resolves.toBeTruthy();
+    expect(asked).toEqual([false, true]);
+  });
+
   it("names a missing header; refuses an empty key set and a signed body that breaks the schema", async () => {
     const { "x-fal-webhook-signature": _, ...unsigned } = await signed(body);
     const error = await verifyWebhook(body, unsigned, { jwks, now }).catch((e: FluxWebhookError) => e);
@@ -111,7 +138,9 @@ describe("the spec's webhook examples", () => {
 
   it.each(examples)("%s, signed as fal signs, verifies and comes back as sent", async (_, { value }) => {
     const raw = JSON.stringify(value);
-    const payload = await verifyWebhook(raw, await signed(raw), { jwks, now });
+    const requestId = (value as { request_id: string }).request_id;
+    const { verified, ...payload } = await verifyWebhook(raw, await signed(raw, { requestId }), { jwks, now });
+    expect(verified).toEqual({ userId: "user-1", requestId, timestamp: now / 1000 });
     // Through stringifyExact and back, a bigint seed becomes the same double the YAML gave.
     expect(JSON.parse(stringifyExact(payload))).toEqual(value);
     expect(examples.map(([name]) => name)).toEqual(["ok", "error"]);
@@ -143,6 +172,32 @@ describe("createJwksCache", () => {
     fail = false;
     await new Promise((resolve) => setTimeout(resolve, 2));
     expect(await expired()).toEqual(jwks);
+  });
+
+  it("a set with no usable key, or an answer that is no JWKS, is a typed no-key error and is not kept", async () => {
+    const answers = ['{"keys":[]}', "<html>maintenance</html>", '{"keys":"x"}', JSON.stringify(jwks)];
+    let fetched = 0;
+    const cached = createJwksCache({ fetch: async () => new Response(answers[fetched++]) });
+    for (let i = 0; i < 3; i++) await expect(cached()).rejects.toMatchObject({ name: "FluxWebhookError", reason: "no-key" });
+    expect(await cached()).toEqual(jwks);
+    expect(fetched).toBe(4);
+  });
+
+  it("refreshes when asked, at most once per minRefreshSeconds", async () => {
+    let fetched = 0;
+    const cached = createJwksCache({ fetch: async () => (fetched++, new Response(JSON.stringify(jwks))), minRefreshSeconds: 3600 });
+    await cached();
+    await cached({ refresh: true });
+    expect(fetched).toBe(1); // a refresh right after a fetch is refused: a flood of forged webhooks costs one fetch
+    const eager = createJwksCache({ fetch: async () => (fetched++, new Response(JSON.stringify(jwks))), minRefreshSeconds: 0 });
+    await eager();
+    await eager({ refresh: true });
+    expect(fetched).toBe(3);
+  });
+
+  it("only over https (plain http to loopback alone)", () => {
+    expect(() => createJwksCache({ url: "http://keys.example.com/jwks.json" })).toThrow(/must come over https/);
+    expect(() => createJwksCache({ url: "http://127.0.0.1:1/jwks.json" })).not.toThrow();
   });
 
   it(`defaults to fal's JWKS URL and a ${webhookVerification.jwksMaxAgeSeconds} s lifetime, from the spec`, async () => {
