@@ -105,6 +105,17 @@ export class FluxNetworkError extends FluxError {
 }
 
 /**
+ * A submit whose request may have reached fal, but whose answer was lost: the connection was reset
+ * or cut, or no answer came in time. The job may exist and be billed; it was not sent again (that
+ * could run it twice). `requestId` is the job's when the part of the answer that arrived named it
+ * (follow it); otherwise check fal's request history. `cause` is the transport's failure (a
+ * {@link FluxTimeoutError} when time ran out).
+ */
+export class FluxSubmitUncertainError extends FluxNetworkError {
+  override name = "FluxSubmitUncertainError";
+}
+
+/**
  * A time limit ran out: one HTTP request's (`requestTimeoutMs`) or a whole `subscribe`'s
  * (`timeout`, after which the job is cancelled on fal's side). `requestId` is the queue job, if any.
  */

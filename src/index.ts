@@ -6,6 +6,7 @@ export {
   FluxError,
   FluxNetworkError,
   FluxResponseError,
+  FluxSubmitUncertainError,
   FluxTimeoutError,
   FluxValidationError,
   FluxWebhookError,

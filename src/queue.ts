@@ -5,7 +5,8 @@ import { queueOperations } from "../generated/spec.js";
 import { validateCancelAnswer, validateCancelNotFound, validateQueueStatus, validateQueueSubmitted } from "../generated/validators.js";
 import { platformParameters } from "./platform-options.js";
 import { parseErrorBody } from "./failures.js";
-import { mismatch, parseJson, send, type Transport } from "./request.js";
+import { FluxSubmitUncertainError } from "./errors.js";
+import { maxAnswerBytes, mismatch, parseJson, send, type Transport } from "./request.js";
 import { forValidation, stringifyExact, withExactSeed } from "./seed.js";
 import { checkInput, checkOutput, issuesOf } from "./validation.js";
 import type {
@@ -56,7 +57,9 @@ export function createQueue(ctx: QueueContext): QueueInternals {
     const url = new URL(ctx.queueUrl + queueOperations.submitImageToImage.path);
     for (const [name, value] of Object.entries(wire.query)) url.searchParams.set(name, value);
 
-    const submitted = await send(ctx, {
+    const { signal } = options;
+    if (signal?.aborted) throw signal.reason;
+    const submitting = send(ctx, {
       retryableByStatus: queueOperations.submitImageToImage.retryableByStatus,
       method: "POST",
       url: url.href,
@@ -65,7 +68,10 @@ export function createQueue(ctx: QueueContext): QueueInternals {
       idempotent: false,
       // A 429 is a refusal: no job exists, so sending the submit again cannot bill twice.
       refusedStatuses: queueOperations.submitImageToImage.refusedStatuses,
-      signal: options.signal,
+      recoverRequestId,
+      // Aborted with the submit on its way, its answer is awaited so that the job it names is cancelled, not orphaned.
+      finishOnAbort: true,
+      signal,
       parse: (text) => {
         // Not retryable: fal may hold the job; recoverRequestId finds its id in a cut answer.
         const body = parseJson(text, "the submit", recoverRequestId(text), false);
@@ -75,6 +81,21 @@ export function createQueue(ctx: QueueContext): QueueInternals {
         return body;
       },
     });
+    if (!signal) return remember(await submitting);
+    const outcome = await submitting.then(
+      (job) => ({ job, id: job.request_id }),
+      (error: unknown) => ({ error, id: error instanceof FluxSubmitUncertainError ? error.requestId : undefined }),
+    );
+    if (signal.aborted) {
+      // Best effort, bounded: the caller is gone, and a job left running would be billed for nothing.
+      if (outcome.id) await cancel(outcome.id, { signal: AbortSignal.timeout(Math.min(ctx.requestTimeoutMs, 10_000)) }).catch(() => undefined);
+      throw signal.reason;
+    }
+    if ("error" in outcome) throw outcome.error;
+    return remember(outcome.job);
+  }
+
+  function remember(submitted: QueueSubmitted): QueueSubmitted {
     if (jobs.size >= rememberedJobs) jobs.delete(jobs.keys().next().value!);
     jobs.set(submitted.request_id, submitted);
     return submitted;
@@ -99,6 +120,7 @@ export function createQueue(ctx: QueueContext): QueueInternals {
 
   function result(job: QueueJob, options: QueueCallOptions = {}): Promise<ImageToImageOutput> {
     return send(ctx, {
+      maxBytes: maxAnswerBytes.output,
       retryableByStatus: queueOperations.getQueueResult.retryableByStatus,
       method: "GET",
       url: urlOf(job, "response_url", "getQueueResult"),

@@ -1,9 +1,18 @@
 // One HTTP call of the queue with its timeout and retries (what is safe to send again, and when),
 // and the errors for a 2xx body that cannot be used, shared with the sync call.
-import { FluxError, FluxResponseError, type FluxIssue } from "./errors.js";
+import { FluxError, FluxResponseError, FluxSubmitUncertainError, type FluxIssue } from "./errors.js";
 import { apiError, networkError, neverSent, parseErrorBody } from "./failures.js";
+import { BodyReadError, readBody } from "./read-body.js";
 import { backoff, retryAfterMs, sleep, type RetryPolicy } from "./retry.js";
 import type { FetchLike } from "./types.js";
+
+/**
+ * The most an answer may hold, in bytes. A result (or a sync call's output) may carry up to four
+ * images inline as data URIs (`sync_mode`): four 2048x2048 PNGs are at most about 67 MB in base64,
+ * hence 128 MiB. Status, submit and cancel answers are small JSON; a status with every log line of
+ * a long job stays far below 8 MiB.
+ */
+export const maxAnswerBytes = { output: 128 * 1024 * 1024, small: 8 * 1024 * 1024 } as const;
 
 /** What every call of a client shares. */
 export interface Transport {
@@ -22,6 +31,15 @@ export interface Call<T> {
   body?: string;
   /** Safe to send again (GET, PUT cancel). Default true. */
   idempotent?: boolean;
+  /** The most the answer may hold; see {@link maxAnswerBytes}. Default: `maxAnswerBytes.small`. */
+  maxBytes?: number;
+  /** Not idempotent: the job an answer that arrived only in part names, if it does. */
+  recoverRequestId?: (partial: string) => string | undefined;
+  /**
+   * Not idempotent: an abort of `signal` does not cut the request once it is on its way (its
+   * answer is awaited, so that the caller can cancel the job it names); it stops waits between attempts.
+   */
+  finishOnAbort?: boolean;
   /**
    * Statuses by which the server refused the call without acting on it (the spec's
    * `x-job-created: false`): a call that is not idempotent may be sent again after them.
@@ -43,7 +61,8 @@ export interface Call<T> {
  * with backoff on the statuses the spec marks `x-retryable` (unless `X-Fal-Retryable: false` or
  * the spec's `x-final-when` headers say otherwise), on a connection failure, a timeout or a body
  * cut short. A call that is not idempotent is retried only when it provably did nothing: the
- * request never left (connection refused), or the server refused it (`refusedStatuses`).
+ * request never left (connection refused), or the server refused it (`refusedStatuses`); any other
+ * failure after it left is a {@link FluxSubmitUncertainError}: it may have acted.
  */
 export async function send<T>(transport: Transport, call: Call<T>): Promise<T> {
   const idempotent = call.idempotent ?? true;
@@ -51,7 +70,8 @@ export async function send<T>(transport: Transport, call: Call<T>): Promise<T> {
     let failure: FluxError;
     let wait: number | undefined;
     const timeout = AbortSignal.timeout(transport.requestTimeoutMs);
-    const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
+    const signal = call.signal && !call.finishOnAbort ? AbortSignal.any([call.signal, timeout]) : timeout;
+    let partial = "";
     try {
       const response = await transport.fetch(call.url, {
         method: call.method,
@@ -59,7 +79,12 @@ export async function send<T>(transport: Transport, call: Call<T>): Promise<T> {
         body: call.body,
         signal,
       });
-      const text = await response.text();
+      const text = await readBody(response, call.maxBytes ?? maxAnswerBytes.small).catch((error: unknown) => {
+        if (!(error instanceof BodyReadError)) throw error;
+        if (error.tooLarge) throw new FluxResponseError(`fal's answer to ${call.method} ${new URL(call.url).pathname}: ${error.message}`, undefined, [], call.jobId);
+        partial = error.partial;
+        throw error.cause ?? error;
+      });
       if (response.ok || call.accept?.(response.status, text)) {
         try {
           return call.parse(text, response.status);
@@ -76,17 +101,29 @@ export async function send<T>(transport: Transport, call: Call<T>): Promise<T> {
       }
     } catch (error) {
       if (error instanceof FluxError) throw error;
-      if (call.signal?.aborted) throw call.signal.reason;
+      if (call.signal?.aborted && !call.finishOnAbort) throw call.signal.reason;
       failure = networkError(error, call.url, transport.key, {
         timedOutAfterMs: timeout.aborted ? transport.requestTimeoutMs : undefined,
         jobId: call.jobId,
       });
-      if (!(idempotent || (!timeout.aborted && neverSent(error)))) throw failure;
+      if (!idempotent && (timeout.aborted || !neverSent(error))) throw uncertain(failure, call.recoverRequestId?.(partial));
+      if (!idempotent && call.signal?.aborted) throw call.signal.reason;
     }
     const delay = wait ?? backoff(transport.retry, attempt);
     if (attempt >= transport.retry.maxRetries || delay > transport.retry.maxDelayMs) throw failure;
     await sleep(delay, call.signal);
   }
+}
+
+/** A call that may have acted on the server but whose answer was lost: it says so, with the job if the answer's first part named it. */
+function uncertain(failure: FluxError, requestId: string | undefined): FluxSubmitUncertainError {
+  return new FluxSubmitUncertainError(
+    `${failure.message}. The submit may have reached fal: the job may exist and be billed, so it was not sent again. ` +
+      (requestId
+        ? `Its answer named job ${requestId}: follow it (client.follow, flux-i2i --live --follow ${requestId}).`
+        : "Check fal's request history (https://fal.ai/dashboard) before sending it again."),
+    { cause: failure, requestId },
+  );
 }
 
 /** JSON, or a FluxResponseError: retryable by default, since a body that is not JSON was most likely cut short. */

@@ -2,7 +2,7 @@
 import { queueOperations } from "../generated/spec.js";
 import { validateQueueStatus } from "../generated/validators.js";
 import { redact } from "./credentials.js";
-import { FluxApiError, FluxResponseError, FluxTimeoutError } from "./errors.js";
+import { FluxApiError, FluxResponseError, FluxSubmitUncertainError, FluxTimeoutError } from "./errors.js";
 import type { QueueContext, QueueInternals } from "./queue.js";
 import { sleep } from "./retry.js";
 import { sseData } from "./sse.js";
@@ -52,7 +52,9 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
       job = await getJob(signal);
     } catch (error) {
       if (deadline?.aborted && !options.signal?.aborted) {
-        throw new FluxTimeoutError(`the submit did not complete within ${options.timeout} ms; the job may exist on fal`);
+        throw new FluxTimeoutError(
+          `the submit did not complete within ${options.timeout} ms; a job its answer named was cancelled (with no answer, check fal's request history)`,
+        );
       }
       throw error;
     }
@@ -110,12 +112,12 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
 }
 
 /**
- * fal accepted the submit (and will bill the job) but its answer broke the spec or was cut short:
- * when the answer still named the job, subscribe follows it along the spec's paths rather than
+ * fal took the submit (and will bill the job) but its answer broke the spec or was cut short:
+ * when what arrived still named the job, subscribe follows it along the spec's paths rather than
  * throwing a paid job away; otherwise the error stands (it says the job may exist).
  */
 function jobFromUnreadableAnswer(error: unknown): string {
-  if (error instanceof FluxResponseError && error.requestId) return error.requestId;
+  if ((error instanceof FluxResponseError || error instanceof FluxSubmitUncertainError) && error.requestId) return error.requestId;
   throw error;
 }
 

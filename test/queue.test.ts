@@ -9,6 +9,7 @@ import {
   FluxConfigError,
   FluxNetworkError,
   FluxResponseError,
+  FluxSubmitUncertainError,
   FluxTimeoutError,
   FluxValidationError,
   type FetchLike,
@@ -174,20 +175,31 @@ describe("status, result and cancel are retried when it is safe", () => {
 
 describe("a submit is billed: never sent twice after an ambiguous failure", () => {
   it.each(["reset-before-body", "reset-after-body", "truncate"] as const)(
-    "%s: one submit, FluxNetworkError, at most the one job",
+    "%s: one submit, FluxSubmitUncertainError saying the job may exist, at most the one job",
     async (kind) => {
       fake.inject("submit", { kind });
-      const error = await client().queue.submit(input).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(FluxNetworkError);
+      const error = (await client().queue.submit(input).catch((e: unknown) => e)) as FluxSubmitUncertainError;
+      expect(error).toBeInstanceOf(FluxSubmitUncertainError);
+      expect(error).toBeInstanceOf(FluxNetworkError); // still a network failure to code that catches those
+      expect(error.message).toContain("the job may exist and be billed");
       expect(fake.count("submit")).toBe(1);
       expect(fake.jobs.size).toBe(kind === "reset-before-body" ? 0 : 1);
     },
   );
 
-  it("an answer slower than the timeout: one submit, FluxTimeoutError, the one job", async () => {
+  it("an answer cut after its first half: the request id in that half is kept on the error", async () => {
+    fake.inject("submit", { kind: "truncate" });
+    const error = (await client().queue.submit(input).catch((e: unknown) => e)) as FluxSubmitUncertainError;
+    const [job] = [...fake.jobs.keys()];
+    expect(error).toMatchObject({ name: "FluxSubmitUncertainError", requestId: job });
+    expect(error.message).toContain(`flux-i2i --live --follow ${job}`);
+  });
+
+  it("an answer slower than the timeout: one submit, FluxSubmitUncertainError caused by the timeout, the one job", async () => {
     fake.inject("submit", { kind: "slow", ms: 2_000 });
-    const error = await client({ requestTimeoutMs: 100 }).queue.submit(input).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(FluxTimeoutError);
+    const error = (await client({ requestTimeoutMs: 100 }).queue.submit(input).catch((e: unknown) => e)) as FluxSubmitUncertainError;
+    expect(error).toBeInstanceOf(FluxSubmitUncertainError);
+    expect(error.cause).toBeInstanceOf(FluxTimeoutError);
     expect(fake.count("submit")).toBe(1);
     expect(fake.jobs.size).toBe(1);
   });

@@ -13,6 +13,7 @@ import {
 import { startFakeQueue, type FakeQueue, type FakeQueueOptions } from "./support/fake-queue.js";
 import { failOnUnhandledRejections } from "./support/unhandled.js";
 import { startLocalServer } from "./support/local-server.js";
+import { waitFor } from "./support/wait.js";
 import { firstExample } from "./support/spec.js";
 
 const input = imageToImageExamples["seed-example"];
@@ -218,11 +219,23 @@ describe("abort and timeout cancel the job on fal's side", () => {
     expect(fake.count("cancel")).toBe(1);
   });
 
-  it("an abort before the submit answers: no cancel to send, the abort's reason comes back", async () => {
-    fake.inject("submit", { kind: "slow", ms: 500 });
-    const error = await client().subscribe(input, { signal: AbortSignal.timeout(50) }).catch((e: unknown) => e);
-    expect((error as Error).name).toBe("TimeoutError");
-    expect(fake.count("cancel")).toBe(0);
+  it("an abort while the submit is on its way: its answer is awaited and the job it names cancelled, then the abort's reason", async () => {
+    fake.inject("submit", { kind: "held" }); // answered once the caller has aborted
+    const controller = new AbortController();
+    const subscribing = client().subscribe(input, { signal: controller.signal }).catch((e: unknown) => e);
+    await waitFor(() => fake.jobs.size === 1, 5_000); // the submit was read, its job made, its answer held
+    controller.abort(new Error("the user left"));
+    fake.release();
+    expect(((await subscribing) as Error).message).toBe("the user left");
+    const [job] = [...fake.jobs.values()];
+    expect(fake.count("cancel")).toBe(1);
+    expect(job!.cancelled).toBe(true);
+  });
+
+  it("an abort before anything is sent sends nothing", async () => {
+    const error = await client().queue.submit(input, { signal: AbortSignal.abort(new Error("never mind")) }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe("never mind");
+    expect(fake.log).toHaveLength(0);
   });
 });
 

@@ -219,7 +219,7 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
       };
       jobs.set(job.id, job);
       if (!holding) runOnTimers(job);
-      return { job, send: () => json(200, submitText(job)) };
+      return { job, send: () => json(200, submitText(job)), text: submitText(job) };
     }
     const job = id === undefined ? undefined : jobs.get(id);
     if (!job) return { send: () => json(404, { detail: options.echoKey ? `Request not found for ${echoOf(req.headers)}` : "Request not found" }) };

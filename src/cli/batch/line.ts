@@ -4,8 +4,7 @@
 // (final, for a resume, or uncertain) is decided here.
 import { queueOperations } from "../../../generated/spec.js";
 import type { FluxClient } from "../../client.js";
-import { FluxApiError, FluxNetworkError, FluxResponseError, FluxValidationError } from "../../errors.js";
-import { neverSent } from "../../failures.js";
+import { FluxApiError, FluxNetworkError, FluxResponseError, FluxSubmitUncertainError, FluxValidationError } from "../../errors.js";
 import { forValidation, withExactSeed } from "../../seed.js";
 import type { ImageToImageInput, ImageToImageOutput } from "../../types.js";
 import { checkInput } from "../../validation.js";
@@ -88,7 +87,8 @@ export function createLineRunner(ctx: LineContext): (line: BatchLine) => Promise
         await records.notSent(line);
         return "refused";
       }
-      const recovered = error instanceof FluxResponseError ? error.requestId : undefined;
+      // The answer broke or was cut, but what arrived named the job: follow it, never send it again.
+      const recovered = error instanceof FluxResponseError || error instanceof FluxSubmitUncertainError ? error.requestId : undefined;
       if (!recovered) return void (await submitFailed(line, error));
       requestId = recovered;
     }
@@ -104,7 +104,9 @@ export function createLineRunner(ctx: LineContext): (line: BatchLine) => Promise
       return report.invalid(line.line, error);
     }
     const answered = error instanceof FluxApiError;
-    const provablyUnsent = error instanceof FluxNetworkError && neverSent(error.cause);
+    // The client throws a plain network error from a submit only when the request never left; one
+    // that may have reached fal is a FluxSubmitUncertainError.
+    const provablyUnsent = error instanceof FluxNetworkError && !(error instanceof FluxSubmitUncertainError);
     if (answered || provablyUnsent) await records.notSent(line);
     if (isKeyRefused(error)) report.keyRefused(line.line, error);
     else if (answered && !error.retryable) {
