@@ -10,11 +10,12 @@ import {
   resolveCredentials,
   type AuthScheme,
 } from "./credentials.js";
-import { FluxValidationError } from "./errors.js";
+import { FluxResponseError, FluxValidationError } from "./errors.js";
 import { apiError, networkError } from "./failures.js";
 import { platformParameters } from "./platform-options.js";
 import { createQueue } from "./queue.js";
-import { mismatch, parseJson } from "./request.js";
+import { BodyReadError, readBody } from "./read-body.js";
+import { maxAnswerBytes, mismatch, parseJson } from "./request.js";
 import { retryPolicy, type RetryOptions } from "./retry.js";
 import { forValidation, stringifyExact, withExactSeed } from "./seed.js";
 import { createSubscribe, type FollowOptions, type SubscribeOptions } from "./subscribe.js";
@@ -44,11 +45,19 @@ export interface FluxClientOptions {
    * be retried (the job may exist).
    */
   requestTimeoutMs?: number;
+  /**
+   * Time limit of a sync call (`imageToImage`), from sending to the last byte of its answer.
+   * Default 300 000 ms: room for a cold start and a wait for a runner, while a server that goes
+   * silent cannot hang the caller for ever. The call is billed even when the limit cuts it.
+   */
+  syncTimeoutMs?: number;
 }
 
-/** A sync call's options: fal's platform headers, and a signal to abort it. */
+/** A sync call's options: fal's platform headers, a signal to abort it, and its own time limit. */
 export interface CallOptions extends PlatformOptions {
   signal?: AbortSignal;
+  /** This call's time limit; default: the client's `syncTimeoutMs`. */
+  timeoutMs?: number;
 }
 
 export interface FluxClient {
@@ -125,11 +134,20 @@ export function createFluxClient(options: FluxClientOptions = {}): FluxClient {
     baseUrl,
     headers,
     Request: PreparedRequest as unknown as typeof Request,
-    fetch: (request) => fetchImpl((request as unknown as PreparedRequest).url, (request as unknown as PreparedRequest).init),
+    fetch: async (request) => {
+      const { url, init } = request as unknown as PreparedRequest;
+      // The body read with its cap before openapi-fetch parses it: an endless answer cannot fill memory.
+      const response = await fetchImpl(url, init);
+      const text = await readBody(response, maxAnswerBytes.output);
+      return new Response(text === "" ? null : text, { status: response.status, statusText: response.statusText, headers: response.headers });
+    },
   });
+  const syncTimeoutMs = options.syncTimeoutMs ?? 300_000;
 
   async function imageToImage(input: ImageToImageInput, call: CallOptions = {}): Promise<ImageToImageOutput> {
     const wire = platformParameters(call, "run", key, checkInput(forValidation(input)));
+    const limitMs = call.timeoutMs ?? syncTimeoutMs;
+    const deadline = AbortSignal.timeout(limitMs);
 
     const result = await fast
       .POST(path, {
@@ -139,11 +157,13 @@ export function createFluxClient(options: FluxClientOptions = {}): FluxClient {
         bodySerializer: (body) => stringifyExact(body),
         // Read as text so that a seed above 2^53 can be recovered from its digits.
         parseAs: "text",
-        signal: call.signal,
+        signal: call.signal ? AbortSignal.any([call.signal, deadline]) : deadline,
       })
       .catch((error: unknown) => {
         if (call.signal?.aborted) throw call.signal.reason;
-        throw networkError(error, baseUrl, key);
+        if (error instanceof BodyReadError && error.tooLarge) throw new FluxResponseError(`fal's answer to the call: ${error.message}`, undefined, [], undefined);
+        const cause = error instanceof BodyReadError ? (error.cause ?? error) : error;
+        throw networkError(cause, baseUrl, key, { timedOutAfterMs: deadline.aborted ? limitMs : undefined });
       });
     const { data: text, error, response } = result;
     const requestId = response.headers.get("x-fal-request-id") ?? undefined;

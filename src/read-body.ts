@@ -20,7 +20,7 @@ export async function readBody(response: Response, maxBytes: number): Promise<st
   const declared = Number(response.headers.get("content-length") ?? Number.NaN);
   if (declared > maxBytes) {
     await response.body?.cancel().catch(() => undefined);
-    throw new BodyReadError(`the answer is ${declared} bytes, more than the ${maxBytes} this call reads`, "", true);
+    throw new BodyReadError(`the answer is ${declared} bytes, more than the ${maxBytes} bytes this call reads`, "", true);
   }
   if (!response.body) return "";
   const reader = response.body.getReader();

@@ -9,6 +9,7 @@ import {
   FluxConfigError,
   FluxNetworkError,
   FluxResponseError,
+  FluxTimeoutError,
   FluxValidationError,
   type FetchLike,
   type ImageToImageInput,
@@ -293,6 +294,30 @@ describe("against a real local server that misbehaves", () => {
     expect(error.message).toContain(server.url);
     expect(server.requests).toHaveLength(1); // a billed sync call is never re-sent
     expect(JSON.stringify(error)).not.toContain(secret);
+  });
+
+  it("a server silent after its headers: FluxTimeoutError once the call's time limit runs out, not a hang", async () => {
+    server = await startLocalServer((_, res) => {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.write('{"images":'); // and nothing more, ever
+    });
+    const started = Date.now();
+    const error = await createFluxClient({ credentials: secret, baseUrl: server.url })
+      .imageToImage(input, { timeoutMs: 200 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FluxTimeoutError);
+    expect((error as Error).message).toContain("within 200 ms");
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("an answer that declares more than the cap is refused before its body is read", async () => {
+    server = await startLocalServer((_, res) => {
+      res.writeHead(200, { "Content-Type": "application/json", "Content-Length": String(2 ** 31) });
+      res.write("{");
+    });
+    const error = await createFluxClient({ credentials: secret, baseUrl: server.url }).imageToImage(input).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FluxResponseError);
+    expect((error as Error).message).toContain("more than the 134217728 bytes this call reads");
   });
 
   it("a refused connection throws FluxNetworkError naming the cause", async () => {

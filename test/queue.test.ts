@@ -17,6 +17,7 @@ import {
 } from "../src/index.js";
 import { startFakeQueue, type FakeQueue, type FakeQueueOptions } from "./support/fake-queue.js";
 import { refusedOrigin } from "./support/refused.js";
+import { startLocalServer } from "./support/local-server.js";
 import { failOnUnhandledRejections } from "./support/unhandled.js";
 import { declaredResponse, firstExample } from "./support/spec.js";
 
@@ -385,6 +386,28 @@ describe("every answer fal documents", () => {
     );
     expect(error.message).toContain("runnerHint: must be printable ASCII");
     expect(fake.log).toHaveLength(0);
+  });
+});
+
+describe("answers are read with a cap", () => {
+  it("an endless status answer is cut at its cap: FluxResponseError, memory bounded, not retried", async () => {
+    const endless = await startLocalServer((_, res) => {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (res.write(chunk));
+        res.once("drain", pump);
+      };
+      res.on("close", () => res.removeAllListeners("drain"));
+      pump();
+    });
+    try {
+      const error = await createFluxClient({ credentials: secret, queueUrl: endless.url, retry: false }).queue.status("job-1").catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FluxResponseError);
+      expect((error as Error).message).toContain("more than the 8388608 bytes");
+    } finally {
+      await endless.close();
+    }
   });
 });
 
