@@ -1,35 +1,77 @@
+// A Server-Sent Events reader with bounds: each chunk is scanned once (no rescan of what came
+// before, so a stream with no line end costs linear time), a line and an event's data have caps,
+// and only whole lines of the protocol count as a sign of life.
+
+/** The caps of {@link sseData}. A stream that breaks one ends with a {@link SseLimitError}. */
+export interface SseLimits {
+  /** The longest line, in characters. Default 1 MiB: a status frame with its log lines is far smaller. */
+  maxLineLength?: number;
+  /** The most data one event may gather, in characters. Default 8 MiB, the cap of a status answer. */
+  maxEventLength?: number;
+}
+
+export class SseLimitError extends Error {
+  override name = "SseLimitError";
+}
+
 /**
  * The `data` of each Server-Sent Event in `body`, as the event ends (a blank line). Comments
- * (`: ping`) and other fields are skipped. `onChunk` runs on every chunk, pings included, so a
- * caller can tell a quiet stream from a dead one.
+ * (`: ping`) and other fields are skipped. `onAlive` runs on each comment and each event, never on
+ * raw bytes, so that a caller's idle deadline cannot be kept alive by garbage with no line ends.
  */
-export async function* sseData(body: ReadableStream<Uint8Array>, onChunk?: () => void): AsyncGenerator<string> {
+export async function* sseData(body: ReadableStream<Uint8Array>, onAlive?: () => void, limits: SseLimits = {}): AsyncGenerator<string> {
+  const maxLine = limits.maxLineLength ?? 1024 * 1024;
+  const maxEvent = limits.maxEventLength ?? 8 * 1024 * 1024;
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = "";
   let data: string[] = [];
+  let dataLength = 0;
+  // What is left of the buffer after its lines holds no line end (but perhaps a last "\r"): a new chunk is searched from there.
+  let searchFrom = 0;
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
-      onChunk?.();
       buffer += decoder.decode(value, { stream: true });
-      for (let end = buffer.search(/[\r\n]/); end >= 0; end = buffer.search(/[\r\n]/)) {
-        // A "\r" at the end of a chunk may be the first half of "\r\n": wait for the next chunk.
-        if (buffer[end] === "\r" && end === buffer.length - 1) break;
-        const line = buffer.slice(0, end);
-        buffer = buffer.slice(end + (buffer[end] === "\r" && buffer[end + 1] === "\n" ? 2 : 1));
+      let start = 0;
+      for (let end = nextLineEnd(buffer, searchFrom); end >= 0; end = nextLineEnd(buffer, start)) {
+        const line = buffer.slice(start, end);
+        start = end + (buffer[end] === "\r" && buffer[end + 1] === "\n" ? 2 : 1);
         if (line === "") {
-          if (data.length) yield data.join("\n");
+          if (data.length) {
+            onAlive?.();
+            yield data.join("\n");
+          }
           data = [];
-        } else if (line.startsWith("data")) {
-          const colon = line.indexOf(":");
-          if (colon === 4) data.push(line.slice(line[5] === " " ? 6 : 5));
-          else if (line === "data") data.push("");
+          dataLength = 0;
+        } else if (line.startsWith(":")) {
+          onAlive?.();
+        } else if (line === "data" || line.startsWith("data:")) {
+          const field = line.length > 5 && line[5] === " " ? line.slice(6) : line.slice(5);
+          dataLength += field.length + 1;
+          if (dataLength > maxEvent) throw new SseLimitError(`an event's data passed ${maxEvent} characters`);
+          data.push(field);
         }
       }
+      buffer = buffer.slice(start);
+      searchFrom = Math.max(0, buffer.length - 1);
+      if (buffer.length > maxLine) throw new SseLimitError(`a line passed ${maxLine} characters with no end`);
     }
   } finally {
     reader.cancel().catch(() => undefined);
   }
+}
+
+/**
+ * Where the next line of `text` ends from `from` (a "\r", "\n" or "\r\n"), or -1. A "\r" as the last
+ * character may be the first half of "\r\n": the line waits for the next chunk.
+ */
+function nextLineEnd(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) return i;
+    if (c === 13) return i === text.length - 1 ? -1 : i;
+  }
+  return -1;
 }

@@ -82,7 +82,7 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
       // A failed job's result answers its error; its COMPLETED status may say why in words (`error`).
       const fetchResult = () => queue.result(job, { signal }).catch((error: unknown) => Promise.reject(withJobFailure(error, lastCompleted)));
       const streamed =
-        options.mode !== "poll" && followStream(ctx, queue.statusUrl(job), onQueueUpdate, fetchResult, options.logs, signal);
+        options.mode !== "poll" && followStream(ctx, queue.statusUrl(job), requestId, onQueueUpdate, fetchResult, options.logs, signal);
       const completed = await streamed;
       if (completed) return await completed.result;
       await poll(queue, job, onQueueUpdate, options, signal);
@@ -138,6 +138,7 @@ function withJobFailure(error: unknown, completed: QueueStatus | undefined): unk
 async function followStream(
   ctx: QueueContext,
   statusUrl: string,
+  requestId: string,
   onQueueUpdate: (status: QueueStatus) => void,
   fetchResult: () => Promise<ImageToImageOutput>,
   logs: boolean | undefined,
@@ -148,6 +149,7 @@ async function followStream(
   if (logs) url.searchParams.set("logs", "1");
   const stop = new AbortController();
   let idle: ReturnType<typeof setTimeout> | undefined;
+  // Reset by whole events and comments only (sseData's onAlive): bytes with no line end cannot keep a dead stream open.
   const touch = () => {
     clearTimeout(idle);
     idle = setTimeout(() => stop.abort(), ctx.requestTimeoutMs);
@@ -170,6 +172,9 @@ async function followStream(
         continue;
       }
       if (!validateQueueStatus(status)) continue;
+      // A frame that names another job is not this one's news, least of all its COMPLETED.
+      const namedJob = (status as { request_id?: unknown }).request_id;
+      if (namedJob !== undefined && namedJob !== requestId) continue;
       onQueueUpdate(status);
       if (status.status === "COMPLETED") return { result: fetchResult() };
     }

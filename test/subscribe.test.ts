@@ -239,6 +239,51 @@ describe("abort and timeout cancel the job on fal's side", () => {
   });
 });
 
+describe("a hostile status stream", () => {
+  /** A queue on a local server: the stream as `stream` writes it; status COMPLETED; the output. */
+  async function queueWithStream(stream: (res: import("node:http").ServerResponse) => void) {
+    const output = firstExample(200);
+    return startLocalServer((req, res) => {
+      const path = new URL(req.url!, "http://x").pathname;
+      const json = (status: number, body: unknown) => res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(body));
+      if (req.method === "POST") return json(200, { request_id: "job-1" });
+      if (path.endsWith("/status/stream")) return stream(res);
+      if (path.endsWith("/status")) return json(200, { status: "COMPLETED" });
+      return json(200, output);
+    });
+  }
+
+  it("bytes with no line end cannot keep it open: past requestTimeoutMs, polling takes over and the result comes", async () => {
+    const server = await queueWithStream((res) => {
+      res.writeHead(200, { "Content-Type": "text/event-stream" });
+      const timer = setInterval(() => res.write("garbage "), 10);
+      res.on("close", () => clearInterval(timer));
+    });
+    try {
+      const started = Date.now();
+      const output = await createFluxClient({ credentials: "k", queueUrl: server.url, requestTimeoutMs: 300 }).subscribe(input, { pollIntervalMs: 5 });
+      expect(output.images.length).toBeGreaterThan(0);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a COMPLETED frame naming another job is ignored: this job's own status decides", async () => {
+    const server = await queueWithStream((res) => {
+      res.writeHead(200, { "Content-Type": "text/event-stream" });
+      res.end('data: {"status":"COMPLETED","request_id":"someone-else"}\n\n');
+    });
+    try {
+      const seen: unknown[] = [];
+      await createFluxClient({ credentials: "k", queueUrl: server.url }).subscribe(input, { pollIntervalMs: 5, onQueueUpdate: (s) => seen.push(s) });
+      expect(seen).toEqual([{ status: "COMPLETED" }]); // from polling, not the foreign frame
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("a submit answer that cannot be read but names its job", () => {
   it("half its JSON: subscribe follows the job it names to its output; one submit, onEnqueue told", async () => {
     fake.inject("submit", { kind: "half-json" });
