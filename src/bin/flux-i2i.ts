@@ -139,7 +139,7 @@ async function main(args: string[]): Promise<number> {
       if (!values.live) throw new UsageError("--follow is for --live: a job on fal's queue");
     } else if (values.batch) {
       // The flags are defaults of every line: check what they give now, the rest per line.
-      const { messages, stem } = await readImage(input, imageFlag, (issue) => issue.rule !== "required");
+      const { messages, stem } = await readImage(input, imageFlag, (issue) => issue.rule !== "required", interrupt.signal);
       if (messages.length) return badInput(messages, values);
       defaultStem = stem;
     } else {
@@ -147,7 +147,7 @@ async function main(args: string[]): Promise<number> {
         progress.log("No request parameters: sending the endpoint document's example request.");
         Object.assign(input, imageToImageExamples["seed-example"]);
       }
-      const { messages, stem } = await readImage(input, imageFlag, () => true);
+      const { messages, stem } = await readImage(input, imageFlag, () => true, interrupt.signal);
       if (messages.length) return badInput(messages, values);
       single = { input, stem };
     }
@@ -198,7 +198,7 @@ async function main(args: string[]): Promise<number> {
  * Checks the request the flags make against the spec and reads its image file, if it names one,
  * into a data URI in `input`. Every problem at once: the file's and the spec's (those `keep` keeps).
  */
-async function readImage(input: Record<string, unknown>, flag: string, keep: (issue: FluxIssue) => boolean) {
+async function readImage(input: Record<string, unknown>, flag: string, keep: (issue: FluxIssue) => boolean, signal: AbortSignal) {
   const image = input.image_url;
   const local = typeof image === "string" && isLocalImage(image);
   const messages = checkInput(forValidation(local ? { ...input, image_url: "data:," } : input))
@@ -207,7 +207,7 @@ async function readImage(input: Record<string, unknown>, flag: string, keep: (is
   let stem = "image";
   if (typeof image === "string") {
     try {
-      const resolved = await resolveImage(image, process.cwd(), flag);
+      const resolved = await resolveImage(image, process.cwd(), flag, signal);
       input.image_url = resolved.imageUrl;
       stem = resolved.stem;
     } catch (error) {

@@ -69,6 +69,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
     baseDir: dirname(options.file),
     out: options.out,
     stopping,
+    signal: options.interrupt,
   });
 
   const { summary } = report;

@@ -1,6 +1,8 @@
 // --image: a URL is passed on; a local file is read, its type sniffed from its bytes (not its
 // name), and sent as a data URI, which fal accepts in place of a URL.
-import { readFile, stat } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import { basename, extname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "./usage-error.js";
@@ -38,19 +40,22 @@ export function isLocalImage(value: string): boolean {
   return !/^(https?:\/\/|data:)/i.test(value);
 }
 
-/** `value` of `--image` (or a batch line's `image_url`): relative paths are taken from `baseDir`. */
-export async function resolveImage(value: string, baseDir: string, flag = "--image"): Promise<ImageInput> {
+/**
+ * `value` of `--image` (or a batch line's `image_url`): relative paths are taken from `baseDir`. A
+ * file is read through a stream that stops past `maxImageBytes` whatever `stat` says (a file such
+ * as `/proc/self/pagemap` claims size 0 and never ends), and that `signal` (Ctrl-C) aborts.
+ */
+export async function resolveImage(value: string, baseDir: string, flag = "--image", signal?: AbortSignal): Promise<ImageInput> {
   if (!isLocalImage(value)) return { imageUrl: value, stem: stemOfImage(value) };
   const path = resolve(baseDir, /^file:/i.test(value) ? fileURLToPath(value) : value);
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new UsageError(`${flag}: ${value} is neither an http(s) URL nor a file that exists`);
   if (!info.isFile()) throw new UsageError(`${flag}: ${value} is not a file`);
-  if (info.size > maxImageBytes) {
-    throw new UsageError(
-      `${flag}: ${value} is ${megabytes(info.size)}, over the ${megabytes(maxImageBytes)} sent inline; upload it and pass its URL`,
-    );
-  }
-  const bytes = await readFile(path);
+  const tooLarge = (size: string) =>
+    new UsageError(`${flag}: ${value} is ${size}, over the ${megabytes(maxImageBytes)} sent inline; upload it and pass its URL`);
+  if (info.size > maxImageBytes) throw tooLarge(megabytes(info.size));
+  const bytes = await readAtMost(path, maxImageBytes, signal);
+  if (!bytes) throw tooLarge(`more than ${megabytes(maxImageBytes)}`);
   const type = sniffImageType(bytes);
   if (!type) {
     throw new UsageError(
@@ -58,6 +63,19 @@ export async function resolveImage(value: string, baseDir: string, flag = "--ima
     );
   }
   return { imageUrl: `data:${type};base64,${bytes.toString("base64")}`, stem: stemOf(basename(path)) };
+}
+
+/** The file's bytes, or undefined when it holds more than `limit`; reading stops there. */
+async function readAtMost(path: string, limit: number, signal: AbortSignal | undefined): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  // Whole chunks, no `end`: some files (/proc's) refuse reads of odd lengths. Leaving the loop closes the file.
+  for await (const chunk of createReadStream(path, { signal })) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
 }
 
 /** A name for the outputs of an `image_url` value (URL, data URI or path), without reading anything. */
@@ -73,9 +91,20 @@ export function stemOfImage(value: string): string {
   return stemOf(basename(value));
 }
 
-function stemOf(name: string): string {
-  const stem = name.slice(0, name.length - extname(name).length).replace(/[^\w.-]+/g, "_");
-  return stem || "image";
+/** The longest stem of an output's name: with the seed, index and extension, far below a file system's 255 bytes. */
+const maxStemLength = 64;
+
+/**
+ * A file name stem from a name a server or a caller chose: word characters, `.` and `-` only,
+ * never hidden (`.`) or like an option (`-`), at most `maxStemLength` characters (a longer one is
+ * cut and ends with a short hash of the whole, so that two long names stay apart).
+ */
+export function stemOf(name: string): string {
+  const stem = name.slice(0, name.length - extname(name).length).replace(/[^\w.-]+/g, "_").replace(/^[.-]+/, "_");
+  if (!stem || stem === "_") return "image";
+  if (stem.length <= maxStemLength) return stem;
+  const hash = createHash("sha256").update(stem).digest("hex").slice(0, 8);
+  return `${stem.slice(0, maxStemLength - 9)}~${hash}`;
 }
 
 function megabytes(bytes: number): string {

@@ -61,7 +61,7 @@ export async function runOneJob(client: FluxClient, job: ImageToImageInput | str
   let files: string[] | undefined;
   let saveError: Error | undefined;
   if (out !== undefined) {
-    files = await saveImages(output, out, { stem, signal }).catch((error: Error) => {
+    files = await saveImages(output, out, { stem, signal, httpOrigin: new URL(client.queueUrl).origin }).catch((error: Error) => {
       if (signal.aborted) throw error;
       saveError = error;
       return undefined;

@@ -10,6 +10,13 @@ export interface SaveOptions {
   /** Names start with it: `cat` gives `cat-SEED-0.jpeg`. */
   stem: string;
   signal?: AbortSignal;
+  /**
+   * An origin plain http may be downloaded from besides https URLs: the queue's own (a local mock
+   * or proxy). A URL a server names is otherwise fetched only over https.
+   */
+  httpOrigin?: string;
+  /** The largest image downloaded. Default 32 MiB: a 2048x2048 PNG is at most about 12.6 MB. */
+  maxDownloadBytes?: number;
   /** Each download's time limit. Default 60 000 ms. */
   downloadTimeoutMs?: number;
   /** How a failed download is tried again. Default: as the queue's calls (3 retries from 500 ms). */
@@ -24,25 +31,42 @@ const extensions: Record<string, string> = {
   "image/avif": ".avif",
 };
 
-/** Writes the output's images to `dir` (made if missing) as `STEM-SEED-INDEX.EXT`; gives their paths in order. */
+/**
+ * Writes the output's images to `dir` (made if missing) as `STEM-SEED-INDEX.EXT`; gives their paths
+ * in order. Only images are written (jpeg, png, webp, gif, avif, by their bytes): whatever else a
+ * server names is refused, as is a download over plain http or larger than `maxDownloadBytes`.
+ */
 export async function saveImages(output: ImageToImageOutput, dir: string, options: SaveOptions): Promise<string[]> {
+  const limits = { maxBytes: options.maxDownloadBytes ?? 32 * 1024 * 1024, timeoutMs: options.downloadTimeoutMs ?? 60_000 };
   // Every image is fetched before any is written: a failed download leaves no partial set behind.
   const images = await Promise.all(
-    output.images.map(async (image) => ({
-      image,
-      bytes: image.url.startsWith("data:")
+    output.images.map(async (image, index) => {
+      const bytes = image.url.startsWith("data:")
         ? decodeDataUri(image.url)
-        : await download(image.url, retryPolicy(options.retry), options.downloadTimeoutMs ?? 60_000, options.signal),
-    })),
+        : await download(downloadable(image.url, options.httpOrigin), retryPolicy(options.retry), limits, options.signal);
+      const type = sniffImageType(bytes);
+      if (!type) throw new Error(`image ${index} is not a jpeg, png, webp, gif or avif image (it starts with ${bytes.subarray(0, 8).toString("hex") || "nothing"}): not saved`);
+      return { bytes, extension: extensions[type]! };
+    }),
   );
   await mkdir(dir, { recursive: true });
   const paths: string[] = [];
-  for (const [index, { image, bytes }] of images.entries()) {
-    const type = sniffImageType(bytes) ?? image.content_type ?? "";
-    const extension = extensions[type] ?? ".bin";
+  for (const [index, { bytes, extension }] of images.entries()) {
     paths.push(await writeNew(dir, `${options.stem}-${output.seed}-${index}`, extension, bytes));
   }
   return paths;
+}
+
+/** The URL, if it may be downloaded: https, or plain http on `httpOrigin` alone. */
+function downloadable(url: string, httpOrigin: string | undefined): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // refused below
+  }
+  if (parsed?.protocol === "https:" || (parsed?.protocol === "http:" && parsed.origin === httpOrigin)) return url;
+  throw new Error(`not downloaded: an image URL must be https (got ${parsed ? parsed.protocol : "no URL"})`);
 }
 
 /** Creates a file that did not exist (`wx`): `name.ext`, else `name~2.ext`, `name~3.ext`, ... */
@@ -67,6 +91,29 @@ async function writeNew(dir: string, name: string, extension: string, bytes: Buf
   }
 }
 
+class TooLargeError extends Error {}
+
+/** The body's bytes, refused past `maxBytes` (as soon as its Content-Length says so). */
+async function readBytes(response: Response, maxBytes: number, url: string): Promise<Buffer> {
+  const tooLarge = () => new TooLargeError(`downloading ${url}: more than ${maxBytes} bytes, not an image fal made`);
+  if (Number(response.headers.get("content-length")) > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  for (let read = await reader?.read(); read && !read.done; read = await reader!.read()) {
+    size += read.value.byteLength;
+    if (size > maxBytes) {
+      reader!.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(read.value);
+  }
+  return Buffer.concat(chunks);
+}
+
 function decodeDataUri(uri: string): Buffer {
   const comma = uri.indexOf(",");
   const header = uri.slice(5, comma);
@@ -75,20 +122,28 @@ function decodeDataUri(uri: string): Buffer {
 }
 
 /** A GET is safe to repeat: a dropped connection, a timeout, a 429 or a 5xx is tried again, with the queue calls' backoff. */
-async function download(url: string, policy: RetryPolicy, timeoutMs: number, signal: AbortSignal | undefined): Promise<Buffer> {
+async function download(
+  url: string,
+  policy: RetryPolicy,
+  limits: { maxBytes: number; timeoutMs: number },
+  signal: AbortSignal | undefined,
+): Promise<Buffer> {
   for (let attempt = 0; ; attempt++) {
     let failure: Error;
     let retryable = true;
     try {
       const response = await fetch(url, {
-        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(signal ? [signal] : [])]),
+        signal: AbortSignal.any([AbortSignal.timeout(limits.timeoutMs), ...(signal ? [signal] : [])]),
+        // A redirect could lead anywhere, plain http included: an image of fal's CDN needs none.
+        redirect: "error",
       });
-      if (response.ok) return Buffer.from(await response.arrayBuffer());
+      if (response.ok) return await readBytes(response, limits.maxBytes, url);
       await response.body?.cancel().catch(() => undefined);
       failure = new Error(`downloading ${url} got HTTP ${response.status}`);
       retryable = response.status >= 500 || response.status === 429;
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
+      if (error instanceof TooLargeError) throw error;
       const cause = (error as Error).cause as Error | undefined;
       failure = new Error(`downloading ${url} failed: ${cause?.message ?? (error as Error).message}`);
     }

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { resolveImage, sniffImageType, stemOfImage } from "../../src/cli/image-input.js";
+import { existsSync } from "node:fs";
+import { maxImageBytes, resolveImage, sniffImageType, stemOf, stemOfImage } from "../../src/cli/image-input.js";
 import { UsageError } from "../../src/cli/usage-error.js";
 
 const dir = mkdtempSync(join(tmpdir(), "flux-i2i-image-"));
@@ -38,6 +39,26 @@ describe("resolveImage", () => {
 
   it("a folder is a usage error naming the flag", async () => {
     await expect(resolveImage(".", dir, "--image")).rejects.toThrow(new UsageError("--image: . is not a file"));
+  });
+
+  it.runIf(existsSync("/proc/self/pagemap"))("a file whose size says 0 but never ends is read only past the cap, then refused", async () => {
+    await expect(resolveImage("/proc/self/pagemap", dir)).rejects.toThrow(`is more than ${(maxImageBytes / 1024 / 1024).toFixed(1)} MiB, over the`);
+  });
+
+  it("an abort (Ctrl-C) stops the reading", async () => {
+    writeFileSync(join(dir, "big.png"), Buffer.alloc(5 * 1024 * 1024));
+    await expect(resolveImage("big.png", dir, "--image", AbortSignal.abort())).rejects.toMatchObject({ name: "AbortError" });
+  });
+
+  it("names made from a server's or a caller's text: never hidden or option-like, capped with a hash that keeps them apart", () => {
+    expect(stemOf(".bashrc")).toBe("_bashrc");
+    expect(stemOf("--force.png")).toBe("_force");
+    expect(stemOf("..")).toBe("image");
+    const long = stemOf(`${"a".repeat(250)}.png`);
+    const other = stemOf(`${"a".repeat(249)}b.png`);
+    expect(long.length).toBe(64);
+    expect(long).not.toBe(other);
+    expect(long).toMatch(/^a{55}~[0-9a-f]{8}$/);
   });
 
   it("stemOfImage names outputs without reading anything", () => {

@@ -25,7 +25,7 @@ const output = (url: string): ImageToImageOutput => ({
 it("downloads a URL (no Authorization sent), decodes a data URI; the extension comes from the bytes", async () => {
   server = await startLocalServer((_req, res) => res.writeHead(200, { "Content-Type": "image/jpeg" }).end(gif));
   const dir = join(root, "a");
-  const paths = await saveImages(output(`${server.url}/x.jpeg`), dir, { stem: "cat" });
+  const paths = await saveImages(output(`${server.url}/x.jpeg`), dir, { stem: "cat", httpOrigin: server.url });
   expect(paths).toEqual([join(dir, "cat-15860307465884635512-0.gif"), join(dir, "cat-15860307465884635512-1.gif")]);
   expect(readFileSync(paths[0]!)).toEqual(gif);
   expect(server.requests[0]!.headers.authorization).toBeUndefined();
@@ -42,10 +42,40 @@ it("a 503 or a dropped connection is tried again; a 404 is not", async () => {
   });
   const dir = join(root, "b");
   const retry = { baseDelayMs: 5 }; // the waits of the default policy, shortened
-  await saveImages(output(`${server.url}/flaky`), dir, { stem: "cat", retry });
+  await saveImages(output(`${server.url}/flaky`), dir, { stem: "cat", retry, httpOrigin: server.url });
   expect(calls).toBe(3);
-  await expect(saveImages(output(`${server.url}/gone`), dir, { stem: "cat", retry })).rejects.toThrow(`downloading ${server.url}/gone got HTTP 404`);
+  await expect(saveImages(output(`${server.url}/gone`), dir, { stem: "cat", retry, httpOrigin: server.url })).rejects.toThrow(`downloading ${server.url}/gone got HTTP 404`);
   expect(calls).toBe(4);
   // The failed save wrote none of its images (not even the inline one); the first save's stay as they were.
   expect(readdirSync(dir).sort()).toEqual(["cat-15860307465884635512-0.gif", "cat-15860307465884635512-1.gif"]);
+});
+
+it("a URL a server names is downloaded over https only (plain http on the queue's own origin alone)", async () => {
+  server = await startLocalServer((_req, res) => res.writeHead(200).end(gif));
+  const dir = join(root, "http");
+  await expect(saveImages(output(`${server.url}/x.jpeg`), dir, { stem: "cat" })).rejects.toThrow("an image URL must be https (got http:)");
+  await expect(saveImages(output("file:///etc/passwd"), dir, { stem: "cat" })).rejects.toThrow("an image URL must be https (got file:)");
+  expect(server.requests).toHaveLength(0);
+});
+
+it("a download past its cap is cut and refused, not read on", async () => {
+  let sent = 0;
+  server = await startLocalServer((_req, res) => {
+    res.writeHead(200, { "Content-Type": "image/gif" });
+    const pump = () => {
+      while (sent < 64 && res.write(gif)) sent++;
+    };
+    pump();
+  });
+  const dir = join(root, "big");
+  await expect(saveImages(output(`${server.url}/x`), dir, { stem: "cat", httpOrigin: server.url, maxDownloadBytes: 100 })).rejects.toThrow("more than 100 bytes");
+});
+
+it("bytes that are no image (an HTML page, a script) are refused, never saved as .bin", async () => {
+  server = await startLocalServer((_req, res) => res.writeHead(200, { "Content-Type": "image/jpeg" }).end("<html><script>x</script>"));
+  const dir = join(root, "html");
+  await expect(saveImages(output(`${server.url}/x`), dir, { stem: "cat", httpOrigin: server.url })).rejects.toThrow(
+    "image 0 is not a jpeg, png, webp, gif or avif image",
+  );
+  expect(() => readdirSync(dir)).toThrow(); // nothing written, not even the folder
 });

@@ -33,6 +33,8 @@ export interface LineContext {
   out: string | undefined;
   /** No new submit once this holds (Ctrl-C, a refused key). */
   stopping: () => boolean;
+  /** Ctrl-C: aborts the reading of a line's image. */
+  signal: AbortSignal;
 }
 
 /** Runs one line: follows its recorded job, or prepares and submits it, then follows that. */
@@ -61,7 +63,7 @@ export function createLineRunner(ctx: LineContext): (line: BatchLine) => Promise
     let files: string[] | undefined;
     if (ctx.out) {
       try {
-        files = await saveImages(output, ctx.out, { stem });
+        files = await saveImages(output, ctx.out, { stem, httpOrigin: new URL(client.queueUrl).origin });
       } catch (error) {
         // Nothing recorded: a resume fetches the result again (the job is not submitted again) and retries.
         return report.saveFailed(line.line, error as Error);
@@ -120,8 +122,9 @@ export function createLineRunner(ctx: LineContext): (line: BatchLine) => Promise
     if (line.requestId) return follow(line, line.requestId, stemFromText(line.text) ?? ctx.defaultStem ?? "image");
     let prepared: { input: ImageToImageInput; stem: string };
     try {
-      prepared = await prepare(line, ctx.defaults, ctx.baseDir, ctx.defaultStem);
+      prepared = await prepare(line, ctx.defaults, ctx.baseDir, ctx.defaultStem, ctx.signal);
     } catch (error) {
+      if (ctx.stopping()) return; // Ctrl-C cut the reading of its image: the line is merely not reached
       return report.invalid(line.line, error);
     }
     if (ctx.stopping()) return;
@@ -145,7 +148,13 @@ function isKeyRefused(error: unknown): error is FluxApiError {
 }
 
 /** A line as a request: its JSON over the flags' values, its image read if it is a local file, checked against the spec. */
-async function prepare(line: BatchLine, defaults: Readonly<Record<string, unknown>>, baseDir: string, defaultStem = "image") {
+async function prepare(
+  line: BatchLine,
+  defaults: Readonly<Record<string, unknown>>,
+  baseDir: string,
+  defaultStem = "image",
+  signal?: AbortSignal,
+) {
   let parsed: unknown;
   try {
     parsed = JSON.parse(line.text);
@@ -157,7 +166,7 @@ async function prepare(line: BatchLine, defaults: Readonly<Record<string, unknow
   const input: Record<string, unknown> = { ...defaults, ...parsed };
   let stem = defaultStem;
   if (typeof (parsed as { image_url?: unknown }).image_url === "string") {
-    const image = await resolveImage(input.image_url as string, baseDir, "image_url");
+    const image = await resolveImage(input.image_url as string, baseDir, "image_url", signal);
     input.image_url = image.imageUrl;
     stem = image.stem;
   }
