@@ -7,8 +7,8 @@ import { platformParameters } from "./platform-options.js";
 import { parseErrorBody } from "./failures.js";
 import { FluxSubmitUncertainError } from "./errors.js";
 import { maxAnswerBytes, mismatch, parseJson, send, type Transport } from "./request.js";
-import { forValidation, stringifyExact, withExactSeed } from "./seed.js";
-import { checkInput, checkOutput, issuesOf } from "./validation.js";
+import { withExactSeed } from "./seed.js";
+import { checkOutput, issuesOf, serializeInput } from "./validation.js";
 import type {
   CancelResult,
   FluxQueue,
@@ -53,7 +53,8 @@ export function createQueue(ctx: QueueContext): QueueInternals {
   }
 
   async function submit(input: ImageToImageInput, options: SubmitOptions = {}): Promise<QueueSubmitted> {
-    const wire = platformParameters(options, "submit", ctx.key, checkInput(forValidation(input)));
+    const body = serializeInput(input);
+    const wire = platformParameters(options, "submit", ctx.key, body.issues);
     const url = new URL(ctx.queueUrl + queueOperations.submitImageToImage.path);
     for (const [name, value] of Object.entries(wire.query)) url.searchParams.set(name, value);
 
@@ -64,7 +65,7 @@ export function createQueue(ctx: QueueContext): QueueInternals {
       method: "POST",
       url: url.href,
       headers: { ...wire.headers, ...ctx.headers, "Content-Type": "application/json" },
-      body: stringifyExact(input),
+      body: body.text,
       idempotent: false,
       // A 429 is a refusal: no job exists, so sending the submit again cannot bill twice.
       refusedStatuses: queueOperations.submitImageToImage.refusedStatuses,

@@ -6,10 +6,29 @@ import {
   type Validator,
 } from "../generated/validators.js";
 import type { FluxIssue } from "./errors.js";
+import { stringifyExact } from "./seed.js";
 
 /** The spec's rules for a request body: every broken one, or an empty list. Never changes `input`. */
 export function checkInput(input: unknown): FluxIssue[] {
   return issuesOf(validateImageToImageInput, input, "(input)");
+}
+
+/**
+ * The request body as it will be sent, and the spec's verdict on exactly those bytes: what is
+ * checked is what `JSON.stringify` makes of the value (a `toJSON`, a class instance, a dropped
+ * function), never the object beside it. A value that cannot be written as JSON (a cycle, a getter
+ * that throws) is an issue too, so any value gives either issues or the checked text.
+ */
+export function serializeInput(input: unknown): { text: string; issues: FluxIssue[] } {
+  let text: string | undefined;
+  try {
+    text = stringifyExact(input);
+  } catch (error) {
+    const reason = (error as Error).message.split("\n")[0];
+    return { text: "", issues: [{ field: "(input)", rule: "type", message: `cannot be written as JSON (${reason})`, params: { type: "object" } }] };
+  }
+  if (text === undefined) return { text: "", issues: [{ field: "(input)", rule: "type", message: "must be an object", params: { type: "object" } }] };
+  return { text, issues: checkInput(JSON.parse(text)) };
 }
 
 /** The spec's rules for a 200 body. */

@@ -114,6 +114,40 @@ describe("validation before any network I/O", () => {
   });
 });
 
+describe("what is checked is what is sent", () => {
+  it("a toJSON that changes the body: the bytes it makes are checked, and refused", async () => {
+    const { calls, fetch } = countingFetch();
+    const sneaky = Object.defineProperty({ ...input }, "toJSON", { value: () => ({ ...input, num_images: 9 }), enumerable: false });
+    const error = (await createFluxClient({ credentials: secret, fetch }).imageToImage(sneaky).catch((e: unknown) => e)) as FluxValidationError;
+    expect(error).toBeInstanceOf(FluxValidationError);
+    expect(error.issues.map((i) => [i.field, i.rule])).toEqual([["num_images", "maximum"]]);
+    expect(calls).toHaveLength(0);
+  });
+
+  it("an inherited property is not sent, so it is not judged: the bytes are", async () => {
+    const { calls, fetch } = countingFetch();
+    const child = Object.assign(Object.create({ num_images: 9 }) as object, input) as ImageToImageInput;
+    await createFluxClient({ credentials: secret, fetch }).imageToImage(child);
+    expect(JSON.parse(String(calls[0]!.init.body))).toEqual(input);
+  });
+
+  it("a value that cannot be written as JSON is a FluxValidationError, not a TypeError from deep inside", async () => {
+    const { calls, fetch } = countingFetch();
+    const client = createFluxClient({ credentials: secret, fetch });
+    const throwing = Object.defineProperty({ ...input }, "prompt", { get: () => { throw new Error("boom"); }, enumerable: true });
+    const cyclic: Record<string, unknown> = { ...input };
+    cyclic.image_url = { self: cyclic };
+    for (const bad of [throwing, cyclic, () => input]) {
+      const error = await client.imageToImage(bad as never).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FluxValidationError);
+    }
+    const submitError = await client.queue.submit(cyclic as never).catch((e: unknown) => e);
+    expect(submitError).toBeInstanceOf(FluxValidationError);
+    expect((submitError as FluxValidationError).issues[0]).toMatchObject({ field: "(input)", rule: "type" });
+    expect(calls).toHaveLength(0);
+  });
+});
+
 describe("credentials", () => {
   /** The Authorization header a client made with these options (and env) sends. */
   const authOf = async (options: Parameters<typeof createFluxClient>[0], env: Parameters<typeof withEnv>[0] = {}) => {
