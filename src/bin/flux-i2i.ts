@@ -17,6 +17,7 @@ import { isLocalImage, resolveImage } from "../cli/image-input.js";
 import { createProgress, type Progress } from "../cli/progress.js";
 import { runOneJob } from "../cli/one-job.js";
 import { serveMock } from "../cli/serve-mock.js";
+import { terminalSafe, terminalSafeJson } from "../cli/terminal-text.js";
 import { UsageError } from "../cli/usage-error.js";
 
 const exitCodes = `Exit codes:
@@ -95,7 +96,7 @@ async function main(args: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({ args, options: { ...cliOptions, ...specOptions }, strict: true }));
   } catch (error) {
-    console.error(`${(error as Error).message}\nRun flux-i2i --help for the flags.`);
+    console.error(terminalSafe(`${(error as Error).message}\nRun flux-i2i --help for the flags.`));
     return 2;
   }
   if (values.help) {
@@ -186,8 +187,8 @@ async function main(args: string[]): Promise<number> {
     progress.stop();
     if (interrupt.signal.aborted) return 130;
     const message = error instanceof FluxValidationError ? error.issues.map(flagIssue).join("\n") : `${(error as Error).message}`;
-    console.error(error instanceof UsageError || error instanceof FluxValidationError ? message : `${(error as Error).name}: ${message}`);
-    if (values.json) console.log(stringifyExact({ error: error instanceof FluxError ? error.toJSON() : { name: (error as Error).name, message } }, 2));
+    console.error(terminalSafe(error instanceof UsageError || error instanceof FluxValidationError ? message : `${(error as Error).name}: ${message}`));
+    if (values.json) console.log(terminalSafeJson(stringifyExact({ error: error instanceof FluxError ? error.toJSON() : { name: (error as Error).name, message } }, 2)));
     return exitCodeOf(error);
   } finally {
     await mock?.stop();
@@ -238,8 +239,8 @@ function reportBatch(summary: BatchSummary, json: boolean, progress: Progress): 
 }
 
 function badInput(messages: string[], values: Values): number {
-  console.error(`${messages.join("\n")}\nNothing was sent. Run flux-i2i --help for the flags and their bounds.`);
-  if (values.json) console.log(JSON.stringify({ error: { name: "UsageError", messages } }, null, 2));
+  console.error(terminalSafe(`${messages.join("\n")}\nNothing was sent. Run flux-i2i --help for the flags and their bounds.`));
+  if (values.json) console.log(terminalSafeJson(JSON.stringify({ error: { name: "UsageError", messages } }, null, 2)));
   return 2;
 }
 

@@ -7,6 +7,7 @@ import { stringifyExact } from "../seed.js";
 import type { ImageToImageInput, ImageToImageOutput, QueueStatus } from "../types.js";
 import type { Progress } from "./progress.js";
 import { saveImages } from "./save-images.js";
+import { terminalSafe, terminalSafeJson } from "./terminal-text.js";
 
 /** One job, submitted from `job` (a request) or, given its request id, followed from where it is. */
 export interface OneJobOptions {
@@ -68,11 +69,11 @@ export async function runOneJob(client: FluxClient, job: ImageToImageInput | str
     });
   }
   if (json) {
-    console.log(stringifyExact({ request_id: requestId, files, output }, 2));
+    console.log(terminalSafeJson(stringifyExact({ request_id: requestId, files, output }, 2)));
   } else {
     for (const [i, image] of output.images.entries()) {
       if (files) console.log(files[i]);
-      else if (!image.url.startsWith("data:")) console.log(image.url);
+      else if (!image.url.startsWith("data:")) console.log(terminalSafe(image.url));
       else progress.log(`image ${i}: inline (${image.url.length} characters); --out DIR saves it`);
     }
   }

@@ -1,5 +1,7 @@
 // Messages for people on stderr. On a terminal a status line is redrawn in place (queue position,
 // elapsed time); piped, there is no status line, only the messages. NO_COLOR turns colour off.
+// Every message passes terminalSafe: it may quote a server's text.
+import { terminalSafe } from "./terminal-text.js";
 
 export interface Progress {
   /** Replaces the status line (shown on a terminal only). */
@@ -32,12 +34,12 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, env 
   return {
     status(text) {
       if (!live) return;
-      line = text;
+      line = terminalSafe(text).replace(/\s+/g, " ");
       draw();
     },
     log(text) {
       if (live && line) stream.write("\r\x1b[2K");
-      stream.write(`${text}\n`);
+      stream.write(`${terminalSafe(text)}\n`);
       draw();
     },
     paint,

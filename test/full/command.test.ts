@@ -186,6 +186,18 @@ describe("a job", () => {
     expect(stderr).not.toContain(key);
   });
 
+  it("a server's escape sequences (title, clear screen, clipboard) never reach stderr or stdout", async () => {
+    await fake.close();
+    const hostile = "\x1b]0;pwned\x07\x1b[2J\x1b]52;c;ZXZpbA==\x07\x9b2J";
+    fake = await startFakeQueue({ outcome: () => ({ status: 422, body: { detail: [{ loc: ["body", "prompt"], msg: `rejected${hostile}`, type: "x" }] } }) });
+    for (const json of [[], ["--json"]]) {
+      const { code, stdout, stderr } = await runCli(live("--image", "cat.png", "--prompt", "p", ...json), { cwd: dir, env: withKey });
+      expect(code).toBe(3);
+      expect(stderr).toContain("prompt: rejected");
+      for (const text of [stdout, stderr]) expect(text).not.toMatch(/[\x07\x1b\x9b]/);
+    }
+  });
+
   it("a queue that cannot be reached exits 4", async () => {
     const { code, stderr } = await runCli(["--live", "--queue-url", refusedOrigin, "--image", "cat.png", "--prompt", "p"], { cwd: dir, env: withKey });
     expect(code).toBe(4);
