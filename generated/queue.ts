@@ -252,8 +252,7 @@ export interface components {
          *     accepted must never be thrown away over a missing URL.
          */
         QueueSubmitted: {
-            /** @description The job's id, one URL path segment. */
-            request_id: string;
+            request_id: components["schemas"]["RequestId"];
             /** @description The id of the request at fal's gateway (fal's webhook docs). */
             gateway_request_id?: string;
             /** @description Where the result is fetched. */
@@ -270,6 +269,16 @@ export interface components {
             /** @description Jobs ahead of this one. */
             queue_position?: number;
         };
+        /**
+         * RequestId
+         * @description A job's id, which goes into the status, result and cancel URLs as one path segment. fal's
+         *     are UUIDs (every example in fal's docs); the rule here is wider, an inference: any text
+         *     that is one path segment and cannot walk the path, so not `.` or `..`, and with no `/`,
+         *     `?`, `#`, `\`, whitespace or control character. An id off it, from an answer or a caller,
+         *     is refused before it is put in a URL.
+         * @example 8a1f4c2e-5b7d-4e0a-9c3b-2d6f1e8a7b90
+         */
+        RequestId: string;
         /**
          * QueueStatus
          * @description Where a job is. A failed job is `COMPLETED` too, perhaps with `error` and `error_type`; its error is the result URL's answer.
@@ -651,7 +660,7 @@ export interface components {
          * @description The job's id, from the submit answer.
          * @example 8a1f4c2e-5b7d-4e0a-9c3b-2d6f1e8a7b90
          */
-        RequestId: string;
+        RequestId: components["schemas"]["RequestId"];
         /**
          * @description Include the runner's log lines. fal-js sends `0` / `1` (`libs/client/src/queue.ts`),
          *     fal's `apps.py` an integer, and fal's Python client a boolean, `true` / `false` on the wire

@@ -166,6 +166,11 @@ export const ruleMessages: Readonly<Record<string, Readonly<Record<string, { mes
     "pattern": {
       "message": "must be printable ASCII, not empty, with no space at either end (an HTTP header value; fal states no rule, this one is inferred)"
     }
+  },
+  "/request_id": {
+    "pattern": {
+      "message": "must be one URL path segment: not \".\" or \"..\", and no /, ?, #, \\, whitespace or control character"
+    }
   }
 };
 

@@ -616,8 +616,9 @@ return errors === 0;
 }
 
 export const validateQueueSubmitted: Validator<QueueComponents["schemas"]["QueueSubmitted"]> = validate13;
-const schema15 = {"type":"object","required":["request_id"],"properties":{"request_id":{"type":"string","pattern":"^[^/?#\\s]+$"},"gateway_request_id":{"type":"string"},"response_url":{"type":"string"},"status_url":{"type":"string"},"cancel_url":{"type":"string"},"status":{"type":"string","const":"IN_QUEUE"},"queue_position":{"type":"integer","minimum":0}}};
-const pattern1 = new RegExp("^[^/?#\\s]+$", "u");
+const schema15 = {"type":"object","required":["request_id"],"properties":{"request_id":{"$ref":"#/$defs/RequestId"},"gateway_request_id":{"type":"string"},"response_url":{"type":"string"},"status_url":{"type":"string"},"cancel_url":{"type":"string"},"status":{"type":"string","const":"IN_QUEUE"},"queue_position":{"type":"integer","minimum":0}}};
+const schema16 = {"type":"string","pattern":"^(?!\\.\\.?$)[^/?#\\\\\\s\\x00-\\x1f\\x7f]+$"};
+const pattern1 = new RegExp("^(?!\\.\\.?$)[^/?#\\\\\\s\\x00-\\x1f\\x7f]+$", "u");
 
 function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -637,7 +638,7 @@ if(data.request_id !== undefined){
 let data0 = data.request_id;
 if(typeof data0 === "string"){
 if(!pattern1.test(data0)){
-const err1 = {instancePath:instancePath+"/request_id",schemaPath:"#/properties/request_id/pattern",keyword:"pattern",params:{pattern: "^[^/?#\\s]+$"}};
+const err1 = {instancePath:instancePath+"/request_id",schemaPath:"#/$defs/RequestId/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/?#\\\\\\s\\x00-\\x1f\\x7f]+$"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -648,7 +649,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath:instancePath+"/request_id",schemaPath:"#/properties/request_id/type",keyword:"type",params:{type: "string"}};
+const err2 = {instancePath:instancePath+"/request_id",schemaPath:"#/$defs/RequestId/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -769,18 +770,49 @@ validate13.errors = vErrors;
 return errors === 0;
 }
 
-export const validateQueueStatus: Validator<QueueComponents["schemas"]["QueueStatus"]> = validate14;
-const schema16 = {"oneOf":[{"$ref":"#/$defs/InQueueStatus"},{"$ref":"#/$defs/InProgressStatus"},{"$ref":"#/$defs/CompletedStatus"}]};
-const schema17 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","const":"IN_QUEUE"},"queue_position":{"type":"integer","minimum":0},"response_url":{"type":"string"}}};
-const schema18 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","const":"IN_PROGRESS"},"response_url":{"type":"string"},"logs":{"$ref":"#/$defs/RequestLogs"}}};
-const schema19 = {"type":["array","null"],"items":{"$ref":"#/$defs/RequestLog"}};
-const schema20 = {"type":"object","required":["message"],"properties":{"message":{"type":"string"},"level":{"type":"string","enum":["STDERR","STDOUT","ERROR","INFO","WARN","DEBUG"]},"source":{"type":"string"},"timestamp":{"type":"string"}}};
+export const validateRequestId: Validator<QueueComponents["schemas"]["RequestId"]> = validate14;
 
-function validate16(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data === "string"){
+if(!pattern1.test(data)){
+const err0 = {instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/?#\\\\\\s\\x00-\\x1f\\x7f]+$"}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+else {
+const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+validate14.errors = vErrors;
+return errors === 0;
+}
+
+export const validateQueueStatus: Validator<QueueComponents["schemas"]["QueueStatus"]> = validate15;
+const schema18 = {"oneOf":[{"$ref":"#/$defs/InQueueStatus"},{"$ref":"#/$defs/InProgressStatus"},{"$ref":"#/$defs/CompletedStatus"}]};
+const schema19 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","const":"IN_QUEUE"},"queue_position":{"type":"integer","minimum":0},"response_url":{"type":"string"}}};
+const schema20 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","const":"IN_PROGRESS"},"response_url":{"type":"string"},"logs":{"$ref":"#/$defs/RequestLogs"}}};
+const schema21 = {"type":["array","null"],"items":{"$ref":"#/$defs/RequestLog"}};
+const schema22 = {"type":"object","required":["message"],"properties":{"message":{"type":"string"},"level":{"type":"string","enum":["STDERR","STDOUT","ERROR","INFO","WARN","DEBUG"]},"source":{"type":"string"},"timestamp":{"type":"string"}}};
+
+function validate17(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if((!(Array.isArray(data))) && (data !== null)){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema19.type}};
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema21.type}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -829,7 +861,7 @@ vErrors.push(err3);
 errors++;
 }
 if(!((((((data2 === "STDERR") || (data2 === "STDOUT")) || (data2 === "ERROR")) || (data2 === "INFO")) || (data2 === "WARN")) || (data2 === "DEBUG"))){
-const err4 = {instancePath:instancePath+"/" + i0+"/level",schemaPath:"#/$defs/RequestLog/properties/level/enum",keyword:"enum",params:{allowedValues: schema20.properties.level.enum}};
+const err4 = {instancePath:instancePath+"/" + i0+"/level",schemaPath:"#/$defs/RequestLog/properties/level/enum",keyword:"enum",params:{allowedValues: schema22.properties.level.enum}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -876,12 +908,12 @@ errors++;
 }
 }
 }
-validate16.errors = vErrors;
+validate17.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate15(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate16(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -931,8 +963,8 @@ errors++;
 }
 }
 if(data.logs !== undefined){
-if(!(validate16(data.logs, {instancePath:instancePath+"/logs",parentData:data,parentDataProperty:"logs",rootData}))){
-vErrors = vErrors === null ? validate16.errors : vErrors.concat(validate16.errors);
+if(!(validate17(data.logs, {instancePath:instancePath+"/logs",parentData:data,parentDataProperty:"logs",rootData}))){
+vErrors = vErrors === null ? validate17.errors : vErrors.concat(validate17.errors);
 errors = vErrors.length;
 }
 }
@@ -947,13 +979,13 @@ vErrors.push(err4);
 }
 errors++;
 }
-validate15.errors = vErrors;
+validate16.errors = vErrors;
 return errors === 0;
 }
 
-const schema21 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","const":"COMPLETED"},"response_url":{"type":"string"},"logs":{"$ref":"#/$defs/RequestLogs"},"metrics":{"type":"object","properties":{"inference_time":{"type":["number","null"]}}},"error":{"type":["string","null"]},"error_type":{"type":["string","null"]}}};
+const schema23 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","const":"COMPLETED"},"response_url":{"type":"string"},"logs":{"$ref":"#/$defs/RequestLogs"},"metrics":{"type":"object","properties":{"inference_time":{"type":["number","null"]}}},"error":{"type":["string","null"]},"error_type":{"type":["string","null"]}}};
 
-function validate19(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -1003,8 +1035,8 @@ errors++;
 }
 }
 if(data.logs !== undefined){
-if(!(validate16(data.logs, {instancePath:instancePath+"/logs",parentData:data,parentDataProperty:"logs",rootData}))){
-vErrors = vErrors === null ? validate16.errors : vErrors.concat(validate16.errors);
+if(!(validate17(data.logs, {instancePath:instancePath+"/logs",parentData:data,parentDataProperty:"logs",rootData}))){
+vErrors = vErrors === null ? validate17.errors : vErrors.concat(validate17.errors);
 errors = vErrors.length;
 }
 }
@@ -1014,7 +1046,7 @@ if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
 if(data3.inference_time !== undefined){
 let data4 = data3.inference_time;
 if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/metrics/inference_time",schemaPath:"#/properties/metrics/properties/inference_time/type",keyword:"type",params:{type: schema21.properties.metrics.properties.inference_time.type}};
+const err4 = {instancePath:instancePath+"/metrics/inference_time",schemaPath:"#/properties/metrics/properties/inference_time/type",keyword:"type",params:{type: schema23.properties.metrics.properties.inference_time.type}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1039,7 +1071,7 @@ errors++;
 if(data.error !== undefined){
 let data5 = data.error;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: schema21.properties.error.type}};
+const err6 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: schema23.properties.error.type}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1052,7 +1084,7 @@ errors++;
 if(data.error_type !== undefined){
 let data6 = data.error_type;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/error_type",schemaPath:"#/properties/error_type/type",keyword:"type",params:{type: schema21.properties.error_type.type}};
+const err7 = {instancePath:instancePath+"/error_type",schemaPath:"#/properties/error_type/type",keyword:"type",params:{type: schema23.properties.error_type.type}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1073,12 +1105,12 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate19.errors = vErrors;
+validate20.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate15(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs0 = errors;
@@ -1173,8 +1205,8 @@ valid0 = true;
 passing0 = 0;
 }
 const _errs10 = errors;
-if(!(validate15(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate15.errors : vErrors.concat(validate15.errors);
+if(!(validate16(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate16.errors : vErrors.concat(validate16.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs10 === errors;
@@ -1188,8 +1220,8 @@ valid0 = true;
 passing0 = 1;
 }
 const _errs11 = errors;
-if(!(validate19(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
+if(!(validate20(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate20.errors : vErrors.concat(validate20.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs11 === errors;
@@ -1225,16 +1257,16 @@ vErrors = null;
 }
 }
 }
-validate14.errors = vErrors;
+validate15.errors = vErrors;
 return errors === 0;
 }
 
-export const validateCancelAnswer: Validator<QueueComponents["schemas"]["CancelAnswer"]> = validate22;
-const schema22 = {"anyOf":[{"$ref":"#/$defs/CancelOutcome"},{"$ref":"#/$defs/CancelSuccess"}]};
-const schema23 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","enum":["OK","CANCELLATION_REQUESTED","ALREADY_COMPLETED","NOT_FOUND"]}}};
-const schema24 = {"type":"object","required":["success"],"properties":{"success":{"type":"boolean"}}};
+export const validateCancelAnswer: Validator<QueueComponents["schemas"]["CancelAnswer"]> = validate23;
+const schema24 = {"anyOf":[{"$ref":"#/$defs/CancelOutcome"},{"$ref":"#/$defs/CancelSuccess"}]};
+const schema25 = {"type":"object","required":["status"],"properties":{"status":{"type":"string","enum":["OK","CANCELLATION_REQUESTED","ALREADY_COMPLETED","NOT_FOUND"]}}};
+const schema26 = {"type":"object","required":["success"],"properties":{"success":{"type":"boolean"}}};
 
-function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs0 = errors;
@@ -1264,7 +1296,7 @@ vErrors.push(err1);
 errors++;
 }
 if(!((((data0 === "OK") || (data0 === "CANCELLATION_REQUESTED")) || (data0 === "ALREADY_COMPLETED")) || (data0 === "NOT_FOUND"))){
-const err2 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/CancelOutcome/properties/status/enum",keyword:"enum",params:{allowedValues: schema23.properties.status.enum}};
+const err2 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/CancelOutcome/properties/status/enum",keyword:"enum",params:{allowedValues: schema25.properties.status.enum}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1347,15 +1379,15 @@ vErrors = null;
 }
 }
 }
-validate22.errors = vErrors;
+validate23.errors = vErrors;
 return errors === 0;
 }
 
-export const validateCancelNotFound: Validator<QueueComponents["schemas"]["CancelNotFound"]> = validate23;
-const schema25 = {"anyOf":[{"$ref":"#/$defs/CancelOutcome"},{"$ref":"#/$defs/PlatformErrorBody"}]};
-const schema27 = {"type":"object","required":["detail"],"properties":{"detail":{"type":"string"},"error_type":{"type":"string"}}};
+export const validateCancelNotFound: Validator<QueueComponents["schemas"]["CancelNotFound"]> = validate24;
+const schema27 = {"anyOf":[{"$ref":"#/$defs/CancelOutcome"},{"$ref":"#/$defs/PlatformErrorBody"}]};
+const schema29 = {"type":"object","required":["detail"],"properties":{"detail":{"type":"string"},"error_type":{"type":"string"}}};
 
-function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs0 = errors;
@@ -1385,7 +1417,7 @@ vErrors.push(err1);
 errors++;
 }
 if(!((((data0 === "OK") || (data0 === "CANCELLATION_REQUESTED")) || (data0 === "ALREADY_COMPLETED")) || (data0 === "NOT_FOUND"))){
-const err2 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/CancelOutcome/properties/status/enum",keyword:"enum",params:{allowedValues: schema23.properties.status.enum}};
+const err2 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/CancelOutcome/properties/status/enum",keyword:"enum",params:{allowedValues: schema25.properties.status.enum}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1480,16 +1512,16 @@ vErrors = null;
 }
 }
 }
-validate23.errors = vErrors;
+validate24.errors = vErrors;
 return errors === 0;
 }
 
-export const validateWebhookPayload: Validator<QueueComponents["schemas"]["WebhookPayload"]> = validate24;
-const schema28 = {"type":"object","required":["request_id","status"],"properties":{"request_id":{"type":"string"},"gateway_request_id":{"type":"string"},"status":{"type":"string","enum":["OK","ERROR"]},"payload":{"anyOf":[{"$ref":"#/$defs/ImageToImageOutput"},{"$ref":"#/$defs/ValidationErrorBody"},{"type":"null"}]},"error":{"type":"string"},"payload_error":{"type":"string"}}};
-const schema29 = {"type":"object","required":["detail"],"properties":{"detail":{"anyOf":[{"type":"array","items":{"$ref":"#/$defs/ValidationErrorItem"}},{"type":"string"}]}}};
-const schema30 = {"type":"object","required":["loc","msg","type"],"properties":{"loc":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"integer"}]}},"msg":{"type":"string"},"type":{"type":"string"},"url":{"type":"string"},"ctx":{"type":"object"},"input":{}}};
+export const validateWebhookPayload: Validator<QueueComponents["schemas"]["WebhookPayload"]> = validate25;
+const schema30 = {"type":"object","required":["request_id","status"],"properties":{"request_id":{"type":"string"},"gateway_request_id":{"type":"string"},"status":{"type":"string","enum":["OK","ERROR"]},"payload":{"anyOf":[{"$ref":"#/$defs/ImageToImageOutput"},{"$ref":"#/$defs/ValidationErrorBody"},{"type":"null"}]},"error":{"type":"string"},"payload_error":{"type":"string"}}};
+const schema31 = {"type":"object","required":["detail"],"properties":{"detail":{"anyOf":[{"type":"array","items":{"$ref":"#/$defs/ValidationErrorItem"}},{"type":"string"}]}}};
+const schema32 = {"type":"object","required":["loc","msg","type"],"properties":{"loc":{"type":"array","items":{"anyOf":[{"type":"string"},{"type":"integer"}]}},"msg":{"type":"string"},"type":{"type":"string"},"url":{"type":"string"},"ctx":{"type":"object"},"input":{}}};
 
-function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -1735,12 +1767,12 @@ vErrors.push(err16);
 }
 errors++;
 }
-validate26.errors = vErrors;
+validate27.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -1801,7 +1833,7 @@ vErrors.push(err4);
 errors++;
 }
 if(!((data2 === "OK") || (data2 === "ERROR"))){
-const err5 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema28.properties.status.enum}};
+const err5 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema30.properties.status.enum}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1824,8 +1856,8 @@ var _valid0 = _errs9 === errors;
 valid1 = valid1 || _valid0;
 if(!valid1){
 const _errs10 = errors;
-if(!(validate26(data3, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
-vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+if(!(validate27(data3, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
+vErrors = vErrors === null ? validate27.errors : vErrors.concat(validate27.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs10 === errors;
@@ -1903,14 +1935,14 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate24.errors = vErrors;
+validate25.errors = vErrors;
 return errors === 0;
 }
 
-export const validateObjectLifecyclePreference: Validator<Record<string, unknown>> = validate28;
-const schema31 = {"type":"object","additionalProperties":false,"required":["expiration_duration_seconds"],"properties":{"expiration_duration_seconds":{"type":["integer","null"],"minimum":1}}};
+export const validateObjectLifecyclePreference: Validator<Record<string, unknown>> = validate29;
+const schema33 = {"type":"object","additionalProperties":false,"required":["expiration_duration_seconds"],"properties":{"expiration_duration_seconds":{"type":["integer","null"],"minimum":1}}};
 
-function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -1939,7 +1971,7 @@ errors++;
 if(data.expiration_duration_seconds !== undefined){
 let data0 = data.expiration_duration_seconds;
 if((!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))) && (data0 !== null)){
-const err2 = {instancePath:instancePath+"/expiration_duration_seconds",schemaPath:"#/properties/expiration_duration_seconds/type",keyword:"type",params:{type: schema31.properties.expiration_duration_seconds.type}};
+const err2 = {instancePath:instancePath+"/expiration_duration_seconds",schemaPath:"#/properties/expiration_duration_seconds/type",keyword:"type",params:{type: schema33.properties.expiration_duration_seconds.type}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1972,16 +2004,16 @@ vErrors.push(err4);
 }
 errors++;
 }
-validate28.errors = vErrors;
+validate29.errors = vErrors;
 return errors === 0;
 }
 
-export const validateSubmitParameters: Validator<Record<string, unknown>> = validate29;
-const schema32 = {"type":"object","additionalProperties":false,"properties":{"fal_webhook":{"type":"string"},"fal_max_queue_length":{"type":"integer","minimum":0},"X-Fal-Queue-Priority":{"type":"string","enum":["normal","low"]},"X-Fal-Request-Timeout":{"type":"number","exclusiveMinimum":0.1},"X-Fal-Runner-Hint":{"type":"string","pattern":"^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"},"X-Fal-Object-Lifecycle-Preference":{"type":"string","pattern":"^\\{.*\\}$"},"X-Fal-Store-IO":{"type":"string","enum":["0"]},"x-fal-no-retry":{"type":"string","enum":["1","true","yes"]}}};
-const pattern2 = new RegExp("^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$", "u");
-const pattern3 = new RegExp("^\\{.*\\}$", "u");
+export const validateSubmitParameters: Validator<Record<string, unknown>> = validate30;
+const schema34 = {"type":"object","additionalProperties":false,"properties":{"fal_webhook":{"type":"string"},"fal_max_queue_length":{"type":"integer","minimum":0},"X-Fal-Queue-Priority":{"type":"string","enum":["normal","low"]},"X-Fal-Request-Timeout":{"type":"number","exclusiveMinimum":0.1},"X-Fal-Runner-Hint":{"type":"string","pattern":"^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"},"X-Fal-Object-Lifecycle-Preference":{"type":"string","pattern":"^\\{.*\\}$"},"X-Fal-Store-IO":{"type":"string","enum":["0"]},"x-fal-no-retry":{"type":"string","enum":["1","true","yes"]}}};
+const pattern3 = new RegExp("^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$", "u");
+const pattern4 = new RegExp("^\\{.*\\}$", "u");
 
-function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -2047,7 +2079,7 @@ vErrors.push(err4);
 errors++;
 }
 if(!((data2 === "normal") || (data2 === "low"))){
-const err5 = {instancePath:instancePath+"/X-Fal-Queue-Priority",schemaPath:"#/properties/X-Fal-Queue-Priority/enum",keyword:"enum",params:{allowedValues: schema32.properties["X-Fal-Queue-Priority"].enum}};
+const err5 = {instancePath:instancePath+"/X-Fal-Queue-Priority",schemaPath:"#/properties/X-Fal-Queue-Priority/enum",keyword:"enum",params:{allowedValues: schema34.properties["X-Fal-Queue-Priority"].enum}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2085,7 +2117,7 @@ errors++;
 if(data["X-Fal-Runner-Hint"] !== undefined){
 let data4 = data["X-Fal-Runner-Hint"];
 if(typeof data4 === "string"){
-if(!pattern2.test(data4)){
+if(!pattern3.test(data4)){
 const err8 = {instancePath:instancePath+"/X-Fal-Runner-Hint",schemaPath:"#/properties/X-Fal-Runner-Hint/pattern",keyword:"pattern",params:{pattern: "^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"}};
 if(vErrors === null){
 vErrors = [err8];
@@ -2110,7 +2142,7 @@ errors++;
 if(data["X-Fal-Object-Lifecycle-Preference"] !== undefined){
 let data5 = data["X-Fal-Object-Lifecycle-Preference"];
 if(typeof data5 === "string"){
-if(!pattern3.test(data5)){
+if(!pattern4.test(data5)){
 const err10 = {instancePath:instancePath+"/X-Fal-Object-Lifecycle-Preference",schemaPath:"#/properties/X-Fal-Object-Lifecycle-Preference/pattern",keyword:"pattern",params:{pattern: "^\\{.*\\}$"}};
 if(vErrors === null){
 vErrors = [err10];
@@ -2145,7 +2177,7 @@ vErrors.push(err12);
 errors++;
 }
 if(!(data6 === "0")){
-const err13 = {instancePath:instancePath+"/X-Fal-Store-IO",schemaPath:"#/properties/X-Fal-Store-IO/enum",keyword:"enum",params:{allowedValues: schema32.properties["X-Fal-Store-IO"].enum}};
+const err13 = {instancePath:instancePath+"/X-Fal-Store-IO",schemaPath:"#/properties/X-Fal-Store-IO/enum",keyword:"enum",params:{allowedValues: schema34.properties["X-Fal-Store-IO"].enum}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -2168,7 +2200,7 @@ vErrors.push(err14);
 errors++;
 }
 if(!(((data7 === "1") || (data7 === "true")) || (data7 === "yes"))){
-const err15 = {instancePath:instancePath+"/x-fal-no-retry",schemaPath:"#/properties/x-fal-no-retry/enum",keyword:"enum",params:{allowedValues: schema32.properties["x-fal-no-retry"].enum}};
+const err15 = {instancePath:instancePath+"/x-fal-no-retry",schemaPath:"#/properties/x-fal-no-retry/enum",keyword:"enum",params:{allowedValues: schema34.properties["x-fal-no-retry"].enum}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2189,14 +2221,14 @@ vErrors.push(err16);
 }
 errors++;
 }
-validate29.errors = vErrors;
+validate30.errors = vErrors;
 return errors === 0;
 }
 
-export const validateRunParameters: Validator<Record<string, unknown>> = validate30;
-const schema33 = {"type":"object","additionalProperties":false,"properties":{"X-Fal-Request-Timeout":{"type":"number","exclusiveMinimum":0.1},"X-Fal-Runner-Hint":{"type":"string","pattern":"^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"},"X-Fal-Object-Lifecycle-Preference":{"type":"string","pattern":"^\\{.*\\}$"},"X-Fal-Store-IO":{"type":"string","enum":["0"]}}};
+export const validateRunParameters: Validator<Record<string, unknown>> = validate31;
+const schema35 = {"type":"object","additionalProperties":false,"properties":{"X-Fal-Request-Timeout":{"type":"number","exclusiveMinimum":0.1},"X-Fal-Runner-Hint":{"type":"string","pattern":"^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"},"X-Fal-Object-Lifecycle-Preference":{"type":"string","pattern":"^\\{.*\\}$"},"X-Fal-Store-IO":{"type":"string","enum":["0"]}}};
 
-function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -2240,7 +2272,7 @@ errors++;
 if(data["X-Fal-Runner-Hint"] !== undefined){
 let data1 = data["X-Fal-Runner-Hint"];
 if(typeof data1 === "string"){
-if(!pattern2.test(data1)){
+if(!pattern3.test(data1)){
 const err3 = {instancePath:instancePath+"/X-Fal-Runner-Hint",schemaPath:"#/properties/X-Fal-Runner-Hint/pattern",keyword:"pattern",params:{pattern: "^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"}};
 if(vErrors === null){
 vErrors = [err3];
@@ -2265,7 +2297,7 @@ errors++;
 if(data["X-Fal-Object-Lifecycle-Preference"] !== undefined){
 let data2 = data["X-Fal-Object-Lifecycle-Preference"];
 if(typeof data2 === "string"){
-if(!pattern3.test(data2)){
+if(!pattern4.test(data2)){
 const err5 = {instancePath:instancePath+"/X-Fal-Object-Lifecycle-Preference",schemaPath:"#/properties/X-Fal-Object-Lifecycle-Preference/pattern",keyword:"pattern",params:{pattern: "^\\{.*\\}$"}};
 if(vErrors === null){
 vErrors = [err5];
@@ -2300,7 +2332,7 @@ vErrors.push(err7);
 errors++;
 }
 if(!(data3 === "0")){
-const err8 = {instancePath:instancePath+"/X-Fal-Store-IO",schemaPath:"#/properties/X-Fal-Store-IO/enum",keyword:"enum",params:{allowedValues: schema33.properties["X-Fal-Store-IO"].enum}};
+const err8 = {instancePath:instancePath+"/X-Fal-Store-IO",schemaPath:"#/properties/X-Fal-Store-IO/enum",keyword:"enum",params:{allowedValues: schema35.properties["X-Fal-Store-IO"].enum}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2321,6 +2353,6 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate30.errors = vErrors;
+validate31.errors = vErrors;
 return errors === 0;
 }

@@ -27,6 +27,7 @@ const validated = {
   ImageToImageInput: "image-to-image.js",
   ImageToImageOutput: "image-to-image.js",
   QueueSubmitted: "queue.js",
+  RequestId: "queue.js",
   QueueStatus: "queue.js",
   CancelAnswer: "queue.js",
   CancelNotFound: "queue.js",
@@ -154,9 +155,10 @@ function finalWhen(...operations) {
   return out;
 }
 
-/** The query and header parameters of the operations. */
+/** The parameters of the operations (query, header and path), each named once. */
 function parametersOf(...operations) {
-  return operations.flatMap((operation) => (operation.parameters ?? []).filter((p) => p.in === "query" || p.in === "header"));
+  const byName = new Map(operations.flatMap((operation) => (operation.parameters ?? []).map((p) => [p.name, p])));
+  return [...byName.values()];
 }
 
 /** Where each query or header parameter of an operation goes, by its name. */

@@ -1,11 +1,17 @@
 // fal's queue (openapi/queue.yaml): submit, status, result, cancel (sent by src/request.ts).
 // Queue calls follow the URLs fal's submit answer carries, which openapi-fetch's path templates
 // cannot express, so they go through `send`; their types come from generated/queue.ts.
-import { queueOperations } from "../generated/spec.js";
-import { validateCancelAnswer, validateCancelNotFound, validateQueueStatus, validateQueueSubmitted } from "../generated/validators.js";
+import { queueOperations, ruleMessages } from "../generated/spec.js";
+import {
+  validateCancelAnswer,
+  validateCancelNotFound,
+  validateQueueStatus,
+  validateQueueSubmitted,
+  validateRequestId,
+} from "../generated/validators.js";
 import { platformParameters } from "./platform-options.js";
 import { parseErrorBody } from "./failures.js";
-import { FluxSubmitUncertainError } from "./errors.js";
+import { FluxSubmitUncertainError, FluxValidationError } from "./errors.js";
 import { maxAnswerBytes, mismatch, parseJson, send, type Transport } from "./request.js";
 import { withExactSeed } from "./seed.js";
 import { checkOutput, issuesOf, serializeInput } from "./validation.js";
@@ -46,7 +52,7 @@ export function createQueue(ctx: QueueContext): QueueInternals {
 
   /** A URL fal gave for the job if it is on the queue's own origin (the key goes with it), else the spec's path. */
   function urlOf(job: QueueJob, kind: UrlKind, operation: OperationId): string {
-    const id = typeof job === "string" ? job : job.request_id;
+    const id = idOf(job);
     const given = (typeof job === "string" ? undefined : job[kind]) ?? jobs.get(id)?.[kind];
     if (given && sameOrigin(given, queueOrigin)) return given;
     return ctx.queueUrl + queueOperations[operation].path.replace("{request_id}", encodeURIComponent(id));
@@ -159,8 +165,15 @@ export function createQueue(ctx: QueueContext): QueueInternals {
   return { submit, status, result, cancel, statusUrl };
 }
 
+/**
+ * The job's id, refused (before it is put in a URL) when it is not one path segment of the form
+ * the spec's `RequestId` allows: `..` from a tampered journal or answer would walk the URL's path.
+ */
 function idOf(job: QueueJob): string {
-  return typeof job === "string" ? job : job.request_id;
+  const id: unknown = typeof job === "string" ? job : job?.request_id;
+  if (validateRequestId(id)) return id;
+  const message = ruleMessages["/request_id"]?.pattern?.message ?? "is not a request id";
+  throw new FluxValidationError([{ field: "requestId", rule: "pattern", message: `${message}, got ${JSON.stringify(id)}`, params: {} }]);
 }
 
 function sameOrigin(url: string, origin: string): boolean {
@@ -187,5 +200,6 @@ function cancelResult(body: unknown, httpStatus: number, jobId: string): CancelR
 
 /** A submit whose answer could not be read may still have created a job: find its id if the text shows one. */
 function recoverRequestId(text: string): string | undefined {
-  return /"request_id"\s*:\s*"([^"\\/?#\s]+)"/.exec(text)?.[1];
+  const found = /"request_id"\s*:\s*"([^"\\/?#\s]+)"/.exec(text)?.[1];
+  return validateRequestId(found) ? found : undefined;
 }

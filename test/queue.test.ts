@@ -389,6 +389,25 @@ describe("every answer fal documents", () => {
   });
 });
 
+describe("request ids are one URL path segment", () => {
+  it.each(["..", ".", "a/../../b", "id with space", "job\u0000x", ""])("%j from a caller is refused before any request", async (id) => {
+    for (const call of [(c: ReturnType<typeof client>) => c.queue.status(id), (c: ReturnType<typeof client>) => c.queue.result(id), (c: ReturnType<typeof client>) => c.queue.cancel(id)]) {
+      const error = (await call(client()).catch((e: unknown) => e)) as FluxValidationError;
+      expect(error).toBeInstanceOf(FluxValidationError);
+      expect(error.issues[0]).toMatchObject({ field: "requestId", rule: "pattern" });
+    }
+    expect(fake.log).toHaveLength(0);
+  });
+
+  it("a submit answer naming '..' is off the spec: no job to follow is made of it", async () => {
+    fake.inject("submit", { kind: "status", status: 200, body: { request_id: ".." } });
+    const error = (await client().queue.submit(input).catch((e: unknown) => e)) as FluxResponseError;
+    expect(error).toBeInstanceOf(FluxResponseError);
+    expect(error.requestId).toBeUndefined();
+    expect(error.message).toContain("request_id: must be one URL path segment");
+  });
+});
+
 describe("answers are read with a cap", () => {
   it("an endless status answer is cut at its cap: FluxResponseError, memory bounded, not retried", async () => {
     const endless = await startLocalServer((_, res) => {
