@@ -1,7 +1,8 @@
 // A JSONL file that records survive: each append is written and fsync'd before it resolves, so a
 // record a batch relies on (a submit about to go out, a request id, a result) outlives a SIGKILL
 // or a power cut that comes after it.
-import { open, readFile, stat, type FileHandle } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open, stat, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { stringifyExact } from "../seed.js";
 
@@ -16,7 +17,7 @@ export async function openDurableLog(path: string): Promise<DurableLog> {
     () => true,
     () => false,
   );
-  const handle: FileHandle = await open(path, "a+");
+  const handle: FileHandle = await open(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | noFollow, 0o644).catch(refuseSymlink(path));
   // A new file's name is in its folder, which must reach the disk too for the file to outlive a power cut.
   if (!existed) await syncFolder(dirname(path));
   const { size } = await handle.stat();
@@ -50,10 +51,11 @@ export async function openDurableLog(path: string): Promise<DurableLog> {
 
 /** The records of a JSONL file (none if it does not exist); a line that is not JSON (torn by a kill) is skipped. */
 export async function readRecords(path: string): Promise<Record<string, unknown>[]> {
-  const text = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") return "";
-    throw error;
+  const handle = await open(path, constants.O_RDONLY | noFollow).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    return refuseSymlink(path)(error);
   });
+  const text = handle ? await handle.readFile("utf8").finally(() => handle.close()) : "";
   const records: Record<string, unknown>[] = [];
   for (const line of text.split("\n")) {
     if (!line.trim()) continue;
@@ -65,6 +67,20 @@ export async function readRecords(path: string): Promise<Record<string, unknown>
     }
   }
   return records;
+}
+
+/**
+ * The results file and the journal are opened without following a symbolic link: one planted in
+ * their place (pointing at ~/.bashrc, say) would have the batch append to its target. Where the
+ * platform has no O_NOFOLLOW (Windows), there is none to follow.
+ */
+const noFollow = constants.O_NOFOLLOW ?? 0;
+
+function refuseSymlink(path: string) {
+  return (error: NodeJS.ErrnoException): never => {
+    if (error.code === "ELOOP") throw new Error(`${path} is a symbolic link: refusing to write through it (give the real file)`);
+    throw error;
+  };
 }
 
 async function syncFolder(path: string): Promise<void> {

@@ -3,9 +3,9 @@
 // (FILE.results.jsonl.journal) records each submit before it goes out and its request id as soon as
 // fal returns it. Both are written through durable-log (fsync'd) and read back here on --resume:
 // what a run recorded decides what the next one follows, submits, or leaves alone.
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { unlinkSync } from "node:fs";
-import { open, readFile, stat, unlink } from "node:fs/promises";
+import { link, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { FluxError } from "../../errors.js";
 import type { ImageToImageOutput } from "../../types.js";
 import { openDurableLog, readRecords } from "../durable-log.js";
@@ -52,36 +52,64 @@ const journalPath = (results: string) => `${results}.journal`;
 /**
  * Makes this process the only one running the batch whose results go to this file: two runs of
  * one batch at once (a cron job overlapping itself) would submit its lines twice. A lock whose
- * process is gone (killed) is taken over. Released when the process exits.
+ * process is gone (killed) is taken over. Released when the process exits, or by the function
+ * this gives.
+ *
+ * Every step is atomic, so that two processes starting together cannot both hold it: the lock
+ * appears with its pid already in it (written to a file of this process's own, then hard-linked
+ * into place, which fails if the lock exists), and a stale lock is taken over by renaming it
+ * away, which only one process can do, then checked to be the one found stale.
  */
-export async function lockBatch(results: string): Promise<void> {
+export async function lockBatch(results: string): Promise<() => void> {
   const path = `${results}.lock`;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const handle = await open(path, "wx").catch((error: NodeJS.ErrnoException) => {
-      if (error.code === "EEXIST") return undefined;
-      throw error;
-    });
-    if (handle) {
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      process.once("exit", () => {
-        try {
-          unlinkSync(path);
-        } catch {
-          // already gone
-        }
-      });
-      return;
-    }
-    const pid = Number(await readFile(path, "utf8").catch(() => ""));
-    if (pid > 0 && isRunning(pid)) {
-      throw new UsageError(
-        `another flux-i2i (pid ${pid}) is running this batch: wait for it or stop it. If none is, delete ${path}`,
+  const mine = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  await writeFile(mine, String(process.pid), { flag: "wx" });
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const taken = await link(mine, path).then(
+        () => true,
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === "EEXIST") return false;
+          throw error;
+        },
       );
+      if (taken) return holdLock(path);
+      const pid = Number(await readFile(path, "utf8").catch(() => ""));
+      if (pid > 0 && isRunning(pid)) {
+        throw new UsageError(`another flux-i2i (pid ${pid}) is running this batch: wait for it or stop it. If none is, delete ${path}`);
+      }
+      await takeOverStale(path, pid);
     }
-    await unlink(path).catch(() => undefined);
+    throw new UsageError(`could not lock ${path}`);
+  } finally {
+    await unlink(mine).catch(() => undefined);
   }
-  throw new UsageError(`could not lock ${path}`);
+}
+
+/** Moves a stale lock (of dead `pid`) aside; if another process replaced it meanwhile, puts that one back. */
+async function takeOverStale(path: string, pid: number): Promise<void> {
+  const aside = `${path}.stale.${process.pid}.${randomBytes(4).toString("hex")}`;
+  const moved = await rename(path, aside).then(
+    () => true,
+    () => false, // another process moved it first
+  );
+  if (!moved) return;
+  const found = Number(await readFile(aside, "utf8").catch(() => ""));
+  if (found !== pid && found > 0 && isRunning(found)) await link(aside, path).catch(() => undefined);
+  await unlink(aside).catch(() => undefined);
+}
+
+function holdLock(path: string): () => void {
+  const release = () => {
+    process.removeListener("exit", release);
+    try {
+      unlinkSync(path);
+    } catch {
+      // already gone
+    }
+  };
+  process.once("exit", release);
+  return release;
 }
 
 function isRunning(pid: number): boolean {
