@@ -2,6 +2,7 @@
 // what goes on the wire, checked against the spec (generated/) before anything is sent.
 import { imageToImageParameters, queueOperations } from "../generated/spec.js";
 import { validateObjectLifecyclePreference, validateRunParameters, validateSubmitParameters, type Validator } from "../generated/validators.js";
+import { secretForms } from "./credentials.js";
 import { FluxValidationError, type FluxIssue } from "./errors.js";
 import type { PlatformOptions, SubmitOptions } from "./types.js";
 import { issuesOf } from "./validation.js";
@@ -91,8 +92,18 @@ function webhookIssues(webhook: unknown, key: string | undefined): FluxIssue[] {
   if (!url || !/^https?:$/.test(url.protocol)) {
     return [{ field: "webhookUrl", rule: "format", message: "must be an absolute http(s) URL", params: { format: "uri" } }];
   }
-  if (key && webhook.includes(key)) {
+  // Spelled any way a URL can spell it (percent-encoded, or as its secret half alone).
+  const spellings = [webhook, safeDecode(webhook), safeDecode(safeDecode(webhook))];
+  if (secretForms(key).some((form) => spellings.some((text) => text.includes(form)))) {
     return [{ field: "webhookUrl", rule: "secret", message: "contains the API key; fal would store it in the job", params: {} }];
   }
   return [];
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

@@ -276,6 +276,16 @@ describe("a submit is billed: never sent twice after an ambiguous failure", () =
     expect(fake.log).toHaveLength(0);
   });
 
+  it.each([
+    ["percent-encoded", encodeURIComponent(secret)],
+    ["encoded twice", encodeURIComponent(encodeURIComponent(secret))],
+    ["its secret half alone", secret.slice(secret.indexOf(":") + 1)],
+  ])("a webhook URL with the key %s is refused too", async (_, spelled) => {
+    const error = (await client().queue.submit(input, { webhookUrl: `https://example.com/hook?t=${spelled}` }).catch((e: unknown) => e)) as FluxValidationError;
+    expect(error.issues).toContainEqual(expect.objectContaining({ field: "webhookUrl", rule: "secret" }));
+    expect(fake.log).toHaveLength(0);
+  });
+
   it("priority, start timeout and webhook go out as fal's headers and query; the key only in Authorization", async () => {
     await client().queue.submit(input, { priority: "low", startTimeoutSeconds: 30, webhookUrl: "https://example.com/hook" });
     const [request] = fake.log;
