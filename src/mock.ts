@@ -33,6 +33,12 @@ export function specPath(name = "image-to-image.yaml"): string {
   throw new Error(`openapi/${name} not found above ${fileURLToPath(import.meta.url)}`);
 }
 
+/** `node -e` code: exit when stdin ends (the parent is gone), then run Prism's CLI, whose arguments follow. */
+const prismUnderWatchdog = [
+  "process.stdin.on('end', () => process.exit(0)).on('error', () => process.exit(0)).resume();",
+  "require(process.argv[1]);",
+].join("");
+
 function prismBin(): string {
   const require = createRequire(import.meta.url);
   let manifest: string;
@@ -52,8 +58,10 @@ function prismBin(): string {
  */
 export function startPrismMock(options: PrismMockOptions = {}): Promise<PrismMock> {
   const { spec = specPath(), port = 0, host = "127.0.0.1", startTimeoutMs = 30_000 } = options;
-  const child = spawn(process.execPath, [prismBin(), "mock", "-h", host, "-p", String(port), spec], {
-    stdio: ["ignore", "pipe", "pipe"],
+  // Prism runs under a watchdog that ends it when its stdin closes, which happens when this
+  // process ends in any way, SIGKILL and SIGHUP included: it can never be left listening.
+  const child = spawn(process.execPath, ["-e", prismUnderWatchdog, prismBin(), "mock", "-h", host, "-p", String(port), spec], {
+    stdio: ["pipe", "pipe", "pipe"],
   });
   // A test runner or CLI that dies must not leave Prism behind.
   const killOnExit = () => child.kill("SIGKILL");

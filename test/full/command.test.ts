@@ -1,6 +1,6 @@
 // flux-i2i as a user runs it: the built command in a subprocess, against the Prism mock it starts
 // itself or (with --live --queue-url) the local fake queue. Nothing leaves 127.0.0.1.
-import { spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -348,6 +348,25 @@ describe("flux-i2i mock", () => {
     run.child.kill("SIGINT");
     expect(await run.exited).toBe(0);
     await expect(call({ Authorization: `Key ${key}` })).rejects.toThrow();
+  });
+
+  it.each(["SIGKILL", "SIGHUP", "SIGQUIT"] as const)("killed by %s, it leaves no Prism listening", async (signal) => {
+    const run = startCli(["mock", "--port", "0"]);
+    await waitFor(() => run.stdout().includes("http://"), 30_000);
+    // Prism is the command's child; it is watched as a process, without a request that could make it fail on its own.
+    const [prism] = execFileSync("ps", ["-o", "pid=", "--ppid", String(run.child.pid)], { encoding: "utf8" }).trim().split(/\s+/).map(Number);
+    expect(prism).toBeGreaterThan(0);
+    run.child.kill(signal);
+    await run.exited;
+    const alive = () => {
+      try {
+        process.kill(prism!, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await waitFor(() => !alive(), 10_000); // rejects if Prism is still there after 10 s
   });
 
   it("--queue plays a job that is not done yet when asked with Prefer: 202 IN_QUEUE, 202 IN_PROGRESS, then 200 COMPLETED", async () => {
