@@ -74,7 +74,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
 
   const { summary } = report;
   try {
-    const { interrupted, running } = await scheduler.run([...plan.follow, ...plan.submit], runLine);
+    const { interrupted, running } = await scheduler.run([...plan.save, ...plan.follow, ...plan.submit], runLine);
     summary.interrupted = interrupted;
     if (interrupted) summary.running = running;
   } finally {

@@ -4,7 +4,7 @@
 import { constants } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
-import { stringifyExact } from "../seed.js";
+import { stringifyExact, withExactSeed } from "../seed.js";
 
 export interface DurableLog {
   /** Appends one record as a line; resolves once it is on disk. Appends are written in call order. */
@@ -61,7 +61,11 @@ export async function readRecords(path: string): Promise<Record<string, unknown>
     if (!line.trim()) continue;
     try {
       const record: unknown = JSON.parse(line);
-      if (record !== null && typeof record === "object" && !Array.isArray(record)) records.push(record as Record<string, unknown>);
+      if (record !== null && typeof record === "object" && !Array.isArray(record)) {
+        // An output's seed read with every digit, as it was written.
+        withExactSeed((record as { output?: unknown }).output, line);
+        records.push(record as Record<string, unknown>);
+      }
     } catch {
       // torn
     }

@@ -1,5 +1,8 @@
 // One job from the command line: submitted (or, with --follow, followed), its progress on stderr,
 // its images written with --out, its output on stdout.
+import { writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { FluxClient } from "../client.js";
 import { FluxNetworkError } from "../errors.js";
 import { goneResult } from "./gone-result.js";
@@ -84,10 +87,26 @@ export async function runOneJob(client: FluxClient, job: ImageToImageInput | str
       (Object.keys(output.timings).length ? `, ${Object.entries(output.timings).map(([k, v]) => `${k} ${v} s`).join(", ")}` : ""),
   );
   if (saveError) {
+    // The result may expire on fal before a retry (a sync_mode one within minutes): keep it here.
+    const kept = await keepOutput(output, requestId);
     progress.log(
-      progress.paint(`saving the images failed: ${saveError.message}. flux-i2i --live --follow ${requestId} --out DIR tries again`, "red"),
+      progress.paint(
+        `saving the images failed: ${saveError.message}. ` +
+          (kept ? `The whole result is kept in ${kept}. ` : "") +
+          `flux-i2i --live --follow ${requestId} --out DIR tries again while fal keeps the result`,
+        "red",
+      ),
     );
     return 4;
   }
   return 0;
+}
+
+/** Writes the output (inline images included) to a new file in the system's temporary folder; gives its path, or undefined if that fails too. */
+async function keepOutput(output: ImageToImageOutput, requestId: string | undefined): Promise<string | undefined> {
+  const path = join(tmpdir(), `flux-i2i-result-${requestId ?? "job"}-${Date.now()}.json`);
+  return writeFile(path, stringifyExact(output), { flag: "wx", mode: 0o600 }).then(
+    () => path,
+    () => undefined,
+  );
 }

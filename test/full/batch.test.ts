@@ -1,7 +1,7 @@
 // flux-i2i --batch as a subprocess against the local fake queue: a batch killed at any point and
 // resumed has every line exactly once in its results and no line submitted twice.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -363,17 +363,24 @@ describe("--batch", () => {
     expect(fake.count("submit")).toBe(1);
   });
 
-  it("images that cannot be saved leave the line unfinished (exit 4); a resume fetches the result again, not a new job, and saves them", async () => {
+  it("images that cannot be saved: the result is recorded (nothing paid is lost), exit 4; a resume saves it from the record without asking fal", async () => {
     writeBatch(jobLines(2));
     writeFileSync(join(dir, "out"), "a file where the folder should be");
     const first = await runCli(batch("--out", "out"), { cwd: dir, env });
     expect(first.code).toBe(4);
     expect(first.stderr).toContain("saving its images failed");
-    expect(results()).toEqual([]);
+    expect(results().map((r) => r.status)).toEqual(["unsaved", "unsaved"]);
+    const seeds = [...readFileSync(join(dir, "batch.results.jsonl"), "utf8").matchAll(/"seed":(\d+)/g)].map((m) => m[1]);
     rmSync(join(dir, "out"));
+    const asked = fake.log.length;
     const resumed = await runCli(batch("--out", "out", "--resume"), { cwd: dir, env });
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(results().map((r) => (r as { files?: string[] }).files?.length)).toEqual([1, 1]);
+    expect(resumed.stderr).toContain("saving the images of 2 result(s) an earlier run recorded");
+    expect(fake.log.slice(asked)).toEqual([]); // nothing asked of the queue (the fake does not log its image downloads)
+    const done = results().filter((r) => r.status === "done");
+    expect(done.map((r) => (r as { files?: string[] }).files?.length)).toEqual([1, 1]);
+    // The files are named with the exact seeds the record kept.
+    expect(readdirSync(join(dir, "out")).sort()).toEqual(seeds.map((seed) => `cat-${seed}-0.jpeg`).sort());
     expect(fake.count("submit")).toBe(2);
   });
 

@@ -217,6 +217,17 @@ describe("a job", () => {
     fake = await startFakeQueue();
   });
 
+  it("images that cannot be saved: exit 4, and the whole result is kept in a file so nothing paid is lost", async () => {
+    writeFileSync(join(dir, "out"), "a file where the folder should be");
+    const { code, stderr } = await runCli(live("--image", "cat.png", "--prompt", "p", "--out", "out"), { cwd: dir, env: withKey });
+    expect(code).toBe(4);
+    const kept = /The whole result is kept in (\S+\.json)\./.exec(stderr)?.[1];
+    expect(kept, stderr).toBeTruthy();
+    const [job] = [...fake.jobs.values()];
+    expect(readFileSync(kept!, "utf8")).toContain(`"seed":${job!.seed}`);
+    rmSync(kept!);
+  });
+
   it("--follow fetches a job already on the queue to --out and --json, submitting nothing", async () => {
     const { request_id } = await createFluxClient({ credentials: key, queueUrl: fake.url }).queue.submit({ image_url: "https://x.test/a.png", prompt: "p" });
     const { code, stdout, stderr } = await runCli(live("--follow", request_id, "--out", "out", "--json"), { cwd: dir, env: withKey });

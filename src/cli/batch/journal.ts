@@ -20,6 +20,8 @@ export interface BatchLine {
   requestId?: string;
   /** When the earlier run's submit of it was answered (ISO 8601), if recorded. */
   submittedAt?: string;
+  /** From the results: the line's output, recorded when its images could not be saved; a resume saves it without asking fal. */
+  unsavedOutput?: ImageToImageOutput;
 }
 
 /** What earlier runs of the batch recorded, by line. */
@@ -30,12 +32,16 @@ export interface EarlierRuns {
   recordedText: Map<number, unknown>;
   /** The journal's last record of each line. */
   lastEvent: Map<number, Record<string, unknown>>;
+  /** Lines whose result is recorded but whose images were not saved: the last such record, by line. */
+  unsaved: Map<number, { requestId: string; output: ImageToImageOutput }>;
 }
 
 /** Where each line of the batch stands, from what earlier runs recorded. */
 export interface BatchPlan {
   /** Submitted by an earlier run, its request id recorded: followed, not submitted again. */
   follow: BatchLine[];
+  /** A result recorded whose images were not saved: saved from the record, fal not asked again. */
+  save: BatchLine[];
   /** Never submitted (or provably not sent, or uncertain and --resend-uncertain given). */
   submit: BatchLine[];
   /** Submitted by an earlier run with no request id recorded: may exist on fal, left alone. */
@@ -134,11 +140,15 @@ export async function readEarlierRuns(results: string, resume: boolean): Promise
     }
   }
   // A result ends a line; the journal's last event says where the rest stand.
-  const earlier: EarlierRuns = { finished: new Map(), recordedText: new Map(), lastEvent: new Map() };
+  const earlier: EarlierRuns = { finished: new Map(), recordedText: new Map(), lastEvent: new Map(), unsaved: new Map() };
   for (const record of await readRecords(results)) {
     if (typeof record.line !== "number") continue;
-    earlier.finished.set(record.line, record.status);
     earlier.recordedText.set(record.line, record.text_sha256);
+    if (record.status === "unsaved" && typeof record.request_id === "string" && record.output) {
+      earlier.unsaved.set(record.line, { requestId: record.request_id, output: record.output as ImageToImageOutput });
+    } else {
+      earlier.finished.set(record.line, record.status);
+    }
   }
   for (const record of await readRecords(journalPath(results))) {
     if (typeof record.line !== "number") continue;
@@ -150,13 +160,18 @@ export async function readEarlierRuns(results: string, resume: boolean): Promise
 
 /** Sorts the batch's lines by what earlier runs recorded of them (see {@link BatchPlan}). */
 export function planLines(lines: BatchLine[], earlier: EarlierRuns, resendUncertain: boolean): BatchPlan {
-  const plan: BatchPlan = { follow: [], submit: [], uncertain: [], done: 0, failed: 0, changed: [] };
+  const plan: BatchPlan = { follow: [], save: [], submit: [], uncertain: [], done: 0, failed: 0, changed: [] };
   for (const line of lines) {
     const recorded = earlier.recordedText.get(line.line);
     if (recorded && recorded !== textHash(line.text)) plan.changed.push(line.line);
     if (earlier.finished.has(line.line)) {
       if (earlier.finished.get(line.line) === "failed") plan.failed++;
       else plan.done++;
+      continue;
+    }
+    const unsaved = earlier.unsaved.get(line.line);
+    if (unsaved) {
+      plan.save.push({ ...line, requestId: unsaved.requestId, unsavedOutput: unsaved.output });
       continue;
     }
     const event = earlier.lastEvent.get(line.line);
@@ -177,6 +192,11 @@ export interface BatchRecords {
   notSent(line: BatchLine): Promise<void>;
   /** Results: the line's output, and where its images were saved. */
   done(line: BatchLine, requestId: string, files: string[] | undefined, output: ImageToImageOutput): Promise<void>;
+  /**
+   * Results: the line's output, its images not saved (a disk full, a folder not writable): kept so
+   * that nothing paid for is lost; a resume saves it from here.
+   */
+  unsaved(line: BatchLine, requestId: string, output: ImageToImageOutput, error: Error): Promise<void>;
   /** Results: fal refused the line's submit or failed its job; final. */
   failed(line: BatchLine, requestId: string | undefined, error: unknown): Promise<void>;
   close(): Promise<void>;
@@ -192,6 +212,15 @@ export async function openBatchRecords(results: string): Promise<BatchRecords> {
     notSent: (line) => journal.append({ line: line.line, event: "not-sent" }),
     done: (line, requestId, files, output) =>
       resultsLog.append({ line: line.line, status: "done", request_id: requestId, text_sha256: textHash(line.text), files, output }),
+    unsaved: (line, requestId, output, error) =>
+      resultsLog.append({
+        line: line.line,
+        status: "unsaved",
+        request_id: requestId,
+        text_sha256: textHash(line.text),
+        save_error: error.message,
+        output,
+      }),
     failed: (line, requestId, error) =>
       resultsLog.append({ line: line.line, status: "failed", request_id: requestId, text_sha256: textHash(line.text), error: errorJson(error) }),
     async close() {

@@ -60,12 +60,19 @@ export function createLineRunner(ctx: LineContext): (line: BatchLine) => Promise
     } finally {
       report.inQueue(line.line, false);
     }
+    return save(line, requestId, output, stem);
+  }
+
+  /** The output's images saved (with --out) and the result recorded; a save that fails records the output, so nothing paid is lost. */
+  async function save(line: BatchLine, requestId: string, output: ImageToImageOutput, stem: string): Promise<void> {
     let files: string[] | undefined;
     if (ctx.out) {
       try {
-        files = await saveImages(output, ctx.out, { stem, httpOrigin: new URL(client.queueUrl).origin });
+        files = await saveImages(output, ctx.out, { stem, httpOrigin: new URL(client.queueUrl).origin, signal: ctx.signal });
       } catch (error) {
-        // Nothing recorded: a resume fetches the result again (the job is not submitted again) and retries.
+        if (ctx.signal.aborted) return; // Ctrl-C: the job stays recorded in the journal; a resume fetches it
+        // The output (an inline image included) is kept in the results file; a resume saves it from there.
+        await records.unsaved(line, requestId, output, error as Error);
         return report.saveFailed(line.line, error as Error);
       }
     }
@@ -119,7 +126,9 @@ export function createLineRunner(ctx: LineContext): (line: BatchLine) => Promise
   }
 
   return async function runLine(line: BatchLine): Promise<LineOutcome> {
-    if (line.requestId) return follow(line, line.requestId, stemFromText(line.text) ?? ctx.defaultStem ?? "image");
+    const recordedStem = () => stemFromText(line.text) ?? ctx.defaultStem ?? "image";
+    if (line.requestId && line.unsavedOutput) return save(line, line.requestId, line.unsavedOutput, recordedStem());
+    if (line.requestId) return follow(line, line.requestId, recordedStem());
     let prepared: { input: ImageToImageInput; stem: string };
     try {
       prepared = await prepare(line, ctx.defaults, ctx.baseDir, ctx.defaultStem, ctx.signal);

@@ -89,6 +89,7 @@ export function createBatchReport(progress: Progress, lines: number, results: st
             (plan.failed ? ` (${plan.failed} failed: not sent again)` : ""),
         );
       }
+      if (plan.save.length) progress.log(`saving the images of ${plan.save.length} result(s) an earlier run recorded but could not save (fal is not asked again)`);
       if (plan.follow.length) progress.log(`following ${plan.follow.length} job(s) submitted by an earlier run`);
       for (const line of plan.uncertain) {
         warn(`line ${line}: its submit may have reached fal but no request id was recorded (the batch stopped in that instant). ${checkHistory}`);
@@ -121,7 +122,8 @@ export function createBatchReport(progress: Progress, lines: number, results: st
       fail(`line ${line}: ${describe(error)}; stopping the batch`);
     },
     followLater: (line, error, requestId) => fail(`line ${line}: ${describe(error)}; --resume follows job ${requestId}`),
-    saveFailed: (line, error) => fail(`line ${line}: done, but saving its images failed (${error.message}); --resume tries again`),
+    saveFailed: (line, error) =>
+      fail(`line ${line}: done, but saving its images failed (${error.message}); its result is recorded in ${results}, and --resume saves it from there`),
     notSubmitted: (line, error) => fail(`line ${line}: ${describe(error)}; not submitted, --resume sends it`),
     uncertain(line, error) {
       summary.uncertain.push(line);
