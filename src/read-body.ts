@@ -5,41 +5,57 @@
 export class BodyReadError extends Error {
   constructor(
     message: string,
-    /** The text that arrived before it stopped. */
-    readonly partial: string,
+    /** The bytes that arrived before it stopped. */
+    readonly partialBytes: Uint8Array,
     /** Over the cap (a server's fault), not cut short. */
     readonly tooLarge: boolean,
     options?: { cause?: unknown },
   ) {
     super(message, options);
   }
+
+  /** What arrived, as text. */
+  get partial(): string {
+    return new TextDecoder().decode(this.partialBytes);
+  }
 }
 
-/** The body as text, at most `maxBytes` (a larger one is refused as soon as it says so or passes the cap). */
-export async function readBody(response: Response, maxBytes: number): Promise<string> {
+/** The body's bytes, at most `maxBytes`: a larger one is refused as soon as its Content-Length says so or it passes the cap. */
+export async function readBytes(response: Response, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(response.headers.get("content-length") ?? Number.NaN);
   if (declared > maxBytes) {
     await response.body?.cancel().catch(() => undefined);
-    throw new BodyReadError(`the answer is ${declared} bytes, more than the ${maxBytes} bytes this call reads`, "", true);
+    throw new BodyReadError(`the answer is ${declared} bytes, more than the ${maxBytes} bytes this call reads`, new Uint8Array(), true);
   }
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  let bytes = 0;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const joined = () => {
+    const all = new Uint8Array(size);
+    let at = 0;
+    for (const chunk of chunks) {
+      all.set(chunk, at);
+      at += chunk.byteLength;
+    }
+    return all;
+  };
+  const reader = response.body?.getReader();
   try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return text + decoder.decode();
-      bytes += value.byteLength;
-      if (bytes > maxBytes) {
-        reader.cancel().catch(() => undefined);
-        throw new BodyReadError(`the answer is more than the ${maxBytes} bytes this call reads`, text, true);
+    for (let read = await reader?.read(); read && !read.done; read = await reader!.read()) {
+      if (size + read.value.byteLength > maxBytes) {
+        reader!.cancel().catch(() => undefined);
+        throw new BodyReadError(`the answer is more than the ${maxBytes} bytes this call reads`, joined(), true);
       }
-      text += decoder.decode(value, { stream: true });
+      size += read.value.byteLength;
+      chunks.push(read.value);
     }
   } catch (error) {
     if (error instanceof BodyReadError) throw error;
-    throw new BodyReadError("the answer was cut short", text, false, { cause: error });
+    throw new BodyReadError("the answer was cut short", joined(), false, { cause: error });
   }
+  return joined();
+}
+
+/** The body as text, with {@link readBytes}'s bound. */
+export async function readBody(response: Response, maxBytes: number): Promise<string> {
+  return new TextDecoder().decode(await readBytes(response, maxBytes));
 }

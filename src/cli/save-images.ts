@@ -2,6 +2,7 @@
 // (without the key: fal's image URLs are public), never over an existing file.
 import { mkdir, open, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { BodyReadError, readBytes } from "../read-body.js";
 import { backoff, retryPolicy, sleep, type RetryOptions, type RetryPolicy } from "../retry.js";
 import type { ImageToImageOutput } from "../types.js";
 import { sniffImageType } from "./image-input.js";
@@ -93,27 +94,6 @@ async function writeNew(dir: string, name: string, extension: string, bytes: Buf
 
 class TooLargeError extends Error {}
 
-/** The body's bytes, refused past `maxBytes` (as soon as its Content-Length says so). */
-async function readBytes(response: Response, maxBytes: number, url: string): Promise<Buffer> {
-  const tooLarge = () => new TooLargeError(`downloading ${url}: more than ${maxBytes} bytes, not an image fal made`);
-  if (Number(response.headers.get("content-length")) > maxBytes) {
-    await response.body?.cancel().catch(() => undefined);
-    throw tooLarge();
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = response.body?.getReader();
-  for (let read = await reader?.read(); read && !read.done; read = await reader!.read()) {
-    size += read.value.byteLength;
-    if (size > maxBytes) {
-      reader!.cancel().catch(() => undefined);
-      throw tooLarge();
-    }
-    chunks.push(read.value);
-  }
-  return Buffer.concat(chunks);
-}
-
 function decodeDataUri(uri: string): Buffer {
   const comma = uri.indexOf(",");
   const header = uri.slice(5, comma);
@@ -137,7 +117,14 @@ async function download(
         // A redirect could lead anywhere, plain http included: an image of fal's CDN needs none.
         redirect: "error",
       });
-      if (response.ok) return await readBytes(response, limits.maxBytes, url);
+      if (response.ok) {
+        return Buffer.from(
+          await readBytes(response, limits.maxBytes).catch((error: unknown) => {
+            if (error instanceof BodyReadError && error.tooLarge) throw new TooLargeError(`downloading ${url}: more than ${limits.maxBytes} bytes, not an image fal made`);
+            throw (error as BodyReadError).cause ?? error;
+          }),
+        );
+      }
       await response.body?.cancel().catch(() => undefined);
       failure = new Error(`downloading ${url} got HTTP ${response.status}`);
       retryable = response.status >= 500 || response.status === 429;
