@@ -5,6 +5,7 @@ import type { components, operations } from "../generated/queue.js";
 import { webhookVerification } from "../generated/spec.js";
 import { validateWebhookPayload } from "../generated/validators.js";
 import { isLoopback } from "./credentials.js";
+import { readBody } from "./read-body.js";
 import type { FetchLike, ImageToImageOutput } from "./types.js";
 import { FluxWebhookError } from "./errors.js";
 import { withExactSeed } from "./seed.js";
@@ -175,7 +176,15 @@ export function createJwksCache(options: JwksCacheOptions = {}): JwksSource {
 /** A JWKS answer with at least one Ed25519 key, else a `no-key` error (never a TypeError). */
 async function readJwks(response: Response): Promise<Jwks> {
   if (!response.ok) throw new FluxWebhookError("no-key", `webhook: fal's JWKS answered ${response.status}`);
-  const body = (await response.json().catch(() => undefined)) as Partial<Jwks> | undefined;
+  // A key set is a few hundred bytes: 1 MiB is room enough, and a server sending without end is cut there.
+  const text = await readBody(response, 1024 * 1024).catch(() => "");
+  const body = (() => {
+    try {
+      return JSON.parse(text) as Partial<Jwks>;
+    } catch {
+      return undefined;
+    }
+  })();
   const keys = Array.isArray(body?.keys) ? body.keys.filter((k) => k?.kty === "OKP" && k.crv === "Ed25519" && typeof k.x === "string") : [];
   if (!keys.length) throw new FluxWebhookError("no-key", "webhook: fal's JWKS answer holds no Ed25519 key");
   return { keys };
