@@ -11,7 +11,7 @@ import {
   type AuthScheme,
 } from "./credentials.js";
 import { FluxResponseError, FluxValidationError } from "./errors.js";
-import { apiError, networkError } from "./failures.js";
+import { apiError, networkError, parseErrorBody } from "./failures.js";
 import { platformParameters } from "./platform-options.js";
 import { createQueue } from "./queue.js";
 import { BodyReadError, readBody } from "./read-body.js";
@@ -136,12 +136,17 @@ export function createFluxClient(options: FluxClientOptions = {}): FluxClient {
     Request: PreparedRequest as unknown as typeof Request,
     fetch: async (request) => {
       const { url, init } = request as unknown as PreparedRequest;
-      // The body read with its cap before openapi-fetch parses it: an endless answer cannot fill memory.
+      // The body is read here with its cap, so that an endless answer cannot fill memory, and kept
+      // beside the answer handed to openapi-fetch, which then has no body of its own to read.
       const response = await fetchImpl(url, init);
       const text = await readBody(response, maxAnswerBytes.output);
-      return new Response(text === "" ? null : text, { status: response.status, statusText: response.statusText, headers: response.headers });
+      const bodiless = new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
+      bodies.set(bodiless, text);
+      return bodiless;
     },
   });
+  /** The text of each answer `fast` received, by the Response it handed openapi-fetch. */
+  const bodies = new WeakMap<Response, string>();
   const syncTimeoutMs = options.syncTimeoutMs ?? 300_000;
 
   async function imageToImage(input: ImageToImageInput, call: CallOptions = {}): Promise<ImageToImageOutput> {
@@ -167,9 +172,10 @@ export function createFluxClient(options: FluxClientOptions = {}): FluxClient {
         const cause = error instanceof BodyReadError ? (error.cause ?? error) : error;
         throw networkError(cause, baseUrl, key, { timedOutAfterMs: deadline.aborted ? limitMs : undefined });
       });
-    const { data: text, error, response } = result;
+    const { response } = result;
+    const text = bodies.get(response) ?? "";
     const requestId = response.headers.get("x-fal-request-id") ?? undefined;
-    if (!response.ok) throw apiError(response, error, retryableByStatus, key);
+    if (!response.ok) throw apiError(response, parseErrorBody(text), retryableByStatus, key);
     // Not retryable: the call is billed. An empty body is left to the output check, which names what is missing.
     const data = text ? parseJson(text, "the call", requestId, false) : undefined;
     if (validateResponse) {
@@ -177,7 +183,7 @@ export function createFluxClient(options: FluxClientOptions = {}): FluxClient {
       if (outputIssues.length) throw mismatch("the call", data, outputIssues, requestId);
     }
     const output = data as ImageToImageOutput;
-    withExactSeed(output, text!);
+    withExactSeed(output, text);
     return output;
   }
 

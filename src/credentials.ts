@@ -85,8 +85,8 @@ export function secretForms(key: string | undefined): string[] {
  * `value` with every form of the key (see {@link secretForms}) replaced by `[redacted]` in every
  * string it holds, names of properties included: what a server echoes never reaches a message, a
  * log or a file. The one redaction of this package: the client runs everything it returns, hands
- * a callback or throws through it ({@link redactError}). Objects and arrays come back as plain
- * copies; other values as they are.
+ * a callback or throws through it ({@link redactError}). A value with no trace of the key comes
+ * back as it is (no copy on the hot path); one with a trace, as a plain copy.
  */
 export function redact<T>(value: T, key: string | undefined): T {
   const forms = secretForms(key);
@@ -95,9 +95,18 @@ export function redact<T>(value: T, key: string | undefined): T {
 
 function scrub(value: unknown, forms: string[]): unknown {
   if (typeof value === "string") return scrubText(value, forms);
-  if (Array.isArray(value)) return value.map((item) => scrub(item, forms));
   if (value === null || typeof value !== "object" || value instanceof Error) return value;
-  return Object.fromEntries(Object.entries(value).map(([name, item]) => [scrubText(name, forms), scrub(item, forms)]));
+  if (Array.isArray(value)) {
+    const items = value.map((item) => scrub(item, forms));
+    return items.some((item, i) => item !== value[i]) ? items : value;
+  }
+  let changed = false;
+  const entries = Object.entries(value).map(([name, item]) => {
+    const entry = [scrubText(name, forms), scrub(item, forms)] as const;
+    changed ||= entry[0] !== name || entry[1] !== item;
+    return entry;
+  });
+  return changed ? Object.fromEntries(entries) : value;
 }
 
 function scrubText(text: string, forms: string[]): string {
