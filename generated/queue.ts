@@ -621,6 +621,12 @@ export interface components {
          */
         SubmitRefused: {
             headers: {
+                "x-fal-request-id": components["headers"]["FalRequestId"];
+                /**
+                 * @description Whether sending the same request again can succeed.
+                 * @example true
+                 */
+                "X-Fal-Retryable"?: "true" | "false";
                 /**
                  * @description Seconds to wait, when the server says so (fal documents none).
                  * @example 1
