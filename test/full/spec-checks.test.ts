@@ -46,6 +46,65 @@ async function exitCode(command: string, args: string[], cwd: string): Promise<{
 
 const lint = (dir: string) => exitCode(redocly, ["lint", "openapi/image-to-image.yaml", "openapi/queue.yaml"], dir);
 
+describe("npm run check:breaking", () => {
+  /** A git repository holding the spec as committed (the base), then `file` edited in its working tree. */
+  async function repoWith(name: string, file: string, edit: (text: string) => string, changelog?: (text: string) => string) {
+    const dir = join(scratch, name);
+    for (const part of ["openapi", "scripts", "package.json", "CHANGELOG.md"]) await cp(join(root, part), join(dir, part), { recursive: true });
+    await symlink(join(root, "node_modules"), join(dir, "node_modules"), "dir");
+    const git = (...args: string[]) => run("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: dir });
+    await git("init", "-q");
+    await git("add", "openapi", "package.json", "CHANGELOG.md");
+    await git("commit", "-qm", "base");
+    const target = join(dir, "openapi", file);
+    const before = await readFile(target, "utf8");
+    const after = edit(before);
+    expect(after).not.toBe(before);
+    await writeFile(target, after);
+    if (changelog) await writeFile(join(dir, "CHANGELOG.md"), changelog(await readFile(join(dir, "CHANGELOG.md"), "utf8")));
+    return dir;
+  }
+  const gate = (dir: string) => exitCode(join(dir, "scripts", "check-breaking.mjs"), ["--base", "HEAD"], dir);
+
+  it("passes when nothing breaks (a description changed)", async () => {
+    const dir = await repoWith("gate-clean", "components.yaml", (t) => t.replace("The prompt to generate an image from.", "The prompt."));
+    const { code, output } = await gate(dir);
+    expect([code, output]).toEqual([0, expect.stringContaining("no breaking change")]);
+  });
+
+  it.concurrent.each([
+    ["a maximum lowered", "components.yaml", (t: string) => t.replace("maximum: 4\n", "maximum: 3\n"), "num_images"],
+    ["a new required property", "components.yaml", (t: string) => t.replace("required: [image_url, prompt]", "required: [image_url, prompt, strength]"), "strength"],
+    ["an enum value removed", "components.yaml", (t: string) => t.replace("enum: [jpeg, png]", "enum: [jpeg]"), "output_format"],
+    ["a response property made optional", "components.yaml", (t: string) => t.replace("required: [images, timings, seed, has_nsfw_concepts, prompt]", "required: [images, timings, has_nsfw_concepts, prompt]"), "seed"],
+    [
+      "a webhook header made optional (judged from the receiver's side)",
+      "queue.yaml",
+      (t: string) => t.replace(/(name: X-Fal-Webhook-Signature\n\s+in: header\n\s+)required: true/, "$1required: false"),
+      "X-Fal-Webhook-Signature",
+    ],
+  ])("fails on %s, naming it with the id that acknowledges it", async (name, file, edit, named) => {
+    const dir = await repoWith(`gate-${name.replace(/\W+/g, "-")}`, file, edit);
+    const { code, output } = await gate(dir);
+    expect(code, output).toBe(1);
+    expect(output).toContain(named);
+    const id = /\[(spec:[0-9a-f]{8})\]/.exec(output)![1]!;
+    // Acknowledged by an entry naming that id, the same change passes.
+    const acknowledged = await repoWith(`gate-ack-${name.replace(/\W+/g, "-")}`, file, edit, (t) =>
+      t.replace("### Breaking\n", `### Breaking\n\n- ${name} [${output.match(/spec:[0-9a-f]{8}/g)!.join("] [")}]\n`),
+    );
+    expect((await gate(acknowledged)).code).toBe(0);
+    expect(id).toMatch(/^spec:/);
+  });
+
+  it("passes a breaking change when the major version moved", async () => {
+    const dir = await repoWith("gate-major", "components.yaml", (t) => t.replace("maximum: 4\n", "maximum: 3\n"));
+    const manifest = join(dir, "package.json");
+    await writeFile(manifest, (await readFile(manifest, "utf8")).replace(/"version": "0\.\d+\.\d+"/, '"version": "1.0.0"'));
+    expect((await gate(dir)).code).toBe(0);
+  });
+});
+
 describe("npm run lint:spec", () => {
   it("passes on the spec as committed", async () => {
     const dir = await copyWith("clean", "image-to-image.yaml", (t) => t.replace("version: 1.0.0", "version: 1.0.1"));
