@@ -1,0 +1,117 @@
+// Bodies generated from the request schema with fast-check: valid ones (every property within its
+// bounds, optional ones present or not) and invalid ones, each a valid body with exactly one
+// constraint broken at its boundary (min - 1, max + 1, a step off an integer, the wrong type, null
+// where none is allowed, a required property missing, an unknown property, an enum value
+// misspelled, a pattern broken), with the rule it breaks. Seeded: a run is replayed with its seed.
+import fc from "fast-check";
+import { imageToImageInputSchema } from "../../generated/spec.js";
+
+interface PropertySchema {
+  type?: string | readonly string[];
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  enum?: readonly unknown[];
+  pattern?: string;
+}
+
+export interface ObjectSchema {
+  properties: Readonly<Record<string, PropertySchema>>;
+  required?: readonly string[];
+  additionalProperties?: boolean;
+}
+
+export interface InvalidCase {
+  body: Record<string, unknown>;
+  /** The JSON Schema keyword broken (Prism's sl-violations code). */
+  rule: string;
+  field: string;
+  /** What was done, for a failure's message. */
+  mutation: string;
+}
+
+const inputSchema = imageToImageInputSchema as unknown as ObjectSchema;
+
+const typesOf = (prop: PropertySchema) => (prop.type === undefined ? [] : ([] as string[]).concat(prop.type as string | string[]));
+
+/** A URL or data URI the `image_url` pattern accepts; other patterns are not generated (none in the schema yet). */
+const imageUrl = fc.oneof(
+  fc.webUrl({ validSchemes: ["https", "http"], withQueryParameters: true, withFragments: true }),
+  fc.base64String({ minLength: 4, maxLength: 64 }).map((data) => `data:image/png;base64,${data}`),
+);
+
+/** Values a property of this schema accepts. */
+function validValue(name: string, prop: PropertySchema): fc.Arbitrary<unknown> {
+  if (prop.enum) return fc.constantFrom(...prop.enum);
+  const types = typesOf(prop);
+  const nullable = types.includes("null") ? [fc.constant(null)] : [];
+  if (types.includes("integer")) {
+    return fc.oneof(fc.integer({ min: prop.minimum ?? Number.MIN_SAFE_INTEGER, max: prop.maximum ?? Number.MAX_SAFE_INTEGER }), ...nullable);
+  }
+  if (types.includes("number")) {
+    return fc.oneof(fc.double({ min: prop.minimum ?? -1e9, max: prop.maximum ?? 1e9, noNaN: true, noDefaultInfinity: true }), ...nullable);
+  }
+  if (types.includes("boolean")) return fc.oneof(fc.boolean(), ...nullable);
+  if (types.includes("string")) {
+    if (prop.pattern && name === "image_url") return imageUrl;
+    if (prop.pattern) throw new Error(`no generator for the pattern of ${name}: add one to test/support/generated-cases.ts`);
+    return fc.oneof(fc.string({ maxLength: 200 }), ...nullable);
+  }
+  throw new Error(`no generator for ${name} (type ${JSON.stringify(prop.type)})`);
+}
+
+/** Valid bodies: required properties always, optional ones sometimes. */
+export function validBody(schema: ObjectSchema = inputSchema): fc.Arbitrary<Record<string, unknown>> {
+  const properties = Object.fromEntries(Object.entries(schema.properties).map(([name, prop]) => [name, validValue(name, prop)]));
+  return fc.record(properties, { requiredKeys: [...(schema.required ?? [])] }) as fc.Arbitrary<Record<string, unknown>>;
+}
+
+/** `value` off by the smallest step the bound's own precision shows (20 -> 0.1 for a number, 1 for an integer). */
+function stepOf(bound: number, integer: boolean): number {
+  if (integer) return 1;
+  const decimals = (String(bound).split(".")[1] ?? "").length;
+  return 10 ** -(decimals + 1);
+}
+const shift = (value: number, by: number) => Number((value + by).toPrecision(12));
+
+/** Every way to break one property's constraint at its boundary, with the rule it breaks. */
+function breakings(name: string, prop: PropertySchema, required: boolean): { mutation: string; rule: string; value?: unknown; remove?: boolean }[] {
+  const types = typesOf(prop);
+  const integer = types.includes("integer");
+  const out: { mutation: string; rule: string; value?: unknown; remove?: boolean }[] = [];
+  if (prop.minimum !== undefined) out.push({ mutation: "below its minimum", rule: "minimum", value: shift(prop.minimum, -stepOf(prop.minimum, integer)) });
+  if (prop.maximum !== undefined) out.push({ mutation: "above its maximum", rule: "maximum", value: shift(prop.maximum, stepOf(prop.maximum, integer)) });
+  if (integer) out.push({ mutation: "not a whole number", rule: "type", value: (prop.minimum ?? 0) + 0.5 });
+  if (types.includes("number") || types.includes("integer")) out.push({ mutation: "a number as a string", rule: "type", value: String(prop.minimum ?? 7) });
+  if (types.includes("string")) out.push({ mutation: "a number where a string goes", rule: "type", value: 7 });
+  if (types.includes("boolean")) out.push({ mutation: "a string where a boolean goes", rule: "type", value: "true" });
+  if (!types.includes("null")) out.push({ mutation: "null", rule: "type", value: null });
+  if (prop.enum) out.push({ mutation: "an enum value misspelled", rule: "enum", value: `${String(prop.enum[0])}x` });
+  if (prop.pattern && name === "image_url") out.push({ mutation: "a local path where a URL goes", rule: "pattern", value: "file:///tmp/cat.png" });
+  if (required) out.push({ mutation: "missing", rule: "required", remove: true });
+  return out;
+}
+
+/** Invalid bodies: a valid body with exactly one constraint broken. */
+export function invalidBody(schema: ObjectSchema = inputSchema): fc.Arbitrary<InvalidCase> {
+  const required = new Set(schema.required ?? []);
+  const options = Object.entries(schema.properties).flatMap(([field, prop]) =>
+    breakings(field, prop, required.has(field)).map((breaking) => ({ field, ...breaking })),
+  );
+  const known = new Set(Object.keys(schema.properties));
+  const unknownName = fc.stringMatching(/^[a-z][a-z_]{2,15}$/).filter((name) => !known.has(name));
+  const oneBroken = fc.tuple(validBody(schema), fc.constantFrom(...options)).map(([body, breaking]) => {
+    const broken: Record<string, unknown> = { ...body };
+    if (breaking.remove) delete broken[breaking.field];
+    else broken[breaking.field] = breaking.value;
+    return { body: broken, rule: breaking.rule, field: breaking.field, mutation: `${breaking.field} ${breaking.mutation}` };
+  });
+  const unknownProperty = fc.tuple(validBody(schema), unknownName).map(([body, name]) => ({
+    body: { ...body, [name]: 1 },
+    rule: "additionalProperties",
+    field: name,
+    mutation: `an unknown property ${name}`,
+  }));
+  return schema.additionalProperties === false ? fc.oneof(oneBroken, unknownProperty) : oneBroken;
+}
