@@ -2,8 +2,11 @@
 // the same spec. The generated-data tests compare the two verdicts and the rules each names.
 import fc from "fast-check";
 import { expect } from "vitest";
-import { checkInput } from "../../src/validation.js";
-import { invalidBody, validBody } from "./generated-cases.js";
+import { imageToImageExamples } from "../../generated/spec.js";
+import { validateSubmitParameters } from "../../generated/validators.js";
+import { checkInput, issuesOf } from "../../src/validation.js";
+import { invalidBody, validBody, type ObjectSchema } from "./generated-cases.js";
+import { queueSpec } from "./spec.js";
 
 export interface Verdicts {
   client: string[];
@@ -44,6 +47,52 @@ export async function invalidBodiesAgree(prismUrl: string, runs: number): Promis
   await fc.assert(
     fc.asyncProperty(invalidBody(), async ({ body, rule, mutation }) => {
       const verdicts = await judge(prismUrl, body);
+      expect(verdicts.prism.status, mutation).toBe(422);
+      expect(verdicts.client, mutation).toEqual(verdicts.prism.rules);
+      expect(verdicts.client, mutation).toContain(rule);
+    }),
+    { numRuns: runs, seed },
+  );
+}
+
+/** The submit's query and header parameters as one object schema, as the spec declares them (sent as text). */
+export function submitParameterSchema(): ObjectSchema {
+  const operation = queueSpec.paths["/fal-ai/flux-1/dev/image-to-image"].post;
+  const parameters = (operation.parameters as { name: string; in: string; schema: object }[]).filter((p) => p.in === "query" || p.in === "header");
+  return { properties: Object.fromEntries(parameters.map((p) => [p.name, p.schema])), onTheWire: true };
+}
+
+/** The rules each side names for the submit's parameters `params` (a valid body goes with them). */
+export async function judgeParameters(prismQueueUrl: string, params: Record<string, unknown>): Promise<Verdicts> {
+  const operation = queueSpec.paths["/fal-ai/flux-1/dev/image-to-image"].post;
+  const places = Object.fromEntries((operation.parameters as { name: string; in: string }[]).map((p) => [p.name, p.in]));
+  const url = new URL(`${prismQueueUrl}/fal-ai/flux-1/dev/image-to-image`);
+  const headers: Record<string, string> = { "Content-Type": "application/json", Authorization: "Key contract-test" };
+  for (const [name, value] of Object.entries(params)) {
+    if (places[name] === "query") url.searchParams.set(name, String(value));
+    else headers[name] = String(value);
+  }
+  const response = await fetch(url, { method: "POST", headers, body: JSON.stringify(imageToImageExamples.minimal) });
+  await response.arrayBuffer();
+  const violations = JSON.parse(response.headers.get("sl-violations") ?? "[]") as { code: string }[];
+  return {
+    client: issuesOf(validateSubmitParameters, params).map((issue) => issue.rule).sort(),
+    prism: { status: response.status, rules: violations.map((v) => String(v.code)).sort() },
+  };
+}
+
+/** `runs` valid and `runs` invalid parameter sets of the submit: the two sides agree on each. */
+export async function submitParametersAgree(prismQueueUrl: string, runs: number): Promise<void> {
+  const schema = submitParameterSchema();
+  await fc.assert(
+    fc.asyncProperty(validBody(schema), async (params) => {
+      expect(await judgeParameters(prismQueueUrl, params)).toEqual({ client: [], prism: { status: 200, rules: [] } });
+    }),
+    { numRuns: runs, seed },
+  );
+  await fc.assert(
+    fc.asyncProperty(invalidBody(schema), async ({ body, rule, mutation }) => {
+      const verdicts = await judgeParameters(prismQueueUrl, body);
       expect(verdicts.prism.status, mutation).toBe(422);
       expect(verdicts.client, mutation).toEqual(verdicts.prism.rules);
       expect(verdicts.client, mutation).toContain(rule);
