@@ -651,6 +651,20 @@ export interface components {
                 "application/json": components["schemas"]["PlatformErrorBody"];
             };
         };
+        /**
+         * @description A query parameter off the spec (a `logs` of `yes`, say). fal's material documents no answer
+         *     for it; its gateway validates like FastAPI, which answers 422 with a `detail` list: an
+         *     inference, which the contract run (`flux-i2i contract`) found missing when Prism, checking
+         *     the query, answered 422.
+         */
+        QueryRefused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ValidationErrorBody"];
+            };
+        };
         /** @description The job has not completed yet (one fal end-to-end test asserts 400; the body text is not documented and the example's is illustrative); ask again after its status says `COMPLETED`. */
         NotCompleted: {
             headers: {
@@ -859,6 +873,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["RequestNotFound"];
+            422: components["responses"]["QueryRefused"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["ServerError"];
             502: components["responses"]["BadGateway"];
@@ -901,6 +916,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["RequestNotFound"];
+            422: components["responses"]["QueryRefused"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["ServerError"];
             502: components["responses"]["BadGateway"];

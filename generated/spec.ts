@@ -110,6 +110,628 @@ export const retryableByStatus: Readonly<Record<number, boolean>> = {
   "504": true
 };
 
+/** Every operation of both documents: method, path, whether it needs a key, and per status its media types (with the schema's title) and headers (with their allowed values). */
+export const operationResponses = {
+  "imageToImage": {
+    "method": "POST",
+    "path": "/fal-ai/flux-1/dev/image-to-image",
+    "secured": true,
+    "responses": {
+      "200": {
+        "content": {
+          "application/json": "ImageToImageOutput"
+        },
+        "headers": {
+          "x-fal-request-id": null
+        }
+      },
+      "401": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null
+        }
+      },
+      "422": {
+        "content": {
+          "application/json": "ValidationErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null
+        }
+      },
+      "429": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ],
+          "retry-after": null
+        }
+      },
+      "500": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      },
+      "502": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      },
+      "503": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      },
+      "504": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-timeout-type": null,
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      }
+    }
+  },
+  "submitImageToImage": {
+    "method": "POST",
+    "path": "/fal-ai/flux-1/dev/image-to-image",
+    "secured": true,
+    "responses": {
+      "200": {
+        "content": {
+          "application/json": "QueueSubmitted"
+        },
+        "headers": {
+          "x-fal-request-id": null
+        }
+      },
+      "401": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null
+        }
+      },
+      "422": {
+        "content": {
+          "application/json": "ValidationErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null
+        }
+      },
+      "429": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ],
+          "retry-after": null
+        }
+      },
+      "500": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      },
+      "502": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      },
+      "503": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      },
+      "504": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-timeout-type": null,
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      }
+    }
+  },
+  "getQueueStatus": {
+    "method": "GET",
+    "path": "/fal-ai/flux-1/requests/{request_id}/status",
+    "secured": true,
+    "responses": {
+      "200": {
+        "content": {
+          "application/json": "QueueStatus"
+        },
+        "headers": {}
+      },
+      "202": {
+        "content": {
+          "application/json": "QueueStatus"
+        },
+        "headers": {}
+      },
+      "401": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null
+        }
+      },
+      "404": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {}
+      },
+      "422": {
+        "content": {
+          "application/json": "ValidationErrorBody"
+        },
+        "headers": {}
+      },
+      "429": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ],
+          "retry-after": null
+        }
+      },
+      "500": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      },
+      "502": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      },
+      "503": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      },
+      "504": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-timeout-type": null,
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      }
+    }
+  },
+  "streamQueueStatus": {
+    "method": "GET",
+    "path": "/fal-ai/flux-1/requests/{request_id}/status/stream",
+    "secured": true,
+    "responses": {
+      "200": {
+        "content": {
+          "text/event-stream": null
+        },
+        "headers": {}
+      },
+      "401": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null
+        }
+      },
+      "404": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {}
+      },
+      "422": {
+        "content": {
+          "application/json": "ValidationErrorBody"
+        },
+        "headers": {}
+      },
+      "429": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ],
+          "retry-after": null
+        }
+      },
+      "500": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      },
+      "502": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      },
+      "503": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      },
+      "504": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-timeout-type": null,
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      }
+    }
+  },
+  "getQueueResult": {
+    "method": "GET",
+    "path": "/fal-ai/flux-1/requests/{request_id}",
+    "secured": true,
+    "responses": {
+      "200": {
+        "content": {
+          "application/json": "ImageToImageOutput"
+        },
+        "headers": {
+          "x-fal-request-id": null
+        }
+      },
+      "400": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {}
+      },
+      "401": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null
+        }
+      },
+      "404": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {}
+      },
+      "422": {
+        "content": {
+          "application/json": "ValidationErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null
+        }
+      },
+      "429": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ],
+          "retry-after": null
+        }
+      },
+      "499": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {}
+      },
+      "500": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      },
+      "502": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      },
+      "503": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      },
+      "504": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-timeout-type": null,
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      }
+    }
+  },
+  "cancelQueueRequest": {
+    "method": "PUT",
+    "path": "/fal-ai/flux-1/requests/{request_id}/cancel",
+    "secured": true,
+    "responses": {
+      "200": {
+        "content": {
+          "application/json": "CancelAnswer"
+        },
+        "headers": {}
+      },
+      "202": {
+        "content": {
+          "application/json": "CancelAnswer"
+        },
+        "headers": {}
+      },
+      "400": {
+        "content": {
+          "application/json": "CancelAnswer"
+        },
+        "headers": {}
+      },
+      "401": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null
+        }
+      },
+      "404": {
+        "content": {
+          "application/json": "CancelNotFound"
+        },
+        "headers": {}
+      },
+      "429": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ],
+          "retry-after": null
+        }
+      },
+      "500": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      },
+      "502": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      },
+      "503": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      },
+      "504": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-timeout-type": null,
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      }
+    }
+  }
+} as const;
+
 /** Where each of the sync call's parameters goes (fal's platform headers). */
 export const imageToImageParameters = {
   "X-Fal-Request-Timeout": "header",
@@ -230,6 +852,7 @@ export const queueOperations = {
     "retryableByStatus": {
       "401": false,
       "404": false,
+      "422": false,
       "429": true,
       "500": false,
       "502": true,
@@ -249,6 +872,7 @@ export const queueOperations = {
     "retryableByStatus": {
       "401": false,
       "404": false,
+      "422": false,
       "429": true,
       "500": false,
       "502": true,

@@ -1939,10 +1939,317 @@ validate25.errors = vErrors;
 return errors === 0;
 }
 
-export const validateObjectLifecyclePreference: Validator<Record<string, unknown>> = validate29;
-const schema33 = {"type":"object","additionalProperties":false,"required":["expiration_duration_seconds"],"properties":{"expiration_duration_seconds":{"type":["integer","null"],"minimum":1}}};
+export const validateValidationErrorBody: Validator<SyncComponents["schemas"]["ValidationErrorBody"]> = validate29;
 
 function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.detail === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "detail"}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.detail !== undefined){
+let data0 = data.detail;
+const _errs2 = errors;
+let valid1 = false;
+const _errs3 = errors;
+if(Array.isArray(data0)){
+const len0 = data0.length;
+for(let i0=0; i0<len0; i0++){
+let data1 = data0[i0];
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+if(data1.loc === undefined){
+const err1 = {instancePath:instancePath+"/detail/" + i0,schemaPath:"#/$defs/ValidationErrorItem/required",keyword:"required",params:{missingProperty: "loc"}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data1.msg === undefined){
+const err2 = {instancePath:instancePath+"/detail/" + i0,schemaPath:"#/$defs/ValidationErrorItem/required",keyword:"required",params:{missingProperty: "msg"}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data1.type === undefined){
+const err3 = {instancePath:instancePath+"/detail/" + i0,schemaPath:"#/$defs/ValidationErrorItem/required",keyword:"required",params:{missingProperty: "type"}};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data1.loc !== undefined){
+let data2 = data1.loc;
+if(Array.isArray(data2)){
+const len1 = data2.length;
+for(let i1=0; i1<len1; i1++){
+let data3 = data2[i1];
+const _errs11 = errors;
+let valid8 = false;
+const _errs12 = errors;
+if(typeof data3 !== "string"){
+const err4 = {instancePath:instancePath+"/detail/" + i0+"/loc/" + i1,schemaPath:"#/$defs/ValidationErrorItem/properties/loc/items/anyOf/0/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+var _valid1 = _errs12 === errors;
+valid8 = valid8 || _valid1;
+if(!valid8){
+const _errs14 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err5 = {instancePath:instancePath+"/detail/" + i0+"/loc/" + i1,schemaPath:"#/$defs/ValidationErrorItem/properties/loc/items/anyOf/1/type",keyword:"type",params:{type: "integer"}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+var _valid1 = _errs14 === errors;
+valid8 = valid8 || _valid1;
+}
+if(!valid8){
+const err6 = {instancePath:instancePath+"/detail/" + i0+"/loc/" + i1,schemaPath:"#/$defs/ValidationErrorItem/properties/loc/items/anyOf",keyword:"anyOf",params:{}};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+else {
+errors = _errs11;
+if(vErrors !== null){
+if(_errs11){
+vErrors.length = _errs11;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/detail/" + i0+"/loc",schemaPath:"#/$defs/ValidationErrorItem/properties/loc/type",keyword:"type",params:{type: "array"}};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data1.msg !== undefined){
+if(typeof data1.msg !== "string"){
+const err8 = {instancePath:instancePath+"/detail/" + i0+"/msg",schemaPath:"#/$defs/ValidationErrorItem/properties/msg/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data1.type !== undefined){
+if(typeof data1.type !== "string"){
+const err9 = {instancePath:instancePath+"/detail/" + i0+"/type",schemaPath:"#/$defs/ValidationErrorItem/properties/type/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data1.url !== undefined){
+if(typeof data1.url !== "string"){
+const err10 = {instancePath:instancePath+"/detail/" + i0+"/url",schemaPath:"#/$defs/ValidationErrorItem/properties/url/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data1.ctx !== undefined){
+let data7 = data1.ctx;
+if(!(data7 && typeof data7 == "object" && !Array.isArray(data7))){
+const err11 = {instancePath:instancePath+"/detail/" + i0+"/ctx",schemaPath:"#/$defs/ValidationErrorItem/properties/ctx/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/detail/" + i0,schemaPath:"#/$defs/ValidationErrorItem/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/anyOf/0/type",keyword:"type",params:{type: "array"}};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+var _valid0 = _errs3 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const _errs24 = errors;
+if(typeof data0 !== "string"){
+const err14 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/anyOf/1/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+var _valid0 = _errs24 === errors;
+valid1 = valid1 || _valid0;
+}
+if(!valid1){
+const err15 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/anyOf",keyword:"anyOf",params:{}};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+else {
+errors = _errs2;
+if(vErrors !== null){
+if(_errs2){
+vErrors.length = _errs2;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err16 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+validate29.errors = vErrors;
+return errors === 0;
+}
+
+export const validatePlatformErrorBody: Validator<SyncComponents["schemas"]["PlatformErrorBody"]> = validate30;
+
+function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.detail === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "detail"}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.detail !== undefined){
+if(typeof data.detail !== "string"){
+const err1 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.error_type !== undefined){
+if(typeof data.error_type !== "string"){
+const err2 = {instancePath:instancePath+"/error_type",schemaPath:"#/properties/error_type/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+}
+else {
+const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+validate30.errors = vErrors;
+return errors === 0;
+}
+
+export const validateObjectLifecyclePreference: Validator<Record<string, unknown>> = validate31;
+const schema36 = {"type":"object","additionalProperties":false,"required":["expiration_duration_seconds"],"properties":{"expiration_duration_seconds":{"type":["integer","null"],"minimum":1}}};
+
+function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -1971,7 +2278,7 @@ errors++;
 if(data.expiration_duration_seconds !== undefined){
 let data0 = data.expiration_duration_seconds;
 if((!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))) && (data0 !== null)){
-const err2 = {instancePath:instancePath+"/expiration_duration_seconds",schemaPath:"#/properties/expiration_duration_seconds/type",keyword:"type",params:{type: schema33.properties.expiration_duration_seconds.type}};
+const err2 = {instancePath:instancePath+"/expiration_duration_seconds",schemaPath:"#/properties/expiration_duration_seconds/type",keyword:"type",params:{type: schema36.properties.expiration_duration_seconds.type}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2004,16 +2311,16 @@ vErrors.push(err4);
 }
 errors++;
 }
-validate29.errors = vErrors;
+validate31.errors = vErrors;
 return errors === 0;
 }
 
-export const validateSubmitParameters: Validator<Record<string, unknown>> = validate30;
-const schema34 = {"type":"object","additionalProperties":false,"properties":{"fal_webhook":{"type":"string"},"fal_max_queue_length":{"type":"integer","minimum":0},"X-Fal-Queue-Priority":{"type":"string","enum":["normal","low"]},"X-Fal-Request-Timeout":{"type":"number","exclusiveMinimum":0.1},"X-Fal-Runner-Hint":{"type":"string","pattern":"^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"},"X-Fal-Object-Lifecycle-Preference":{"type":"string","pattern":"^\\{.*\\}$"},"X-Fal-Store-IO":{"type":"string","enum":["0"]},"x-fal-no-retry":{"type":"string","enum":["1","true","yes"]}}};
+export const validateSubmitParameters: Validator<Record<string, unknown>> = validate32;
+const schema37 = {"type":"object","additionalProperties":false,"properties":{"fal_webhook":{"type":"string"},"fal_max_queue_length":{"type":"integer","minimum":0},"X-Fal-Queue-Priority":{"type":"string","enum":["normal","low"]},"X-Fal-Request-Timeout":{"type":"number","exclusiveMinimum":0.1},"X-Fal-Runner-Hint":{"type":"string","pattern":"^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"},"X-Fal-Object-Lifecycle-Preference":{"type":"string","pattern":"^\\{.*\\}$"},"X-Fal-Store-IO":{"type":"string","enum":["0"]},"x-fal-no-retry":{"type":"string","enum":["1","true","yes"]}}};
 const pattern3 = new RegExp("^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$", "u");
 const pattern4 = new RegExp("^\\{.*\\}$", "u");
 
-function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -2079,7 +2386,7 @@ vErrors.push(err4);
 errors++;
 }
 if(!((data2 === "normal") || (data2 === "low"))){
-const err5 = {instancePath:instancePath+"/X-Fal-Queue-Priority",schemaPath:"#/properties/X-Fal-Queue-Priority/enum",keyword:"enum",params:{allowedValues: schema34.properties["X-Fal-Queue-Priority"].enum}};
+const err5 = {instancePath:instancePath+"/X-Fal-Queue-Priority",schemaPath:"#/properties/X-Fal-Queue-Priority/enum",keyword:"enum",params:{allowedValues: schema37.properties["X-Fal-Queue-Priority"].enum}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2177,7 +2484,7 @@ vErrors.push(err12);
 errors++;
 }
 if(!(data6 === "0")){
-const err13 = {instancePath:instancePath+"/X-Fal-Store-IO",schemaPath:"#/properties/X-Fal-Store-IO/enum",keyword:"enum",params:{allowedValues: schema34.properties["X-Fal-Store-IO"].enum}};
+const err13 = {instancePath:instancePath+"/X-Fal-Store-IO",schemaPath:"#/properties/X-Fal-Store-IO/enum",keyword:"enum",params:{allowedValues: schema37.properties["X-Fal-Store-IO"].enum}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -2200,7 +2507,7 @@ vErrors.push(err14);
 errors++;
 }
 if(!(((data7 === "1") || (data7 === "true")) || (data7 === "yes"))){
-const err15 = {instancePath:instancePath+"/x-fal-no-retry",schemaPath:"#/properties/x-fal-no-retry/enum",keyword:"enum",params:{allowedValues: schema34.properties["x-fal-no-retry"].enum}};
+const err15 = {instancePath:instancePath+"/x-fal-no-retry",schemaPath:"#/properties/x-fal-no-retry/enum",keyword:"enum",params:{allowedValues: schema37.properties["x-fal-no-retry"].enum}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2221,14 +2528,14 @@ vErrors.push(err16);
 }
 errors++;
 }
-validate30.errors = vErrors;
+validate32.errors = vErrors;
 return errors === 0;
 }
 
-export const validateRunParameters: Validator<Record<string, unknown>> = validate31;
-const schema35 = {"type":"object","additionalProperties":false,"properties":{"X-Fal-Request-Timeout":{"type":"number","exclusiveMinimum":0.1},"X-Fal-Runner-Hint":{"type":"string","pattern":"^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"},"X-Fal-Object-Lifecycle-Preference":{"type":"string","pattern":"^\\{.*\\}$"},"X-Fal-Store-IO":{"type":"string","enum":["0"]}}};
+export const validateRunParameters: Validator<Record<string, unknown>> = validate33;
+const schema38 = {"type":"object","additionalProperties":false,"properties":{"X-Fal-Request-Timeout":{"type":"number","exclusiveMinimum":0.1},"X-Fal-Runner-Hint":{"type":"string","pattern":"^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"},"X-Fal-Object-Lifecycle-Preference":{"type":"string","pattern":"^\\{.*\\}$"},"X-Fal-Store-IO":{"type":"string","enum":["0"]}}};
 
-function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -2332,7 +2639,7 @@ vErrors.push(err7);
 errors++;
 }
 if(!(data3 === "0")){
-const err8 = {instancePath:instancePath+"/X-Fal-Store-IO",schemaPath:"#/properties/X-Fal-Store-IO/enum",keyword:"enum",params:{allowedValues: schema35.properties["X-Fal-Store-IO"].enum}};
+const err8 = {instancePath:instancePath+"/X-Fal-Store-IO",schemaPath:"#/properties/X-Fal-Store-IO/enum",keyword:"enum",params:{allowedValues: schema38.properties["X-Fal-Store-IO"].enum}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2353,6 +2660,6 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate31.errors = vErrors;
+validate33.errors = vErrors;
 return errors === 0;
 }

@@ -16,7 +16,8 @@
 // The base: `--base REV`, else $SPEC_BASE, else the newest `v*` tag, else the merge base with
 // `main` when HEAD is not on it; with none of these (a clean clone of main, never released), the
 // gate says so and passes.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -62,9 +63,9 @@ export function chooseBase(cwd, explicit) {
  * The breaking changes between the spec at `rev` and in the working tree of `cwd`.
  * @param {string} cwd
  * @param {string} rev
- * @returns {{ id: string, document: string, path: string, message: string }[]}
+ * @returns {Promise<{ id: string, document: string, path: string, message: string }[]>}
  */
-export function breakingChanges(cwd, rev) {
+export async function breakingChanges(cwd, rev) {
   const scratch = mkdtempSync(path.join(tmpdir(), "flux-i2i-spec-diff-"));
   const config = path.join(scratch, "redocly-diff.yaml");
   writeFileSync(config, "extends:\n  - diff-recommended\n");
@@ -78,12 +79,18 @@ export function breakingChanges(cwd, rev) {
       }
     }
     const found = [];
-    for (const document of documents) {
-      const before = path.join(scratch, "base", document);
-      if (!existsSync(before)) continue; // a new document breaks nothing
-      const after = path.join(scratch, "revision", document);
-      const forward = diff(before, after, config, cwd);
-      const swapped = diff(after, before, config, cwd);
+    // Every diff at once: each is a process of its own, mostly waiting to start.
+    const compared = await Promise.all(
+      documents
+        .filter((document) => existsSync(path.join(scratch, "base", document))) // a new document breaks nothing
+        .map(async (document) => {
+          const before = path.join(scratch, "base", document);
+          const after = path.join(scratch, "revision", document);
+          const [forward, swapped] = await Promise.all([diff(before, after, config, cwd), diff(after, before, config, cwd)]);
+          return { document, forward, swapped };
+        }),
+    );
+    for (const { document, forward, swapped } of compared) {
       const isWebhook = (/** @type {{ path: string }} */ change) => change.path.startsWith("#/paths/~1webhooks~1");
       for (const change of [...forward.filter((c) => !isWebhook(c)), ...swapped.filter(isWebhook)]) {
         const id = `spec:${createHash("sha256").update(`${document}\n${change.path}\n${change.message}`).digest("hex").slice(0, 8)}`;
@@ -107,14 +114,17 @@ function webhooksAsPaths(text) {
 }
 
 /** The major changes of one `redocly diff`, as { path, message }. @param {string} base @param {string} revision @param {string} config @param {string} cwd */
-function diff(base, revision, config, cwd) {
+async function diff(base, revision, config, cwd) {
   const bin = path.join(root, "node_modules", ".bin", "redocly");
-  const run = spawnSync(bin, ["diff", base, revision, "--config", config, "--format", "json"], { cwd, encoding: "utf8" });
+  // redocly exits 1 when it finds a major change: the report is read either way.
+  const run = await promisify(execFile)(bin, ["diff", base, revision, "--config", config, "--format", "json"], { cwd, maxBuffer: 64 * 1024 * 1024 }).catch(
+    (/** @type {{ stdout?: string, stderr?: string, code?: number }} */ error) => ({ stdout: error.stdout ?? "", stderr: error.stderr ?? "", code: error.code }),
+  );
   let report;
   try {
     report = JSON.parse(run.stdout);
   } catch {
-    throw new Error(`redocly diff gave no report (exit ${run.status}):\n${run.stderr.slice(-2000)}`);
+    throw new Error(`redocly diff gave no report:\n${String(run.stderr).slice(-2000)}`);
   }
   return (report.changes ?? [])
     .filter((/** @type {{ impact: string }} */ change) => change.impact === "major")
@@ -154,7 +164,7 @@ async function main() {
     console.log("check:breaking: no base to compare with (no release tag, no SPEC_BASE, HEAD is main): nothing to judge");
     return;
   }
-  const changes = breakingChanges(repo, base.rev);
+  const changes = await breakingChanges(repo, base.rev);
   if (!changes.length) {
     console.log(`check:breaking: no breaking change since ${base.why} (${base.rev})`);
     return;

@@ -32,6 +32,8 @@ const validated = {
   CancelAnswer: "queue.js",
   CancelNotFound: "queue.js",
   WebhookPayload: "queue.js",
+  ValidationErrorBody: "image-to-image.js",
+  PlatformErrorBody: "image-to-image.js",
   // The JSON inside the X-Fal-Object-Lifecycle-Preference header (no document's type names it).
   ObjectLifecyclePreference: null,
   // Built below from each operation's query and header parameters.
@@ -166,6 +168,35 @@ function parameterPlaces(operation) {
   return Object.fromEntries((operation.parameters ?? []).map((p) => [p.name, p.in]));
 }
 
+/**
+ * What each operation of both documents may answer, for a contract run against a server: per
+ * status, the media types, the schema's title (its validator is `validate` + title) and the
+ * headers with the values their schemas allow.
+ */
+function responseTable(...specs) {
+  const table = {};
+  for (const spec of specs) {
+    for (const [route, item] of Object.entries(spec.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        if (!operation?.operationId) continue;
+        const responses = {};
+        for (const [status, response] of Object.entries(operation.responses)) {
+          const content = Object.fromEntries(
+            Object.entries(response.content ?? {}).map(([type, media]) => [type, media.schema?.title ?? null]),
+          );
+          const headers = Object.fromEntries(
+            Object.entries(response.headers ?? {}).map(([name, header]) => [name.toLowerCase(), header.schema?.enum ?? null]),
+          );
+          responses[status] = { content, headers };
+        }
+        const security = (operation.security ?? spec.security ?? []).length > 0;
+        table[operation.operationId] = { method: method.toUpperCase(), path: route, secured: security, responses };
+      }
+    }
+  }
+  return table;
+}
+
 function constants(schemas, doc, spec, queueSpec) {
   const input = toJsonSchema(schemas.ImageToImageInput);
   const operation = spec.paths["/fal-ai/flux-1/dev/image-to-image"].post;
@@ -194,6 +225,9 @@ function constants(schemas, doc, spec, queueSpec) {
       null,
       2,
     )};`,
+    "",
+    "/** Every operation of both documents: method, path, whether it needs a key, and per status its media types (with the schema's title) and headers (with their allowed values). */",
+    `export const operationResponses = ${JSON.stringify(responseTable(spec, queueSpec), null, 2)} as const;`,
     "",
     "/** Where each of the sync call's parameters goes (fal's platform headers). */",
     `export const imageToImageParameters = ${JSON.stringify(parameterPlaces(operation), null, 2)} as const;`,

@@ -16,6 +16,7 @@ import { flagIssue, inputFromFlags, specFlagOptions, specFlagsHelp } from "../cl
 import { isLocalImage, resolveImage } from "../cli/image-input.js";
 import { createProgress, type Progress } from "../cli/progress.js";
 import { runOneJob } from "../cli/one-job.js";
+import { runContractCommand } from "../cli/contract.js";
 import { serveMock } from "../cli/serve-mock.js";
 import { terminalSafe, terminalSafeJson } from "../cli/terminal-text.js";
 import { UsageError } from "../cli/usage-error.js";
@@ -30,6 +31,7 @@ const exitCodes = `Exit codes:
 const help = `Usage: flux-i2i [--image FILE|URL] [--prompt TEXT] [PARAMETERS] [--out DIR] [--json] [--live]
        flux-i2i --batch FILE.jsonl [PARAMETERS] [--concurrency N] [--resume] [--out DIR] [--live]
        flux-i2i mock [--port N] [--queue]
+       flux-i2i contract [--target URL] [--queue-target URL] [--examples N] [--seed S] [--junit FILE] [--live --max-paid N]
 
 Runs fal's FLUX.1 [dev] image-to-image. With no --live it runs against a Prism mock started from
 this package's OpenAPI document (no key, no network; the mock answers with the spec's examples).
@@ -88,6 +90,7 @@ type Values = Record<string, string | boolean | undefined>;
 
 async function main(args: string[]): Promise<number> {
   if (args[0] === "mock") return serveMock(args.slice(1));
+  if (args[0] === "contract") return runContractCommand(args.slice(1));
   const specOptions = specFlagOptions();
   const clash = Object.keys(specOptions).find((name) => name in cliOptions);
   if (clash) throw new Error(`the spec's parameter --${clash} clashes with a flag of flux-i2i: rename the flag`);

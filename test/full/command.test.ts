@@ -343,6 +343,31 @@ describe("the tests' own guard", () => {
   });
 });
 
+describe("flux-i2i contract", () => {
+  it("against its own mocks: a table of checks by operation, JUnit XML, exit 0", async () => {
+    const junit = join(dir, "contract.xml");
+    const { code, stdout, stderr } = await runCli(["contract", "--examples", "5", "--seed", "11", "--junit", junit], { cwd: dir });
+    expect(code, stderr).toBe(0);
+    expect(stderr).toContain("seed 11 (--seed 11 replays this run)");
+    expect(stdout).toMatch(/^check\s+imageToImage\s+submitImageToImage/m);
+    expect(stdout).toContain("every check passed");
+    const xml = readFileSync(junit, "utf8");
+    expect(xml).toContain('<testsuite name="submitImageToImage" tests="9" failures="0">');
+  });
+
+  it("against a server that breaks the spec: the failing checks named, exit 1", async () => {
+    const { code, stdout } = await runCli(["contract", "--examples", "3", "--target", fake.url], { cwd: dir });
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/FAIL \d+\/\d+/);
+  });
+
+  it("--live without --max-paid sends nothing and says why, exit 2", async () => {
+    const { code, stderr } = await runCli(["contract", "--live"], { cwd: dir, env: withKey });
+    expect(code).toBe(2);
+    expect(stderr).toContain("give --max-paid N to cap them (nothing was sent)");
+  });
+});
+
 describe("flux-i2i mock", () => {
   it("serves the Prism mock of the spec until Ctrl-C, then stops it", async () => {
     const run = startCli(["mock", "--port", "0"]);

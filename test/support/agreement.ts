@@ -5,7 +5,7 @@ import { expect } from "vitest";
 import { imageToImageExamples } from "../../generated/spec.js";
 import { validateSubmitParameters } from "../../generated/validators.js";
 import { checkInput, issuesOf } from "../../src/validation.js";
-import { invalidBody, validBody, type ObjectSchema } from "./generated-cases.js";
+import { invalidBody, validBody, type ObjectSchema } from "../../src/cli/contract/cases.js";
 import { queueSpec } from "./spec.js";
 
 export interface Verdicts {

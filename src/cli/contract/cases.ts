@@ -1,10 +1,10 @@
-// Bodies generated from the request schema with fast-check: valid ones (every property within its
+// Request data generated from the spec with fast-check (for flux-i2i contract and the tests): valid ones (every property within its
 // bounds, optional ones present or not) and invalid ones, each a valid body with exactly one
 // constraint broken at its boundary (min - 1, max + 1, a step off an integer, the wrong type, null
 // where none is allowed, a required property missing, an unknown property, an enum value
 // misspelled, a pattern broken), with the rule it breaks. Seeded: a run is replayed with its seed.
 import fc from "fast-check";
-import { imageToImageInputSchema } from "../../generated/spec.js";
+import { imageToImageInputSchema } from "../../../generated/spec.js";
 
 interface PropertySchema {
   type?: string | readonly string[];

@@ -1,0 +1,124 @@
+// flux-i2i contract: the contract checks against a server that claims to implement the spec (the
+// mocks by default, fal itself with --live and a cap on paid calls), a table of checks by
+// operation, JUnit XML for CI, exit 1 on any failure.
+import { writeFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { defaultBaseUrl, defaultQueueUrl } from "../../generated/spec.js";
+import { resolveCredentials } from "../credentials.js";
+import { specPath, startPrismMock, type PrismMock } from "../mock.js";
+import { toJunit } from "./contract/junit.js";
+import { checksRun, runContract, type ContractReport } from "./contract/run.js";
+import { terminalSafe } from "./terminal-text.js";
+
+const usage = `Usage: flux-i2i contract [--target URL] [--queue-target URL] [--examples N] [--seed S] [--junit FILE]
+       flux-i2i contract --live --max-paid N [--examples N] [--seed S] [--junit FILE]
+
+Runs the contract checks of the spec against a server: generated valid and invalid requests for
+every operation (N of each per operation that takes a body, default 25), a request with no key and
+one with a method the path does not have; every answer checked for a server error, a status, a
+content type, headers and a body the spec declares. Without --target, against the package's own
+Prism mocks. Exit 0 when every check passed, 1 when one failed, 2 on bad usage.
+
+  --target URL        the sync document's server (fal.run's role)
+  --queue-target URL  the queue document's server (queue.fal.run's role); default: --target
+  --examples N        valid and invalid bodies per operation, each; default 25
+  --seed S            the generator's seed, to replay a run; default: a new one, printed
+  --junit FILE        also write the results as JUnit XML
+  --live              run against fal itself, with FAL_KEY: every POST may be billed (fal may bill
+                      a call it refuses, and each valid one runs the model), so --max-paid N is
+                      required and caps them; the run sends nothing without it`;
+
+export async function runContractCommand(args: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        target: { type: "string" },
+        "queue-target": { type: "string" },
+        examples: { type: "string" },
+        seed: { type: "string" },
+        junit: { type: "string" },
+        live: { type: "boolean" },
+        "max-paid": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${usage}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
+  const examples = wholeNumber(values.examples, 25, "--examples");
+  const seed = wholeNumber(values.seed, Date.now() % 2 ** 31, "--seed");
+  const maxPaid = values["max-paid"] === undefined ? undefined : wholeNumber(values["max-paid"], 0, "--max-paid");
+  if (typeof examples === "string" || typeof seed === "string" || typeof maxPaid === "string") {
+    console.error([examples, seed, maxPaid].find((v) => typeof v === "string"));
+    return 2;
+  }
+  if (values.live && (values.target || values["queue-target"])) {
+    console.error("--live runs against fal's own servers: no --target");
+    return 2;
+  }
+  const key = values.live ? resolveCredentials(undefined) : "contract-test";
+  if (values.live && !key) {
+    console.error("--live needs a key: set FAL_KEY (or FAL_KEY_ID and FAL_KEY_SECRET)");
+    return 2;
+  }
+  if (values.live && maxPaid === undefined) {
+    console.error("--live sends requests fal may bill: give --max-paid N to cap them (nothing was sent)");
+    return 2;
+  }
+  const mocks: PrismMock[] = [];
+  try {
+    let syncUrl = values.live ? defaultBaseUrl : (values.target as string | undefined);
+    let queueUrl = values.live ? defaultQueueUrl : ((values["queue-target"] ?? values.target) as string | undefined);
+    if (!syncUrl || !queueUrl) {
+      console.error("Starting Prism mocks of openapi/image-to-image.yaml and openapi/queue.yaml...");
+      mocks.push(...(await Promise.all([startPrismMock(), startPrismMock({ spec: specPath("queue.yaml") })])));
+      syncUrl ??= mocks[0]!.url;
+      queueUrl ??= mocks[1]!.url;
+    }
+    console.error(`seed ${seed} (--seed ${seed} replays this run), ${examples} valid and ${examples} invalid bodies per operation`);
+    const report = await runContract({ syncUrl, queueUrl, key: key!, examples, seed, maxPaid });
+    console.log(table(report));
+    if (values.junit) await writeFile(values.junit as string, toJunit(report));
+    return failures(report) ? 1 : 0;
+  } finally {
+    await Promise.all(mocks.map((mock) => mock.stop()));
+  }
+}
+
+function wholeNumber(value: string | boolean | undefined, fallback: number, flag: string): number | string {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  return Number.isInteger(n) && n >= 0 ? n : `${flag}: must be a whole number >= 0, got ${String(value)}`;
+}
+
+function failures(report: ContractReport): number {
+  return Object.values(report.results).reduce((sum, byCheck) => sum + Object.values(byCheck ?? {}).reduce((n, t) => n + (t?.failed ?? 0), 0), 0);
+}
+
+/** Checks by operation: passed/sent per cell, every failure listed under the table. */
+function table(report: ContractReport): string {
+  const operations = Object.keys(report.results) as (keyof ContractReport["results"])[];
+  const checks = checksRun(report);
+  const cell = (operation: (typeof operations)[number], check: (typeof checks)[number]) => {
+    const tally = report.results[operation]?.[check];
+    if (!tally) return "-";
+    return tally.failed ? `FAIL ${tally.failed}/${tally.passed + tally.failed}` : `${tally.passed}/${tally.passed}`;
+  };
+  const widths = [Math.max(...checks.map((c) => c.length)), ...operations.map((o) => Math.max(o.length, 10))];
+  const row = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
+  const lines = [row(["check", ...operations]), ...checks.map((check) => row([check, ...operations.map((o) => cell(o, check))]))];
+  for (const operation of operations) {
+    for (const [check, tally] of Object.entries(report.results[operation] ?? {})) {
+      for (const failure of tally?.failures ?? []) lines.push(`${check} ${operation}: ${failure}`);
+    }
+  }
+  lines.push(`paid requests: ${report.paid}${report.skipped ? `, ${report.skipped} left out by --max-paid` : ""}; ${failures(report) ? `${failures(report)} failure(s)` : "every check passed"}`);
+  return terminalSafe(lines.join("\n"));
+}

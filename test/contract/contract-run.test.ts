@@ -1,0 +1,75 @@
+// The contract run (flux-i2i contract's engine) against the Prism mocks, which implement the spec
+// and pass every check, and against a local server that breaks the spec in one way per check,
+// which each check catches.
+import type { ServerResponse } from "node:http";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { checkNames } from "../../src/cli/contract/checks.js";
+import { runContract, type ContractReport } from "../../src/cli/contract/run.js";
+import { checkInput } from "../../src/validation.js";
+import { startLocalServer, type LocalServer } from "../support/local-server.js";
+import { firstExample } from "../support/spec.js";
+
+const prismUrl = inject("prismUrl");
+const prismQueueUrl = inject("prismQueueUrl");
+const base = { key: "contract-test", examples: 8, seed: 7 };
+
+const failedChecks = (report: ContractReport) =>
+  Object.entries(report.results).flatMap(([operation, byCheck]) =>
+    Object.entries(byCheck ?? {}).filter(([, tally]) => tally!.failed).map(([check]) => `${check} ${operation}`),
+  );
+
+let server: LocalServer | undefined;
+afterEach(() => server?.close());
+
+describe("runContract", () => {
+  it("against the mocks, which implement the spec: every check runs, and passes", async () => {
+    const report = await runContract({ ...base, syncUrl: prismUrl, queueUrl: prismQueueUrl });
+    expect(failedChecks(report)).toEqual([]);
+    expect(Object.keys(report.results).sort()).toEqual(
+      ["cancelQueueRequest", "getQueueResult", "getQueueStatus", "imageToImage", "streamQueueStatus", "submitImageToImage"].sort(),
+    );
+    expect(Object.keys(report.results.imageToImage!).sort()).toEqual([...checkNames].sort());
+  });
+
+  /** A fal.run that answers every request with `answer`: a broken implementation of the sync document. */
+  async function syncServerAnswering(answer: (res: ServerResponse, auth: boolean, method: string, body: string) => void) {
+    server = await startLocalServer((req, res, body) => answer(res, Boolean(req.headers.authorization), req.method!, body));
+    const report = await runContract({ ...base, syncUrl: server.url, queueUrl: prismQueueUrl, examples: 4 });
+    return failedChecks(report).filter((failure) => failure.endsWith(" imageToImage"));
+  }
+  const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
+    res.writeHead(status, { "Content-Type": "application/json", ...headers }).end(JSON.stringify(body));
+  const output = firstExample(200);
+  /** The spec's answers: 200 for a valid body, 422 for an invalid one, 401 with no key, 405 for another method. */
+  const conforming = (res: ServerResponse, auth: boolean, method: string, body: string) => {
+    if (method !== "POST") return res.writeHead(405).end();
+    if (!auth) return json(res, 401, { detail: "No user found for Key ID and Secret" });
+    // The spec's own rules decide, as a correct implementation's would.
+    const valid = checkInput(JSON.parse(body)).length === 0;
+    return valid ? json(res, 200, output) : json(res, 422, { detail: [{ loc: ["body"], msg: "bad", type: "x" }] });
+  };
+
+  it.each([
+    ["not_a_server_error", (res: ServerResponse) => json(res, 500, { detail: "boom" })],
+    ["status_code_conformance", (res: ServerResponse) => json(res, 418, { detail: "a teapot" })],
+    ["content_type_conformance", (res: ServerResponse) => res.writeHead(200, { "Content-Type": "text/html" }).end("<html>ok</html>")],
+    ["response_headers_conformance", (res: ServerResponse) => json(res, 429, { detail: "slow down" }, { "X-Fal-Retryable": "maybe" })],
+    ["response_schema_conformance", (res: ServerResponse) => json(res, 200, { ...(output as object), images: "not a list" })],
+    ["positive_data_acceptance", (res: ServerResponse) => json(res, 422, { detail: [{ loc: ["body"], msg: "no", type: "x" }] })],
+    ["negative_data_rejection", (res: ServerResponse) => json(res, 200, output)],
+    ["missing_auth", (res: ServerResponse, auth: boolean, method: string, body: string) => (auth ? conforming(res, auth, method, body) : json(res, 200, output))],
+    ["unsupported_method", (res: ServerResponse, auth: boolean, method: string, body: string) => (method === "POST" ? conforming(res, auth, method, body) : json(res, 200, output))],
+  ] as const)("a server that breaks %s is caught by it", async (check, answer) => {
+    expect(await syncServerAnswering(answer)).toContain(`${check} imageToImage`);
+  });
+
+  it("a server that follows the spec passes, to show the breakages above are each the cause", async () => {
+    expect(await syncServerAnswering(conforming)).toEqual([]);
+  });
+
+  it("maxPaid caps the billable requests: POSTs to the sync call and the submit beyond it are not sent", async () => {
+    const report = await runContract({ ...base, syncUrl: prismUrl, queueUrl: prismQueueUrl, maxPaid: 5 });
+    expect(report.paid).toBe(5);
+    expect(report.skipped).toBeGreaterThan(0);
+  });
+});
