@@ -418,7 +418,7 @@ export const operationResponses = {
     "responses": {
       "200": {
         "content": {
-          "text/event-stream": null
+          "text/event-stream": "events:QueueStatus"
         },
         "headers": {}
       },

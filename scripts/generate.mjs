@@ -169,6 +169,17 @@ function parameterPlaces(operation) {
 }
 
 /**
+ * The title of a media type's schema (its validator is `validate` + title). An event stream names
+ * the schema of each event's data in `x-event-data.contentSchema`; its title is given as
+ * `events:TITLE`.
+ */
+function schemaTitle(schema) {
+  const events = schema?.["x-event-data"]?.contentSchema;
+  if (events) return `events:${events.title ?? String(events.$ref ?? "").split("/").pop()}`;
+  return schema?.title ?? null;
+}
+
+/**
  * What each operation of both documents may answer, for a contract run against a server: per
  * status, the media types, the schema's title (its validator is `validate` + title) and the
  * headers with the values their schemas allow.
@@ -182,7 +193,7 @@ function responseTable(...specs) {
         const responses = {};
         for (const [status, response] of Object.entries(operation.responses)) {
           const content = Object.fromEntries(
-            Object.entries(response.content ?? {}).map(([type, media]) => [type, media.schema?.title ?? null]),
+            Object.entries(response.content ?? {}).map(([type, media]) => [type, schemaTitle(media.schema)]),
           );
           const headers = Object.fromEntries(
             Object.entries(response.headers ?? {}).map(([name, header]) => [name.toLowerCase(), header.schema?.enum ?? null]),

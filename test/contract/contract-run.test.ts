@@ -67,6 +67,16 @@ describe("runContract", () => {
     expect(await syncServerAnswering(conforming)).toEqual([]);
   });
 
+  it("a status stream with a frame off the spec (x-event-data's QueueStatus) fails response_schema_conformance", async () => {
+    server = await startLocalServer((req, res) => {
+      if (req.url!.endsWith("/status/stream")) {
+        res.writeHead(200, { "Content-Type": "text/event-stream" }).end('data: {"status":"IN_QUEUE"}\n\ndata: {"status":"DONE"}\n\n');
+      } else json(res, 404, { detail: "Request not found" });
+    });
+    const report = await runContract({ ...base, syncUrl: prismUrl, queueUrl: server.url, examples: 2 });
+    expect(report.results.streamQueueStatus?.response_schema_conformance?.failures[0]).toMatch(/a frame: the body breaks QueueStatus/);
+  });
+
   it("maxPaid caps the billable requests: POSTs to the sync call and the submit beyond it are not sent", async () => {
     const report = await runContract({ ...base, syncUrl: prismUrl, queueUrl: prismQueueUrl, maxPaid: 5 });
     expect(report.paid).toBe(5);

@@ -62,12 +62,11 @@ function headerVerdict(declaredHeaders: Readonly<Record<string, readonly string[
   return undefined;
 }
 
-/** The body against the declared schema; an event stream's frames each against QueueStatus (what the spec's description says they are). */
+/** The body against the declared schema; an event stream's frames (`events:TITLE`, the spec's `x-event-data`) each against theirs. */
 async function schemaVerdict(title: string | null, mediaType: string, text: string): Promise<Verdict> {
-  if (mediaType === "text/event-stream") {
-    const body = new Blob([text]).stream();
-    for await (const data of sseData(body)) {
-      const verdict = jsonVerdict("QueueStatus", data);
+  if (title?.startsWith("events:") && mediaType === "text/event-stream") {
+    for await (const data of sseData(new Blob([text]).stream())) {
+      const verdict = jsonVerdict(title.slice("events:".length), data);
       if (verdict) return `a frame: ${verdict}`;
     }
     return undefined;
