@@ -4,7 +4,7 @@
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { defaultBaseUrl, defaultQueueUrl } from "../../generated/spec.js";
-import { resolveCredentials } from "../credentials.js";
+import { assertSafeTransport, resolveCredentials } from "../credentials.js";
 import { specPath, startPrismMock, type PrismMock } from "../mock.js";
 import { toJunit } from "./contract/junit.js";
 import { checksRun, runContract, type ContractReport } from "./contract/run.js";
@@ -19,7 +19,8 @@ one with a method the path does not have; every answer checked for a server erro
 content type, headers and a body the spec declares. Without --target, against the package's own
 Prism mocks. Exit 0 when every check passed, 1 when one failed, 2 on bad usage.
 
-  --target URL        the sync document's server (fal.run's role)
+  --target URL        the sync document's server (fal.run's role); FAL_KEY, when set, is sent to it
+                      (https or this machine only)
   --queue-target URL  the queue document's server (queue.fal.run's role); default: --target
   --examples N        valid and invalid bodies per operation, each; default 25
   --seed S            the generator's seed, to replay a run; default: a new one, printed
@@ -63,7 +64,8 @@ export async function runContractCommand(args: string[]): Promise<number> {
     console.error("--live runs against fal's own servers: no --target");
     return 2;
   }
-  const key = values.live ? resolveCredentials(undefined) : "contract-test";
+  // fal's key goes to fal (--live) or to a target over https or on this machine; the mocks take any.
+  const key = values.live || values.target || values["queue-target"] ? resolveCredentials(undefined) : "contract-test";
   if (values.live && !key) {
     console.error("--live needs a key: set FAL_KEY (or FAL_KEY_ID and FAL_KEY_SECRET)");
     return 2;
@@ -71,6 +73,15 @@ export async function runContractCommand(args: string[]): Promise<number> {
   if (values.live && maxPaid === undefined) {
     console.error("--live sends requests fal may bill: give --max-paid N to cap them (nothing was sent)");
     return 2;
+  }
+  for (const url of [values.target, values["queue-target"]]) {
+    if (typeof url !== "string" || !key) continue;
+    try {
+      assertSafeTransport(url);
+    } catch (error) {
+      console.error(`${(error as Error).message} (unset FAL_KEY to run without a key)`);
+      return 2;
+    }
   }
   const mocks: PrismMock[] = [];
   try {
@@ -83,7 +94,7 @@ export async function runContractCommand(args: string[]): Promise<number> {
       queueUrl ??= mocks[1]!.url;
     }
     console.error(`seed ${seed} (--seed ${seed} replays this run), ${examples} valid and ${examples} invalid bodies per operation`);
-    const report = await runContract({ syncUrl, queueUrl, key: key!, examples, seed, maxPaid });
+    const report = await runContract({ syncUrl, queueUrl, key: key ?? "contract-test", examples, seed, maxPaid });
     console.log(table(report));
     if (values.junit) await writeFile(values.junit as string, toJunit(report));
     return failures(report) ? 1 : 0;

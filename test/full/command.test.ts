@@ -361,6 +361,13 @@ describe("flux-i2i contract", () => {
     expect(stdout).toMatch(/FAIL \d+\/\d+/);
   });
 
+  it("with FAL_KEY set, a plain-http --target that is not this machine gets nothing: exit 2", async () => {
+    const { code, stderr } = await runCli(["contract", "--target", "http://gateway.example.com"], { cwd: dir, env: withKey });
+    expect(code).toBe(2);
+    expect(stderr).toContain("refusing to send credentials to http://gateway.example.com");
+    expect(stderr).not.toContain(key);
+  });
+
   it("--live without --max-paid sends nothing and says why, exit 2", async () => {
     const { code, stderr } = await runCli(["contract", "--live"], { cwd: dir, env: withKey });
     expect(code).toBe(2);
