@@ -1,83 +1,128 @@
-// The README's server-proxy pattern: a browser-side client with no key, a server route that adds
-// the key, and fal's queue (the local fake) behind it.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { afterAll, beforeAll, expect, it, vi } from "vitest";
+// flux-i2i/proxy (createFalProxy) mounted with the README's node:http adapter, fal's queue played
+// by the local fake: this package's client through its paths and fal's own client through
+// `x-fal-target-url`, both keyless; what is refused before anything is forwarded; answers streamed
+// back as fal gave them, never with the key.
+import { createFalClient, withProxy } from "@fal-ai/client";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { imageToImageExamples } from "../generated/spec.js";
 import { createFluxClient } from "../src/index.js";
-import { startFakeQueue, type FakeQueue } from "./support/fake-queue.js";
+import { createFalProxy, type FalProxyOptions } from "../src/proxy.js";
+import { startFakeQueue, type FakeQueue, type FakeQueueOptions } from "./support/fake-queue.js";
+import { serveFetchHandler } from "./support/node-adapter.js";
+
+const serverKey = "server-key-id:server-key-secret-0123456789";
+const input = imageToImageExamples["seed-example"];
 
 let fake: FakeQueue;
-let proxy: Server;
-let proxyUrl: string;
+let proxy: Awaited<ReturnType<typeof serveFetchHandler>>;
 
-beforeAll(async () => {
-  fake = await startFakeQueue({ closeAfterCompletedMs: 2_000 });
-  const upstream = { run: "http://127.0.0.1:9", queue: fake.url } as const;
-  const serverKey = "server-side-key";
-
-  // The README's handler, with the fake standing in for queue.fal.run.
-  async function handle(request: Request): Promise<Response> {
-    const url = new URL(request.url);
-    const [, , , kind, ...rest] = url.pathname.split("/");
-    const path = `/${rest.join("/")}`;
-    if (!(kind === "run" || kind === "queue") || !path.startsWith("/fal-ai/flux-1/")) {
-      return new Response("not found", { status: 404 });
-    }
-    return fetch(upstream[kind] + path + url.search, {
-      method: request.method,
-      headers: {
-        Authorization: `Key ${serverKey}`,
-        "Content-Type": "application/json",
-        Accept: request.headers.get("Accept") ?? "application/json",
-      },
-      body: request.method === "POST" ? await request.text() : undefined,
-    });
-  }
-
-  // A minimal Node adapter for the fetch-style handler, streaming the answer through.
-  proxy = createServer(async (req, res) => {
-    const body = req.method === "GET" || req.method === "HEAD" ? undefined : (Readable.toWeb(req) as ReadableStream);
-    const request = new Request(`http://127.0.0.1${req.url}`, {
-      method: req.method,
-      headers: req.headers as Record<string, string>,
-      body,
-      duplex: "half",
-    } as RequestInit);
-    const response = await handle(request);
-    const headers: Record<string, string> = {};
-    response.headers.forEach((value, name) => (headers[name] = value));
-    res.writeHead(response.status, headers);
-    // The browser closes the status stream once it has COMPLETED: stop reading upstream too.
-    if (response.body) await pipeline(Readable.fromWeb(response.body as never), res).catch(() => undefined);
-    else res.end();
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-  proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+async function setUp(options: Partial<FalProxyOptions> = {}, fakeOptions: FakeQueueOptions = {}) {
+  await proxy?.close();
+  await fake?.close();
+  fake = await startFakeQueue({ closeAfterCompletedMs: 300, ...fakeOptions });
+  // The fake plays both of fal's servers: its submit path is the sync path too.
+  proxy = await serveFetchHandler(createFalProxy({ credentials: serverKey, runUrl: fake.url, queueUrl: fake.url, ...options }));
+}
+beforeEach(() => {
+  for (const name of ["FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET"]) vi.stubEnv(name, undefined);
+  return setUp();
 });
-
-afterAll(async () => {
-  proxy.closeAllConnections();
-  await new Promise((resolve) => proxy.close(resolve));
+afterEach(async () => {
+  vi.unstubAllEnvs();
+  await proxy.close();
   await fake.close();
 });
 
-it("a keyless client subscribes through the proxy; only the proxy's key reaches fal, and the stream passes through", async () => {
-  for (const name of ["FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET"]) vi.stubEnv(name, undefined);
-  try {
-    const browser = createFluxClient({ baseUrl: `${proxyUrl}/api/fal/run`, queueUrl: `${proxyUrl}/api/fal/queue` });
+const raw = (path: string, init: RequestInit = {}) => fetch(`${proxy.url}${path}`, init);
+
+describe("through the proxy, with no key in the caller", () => {
+  it("this package's client (baseUrl / queueUrl): subscribe with the status stream passed through, the key added by the proxy only", async () => {
+    const browser = createFluxClient({ baseUrl: `${proxy.url}/api/fal/run`, queueUrl: `${proxy.url}/api/fal/queue` });
     const statuses: string[] = [];
-    const output = await browser.subscribe(imageToImageExamples["seed-example"], {
-      onQueueUpdate: (status) => statuses.push(status.status),
-    });
+    const output = await browser.subscribe(input, { onQueueUpdate: (status) => statuses.push(status.status) });
     expect(output.images).toHaveLength(1);
     expect(statuses.at(-1)).toBe("COMPLETED");
-    // Submit, stream, result: the stream was followed through the proxy, not replaced by polling.
-    expect(fake.log.map((entry) => entry.route)).toEqual(["submit", "stream", "result"]);
-    expect(fake.log.every((entry) => entry.headers.authorization === "Key server-side-key")).toBe(true);
-  } finally {
-    vi.unstubAllEnvs();
-  }
+    expect(fake.log.map((entry) => entry.route)).toEqual(["submit", "stream", "result"]); // the stream, not polling
+    expect(fake.log.every((entry) => entry.headers.authorization === `Key ${serverKey}`)).toBe(true);
+  });
+
+  it("fal's own client (x-fal-target-url, through its withProxy middleware): subscribe end to end", async () => {
+    // fal's client names fal's real URLs; the proxy forwards to them, and its fetch hands them to the fake.
+    const toFake = (url: string | URL | Request, init?: RequestInit) => globalThis.fetch(String(url).replace(/^https:\/\/(queue\.)?fal\.run/, fake.url), init);
+    await setUp({ runUrl: "https://fal.run", queueUrl: "https://queue.fal.run", fetch: toFake });
+    const fal = createFalClient({ requestMiddleware: withProxy({ targetUrl: `${proxy.url}/api/fal/proxy`, when: "always" }) });
+    const { data } = await fal.subscribe("fal-ai/flux-1/dev/image-to-image", { input, mode: "polling", pollInterval: 10 });
+    expect(data.images).toHaveLength(1);
+    expect(fake.log.map((entry) => entry.route)).toContain("result");
+    expect(fake.log.every((entry) => entry.headers.authorization === `Key ${serverKey}`)).toBe(true);
+  });
+});
+
+describe("refused before anything is forwarded", () => {
+  it.each([
+    ["another model's path", "/api/fal/queue/fal-ai/flux-pro/v1.1", "POST", 403],
+    ["a path that walks up", "/api/fal/queue/fal-ai/flux-1/requests/../../other", "GET", 403],
+    ["a request id off the spec's form", "/api/fal/queue/fal-ai/flux-1/requests/a%2Fb/status", "GET", 403],
+    ["a method the route does not have", "/api/fal/queue/fal-ai/flux-1/requests/job-1/status", "DELETE", 405],
+    ["a path outside the mount", "/elsewhere/run/fal-ai/flux-1/dev/image-to-image", "POST", 404],
+  ])("%s", async (_, path, method, status) => {
+    const response = await raw(path, { method, body: method === "POST" ? JSON.stringify(input) : undefined, headers: { "Content-Type": "application/json" } });
+    expect(response.status).toBe(status);
+    expect(fake.log).toHaveLength(0);
+  });
+
+  it("an x-fal-target-url on another host than fal's", async () => {
+    const response = await raw("/api/fal/proxy", { method: "POST", headers: { "x-fal-target-url": "https://evil.example.com/fal-ai/flux-1/dev/image-to-image" }, body: "{}" });
+    expect([response.status, ((await response.json()) as { detail: string }).detail]).toEqual([403, "not forwarded: https://evil.example.com is not fal's"]);
+    expect(fake.log).toHaveLength(0);
+  });
+
+  it("a caller authorize refuses (401, or the Response it gives)", async () => {
+    await setUp({ authorize: (request) => request.headers.get("cookie") === "session=ok" });
+    expect((await raw("/api/fal/queue/fal-ai/flux-1/dev/image-to-image", { method: "POST", body: JSON.stringify(input) })).status).toBe(401);
+    await setUp({ authorize: () => new Response("sign in first", { status: 403 }) });
+    expect(await (await raw("/api/fal/queue/fal-ai/flux-1/dev/image-to-image", { method: "POST", body: "{}" })).text()).toBe("sign in first");
+    expect(fake.log).toHaveLength(0);
+  });
+
+  it("a body over the cap: 413", async () => {
+    await setUp({ maxBodyBytes: 1_000 });
+    const response = await raw("/api/fal/queue/fal-ai/flux-1/dev/image-to-image", { method: "POST", body: JSON.stringify({ ...input, prompt: "x".repeat(2_000) }) });
+    expect(response.status).toBe(413);
+    expect(fake.log).toHaveLength(0);
+  });
+});
+
+describe("fal's answers, as fal gave them", () => {
+  it.each([401, 422, 429])("a %i is passed on as it came (fal's express proxy turns some into 200), its headers and body kept", async (status) => {
+    fake.inject("submit", { kind: "status", status, body: { detail: "no" }, headers: { "x-fal-request-id": "req-9", "X-Fal-Retryable": "false" } });
+    const response = await raw("/api/fal/queue/fal-ai/flux-1/dev/image-to-image", { method: "POST", body: JSON.stringify(input) });
+    expect([response.status, response.headers.get("x-fal-request-id"), response.headers.get("x-fal-retryable")]).toEqual([status, "req-9", "false"]);
+    expect(await response.json()).toEqual({ detail: "no" });
+  });
+
+  it("a server that echoes the key: no form of it in the proxy's answer, JSON or event stream", async () => {
+    await setUp({}, { echoKey: true, hold: true });
+    const submitted = (await (await raw("/api/fal/queue/fal-ai/flux-1/dev/image-to-image", { method: "POST", body: JSON.stringify(input) })).json()) as { request_id: string };
+    fake.advance(submitted.request_id); // IN_PROGRESS: its log line quotes the key
+    const stream = raw(`/api/fal/queue/fal-ai/flux-1/requests/${submitted.request_id}/status/stream`).then((r) => r.text());
+    await fake.arrived("stream");
+    fake.advance(submitted.request_id);
+    const texts = [await stream, await (await raw(`/api/fal/queue/fal-ai/flux-1/requests/${submitted.request_id}`)).text(), await (await raw("/api/fal/queue/fal-ai/flux-1/requests/unknown-job/status")).text()];
+    expect(texts[0]).toContain("loaded [redacted]");
+    for (const text of texts) for (const form of [serverKey, "server-key-secret-0123456789"]) expect(text).not.toContain(form);
+  });
+
+  it("CORS for an allowed origin: preflight answered, the request id readable by the page; another origin gets no CORS headers", async () => {
+    await setUp({ allowedOrigins: ["https://app.example.com"] });
+    const preflight = await raw("/api/fal/queue/fal-ai/flux-1/dev/image-to-image", {
+      method: "OPTIONS",
+      headers: { Origin: "https://app.example.com", "Access-Control-Request-Headers": "content-type" },
+    });
+    expect([preflight.status, preflight.headers.get("access-control-allow-origin")]).toEqual([204, "https://app.example.com"]);
+    const call = await raw("/api/fal/queue/fal-ai/flux-1/dev/image-to-image", { method: "POST", headers: { Origin: "https://app.example.com" }, body: JSON.stringify(input) });
+    expect(call.headers.get("access-control-expose-headers")).toContain("x-fal-request-id");
+    const other = await raw("/api/fal/queue/fal-ai/flux-1/dev/image-to-image", { method: "POST", headers: { Origin: "https://evil.example.com" }, body: JSON.stringify(input) });
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+  });
 });

@@ -1,0 +1,218 @@
+// flux-i2i/proxy: the server half of a browser app, on the Fetch API (Request in, Response out), so
+// that any framework speaking it (Next.js, Hono, Bun, Deno, Workers; node:http with a few lines)
+// can mount it. The browser sends its calls here with no key; the proxy checks each against this
+// endpoint's routes, asks the app whether the caller may spend, adds the key and streams fal's
+// answer back unchanged: status codes, headers, the status event stream.
+//
+// Two ways in: fal's own convention (the real URL in `x-fal-target-url`, what `@fal-ai/client`
+// sends with `proxyUrl`), and paths (`BASE/run/...` and `BASE/queue/...`, what this package's
+// client sends with `baseUrl` / `queueUrl` pointed here).
+import { defaultBaseUrl, defaultQueueUrl, operationResponses } from "../generated/spec.js";
+import { validateRequestId } from "../generated/validators.js";
+import { authorizationHeader, resolveCredentials, secretForms } from "./credentials.js";
+import type { FetchLike } from "./types.js";
+
+export interface FalProxyOptions {
+  /** fal's key. Default: `FAL_KEY`, else `FAL_KEY_ID` + `FAL_KEY_SECRET`. */
+  credentials?: string;
+  /**
+   * Whether this caller may spend your fal account, asked before anything is forwarded: check your
+   * app's session here. `false` answers 401; a Response is answered as it is. Default: everyone,
+   * which only a route that is not public may rely on.
+   */
+  authorize?: (request: Request) => boolean | Response | Promise<boolean | Response>;
+  /** Where the path-based routes are mounted. Default `/api/fal`: `/api/fal/run/...`, `/api/fal/queue/...`. */
+  basePath?: string;
+  /** Origins (`https://app.example.com`) allowed to call from a browser on another origin. Default: none (same origin only). */
+  allowedOrigins?: readonly string[];
+  /**
+   * The largest request body forwarded. Default 20 MiB: a 10 MiB image sent inline as a data URI
+   * is about 13.4 MiB of base64 (the command line's own limit), with room for the rest.
+   */
+  maxBodyBytes?: number;
+  /** fal's servers. Default: the spec's (`https://fal.run`, `https://queue.fal.run`); a test points them at a fake. */
+  runUrl?: string;
+  queueUrl?: string;
+  fetch?: FetchLike;
+}
+
+export const targetUrlHeader = "x-fal-target-url";
+
+/** The handler: `(request: Request) => Promise<Response>`. */
+export function createFalProxy(options: FalProxyOptions = {}): (request: Request) => Promise<Response> {
+  const key = resolveCredentials(options.credentials);
+  const basePath = (options.basePath ?? "/api/fal").replace(/\/+$/, "");
+  const upstreams = { run: options.runUrl ?? defaultBaseUrl, queue: options.queueUrl ?? defaultQueueUrl };
+  const maxBodyBytes = options.maxBodyBytes ?? 20 * 1024 * 1024;
+  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+
+  return async (request) => {
+    const cors = corsHeaders(request, options.allowedOrigins ?? []);
+    const refuse = (status: number, message: string) => json(status, { detail: message }, cors);
+    if (request.method === "OPTIONS") return new Response(null, { status: 204, headers: cors });
+    if (!key) return refuse(500, "the proxy has no fal key: set FAL_KEY on the server");
+
+    const target = targetOf(request, basePath, upstreams);
+    if (typeof target === "string") return refuse(target === "not found" ? 404 : 403, `not forwarded: ${target}`);
+    const allowed = allowedRoute(target.kind, request.method, target.url.pathname);
+    if (allowed !== true) return refuse(allowed === "method" ? 405 : 403, `not forwarded: ${request.method} ${target.url.pathname} is not a route of this endpoint`);
+
+    const verdict = options.authorize ? await options.authorize(request) : true;
+    if (verdict instanceof Response) return verdict;
+    if (!verdict) return refuse(401, "not allowed to call fal");
+
+    const body = request.method === "GET" || request.method === "HEAD" ? undefined : await boundedBody(request, maxBodyBytes);
+    if (body === "too large") return refuse(413, `the request body is larger than ${maxBodyBytes} bytes`);
+
+    const upstream = await fetchImpl(target.url.href, {
+      method: request.method,
+      headers: forwardedHeaders(request.headers, authorizationHeader(key, "Key")),
+      body,
+      signal: request.signal,
+    }).catch(() => undefined);
+    if (!upstream) return refuse(502, "fal could not be reached");
+    return passThrough(upstream, cors, key);
+  };
+}
+
+type Kind = "run" | "queue";
+
+/** The fal URL a request is for: from `x-fal-target-url`, or from its path under `basePath`; a string says why not. */
+function targetOf(request: Request, basePath: string, upstreams: Record<Kind, string>): { kind: Kind; url: URL } | string {
+  const incoming = new URL(request.url);
+  const named = request.headers.get(targetUrlHeader);
+  if (named) {
+    let url: URL;
+    try {
+      url = new URL(named);
+    } catch {
+      return "the target URL is not a URL";
+    }
+    const kind = (Object.keys(upstreams) as Kind[]).find((k) => new URL(upstreams[k]).origin === url.origin);
+    return kind ? { kind, url } : `${url.origin} is not fal's`;
+  }
+  const match = new RegExp(`^${escapeRegExp(basePath)}/(run|queue)(/.*)$`).exec(incoming.pathname);
+  if (!match) return "not found";
+  const kind = match[1] as Kind;
+  return { kind, url: new URL(`${upstreams[kind].replace(/\/+$/, "")}${match[2]}${incoming.search}`) };
+}
+
+/**
+ * Whether `method path` is a route of this endpoint on that server (the spec's paths, a job's id
+ * of the spec's form): true, "method" for a known path with another method, or false.
+ */
+function allowedRoute(kind: Kind, method: string, path: string): true | "method" | false {
+  let pathKnown = false;
+  for (const operation of Object.values(operationResponses)) {
+    const onServer = operation.path.includes("{request_id}") || operation.path.startsWith("/fal-ai/flux-1/requests") ? "queue" : undefined;
+    const servers: Kind[] = onServer ? ["queue"] : ["run", "queue"];
+    if (!servers.includes(kind) || !matchesPath(operation.path, path)) continue;
+    // The sync path on the queue server is the submit; on fal.run, the sync call: both POST.
+    pathKnown = true;
+    if (operation.method === method) return true;
+  }
+  return pathKnown ? "method" : false;
+}
+
+function matchesPath(template: string, path: string): boolean {
+  const [prefix, suffix = ""] = template.split("{request_id}");
+  if (suffix === "" && !template.includes("{request_id}")) return path === template;
+  if (!path.startsWith(prefix!) || !path.endsWith(suffix)) return false;
+  const id = decodeURIComponentSafe(path.slice(prefix!.length, path.length - suffix.length));
+  return id !== undefined && validateRequestId(id);
+}
+
+function decodeURIComponentSafe(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** fal's headers of the caller (`x-fal-*`, but the target URL) and the body's type, with the key. */
+function forwardedHeaders(incoming: Headers, authorization: string): Headers {
+  const headers = new Headers({ Authorization: authorization });
+  incoming.forEach((value, name) => {
+    if ((name.startsWith("x-fal-") && name !== targetUrlHeader) || name === "content-type" || name === "accept") headers.set(name, value);
+  });
+  return headers;
+}
+
+/** The body, or "too large" past the cap (as soon as Content-Length says so). */
+async function boundedBody(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer> | "too large" | undefined> {
+  if (Number(request.headers.get("content-length")) > maxBytes) return "too large";
+  if (!request.body) return undefined;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > maxBytes) return "too large";
+    chunks.push(chunk);
+  }
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return body;
+}
+
+/**
+ * fal's answer as it came: status, headers (but those fetch has already acted on), and the body
+ * streamed (the status stream arrives event by event), with any form of the key fal echoes cut
+ * out on the way, even one split across chunks.
+ */
+function passThrough(upstream: Response, cors: Headers, key: string): Response {
+  const headers = new Headers(cors);
+  upstream.headers.forEach((value, name) => {
+    if (!["content-encoding", "content-length", "transfer-encoding", "connection", "set-cookie"].includes(name)) headers.set(name, value);
+  });
+  const body = upstream.body ? upstream.body.pipeThrough(redactingStream(secretForms(key))) : null;
+  return new Response(body, { status: upstream.status, statusText: upstream.statusText, headers });
+}
+
+/** A text stream with every form of the key replaced; the last characters of a chunk wait for the next, in case a key spans them. */
+function redactingStream(forms: string[]): TransformStream<Uint8Array, Uint8Array> {
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  const hold = Math.max(0, ...forms.map((form) => form.length - 1));
+  let pending = "";
+  const scrub = (text: string) => forms.reduce((out, form) => out.split(form).join("[redacted]"), text);
+  return new TransformStream({
+    transform(chunk, controller) {
+      const text = scrub(pending + decoder.decode(chunk, { stream: true }));
+      pending = text.slice(Math.max(0, text.length - hold));
+      const ready = text.slice(0, text.length - pending.length);
+      if (ready) controller.enqueue(encoder.encode(ready));
+    },
+    flush(controller) {
+      const rest = scrub(pending + decoder.decode());
+      if (rest) controller.enqueue(encoder.encode(rest));
+    },
+  });
+}
+
+/** CORS for an allowed origin: the request id readable by the page, fal's headers sendable. */
+function corsHeaders(request: Request, allowedOrigins: readonly string[]): Headers {
+  const headers = new Headers();
+  const origin = request.headers.get("origin");
+  if (!origin || !allowedOrigins.includes(origin)) return headers;
+  headers.set("Access-Control-Allow-Origin", origin);
+  headers.set("Vary", "Origin");
+  headers.set("Access-Control-Allow-Methods", "GET, POST, PUT, OPTIONS");
+  headers.set("Access-Control-Allow-Headers", request.headers.get("access-control-request-headers") ?? "content-type, x-fal-target-url");
+  headers.set("Access-Control-Expose-Headers", "x-fal-request-id, x-fal-error-type, x-fal-retryable, x-fal-request-timeout-type, retry-after");
+  return headers;
+}
+
+function json(status: number, body: unknown, cors: Headers): Response {
+  const headers = new Headers(cors);
+  headers.set("Content-Type", "application/json");
+  return new Response(JSON.stringify(body), { status, headers });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
