@@ -1,4 +1,6 @@
+import { playwright } from "@vitest/browser-playwright";
 import { defineConfig } from "vitest/config";
+import { queueLog } from "./test/browser/global-setup.js";
 
 // Two tiers, chosen by where a file lives (README, "Tests"):
 // - fast: everything under test/ but test/full/. No test starts a process of its own or waits long;
@@ -18,7 +20,7 @@ export default defineConfig({
         test: {
           name: "fast",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/full/**"],
+          exclude: ["test/full/**", "test/browser/**"],
           // One Prism mock per document for the whole run, on free ports, stopped at the end.
           globalSetup: ["test/support/prism-global-setup.ts"],
           // Files share a worker's module cache instead of each loading src/, vitest and the spec
@@ -33,6 +35,29 @@ export default defineConfig({
         test: {
           name: "full",
           include: ["test/full/**/*.test.ts"],
+        },
+      },
+      {
+        // The browser tier: Debian's Chromium driven by playwright (no browser download); run with
+        // the full tier. The page reaches local stand-ins for fal through flux-i2i/proxy, started
+        // in Node by the global setup.
+        extends: true,
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          globalSetup: ["test/browser/global-setup.ts"],
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({
+              launchOptions: {
+                executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+                args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+              },
+            }),
+            instances: [{ browser: "chromium" }],
+            commands: { queueLog: () => queueLog() },
+          },
         },
       },
     ],

@@ -61,12 +61,15 @@ function seconds(ms) {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** The full tier's test files, named when it does not run: nothing is skipped silently. */
+/** The test files of the tiers `npm test` does not run (test/full/, test/browser/), named: nothing is skipped silently. */
 function fullTierFiles() {
-  return readdirSync(join(root, "test", "full"), { recursive: true })
-    .map(String)
-    .filter((name) => name.endsWith(".test.ts"))
-    .sort();
+  return ["full", "browser"].flatMap((folder) =>
+    readdirSync(join(root, "test", folder), { recursive: true })
+      .map(String)
+      .filter((name) => name.endsWith(".test.ts"))
+      .sort()
+      .map((name) => `${folder}/${name}`),
+  );
 }
 
 const started = performance.now();
@@ -83,6 +86,6 @@ for (const { stage, ok, ms } of outcomes) console.log(`${stage.padEnd(18)} ${sec
 console.log(`${(full ? "fast + full tiers" : "fast tier").padEnd(18)} ${seconds(wall).padStart(7)}  ${outcomes.every((o) => o.ok) ? "ok" : "FAILED"}`);
 if (!full) {
   const files = fullTierFiles();
-  console.log(`\nnot run here: the full tier, ${files.length} files in test/full/ (${files.join(", ")}): npm run test:full`);
+  console.log(`\nnot run here: the full and browser tiers, ${files.length} files (${files.join(", ")}): npm run test:full`);
 }
 process.exitCode = outcomes.every((o) => o.ok) ? 0 : 1;

@@ -23,8 +23,8 @@ export interface FalProxyOptions {
   authorize?: (request: Request) => boolean | Response | Promise<boolean | Response>;
   /** Where the path-based routes are mounted. Default `/api/fal`: `/api/fal/run/...`, `/api/fal/queue/...`. */
   basePath?: string;
-  /** Origins (`https://app.example.com`) allowed to call from a browser on another origin. Default: none (same origin only). */
-  allowedOrigins?: readonly string[];
+  /** Origins (`https://app.example.com`), or a test of one, allowed to call from a browser on another origin. Default: none (same origin only). */
+  allowedOrigins?: readonly string[] | ((origin: string) => boolean);
   /**
    * The largest request body forwarded. Default 20 MiB: a 10 MiB image sent inline as a data URI
    * is about 13.4 MiB of base64 (the command line's own limit), with room for the rest.
@@ -195,10 +195,11 @@ function redactingStream(forms: string[]): TransformStream<Uint8Array, Uint8Arra
 }
 
 /** CORS for an allowed origin: the request id readable by the page, fal's headers sendable. */
-function corsHeaders(request: Request, allowedOrigins: readonly string[]): Headers {
+function corsHeaders(request: Request, allowedOrigins: readonly string[] | ((origin: string) => boolean)): Headers {
   const headers = new Headers();
   const origin = request.headers.get("origin");
-  if (!origin || !allowedOrigins.includes(origin)) return headers;
+  const allowed = typeof allowedOrigins === "function" ? (o: string) => allowedOrigins(o) : (o: string) => allowedOrigins.includes(o);
+  if (!origin || !allowed(origin)) return headers;
   headers.set("Access-Control-Allow-Origin", origin);
   headers.set("Vary", "Origin");
   headers.set("Access-Control-Allow-Methods", "GET, POST, PUT, OPTIONS");

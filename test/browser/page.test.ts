@@ -1,0 +1,64 @@
+// In Chromium (vitest's browser mode): the client, its status stream, an abort that cancels, fal's
+// own client, and verifyWebhook's WebCrypto, each through flux-i2i/proxy to local stand-ins for
+// fal. The page holds no key: only the proxy's reaches fal.
+import { createFalClient } from "@fal-ai/client";
+import { describe, expect, inject, it } from "vitest";
+import { commands } from "vitest/browser";
+import { imageToImageExamples } from "../../generated/spec.js";
+import { createFluxClient, verifyWebhook, type QueueStatus } from "../../src/index.js";
+
+const proxyUrl = inject("proxyUrl");
+const input = imageToImageExamples["seed-example"];
+const client = () => createFluxClient({ baseUrl: `${proxyUrl}/api/fal/run`, queueUrl: `${proxyUrl}/api/fal/queue` });
+const queueLog = () => (commands as unknown as { queueLog(): Promise<{ route: string; authorization?: string }[]> }).queueLog();
+
+describe("in a real browser, through the proxy", () => {
+  it("runs in Chromium, with WebCrypto and no Node", () => {
+    expect(navigator.userAgent).toContain("Chrome");
+    expect(typeof (globalThis as { process?: unknown }).process).toBe("undefined");
+  });
+
+  it("imageToImage: the spec's output, the request id readable through CORS", async () => {
+    const output = await client().imageToImage(input);
+    expect(output.images.length).toBeGreaterThan(0);
+  });
+
+  it("subscribe: the status event stream with onQueueUpdate, then the output; fal saw only the proxy's key", async () => {
+    const statuses: QueueStatus["status"][] = [];
+    const output = await client().subscribe(input, { onQueueUpdate: (status) => statuses.push(status.status) });
+    expect(output.images).toHaveLength(1);
+    expect(statuses.at(-1)).toBe("COMPLETED");
+    const log = await queueLog();
+    expect(log.some((entry) => entry.route === "stream")).toBe(true);
+    expect(log.every((entry) => entry.authorization === "Key browser-tier-key-id:browser-tier-secret-0123456789")).toBe(true);
+  });
+
+  it("an abort cancels the job on fal's side", async () => {
+    const controller = new AbortController();
+    const running = client()
+      .subscribe(input, { signal: controller.signal, onQueueUpdate: (status) => status.status === "IN_QUEUE" && controller.abort(new Error("left the page")) })
+      .catch((error: unknown) => error);
+    expect(((await running) as Error).message).toBe("left the page");
+    expect((await queueLog()).some((entry) => entry.route === "cancel")).toBe(true);
+  });
+
+  it("fal's own client with proxyUrl: subscribe through the same route", async () => {
+    const fal = createFalClient({ proxyUrl: `${proxyUrl}/api/fal/proxy` });
+    const { data } = await fal.subscribe("fal-ai/flux-1/dev/image-to-image", { input, mode: "polling", pollInterval: 20 });
+    expect((data as { images: unknown[] }).images).toHaveLength(1);
+  });
+
+  it("verifyWebhook with the browser's WebCrypto: a webhook signed here verifies, a tampered one does not", async () => {
+    const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
+    const jwk = await crypto.subtle.exportKey("jwk", pair.publicKey);
+    const body = '{"request_id":"req-1","gateway_request_id":"req-1","status":"ERROR","error":"x","payload":null}';
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const digest = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body))), (b) => b.toString(16).padStart(2, "0")).join("");
+    const message = new TextEncoder().encode(`req-1\nuser-1\n${timestamp}\n${digest}`);
+    const signature = Array.from(new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, pair.privateKey, message)), (b) => b.toString(16).padStart(2, "0")).join("");
+    const headers = { "x-fal-webhook-request-id": "req-1", "x-fal-webhook-user-id": "user-1", "x-fal-webhook-timestamp": timestamp, "x-fal-webhook-signature": signature };
+    const jwks = { keys: [{ kty: "OKP", crv: "Ed25519", x: jwk.x! }] };
+    await expect(verifyWebhook(body, headers, { jwks, userId: "user-1" })).resolves.toMatchObject({ verified: { requestId: "req-1" } });
+    await expect(verifyWebhook(body.replace("ERROR", "OK"), headers, { jwks })).rejects.toMatchObject({ reason: expect.stringMatching(/bad-signature|bad-body/) });
+  });
+});
