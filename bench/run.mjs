@@ -108,6 +108,10 @@ const entries = {
     fal.subscribe("fal-ai/flux-1/dev/image-to-image", { input: { image_url: "https://x/y.png", prompt: "p" } }).then(console.log);`,
   "flux-i2i verifyWebhook": `import { verifyWebhook } from "./src/index.ts";
     verifyWebhook("{}", {}, { jwks: { keys: [] } }).then(console.log);`,
+  "flux-i2i/sync imageToImage": `import { createSyncClient } from "./src/sync.ts";
+    createSyncClient({ credentials: "k" }).imageToImage({ image_url: "https://x/y.png", prompt: "p" }).then(console.log);`,
+  "flux-i2i/webhook verifyWebhook": `import { verifyWebhook } from "./src/webhook.ts";
+    verifyWebhook("{}", {}, { jwks: { keys: [] } }).then(console.log);`,
 };
 console.log("\nShipped size for one call (esbuild, browser, minified; gzip -9)");
 for (const [name, contents] of Object.entries(entries)) {

@@ -129,3 +129,17 @@ export function redactError<E>(error: E, key: string | undefined): E {
   }
   return error;
 }
+
+/**
+ * `call` with everything it returns or throws passed through the one redaction: what a public call
+ * of the client gives back holds no form of the key a server echoed.
+ */
+export function redacting<A extends unknown[], R>(call: (...args: A) => Promise<R>, key: string | undefined): (...args: A) => Promise<R> {
+  return async (...args: A): Promise<R> => {
+    try {
+      return redact(await call(...args), key);
+    } catch (error) {
+      throw redactError(error, key);
+    }
+  };
+}

@@ -1,4 +1,5 @@
 export { createFluxClient, type CallOptions, type FluxClient, type FluxClientOptions } from "./client.js";
+export { createSyncClient, type SyncClient, type SyncClientOptions } from "./sync.js";
 export type { AuthScheme } from "./credentials.js";
 export {
   FluxApiError,

@@ -1,7 +1,6 @@
 // fal's platform headers and the submit's query parameters: the typed options of a call turned into
 // what goes on the wire, checked against the spec (generated/) before anything is sent.
-import { imageToImageParameters, queueOperations } from "../generated/spec.js";
-import { validateObjectLifecyclePreference, validateRunParameters, validateSubmitParameters, type Validator } from "../generated/validators.js";
+import { validateObjectLifecyclePreference, type Validator } from "../generated/validators.js";
 import { secretForms } from "./credentials.js";
 import { FluxValidationError, type FluxIssue } from "./errors.js";
 import type { PlatformOptions, SubmitOptions } from "./types.js";
@@ -28,23 +27,27 @@ export interface WireParameters {
   headers: Record<string, string>;
 }
 
-const operations = {
-  run: { validate: validateRunParameters as Validator<unknown>, places: imageToImageParameters as Record<string, string> },
-  submit: { validate: validateSubmitParameters as Validator<unknown>, places: queueOperations.submitImageToImage.parameters as Record<string, string> },
-};
+/**
+ * An operation's parameters as the spec gives them: their validator and where each goes. Passed in
+ * by the caller (the sync call's, the submit's), so that a bundle of the sync call alone carries
+ * none of the queue's.
+ */
+export interface ParameterSpec {
+  validate: Validator<unknown>;
+  places: Readonly<Record<string, string>>;
+}
 
 /**
- * The options of a sync call (`run`) or a submit as query parameters and headers. Throws a
+ * The options of a sync call or a submit as query parameters and headers. Throws a
  * {@link FluxValidationError} naming each bad option and its rule, with `inputIssues` (the body's)
  * joined, so that one error tells everything wrong with the call.
  */
 export function platformParameters(
   options: SubmitOptions,
-  operation: keyof typeof operations,
+  { validate, places }: ParameterSpec,
   key: string | undefined,
   inputIssues: FluxIssue[] = [],
 ): WireParameters {
-  const { validate, places } = operations[operation];
   const issues = [...inputIssues];
   const wire: Record<string, unknown> = {};
   for (const [option, name] of Object.entries(parameterOf) as [OptionName, string][]) {

@@ -8,6 +8,8 @@ import {
   validateQueueStatus,
   validateQueueSubmitted,
   validateRequestId,
+  validateSubmitParameters,
+  type Validator,
 } from "../generated/validators.js";
 import { platformParameters } from "./platform-options.js";
 import { parseErrorBody } from "./failures.js";
@@ -37,6 +39,11 @@ export interface QueueContext extends Transport {
 type OperationId = keyof typeof queueOperations;
 type UrlKind = "status_url" | "response_url" | "cancel_url";
 
+const submitParameters = {
+  validate: validateSubmitParameters as Validator<unknown>,
+  places: queueOperations.submitImageToImage.parameters as Readonly<Record<string, string>>,
+};
+
 /** How many submitted jobs' URLs a client remembers, so a long-lived client does not grow without bound. */
 const rememberedJobs = 1000;
 
@@ -60,7 +67,7 @@ export function createQueue(ctx: QueueContext): QueueInternals {
 
   async function submit(input: ImageToImageInput, options: SubmitOptions = {}): Promise<QueueSubmitted> {
     const body = serializeInput(input);
-    const wire = platformParameters(options, "submit", ctx.key, body.issues);
+    const wire = platformParameters(options, submitParameters, ctx.key, body.issues);
     const url = new URL(ctx.queueUrl + queueOperations.submitImageToImage.path);
     for (const [name, value] of Object.entries(wire.query)) url.searchParams.set(name, value);
 

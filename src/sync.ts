@@ -1,0 +1,159 @@
+// flux-i2i/sync: the synchronous call alone (fal.run), for an app that needs no queue: what it
+// ships is the call, its validators and openapi-fetch. createFluxClient builds on it.
+import createClient, { type Client } from "openapi-fetch";
+import type { components, paths } from "../generated/image-to-image.js";
+import { defaultBaseUrl, imageToImageParameters, retryableByStatus } from "../generated/spec.js";
+import { validateRunParameters, type Validator } from "../generated/validators.js";
+import { assertSafeTransport, authorizationHeader, parseBaseUrl, redacting, resolveCredentials, type AuthScheme } from "./credentials.js";
+import { FluxResponseError } from "./errors.js";
+import { apiError, networkError, parseErrorBody } from "./failures.js";
+import { platformParameters } from "./platform-options.js";
+import { BodyReadError, readBody } from "./read-body.js";
+import { maxAnswerBytes, mismatch, parseJson } from "./request.js";
+import { withExactSeed } from "./seed.js";
+import type { FetchLike, ImageToImageInput, ImageToImageOutput, PlatformOptions, RunParameters } from "./types.js";
+import { checkOutput, serializeInput } from "./validation.js";
+
+type SpecInput = components["schemas"]["ImageToImageInput"];
+
+export interface SyncClientOptions {
+  /** fal's API key (`key_id:key_secret`). Default: `FAL_KEY`, else `FAL_KEY_ID` + `FAL_KEY_SECRET`. */
+  credentials?: string;
+  /** Default: the spec's server, `https://fal.run`. Plain http is refused except to loopback. */
+  baseUrl?: string;
+  /** Default: `globalThis.fetch`. Called as `fetch(url, init)`. */
+  fetch?: FetchLike;
+  /** Default `Key`, what fal.run takes; `Bearer` for gateways that expect the seed document's form. */
+  authScheme?: AuthScheme;
+  /** Check each 200 body against the spec's output schema. Default true. */
+  validateResponse?: boolean;
+  /**
+   * Time limit of a sync call (`imageToImage`), from sending to the last byte of its answer.
+   * Default 300 000 ms: room for a cold start and a wait for a runner, while a server that goes
+   * silent cannot hang the caller for ever. The call is billed even when the limit cuts it.
+   */
+  syncTimeoutMs?: number;
+}
+
+/** A sync call's options: fal's platform headers, a signal to abort it, and its own time limit. */
+export interface CallOptions extends PlatformOptions {
+  signal?: AbortSignal;
+  /** This call's time limit; default: the client's `syncTimeoutMs`. */
+  timeoutMs?: number;
+}
+
+export interface SyncClient {
+  /**
+   * Runs FLUX.1 [dev] image-to-image synchronously. The input is checked against the spec first:
+   * a bad one throws {@link FluxValidationError} and nothing is sent.
+   * @throws FluxValidationError | FluxApiError | FluxResponseError | FluxNetworkError
+   */
+  imageToImage(input: ImageToImageInput, options?: CallOptions): Promise<ImageToImageOutput>;
+  /** The openapi-fetch client itself, typed by the spec, with the same base URL and credentials. */
+  readonly raw: Client<paths>;
+  readonly baseUrl: string;
+}
+
+const path = "/fal-ai/flux-1/dev/image-to-image";
+const runParameters = { validate: validateRunParameters as Validator<unknown>, places: imageToImageParameters };
+
+/**
+ * openapi-fetch builds a `Request` per call and fetch then copies it, which is most of
+ * openapi-fetch's overhead (npm run bench). Passed as its documented `Request` option, this
+ * stand-in only keeps the url and init for one `fetch(url, init)`. `raw` keeps the real `Request`,
+ * so middleware there sees what it expects.
+ */
+class PreparedRequest {
+  readonly method: string | undefined;
+  constructor(
+    readonly url: string,
+    readonly init: RequestInit,
+  ) {
+    this.method = init.method;
+  }
+}
+
+let warnedAboutBrowser = false;
+
+/** The `Authorization` header for `key`, checked against every URL it will go to; a warning when a key is in a browser. */
+export function keyHeaders(key: string | undefined, scheme: AuthScheme, urls: string[]): Record<string, string> {
+  if (key === undefined) return {};
+  for (const url of urls) assertSafeTransport(url);
+  if (!warnedAboutBrowser && typeof window !== "undefined" && typeof document !== "undefined") {
+    warnedAboutBrowser = true;
+    console.warn(
+      "flux-i2i: an API key is in use in a browser, where every visitor can read it. Keep the key on a " +
+        "server and point baseUrl/queueUrl at a proxy there (see the README).",
+    );
+  }
+  return { Authorization: authorizationHeader(key, scheme) };
+}
+
+export function createSyncClient(options: SyncClientOptions = {}): SyncClient {
+  const baseUrl = options.baseUrl ?? defaultBaseUrl;
+  parseBaseUrl(baseUrl);
+  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const key = resolveCredentials(options.credentials);
+  const headers = keyHeaders(key, options.authScheme ?? "Key", [baseUrl]);
+  const validateResponse = options.validateResponse ?? true;
+  const syncTimeoutMs = options.syncTimeoutMs ?? 300_000;
+
+  const raw = createClient<paths>({ baseUrl, headers, fetch: (request: Request) => fetchImpl(request) });
+  /** The text of each answer `fast` received, by the Response it handed openapi-fetch. */
+  const bodies = new WeakMap<Response, string>();
+  const fast = createClient<paths>({
+    baseUrl,
+    headers,
+    Request: PreparedRequest as unknown as typeof Request,
+    fetch: async (request) => {
+      const { url, init } = request as unknown as PreparedRequest;
+      // The body is read here with its cap, so that an endless answer cannot fill memory, and kept
+      // beside the answer handed to openapi-fetch, which then has no body of its own to read.
+      const response = await fetchImpl(url, init);
+      const text = await readBody(response, maxAnswerBytes.output);
+      const bodiless = new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
+      bodies.set(bodiless, text);
+      return bodiless;
+    },
+  });
+
+  async function imageToImage(input: ImageToImageInput, call: CallOptions = {}): Promise<ImageToImageOutput> {
+    const body = serializeInput(input);
+    const wire = platformParameters(call, runParameters, key, body.issues);
+    const limitMs = call.timeoutMs ?? syncTimeoutMs;
+    const deadline = AbortSignal.timeout(limitMs);
+
+    const result = await fast
+      .POST(path, {
+        // No params at all when no header is set: openapi-fetch then has nothing to merge.
+        ...(Object.keys(wire.headers).length ? { params: { header: wire.headers as RunParameters } } : {}),
+        body: input as SpecInput,
+        // The bytes that were checked, not a second serialization of the object.
+        bodySerializer: () => body.text,
+        // Read as text so that a seed above 2^53 can be recovered from its digits.
+        parseAs: "text",
+        signal: call.signal ? AbortSignal.any([call.signal, deadline]) : deadline,
+      })
+      .catch((error: unknown) => {
+        if (call.signal?.aborted) throw call.signal.reason;
+        if (error instanceof BodyReadError && error.tooLarge) throw new FluxResponseError(`fal's answer to the call: ${error.message}`, undefined, [], undefined);
+        const cause = error instanceof BodyReadError ? (error.cause ?? error) : error;
+        throw networkError(cause, baseUrl, key, { timedOutAfterMs: deadline.aborted ? limitMs : undefined });
+      });
+    const { response } = result;
+    const text = bodies.get(response) ?? "";
+    const requestId = response.headers.get("x-fal-request-id") ?? undefined;
+    if (!response.ok) throw apiError(response, parseErrorBody(text), retryableByStatus, key);
+    // Not retryable: the call is billed. An empty body is left to the output check, which names what is missing.
+    const data = text ? parseJson(text, "the call", requestId, false) : undefined;
+    if (validateResponse) {
+      const outputIssues = checkOutput(data);
+      if (outputIssues.length) throw mismatch("the call", data, outputIssues, requestId);
+    }
+    const output = data as ImageToImageOutput;
+    withExactSeed(output, text);
+    return output;
+  }
+
+  return { imageToImage: redacting(imageToImage, key), raw, baseUrl };
+}
