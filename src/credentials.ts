@@ -96,6 +96,9 @@ export function redact<T>(value: T, key: string | undefined): T {
 function scrub(value: unknown, forms: string[]): unknown {
   if (typeof value === "string") return scrubText(value, forms);
   if (value === null || typeof value !== "object" || value instanceof Error) return value;
+  // Plain data only: a Response (withResponse's) or another class instance is the caller's to read, cleaned where it is made.
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return value;
   if (Array.isArray(value)) {
     const items = value.map((item) => scrub(item, forms));
     return items.some((item, i) => item !== value[i]) ? items : value;
@@ -128,6 +131,13 @@ export function redactError<E>(error: E, key: string | undefined): E {
     if (typeof text === "string") Object.defineProperty(error, name, { value: scrubText(text, forms), writable: true, configurable: true });
   }
   return error;
+}
+
+/** An answer's status and headers without its (already read) body, each header value redacted: what `withResponse` hands out. */
+export function answerCopy(response: Response, key: string | undefined): Response {
+  const headers = new Headers();
+  response.headers.forEach((value, name) => headers.set(name, redact(value, key)));
+  return new Response(null, { status: response.status, statusText: response.statusText, headers });
 }
 
 /**

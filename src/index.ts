@@ -29,7 +29,10 @@ export type {
   QueueSubmitted,
   Seed,
   SubmitOptions,
+  WithResponse,
+  WithResponseCall,
 } from "./types.js";
+export type { CallHooks, RequestInfo, ResponseInfo } from "./call-controls.js";
 export type { RetryOptions } from "./retry.js";
 export { stringifyExact } from "./seed.js";
 export type { FollowOptions, SubscribeOptions } from "./subscribe.js";

@@ -3,7 +3,7 @@
 import { validateObjectLifecyclePreference, type Validator } from "../generated/validators.js";
 import { secretForms } from "./credentials.js";
 import { FluxValidationError, type FluxIssue } from "./errors.js";
-import type { PlatformOptions, SubmitOptions } from "./types.js";
+import type { PlatformOptions, QueueCallOptions, SubmitOptions } from "./types.js";
 import { issuesOf } from "./validation.js";
 
 /** Each option and the parameter it sets, named as in the spec. */
@@ -16,7 +16,7 @@ const parameterOf = {
   priority: "X-Fal-Queue-Priority",
   disableFalRetries: "x-fal-no-retry",
   maxQueueLength: "fal_max_queue_length",
-} as const satisfies Record<keyof PlatformOptions | Exclude<keyof SubmitOptions, "signal">, string>;
+} as const satisfies Record<keyof PlatformOptions | Exclude<keyof SubmitOptions, keyof QueueCallOptions>, string>;
 
 type OptionName = keyof typeof parameterOf;
 const optionOf = Object.fromEntries(Object.entries(parameterOf).map(([option, name]) => [name, option])) as Record<string, OptionName>;

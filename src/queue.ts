@@ -13,13 +13,14 @@ import {
 } from "../generated/validators.js";
 import { platformParameters } from "./platform-options.js";
 import { parseErrorBody } from "./failures.js";
+import { callHeaders } from "./call-controls.js";
 import { FluxSubmitUncertainError, FluxValidationError } from "./errors.js";
 import { maxAnswerBytes, mismatch, parseJson, send, type Transport } from "./request.js";
 import { withExactSeed } from "./seed.js";
 import { checkOutput, issuesOf, serializeInput } from "./validation.js";
 import type {
   CancelResult,
-  FluxQueue,
+  QueueCalls,
   ImageToImageInput,
   ImageToImageOutput,
   QueueCallOptions,
@@ -48,7 +49,7 @@ const submitParameters = {
 const rememberedJobs = 1000;
 
 /** The queue, plus what `subscribe` needs of it. */
-export interface QueueInternals extends FluxQueue {
+export interface QueueInternals extends QueueCalls {
   /** The job's status URL, as `status` would request it. */
   statusUrl(job: QueueJob): string;
 }
@@ -77,7 +78,10 @@ export function createQueue(ctx: QueueContext): QueueInternals {
       retryableByStatus: queueOperations.submitImageToImage.retryableByStatus,
       method: "POST",
       url: url.href,
-      headers: { ...wire.headers, ...ctx.headers, "Content-Type": "application/json" },
+      headers: { ...callHeaders(options.headers), ...wire.headers, ...ctx.headers, "Content-Type": "application/json" },
+      timeoutMs: options.timeout,
+      maxRetries: options.maxRetries,
+      onAnswer: options.onAnswer,
       body: body.text,
       idempotent: false,
       // A 429 is a refusal: no job exists, so sending the submit again cannot bill twice.
@@ -123,7 +127,7 @@ export function createQueue(ctx: QueueContext): QueueInternals {
       method: "GET",
       url: url.href,
       jobId: idOf(job),
-      signal: options.signal,
+      ...callControls(options, ctx.headers),
       parse: (text) => {
         const body = parseJson(text, "a status request", idOf(job));
         if (!validateQueueStatus(body)) throw mismatch("a status request", body, issuesOf(validateQueueStatus, body), idOf(job));
@@ -139,7 +143,7 @@ export function createQueue(ctx: QueueContext): QueueInternals {
       method: "GET",
       url: urlOf(job, "response_url", "getQueueResult"),
       jobId: idOf(job),
-      signal: options.signal,
+      ...callControls(options, ctx.headers),
       parse: (text) => {
         const body = parseJson(text, "a result request", idOf(job)) as ImageToImageOutput;
         if (ctx.validateResponse) {
@@ -159,7 +163,7 @@ export function createQueue(ctx: QueueContext): QueueInternals {
       method: "PUT",
       url: urlOf(job, "cancel_url", "cancelQueueRequest"),
       jobId: idOf(job),
-      signal: options.signal,
+      ...callControls(options, ctx.headers),
       // An answer of a status the spec marks `x-outcome` (ALREADY_COMPLETED's 400, NOT_FOUND's 404)
       // is a result, not a failure, when its body is a cancel's; a proxy's 404 page stays an error.
       accept: (status, text) =>
@@ -170,6 +174,17 @@ export function createQueue(ctx: QueueContext): QueueInternals {
 
   const statusUrl = (job: QueueJob) => urlOf(job, "status_url", "getQueueStatus");
   return { submit, status, result, cancel, statusUrl };
+}
+
+/** A queue call's own controls as `send` takes them: its signal, time limit, retries and headers (the key's last, so none replaces it). */
+function callControls(options: QueueCallOptions, clientHeaders: Record<string, string>) {
+  return {
+    signal: options.signal,
+    timeoutMs: options.timeout,
+    maxRetries: options.maxRetries,
+    headers: { ...callHeaders(options.headers), ...clientHeaders },
+    onAnswer: options.onAnswer,
+  };
 }
 
 /**

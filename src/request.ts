@@ -47,6 +47,9 @@ export interface Call<T> {
   refusedStatuses?: readonly number[];
   /** The operation's error statuses and whether a retry can help (the spec's `x-retryable`). */
   retryableByStatus: Readonly<Record<string, boolean>>;
+  /** This call's own time limit per request and retries, overriding the transport's. */
+  timeoutMs?: number | undefined;
+  maxRetries?: number | undefined;
   /** The queue job concerned, named in every error. */
   jobId?: string | undefined;
   signal?: AbortSignal | undefined;
@@ -54,6 +57,8 @@ export interface Call<T> {
   accept?: (status: number, text: string) => boolean;
   /** The body (and its status) as the caller's type; a FluxResponseError with `retryable` set asks for another read. */
   parse: (text: string, status: number) => T;
+  /** Told the answer that was parsed (the one that succeeded), for `withResponse`. */
+  onAnswer?: ((response: Response) => void) | undefined;
 }
 
 /**
@@ -69,7 +74,8 @@ export async function send<T>(transport: Transport, call: Call<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     let failure: FluxError;
     let wait: number | undefined;
-    const timeout = AbortSignal.timeout(transport.requestTimeoutMs);
+    const limitMs = call.timeoutMs ?? transport.requestTimeoutMs;
+    const timeout = AbortSignal.timeout(limitMs);
     const signal = call.signal && !call.finishOnAbort ? AbortSignal.any([call.signal, timeout]) : timeout;
     let partial = "";
     try {
@@ -87,7 +93,9 @@ export async function send<T>(transport: Transport, call: Call<T>): Promise<T> {
       });
       if (response.ok || call.accept?.(response.status, text)) {
         try {
-          return call.parse(text, response.status);
+          const parsed = call.parse(text, response.status);
+          call.onAnswer?.(response);
+          return parsed;
         } catch (error) {
           if (!(error instanceof FluxResponseError && error.retryable && idempotent)) throw error;
           failure = error;
@@ -103,14 +111,14 @@ export async function send<T>(transport: Transport, call: Call<T>): Promise<T> {
       if (error instanceof FluxError) throw error;
       if (call.signal?.aborted && !call.finishOnAbort) throw call.signal.reason;
       failure = networkError(error, call.url, transport.key, {
-        timedOutAfterMs: timeout.aborted ? transport.requestTimeoutMs : undefined,
+        timedOutAfterMs: timeout.aborted ? limitMs : undefined,
         jobId: call.jobId,
       });
       if (!idempotent && (timeout.aborted || !neverSent(error))) throw uncertain(failure, call.recoverRequestId?.(partial));
       if (!idempotent && call.signal?.aborted) throw call.signal.reason;
     }
     const delay = wait ?? backoff(transport.retry, attempt);
-    if (attempt >= transport.retry.maxRetries || delay > transport.retry.maxDelayMs) throw failure;
+    if (attempt >= (call.maxRetries ?? transport.retry.maxRetries) || delay > transport.retry.maxDelayMs) throw failure;
     await sleep(delay, call.signal);
   }
 }

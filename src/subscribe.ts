@@ -6,9 +6,9 @@ import { FluxApiError, FluxResponseError, FluxSubmitUncertainError, FluxTimeoutE
 import type { QueueContext, QueueInternals } from "./queue.js";
 import { sleep } from "./retry.js";
 import { sseData } from "./sse.js";
-import type { FluxQueue, ImageToImageInput, ImageToImageOutput, QueueJob, QueueStatus, SubmitOptions } from "./types.js";
+import type { ImageToImageInput, ImageToImageOutput, QueueCalls, QueueJob, QueueStatus, SubmitOptions } from "./types.js";
 
-export interface SubscribeOptions extends Omit<SubmitOptions, "signal"> {
+export interface SubscribeOptions extends Omit<SubmitOptions, "signal" | "timeout"> {
   /** Called with the request id as soon as fal has the job: keep it to fetch the result later if this process dies. */
   onEnqueue?: (requestId: string) => void;
   /** Called with every status fal reports. An exception thrown here ends the subscription and cancels the job. */
@@ -34,7 +34,7 @@ const { getQueueStatus, streamQueueStatus } = queueOperations;
 const streamSuffix = streamQueueStatus.path.slice(getQueueStatus.path.length);
 
 /** How {@link FluxClient.follow} follows a job that is already on the queue. */
-export type FollowOptions = Pick<SubscribeOptions, "onQueueUpdate" | "logs" | "signal" | "timeout" | "mode" | "pollIntervalMs">;
+export type FollowOptions = Pick<SubscribeOptions, "onQueueUpdate" | "logs" | "signal" | "timeout" | "mode" | "pollIntervalMs" | "maxRetries" | "headers">;
 
 export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
   /** From the job's submit (or, for `follow`, its id) to its output; aborts and timeouts cancel the job. */
@@ -80,7 +80,8 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
     try {
       guarded(options.onEnqueue)(requestId);
       // A failed job's result answers its error; its COMPLETED status may say why in words (`error`).
-      const fetchResult = () => queue.result(job, { signal }).catch((error: unknown) => Promise.reject(withJobFailure(error, lastCompleted)));
+      const controls = { signal, maxRetries: options.maxRetries, headers: options.headers, onAnswer: options.onAnswer };
+      const fetchResult = () => queue.result(job, controls).catch((error: unknown) => Promise.reject(withJobFailure(error, lastCompleted)));
       const streamed =
         options.mode !== "poll" && followStream(ctx, queue.statusUrl(job), requestId, onQueueUpdate, fetchResult, options.logs, signal);
       const completed = await streamed;
@@ -189,14 +190,14 @@ async function followStream(
 }
 
 async function poll(
-  queue: FluxQueue,
+  queue: QueueCalls,
   job: QueueJob,
   onQueueUpdate: (status: QueueStatus) => void,
   options: SubscribeOptions,
   signal: AbortSignal,
 ): Promise<void> {
   for (;;) {
-    const status = await queue.status(job, { logs: options.logs, signal });
+    const status = await queue.status(job, { logs: options.logs, signal, maxRetries: options.maxRetries, headers: options.headers });
     onQueueUpdate(status);
     if (status.status === "COMPLETED") return;
     await sleep(options.pollIntervalMs ?? 500, signal);

@@ -4,19 +4,20 @@ import createClient, { type Client } from "openapi-fetch";
 import type { components, paths } from "../generated/image-to-image.js";
 import { defaultBaseUrl, imageToImageParameters, retryableByStatus } from "../generated/spec.js";
 import { validateRunParameters, type Validator } from "../generated/validators.js";
-import { assertSafeTransport, authorizationHeader, parseBaseUrl, redacting, resolveCredentials, type AuthScheme } from "./credentials.js";
+import { answerCopy, assertSafeTransport, authorizationHeader, parseBaseUrl, redacting, resolveCredentials, type AuthScheme } from "./credentials.js";
+import { callHeaders, observedFetch, type CallHooks } from "./call-controls.js";
 import { FluxResponseError } from "./errors.js";
 import { apiError, networkError, parseErrorBody } from "./failures.js";
 import { platformParameters } from "./platform-options.js";
 import { BodyReadError, readBody } from "./read-body.js";
 import { maxAnswerBytes, mismatch, parseJson } from "./request.js";
 import { withExactSeed } from "./seed.js";
-import type { FetchLike, ImageToImageInput, ImageToImageOutput, PlatformOptions, RunParameters } from "./types.js";
+import type { FetchLike, ImageToImageInput, ImageToImageOutput, PlatformOptions, RunParameters, WithResponse, WithResponseCall } from "./types.js";
 import { checkOutput, serializeInput } from "./validation.js";
 
 type SpecInput = components["schemas"]["ImageToImageInput"];
 
-export interface SyncClientOptions {
+export interface SyncClientOptions extends CallHooks {
   /** fal's API key (`key_id:key_secret`). Default: `FAL_KEY`, else `FAL_KEY_ID` + `FAL_KEY_SECRET`. */
   credentials?: string;
   /** Default: the spec's server, `https://fal.run`. Plain http is refused except to loopback. */
@@ -35,11 +36,13 @@ export interface SyncClientOptions {
   syncTimeoutMs?: number;
 }
 
-/** A sync call's options: fal's platform headers, a signal to abort it, and its own time limit. */
+/** A sync call's options: fal's platform headers, a signal to abort it, its own time limit and headers. */
 export interface CallOptions extends PlatformOptions {
   signal?: AbortSignal;
-  /** This call's time limit; default: the client's `syncTimeoutMs`. */
-  timeoutMs?: number;
+  /** This call's time limit in ms, from sending to the answer's last byte; default: the client's `syncTimeoutMs`. */
+  timeout?: number;
+  /** Headers of this call's own (not `Authorization`: the key is the client's). */
+  headers?: Record<string, string>;
 }
 
 export interface SyncClient {
@@ -48,7 +51,7 @@ export interface SyncClient {
    * a bad one throws {@link FluxValidationError} and nothing is sent.
    * @throws FluxValidationError | FluxApiError | FluxResponseError | FluxNetworkError
    */
-  imageToImage(input: ImageToImageInput, options?: CallOptions): Promise<ImageToImageOutput>;
+  imageToImage: WithResponseCall<[input: ImageToImageInput, options?: CallOptions], ImageToImageOutput>;
   /** The openapi-fetch client itself, typed by the spec, with the same base URL and credentials. */
   readonly raw: Client<paths>;
   readonly baseUrl: string;
@@ -92,7 +95,7 @@ export function keyHeaders(key: string | undefined, scheme: AuthScheme, urls: st
 export function createSyncClient(options: SyncClientOptions = {}): SyncClient {
   const baseUrl = options.baseUrl ?? defaultBaseUrl;
   parseBaseUrl(baseUrl);
-  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const fetchImpl = observedFetch(options.fetch ?? ((input, init) => globalThis.fetch(input, init)), options);
   const key = resolveCredentials(options.credentials);
   const headers = keyHeaders(key, options.authScheme ?? "Key", [baseUrl]);
   const validateResponse = options.validateResponse ?? true;
@@ -117,16 +120,18 @@ export function createSyncClient(options: SyncClientOptions = {}): SyncClient {
     },
   });
 
-  async function imageToImage(input: ImageToImageInput, call: CallOptions = {}): Promise<ImageToImageOutput> {
+  async function imageToImage(input: ImageToImageInput, call: CallOptions = {}): Promise<WithResponse<ImageToImageOutput>> {
     const body = serializeInput(input);
     const wire = platformParameters(call, runParameters, key, body.issues);
-    const limitMs = call.timeoutMs ?? syncTimeoutMs;
+    const limitMs = call.timeout ?? syncTimeoutMs;
+    const extra = callHeaders(call.headers);
     const deadline = AbortSignal.timeout(limitMs);
 
     const result = await fast
       .POST(path, {
         // No params at all when no header is set: openapi-fetch then has nothing to merge.
         ...(Object.keys(wire.headers).length ? { params: { header: wire.headers as RunParameters } } : {}),
+        ...(Object.keys(extra).length ? { headers: extra } : {}),
         body: input as SpecInput,
         // The bytes that were checked, not a second serialization of the object.
         bodySerializer: () => body.text,
@@ -152,8 +157,10 @@ export function createSyncClient(options: SyncClientOptions = {}): SyncClient {
     }
     const output = data as ImageToImageOutput;
     withExactSeed(output, text);
-    return output;
+    return { data: output, requestId, response: answerCopy(response, key) };
   }
 
-  return { imageToImage: redacting(imageToImage, key), raw, baseUrl };
+  const withResponse = redacting(imageToImage, key);
+  const justData = redacting(async (input: ImageToImageInput, call?: CallOptions) => (await imageToImage(input, call)).data, key);
+  return { imageToImage: Object.assign(justData, { withResponse }), raw, baseUrl };
 }

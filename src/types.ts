@@ -73,7 +73,7 @@ export interface PlatformOptions {
   storePayloads?: boolean;
 }
 
-export interface SubmitOptions extends PlatformOptions {
+export interface SubmitOptions extends PlatformOptions, Omit<QueueCallOptions, "signal"> {
   /** fal POSTs the result here when the job completes; check it with `verifyWebhook`. */
   webhookUrl?: string;
   /** `X-Fal-Queue-Priority`; fal's default is `normal`. */
@@ -85,9 +85,38 @@ export interface SubmitOptions extends PlatformOptions {
   signal?: AbortSignal;
 }
 
+/** A call's result with what came with it: fal's request id and the HTTP answer (its body already read). */
+export interface WithResponse<T> {
+  data: T;
+  /** `x-fal-request-id` of the answer; for a queue call without one, the job's id. */
+  requestId: string | undefined;
+  /** The answer's status and headers (a copy with no body; any form of the key in a header removed). */
+  response: Response;
+}
+
+/** A call that also gives its answer: `call.withResponse(...)` resolves to {@link WithResponse}. */
+export type WithResponseCall<A extends unknown[], T> = ((...args: A) => Promise<T>) & {
+  withResponse(...args: A): Promise<WithResponse<T>>;
+};
+
+/** A call without its `withResponse`: what the modules inside the client pass around. */
+export type PlainCall<C> = C extends WithResponseCall<infer A, infer T> ? (...args: A) => Promise<T> : C;
+/** The queue's calls inside the client, before the public ones are made of them (src/client.ts). */
+export type QueueCalls = { [K in keyof FluxQueue]: PlainCall<FluxQueue[K]> };
+
+/** What every queue call may set for itself. */
 export interface QueueCallOptions {
   signal?: AbortSignal;
+  /** This call's time limit per HTTP request, in ms; default: the client's `requestTimeoutMs`. */
+  timeout?: number;
+  /** This call's retries; default: the client's `retry.maxRetries`. */
+  maxRetries?: number;
+  /** Headers of this call's own (not `Authorization`: the key is the client's). */
+  headers?: Record<string, string>;
+  /** Told each answer that succeeded (internal: what `withResponse` reads). */
+  onAnswer?: (response: Response) => void;
 }
+
 
 export interface FluxQueue {
   /**
@@ -96,11 +125,11 @@ export interface FluxQueue {
    * fal refused it (429, with backoff honouring `Retry-After`); never after a reset or a timeout:
    * such an error says the job may exist.
    */
-  submit(input: ImageToImageInput, options?: SubmitOptions): Promise<QueueSubmitted>;
+  submit: WithResponseCall<[input: ImageToImageInput, options?: SubmitOptions], QueueSubmitted>;
   /** The job's status; `logs: true` asks for its log lines. Retried on 429, 502-504 and connection errors. */
-  status(job: QueueJob, options?: QueueCallOptions & { logs?: boolean }): Promise<QueueStatus>;
+  status: WithResponseCall<[job: QueueJob, options?: QueueCallOptions & { logs?: boolean }], QueueStatus>;
   /** The output of a completed job. A job that failed throws the same `FluxApiError` as a sync call. */
-  result(job: QueueJob, options?: QueueCallOptions): Promise<ImageToImageOutput>;
+  result: WithResponseCall<[job: QueueJob, options?: QueueCallOptions], ImageToImageOutput>;
   /** Asks fal to cancel the job. Every outcome fal documents is a {@link CancelResult}, not an error. */
-  cancel(job: QueueJob, options?: QueueCallOptions): Promise<CancelResult>;
+  cancel: WithResponseCall<[job: QueueJob, options?: QueueCallOptions], CancelResult>;
 }

@@ -337,7 +337,7 @@ describe("against a real local server that misbehaves", () => {
     });
     const started = Date.now();
     const error = await createFluxClient({ credentials: secret, baseUrl: server.url })
-      .imageToImage(input, { timeoutMs: 200 })
+      .imageToImage(input, { timeout: 200 })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FluxTimeoutError);
     expect((error as Error).message).toContain("within 200 ms");
