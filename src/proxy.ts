@@ -141,8 +141,11 @@ function forwardedHeaders(incoming: Headers, authorization: string): Headers {
 
 /** The body, or "too large" past the cap (as soon as Content-Length says so). */
 async function boundedBody(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer> | "too large" | undefined> {
-  if (Number(request.headers.get("content-length")) > maxBytes) return "too large";
+  const declared = Number(request.headers.get("content-length"));
+  if (declared > maxBytes) return "too large";
   if (!request.body) return undefined;
+  // A declared length is held to by the server that reads it: read whole, in native code.
+  if (declared >= 0 && request.headers.has("content-length")) return new Uint8Array(await request.arrayBuffer());
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
@@ -164,13 +167,21 @@ async function boundedBody(request: Request, maxBytes: number): Promise<Uint8Arr
  * streamed (the status stream arrives event by event), with any form of the key fal echoes cut
  * out on the way, even one split across chunks.
  */
-function passThrough(upstream: Response, cors: Headers, key: string): Response {
+async function passThrough(upstream: Response, cors: Headers, key: string): Promise<Response> {
   const headers = new Headers(cors);
   upstream.headers.forEach((value, name) => {
     if (!["content-encoding", "content-length", "transfer-encoding", "connection", "set-cookie"].includes(name)) headers.set(name, value);
   });
-  const body = upstream.body ? upstream.body.pipeThrough(redactingStream(secretForms(key))) : null;
-  return new Response(body, { status: upstream.status, statusText: upstream.statusText, headers });
+  const forms = secretForms(key);
+  const init = { status: upstream.status, statusText: upstream.statusText, headers };
+  // The status stream goes through event by event, and so does an answer of unknown or large size;
+  // a small one of known length (JSON, mostly) is read whole and cleaned at once, which is cheaper.
+  const length = Number(upstream.headers.get("content-length") ?? Number.NaN);
+  if (!upstream.body || (upstream.headers.get("content-type") ?? "").includes("text/event-stream") || !(length <= 1024 * 1024)) {
+    return new Response(upstream.body ? upstream.body.pipeThrough(redactingStream(forms)) : null, init);
+  }
+  const text = await upstream.text();
+  return new Response(forms.reduce((out, form) => (out.includes(form) ? out.split(form).join("[redacted]") : out), text), init);
 }
 
 /** A text stream with every form of the key replaced; the last characters of a chunk wait for the next, in case a key spans them. */
