@@ -5,7 +5,7 @@
 // at the end. Every stage runs even when another fails, so one run shows every failure.
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { delimiter, dirname, join } from "node:path";
+import { delimiter, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -64,9 +64,10 @@ function seconds(ms) {
 /** The test files of the tiers `npm test` does not run (test/full/, test/browser/), named: nothing is skipped silently. */
 function fullTierFiles() {
   return ["full", "browser"].flatMap((folder) =>
-    readdirSync(join(root, "test", folder), { recursive: true })
-      .map(String)
-      .filter((name) => name.endsWith(".test.ts"))
+    readdirSync(join(root, "test", folder), { recursive: true, withFileTypes: true })
+      // Files only: vitest's browser mode keeps failure screenshots in a folder named after the test file.
+      .filter((entry) => entry.isFile() && entry.name.endsWith(".test.ts"))
+      .map((entry) => relative(join(root, "test", folder), join(entry.parentPath ?? entry.path, entry.name)))
       .sort()
       .map((name) => `${folder}/${name}`),
   );
