@@ -110,6 +110,8 @@ const entries = {
     verifyWebhook("{}", {}, { jwks: { keys: [] } }).then(console.log);`,
   "flux-i2i/sync imageToImage": `import { createSyncClient } from "./src/sync.ts";
     createSyncClient({ credentials: "k" }).imageToImage({ image_url: "https://x/y.png", prompt: "p" }).then(console.log);`,
+  "flux-i2i/queue subscribe": `import { createQueueClient } from "./src/queue-client.ts";
+    createQueueClient({ credentials: "k" }).subscribe({ image_url: "https://x/y.png", prompt: "p" }).then(console.log);`,
   "flux-i2i/webhook verifyWebhook": `import { verifyWebhook } from "./src/webhook.ts";
     verifyWebhook("{}", {}, { jwks: { keys: [] } }).then(console.log);`,
 };

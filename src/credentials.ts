@@ -32,6 +32,22 @@ export function authorizationHeader(key: string, scheme: AuthScheme): string {
   return `${scheme} ${trimmed}`;
 }
 
+let warnedAboutBrowser = false;
+
+/** The `Authorization` header for `key`, checked against every URL it will go to; a warning when a key is in a browser. */
+export function keyHeaders(key: string | undefined, scheme: AuthScheme, urls: string[]): Record<string, string> {
+  if (key === undefined) return {};
+  for (const url of urls) assertSafeTransport(url);
+  if (!warnedAboutBrowser && typeof window !== "undefined" && typeof document !== "undefined") {
+    warnedAboutBrowser = true;
+    console.warn(
+      "flux-i2i: an API key is in use in a browser, where every visitor can read it. Keep the key on a " +
+        "server and point baseUrl/queueUrl at a proxy there (see the README).",
+    );
+  }
+  return { Authorization: authorizationHeader(key, scheme) };
+}
+
 /** Credentials go to https, or to plain http only on this machine (a local mock or proxy). */
 export function assertSafeTransport(baseUrl: string): void {
   const url = parseBaseUrl(baseUrl);

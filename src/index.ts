@@ -1,5 +1,6 @@
 export { createFluxClient, type CallOptions, type FluxClient, type FluxClientOptions } from "./client.js";
 export { createSyncClient, type SyncClient, type SyncClientOptions } from "./sync.js";
+export { createQueueClient, type QueueClient, type QueueClientOptions } from "./queue-client.js";
 export type { AuthScheme } from "./credentials.js";
 export {
   FluxApiError,

@@ -4,7 +4,7 @@ import createClient, { type Client } from "openapi-fetch";
 import type { components, paths } from "../generated/image-to-image.js";
 import { defaultBaseUrl, imageToImageParameters, retryableByStatus } from "../generated/spec.js";
 import { validateRunParameters, type Validator } from "../generated/validators.js";
-import { answerCopy, assertSafeTransport, authorizationHeader, parseBaseUrl, redacting, resolveCredentials, type AuthScheme } from "./credentials.js";
+import { answerCopy, keyHeaders, parseBaseUrl, redacting, resolveCredentials, type AuthScheme } from "./credentials.js";
 import { callHeaders, observedFetch, type CallHooks } from "./call-controls.js";
 import { FluxResponseError } from "./errors.js";
 import { apiError, networkError, parseErrorBody } from "./failures.js";
@@ -74,22 +74,6 @@ class PreparedRequest {
   ) {
     this.method = init.method;
   }
-}
-
-let warnedAboutBrowser = false;
-
-/** The `Authorization` header for `key`, checked against every URL it will go to; a warning when a key is in a browser. */
-export function keyHeaders(key: string | undefined, scheme: AuthScheme, urls: string[]): Record<string, string> {
-  if (key === undefined) return {};
-  for (const url of urls) assertSafeTransport(url);
-  if (!warnedAboutBrowser && typeof window !== "undefined" && typeof document !== "undefined") {
-    warnedAboutBrowser = true;
-    console.warn(
-      "flux-i2i: an API key is in use in a browser, where every visitor can read it. Keep the key on a " +
-        "server and point baseUrl/queueUrl at a proxy there (see the README).",
-    );
-  }
-  return { Authorization: authorizationHeader(key, scheme) };
 }
 
 export function createSyncClient(options: SyncClientOptions = {}): SyncClient {

@@ -32,6 +32,29 @@ describe("the built package", () => {
     expect(result.error).toBe("FluxValidationError");
   });
 
+  it("has an entry per part, each importable by name with its types beside it", async () => {
+    const script = `
+      import { existsSync } from "node:fs";
+      import { createRequire } from "node:module";
+      const manifest = createRequire(import.meta.url)("flux-i2i/package.json");
+      const entries = {};
+      for (const name of ["sync", "queue", "webhook", "proxy", "mock"]) {
+        const mod = await import("flux-i2i/" + name);
+        entries[name] = { exports: Object.keys(mod).sort(), types: existsSync(manifest.exports["./" + name].types) };
+      }
+      const queue = (await import("flux-i2i/queue")).createQueueClient({ credentials: "k", fetch: async () => new Response("{}") });
+      entries.queueCall = await queue.subscribe({ prompt: "x" }).catch((e) => e.name);
+      console.log(JSON.stringify(entries));`;
+    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: root });
+    const entries = JSON.parse(stdout);
+    expect(entries.sync).toEqual({ exports: expect.arrayContaining(["createSyncClient"]), types: true });
+    expect(entries.queue).toEqual({ exports: expect.arrayContaining(["createQueueClient"]), types: true });
+    expect(entries.webhook).toEqual({ exports: expect.arrayContaining(["verifyWebhook", "createJwksCache"]), types: true });
+    expect(entries.proxy).toEqual({ exports: expect.arrayContaining(["createFalProxy"]), types: true });
+    expect(entries.mock.types).toBe(true);
+    expect(entries.queueCall).toBe("FluxValidationError");
+  });
+
   it("npm start runs the seed's example through a Prism mock of the queue: the mock's answer on stdout, exit 0", async () => {
     const env = { ...process.env, FAL_KEY: "", FAL_KEY_ID: "", FAL_KEY_SECRET: "" };
     const { stdout, stderr } = await run(process.execPath, ["dist/src/bin/flux-i2i.js", "--json"], { cwd: root, env });

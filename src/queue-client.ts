@@ -1,0 +1,97 @@
+// flux-i2i/queue: fal's queue alone (queue.fal.run): submit, status, result, cancel, and subscribe /
+// follow on top of them, for an app that never makes the sync call. It ships no openapi-fetch and
+// none of the sync call's code; createFluxClient puts it beside the sync client (./sync.ts).
+import { defaultQueueUrl } from "../generated/spec.js";
+import { answerCopy, keyHeaders, parseBaseUrl, redacting, resolveCredentials, type AuthScheme } from "./credentials.js";
+import { observedFetch, type CallHooks } from "./call-controls.js";
+import { createQueue } from "./queue.js";
+import { retryPolicy, type RetryOptions } from "./retry.js";
+import { createSubscribe, type FollowOptions, type SubscribeOptions } from "./subscribe.js";
+import type { FetchLike, FluxQueue, ImageToImageInput, ImageToImageOutput, QueueCallOptions, QueueJob, WithResponse, WithResponseCall } from "./types.js";
+
+export interface QueueClientOptions extends CallHooks {
+  /** fal's API key (`key_id:key_secret`). Default: `FAL_KEY`, else `FAL_KEY_ID` + `FAL_KEY_SECRET`. */
+  credentials?: string;
+  /** The queue's server. Default: the queue document's, `https://queue.fal.run`. Plain http is refused except to loopback. */
+  queueUrl?: string;
+  /** Default: `globalThis.fetch`. Called as `fetch(url, init)`. */
+  fetch?: FetchLike;
+  /** Default `Key`, what fal's queue takes; `Bearer` for gateways that expect the seed document's form. */
+  authScheme?: AuthScheme;
+  /** Check each answer against the spec's schema for it. Default true. */
+  validateResponse?: boolean;
+  /** Retries of queue calls (see {@link RetryOptions} for the defaults); `false` for none. */
+  retry?: RetryOptions | false;
+  /**
+   * Time limit of each queue HTTP request, body included, and the longest a status stream may stay
+   * silent. Default 60 000 ms: generous for a submit carrying a large data URI, whose timeout cannot
+   * be retried (the job may exist).
+   */
+  requestTimeoutMs?: number;
+}
+
+export interface QueueClient {
+  /**
+   * Runs a job through fal's queue: submits it, follows its status stream (polling if the stream
+   * fails) and returns the output as soon as the job completes. A job that fails throws the same
+   * {@link FluxApiError} as a sync call; an abort or `timeout` cancels the job on fal's side.
+   */
+  subscribe: WithResponseCall<[input: ImageToImageInput, options?: SubscribeOptions], ImageToImageOutput>;
+  /**
+   * Follows a job already on the queue (its id from `onEnqueue` or `queue.submit`, perhaps in a
+   * process that has since died) to its output, as `subscribe` does after its submit. Nothing is
+   * submitted; an abort or `timeout` cancels the job.
+   */
+  follow: WithResponseCall<[job: QueueJob, options?: FollowOptions], ImageToImageOutput>;
+  /** fal's queue, call by call. */
+  readonly queue: FluxQueue;
+  readonly queueUrl: string;
+}
+
+type QueueCallArgs = [unknown, (QueueCallOptions & { onEnqueue?: (id: string) => void })?];
+
+export function createQueueClient(options: QueueClientOptions = {}): QueueClient {
+  const queueUrl = (options.queueUrl ?? defaultQueueUrl).replace(/\/+$/, "");
+  parseBaseUrl(queueUrl, "queueUrl");
+  const key = resolveCredentials(options.credentials);
+  const queueContext = {
+    fetch: observedFetch(options.fetch ?? ((input, init) => globalThis.fetch(input, init)), options),
+    headers: keyHeaders(key, options.authScheme ?? "Key", [queueUrl]),
+    key,
+    queueUrl,
+    retry: retryPolicy(options.retry),
+    requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
+    validateResponse: options.validateResponse ?? true,
+  };
+  const { submit, status, result, cancel, ...internals } = createQueue(queueContext);
+  const { subscribe, follow } = createSubscribe(queueContext, { submit, status, result, cancel, ...internals });
+
+  /**
+   * A public call: everything it returns or throws passes the one redaction (src/credentials.ts),
+   * and `.withResponse(...)` gives the data with the last answer that succeeded and the request id.
+   */
+  const publicCall = <A extends QueueCallArgs, T>(call: (...args: A) => Promise<T>, fallbackId: (args: A, data: T) => string | undefined): WithResponseCall<A, T> => {
+    const withResponse = async (...args: A): Promise<WithResponse<T>> => {
+      let answer: Response | undefined;
+      let enqueued: string | undefined;
+      const [first, callOptions = {}] = args;
+      const observed = { ...callOptions, onAnswer: (r: Response) => (answer = r), onEnqueue: (id: string) => ((enqueued = id), callOptions.onEnqueue?.(id)) };
+      const data = await call(...([first, observed] as unknown as A));
+      const requestId = answer?.headers.get("x-fal-request-id") ?? enqueued ?? fallbackId(args, data);
+      return { data, requestId, response: answerCopy(answer ?? new Response(null), key) };
+    };
+    return Object.assign(redacting(call, key), { withResponse: redacting(withResponse, key) });
+  };
+  const jobId = (args: [QueueJob, unknown?]) => (typeof args[0] === "string" ? args[0] : args[0].request_id);
+  return {
+    subscribe: publicCall(subscribe, () => undefined),
+    follow: publicCall(follow, jobId),
+    queue: {
+      submit: publicCall(submit, (_, data) => data.request_id),
+      status: publicCall(status, jobId),
+      result: publicCall(result, jobId),
+      cancel: publicCall(cancel, jobId),
+    },
+    queueUrl,
+  };
+}
