@@ -45,6 +45,8 @@ export function createFalProxy(options: FalProxyOptions = {}): (request: Request
   const upstreams = { run: options.runUrl ?? defaultBaseUrl, queue: options.queueUrl ?? defaultQueueUrl };
   const maxBodyBytes = options.maxBodyBytes ?? 20 * 1024 * 1024;
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const routes = { pattern: new RegExp(`^${escapeRegExp(basePath)}/(run|queue)(/.*)$`), upstreams };
+  const forms = key ? secretForms(key) : [];
 
   return async (request) => {
     const cors = corsHeaders(request, options.allowedOrigins ?? []);
@@ -52,7 +54,7 @@ export function createFalProxy(options: FalProxyOptions = {}): (request: Request
     if (request.method === "OPTIONS") return new Response(null, { status: 204, headers: cors });
     if (!key) return refuse(500, "the proxy has no fal key: set FAL_KEY on the server");
 
-    const target = targetOf(request, basePath, upstreams);
+    const target = targetOf(request, routes);
     if (typeof target === "string") return refuse(target === "not found" ? 404 : 403, `not forwarded: ${target}`);
     const allowed = allowedRoute(target.kind, request.method, target.url.pathname);
     if (allowed !== true) return refuse(allowed === "method" ? 405 : 403, `not forwarded: ${request.method} ${target.url.pathname} is not a route of this endpoint`);
@@ -71,14 +73,14 @@ export function createFalProxy(options: FalProxyOptions = {}): (request: Request
       signal: request.signal,
     }).catch(() => undefined);
     if (!upstream) return refuse(502, "fal could not be reached");
-    return passThrough(upstream, cors, key);
+    return passThrough(upstream, cors, forms);
   };
 }
 
 type Kind = "run" | "queue";
 
 /** The fal URL a request is for: from `x-fal-target-url`, or from its path under `basePath`; a string says why not. */
-function targetOf(request: Request, basePath: string, upstreams: Record<Kind, string>): { kind: Kind; url: URL } | string {
+function targetOf(request: Request, { pattern, upstreams }: { pattern: RegExp; upstreams: Record<Kind, string> }): { kind: Kind; url: URL } | string {
   const incoming = new URL(request.url);
   const named = request.headers.get(targetUrlHeader);
   if (named) {
@@ -91,7 +93,7 @@ function targetOf(request: Request, basePath: string, upstreams: Record<Kind, st
     const kind = (Object.keys(upstreams) as Kind[]).find((k) => new URL(upstreams[k]).origin === url.origin);
     return kind ? { kind, url } : `${url.origin} is not fal's`;
   }
-  const match = new RegExp(`^${escapeRegExp(basePath)}/(run|queue)(/.*)$`).exec(incoming.pathname);
+  const match = pattern.exec(incoming.pathname);
   if (!match) return "not found";
   const kind = match[1] as Kind;
   return { kind, url: new URL(`${upstreams[kind].replace(/\/+$/, "")}${match[2]}${incoming.search}`) };
@@ -167,12 +169,11 @@ async function boundedBody(request: Request, maxBytes: number): Promise<Uint8Arr
  * streamed (the status stream arrives event by event), with any form of the key fal echoes cut
  * out on the way, even one split across chunks.
  */
-async function passThrough(upstream: Response, cors: Headers, key: string): Promise<Response> {
+async function passThrough(upstream: Response, cors: Headers, forms: string[]): Promise<Response> {
   const headers = new Headers(cors);
   upstream.headers.forEach((value, name) => {
     if (!["content-encoding", "content-length", "transfer-encoding", "connection", "set-cookie"].includes(name)) headers.set(name, value);
   });
-  const forms = secretForms(key);
   const init = { status: upstream.status, statusText: upstream.statusText, headers };
   // The status stream goes through event by event, and so does an answer of unknown or large size;
   // a small one of known length (JSON, mostly) is read whole and cleaned at once, which is cheaper.
@@ -184,17 +185,20 @@ async function passThrough(upstream: Response, cors: Headers, key: string): Prom
   return new Response(forms.reduce((out, form) => (out.includes(form) ? out.split(form).join("[redacted]") : out), text), init);
 }
 
-/** A text stream with every form of the key replaced; the last characters of a chunk wait for the next, in case a key spans them. */
+/**
+ * A text stream with every form of the key replaced. Only a chunk's tail that could begin a form
+ * waits for the next chunk (in case a key spans them): the rest, a status event's closing blank
+ * line included, goes on at once, or the event would wait for the stream's end.
+ */
 function redactingStream(forms: string[]): TransformStream<Uint8Array, Uint8Array> {
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
-  const hold = Math.max(0, ...forms.map((form) => form.length - 1));
   let pending = "";
   const scrub = (text: string) => forms.reduce((out, form) => out.split(form).join("[redacted]"), text);
   return new TransformStream({
     transform(chunk, controller) {
       const text = scrub(pending + decoder.decode(chunk, { stream: true }));
-      pending = text.slice(Math.max(0, text.length - hold));
+      pending = text.slice(text.length - startOfFormAtEnd(text, forms));
       const ready = text.slice(0, text.length - pending.length);
       if (ready) controller.enqueue(encoder.encode(ready));
     },
@@ -203,6 +207,15 @@ function redactingStream(forms: string[]): TransformStream<Uint8Array, Uint8Arra
       if (rest) controller.enqueue(encoder.encode(rest));
     },
   });
+}
+
+/** The length of the longest end of `text` that is the start of a form (and not a whole one): 0 mostly. */
+function startOfFormAtEnd(text: string, forms: string[]): number {
+  for (let length = Math.min(text.length, Math.max(0, ...forms.map((form) => form.length - 1))); length > 0; length--) {
+    const end = text.slice(text.length - length);
+    if (forms.some((form) => form.length > length && form.startsWith(end))) return length;
+  }
+  return 0;
 }
 
 /** CORS for an allowed origin: the request id readable by the page, fal's headers sendable. */

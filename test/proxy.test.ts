@@ -113,6 +113,38 @@ describe("fal's answers, as fal gave them", () => {
     for (const text of texts) for (const form of [serverKey, "server-key-secret-0123456789"]) expect(text).not.toContain(form);
   });
 
+  describe("the status stream, chunk by chunk (fal's answer played by a stream this test writes)", () => {
+    /** The proxy in front of an event stream this test writes to, and a reader of what comes out. */
+    async function streamThrough() {
+      let upstream!: ReadableStreamDefaultController<Uint8Array>;
+      const body = new ReadableStream<Uint8Array>({ start: (controller) => void (upstream = controller) });
+      const handler = createFalProxy({ credentials: serverKey, queueUrl: "https://queue.fal.run", fetch: async () => new Response(body, { headers: { "content-type": "text/event-stream" } }) });
+      const response = await handler(new Request("http://127.0.0.1/api/fal/queue/fal-ai/flux-1/requests/req-1/status/stream"));
+      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+      const send = (text: string) => upstream.enqueue(new TextEncoder().encode(text));
+      return { send, end: () => upstream.close(), read: async () => (await reader.read()).value };
+    }
+
+    it("an event goes on whole as soon as it arrives, while the stream stays open (a client acts on COMPLETED at once)", async () => {
+      const stream = await streamThrough();
+      const completed = 'data: {"status":"COMPLETED","request_id":"req-1"}\n\n';
+      stream.send(completed);
+      expect(await stream.read()).toBe(completed);
+      stream.end();
+    });
+
+    it("a key split across two chunks is still cut out", async () => {
+      const stream = await streamThrough();
+      const cut = serverKey.length - 10;
+      stream.send(`data: {"logs":[{"message":"loaded ${serverKey.slice(0, cut)}`);
+      stream.send(`${serverKey.slice(cut)}"}]}\n\n`);
+      stream.end();
+      let text = "";
+      for (let chunk = await stream.read(); chunk !== undefined; chunk = await stream.read()) text += chunk;
+      expect(text).toBe('data: {"logs":[{"message":"loaded [redacted]"}]}\n\n');
+    });
+  });
+
   it("CORS for an allowed origin: preflight answered, the request id readable by the page; another origin gets no CORS headers", async () => {
     await setUp({ allowedOrigins: ["https://app.example.com"] });
     const preflight = await raw("/api/fal/queue/fal-ai/flux-1/dev/image-to-image", {
