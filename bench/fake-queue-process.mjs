@@ -9,10 +9,13 @@ import * as esbuild from "esbuild";
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 /** Bundles the fake into `dir`; gives the module's path. */
-export async function bundleFakeQueue(dir) {
-  const outfile = join(dir, "fake-queue.mjs");
+export const bundleFakeQueue = (dir) => bundleSupport(dir, "fake-queue");
+
+/** Bundles test/support/`name`.ts (a fake, the node:http adapter) for plain Node into `dir`; gives the module's path. */
+export async function bundleSupport(dir, name) {
+  const outfile = join(dir, `${name}.mjs`);
   await esbuild.build({
-    entryPoints: [join(root, "test/support/fake-queue.ts")],
+    entryPoints: [join(root, `test/support/${name}.ts`)],
     outfile,
     bundle: true,
     platform: "node",

@@ -4,12 +4,14 @@
 // loopback hop through a proxy that forwards without any check, so that the proxy's own cost shows
 // apart from the extra hop. Interleaved rounds, medians.
 import { fork } from "node:child_process";
-import { createServer } from "node:http";
-import { Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { performance } from "node:perf_hooks";
 import { createFluxClient, imageToImageExamples } from "../dist/src/index.js";
 import { createFalProxy } from "../dist/src/proxy.js";
+import { bundleSupport } from "./fake-queue-process.mjs";
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 40);
 const perRound = Number(process.env.BENCH_CALLS ?? 100);
@@ -20,21 +22,13 @@ const server = fork(fileURLToPath(new URL("server.mjs", import.meta.url)), { std
 const { port } = await new Promise((resolve) => server.once("message", resolve));
 const upstream = `http://127.0.0.1:${port}`;
 
-/** The README's node:http adapter around a Fetch-API handler. */
-function mount(handler) {
-  const http = createServer(async (req, res) => {
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers.set(name, String(value));
-    const body = req.method === "GET" || req.method === "HEAD" ? undefined : Readable.toWeb(req);
-    const response = await handler(new Request(`http://${req.headers.host}${req.url}`, { method: req.method, headers, body, duplex: "half" }));
-    const out = {};
-    response.headers.forEach((value, name) => (out[name] = value));
-    res.writeHead(response.status, out);
-    if (response.body) Readable.fromWeb(response.body).pipe(res);
-    else res.end();
-  });
-  http.keepAliveTimeout = 60_000;
-  return new Promise((resolve) => http.listen(0, "127.0.0.1", () => resolve({ http, url: `http://127.0.0.1:${http.address().port}` })));
+const scratch = await mkdtemp(join(tmpdir(), "flux-bench-"));
+const { serveFetchHandler } = await import(pathToFileURL(await bundleSupport(scratch, "node-adapter")).href);
+/** The README's node:http adapter around a Fetch-API handler (test/support/node-adapter.ts). */
+async function mount(handler) {
+  const served = await serveFetchHandler(handler);
+  served.server.keepAliveTimeout = 60_000;
+  return served;
 }
 
 const proxied = await mount(createFalProxy({ credentials: "bench-key-id:bench-key-secret", runUrl: upstream, queueUrl: upstream }));
@@ -65,8 +59,7 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 server.kill();
-proxied.http.close();
-bare.http.close();
+await Promise.all([proxied.close(), bare.close(), rm(scratch, { recursive: true, force: true })]);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const base = median(times["client, direct"]);
 console.log(`Time per call, ${rounds} interleaved rounds of ${perRound}, everything on 127.0.0.1`);

@@ -114,6 +114,8 @@ const entries = {
     createQueueClient({ credentials: "k" }).subscribe({ image_url: "https://x/y.png", prompt: "p" }).then(console.log);`,
   "flux-i2i/webhook verifyWebhook": `import { verifyWebhook } from "./src/webhook.ts";
     verifyWebhook("{}", {}, { jwks: { keys: [] } }).then(console.log);`,
+  "flux-i2i/proxy createFalProxy": `import { createFalProxy } from "./src/proxy.ts";
+    console.log(createFalProxy({ credentials: "k" }));`,
 };
 console.log("\nShipped size for one call (esbuild, browser, minified; gzip -9)");
 for (const [name, contents] of Object.entries(entries)) {
