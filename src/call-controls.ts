@@ -2,7 +2,8 @@
 // extra headers, checked so that none of them can carry or replace the key; and the client's
 // hooks, which see every request and answer without the key.
 import { FluxValidationError } from "./errors.js";
-import type { FetchLike } from "./types.js";
+import { optionOfPlatformHeader } from "./platform-options.js";
+import type { CallHeaders, FetchLike } from "./types.js";
 
 /** A request about to go out, as a hook sees it: never the key (`Authorization` is left out). */
 export interface RequestInfo {
@@ -63,15 +64,18 @@ function quietly(hook: () => void): void {
 
 /**
  * A call's own headers, checked: they may not set `Authorization` (the key is the client's, and
- * goes only where the client sends it) and must be header-safe text. Throws a FluxValidationError
+ * goes only where the client sends it) nor a platform header the spec names (its option checks
+ * it, and a second copy in another case would be sent beside it), and must be header-safe text. Throws a FluxValidationError
  * naming the header, before anything is sent.
  */
-export function callHeaders(headers: Record<string, string> | undefined): Record<string, string> {
+export function callHeaders(headers: CallHeaders | undefined): Record<string, string> {
   if (!headers) return {};
   const issues = Object.entries(headers).flatMap(([name, value]) => {
     if (name.toLowerCase() === "authorization") {
       return [{ field: `headers.${name}`, rule: "secret", message: "is the client's own (set credentials instead)", params: {} }];
     }
+    const option = optionOfPlatformHeader(name);
+    if (option) return [{ field: `headers.${name}`, rule: "option", message: `is set by the option ${option}, which is checked against the spec`, params: { option } }];
     if (typeof value !== "string" || /[^\t\x20-\x7e]/.test(value) || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
       return [{ field: `headers.${name}`, rule: "type", message: "must be a header name with printable ASCII text", params: {} }];
     }

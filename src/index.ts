@@ -16,6 +16,7 @@ export {
   type FluxIssue,
 } from "./errors.js";
 export type {
+  CallHeaders,
   CancelResult,
   CancelStatus,
   FetchLike,

@@ -20,6 +20,12 @@ const parameterOf = {
 
 type OptionName = keyof typeof parameterOf;
 const optionOf = Object.fromEntries(Object.entries(parameterOf).map(([option, name]) => [name, option])) as Record<string, OptionName>;
+const optionOfHeader = new Map(Object.entries(parameterOf).map(([option, name]) => [name.toLowerCase(), option]));
+
+/** The option that sets the platform header `name` (any case), if it is one. */
+export function optionOfPlatformHeader(name: string): string | undefined {
+  return optionOfHeader.get(name.toLowerCase());
+}
 
 /** The call's query string and headers. */
 export interface WireParameters {

@@ -12,7 +12,7 @@ import { platformParameters } from "./platform-options.js";
 import { BodyReadError, readBody } from "./read-body.js";
 import { maxAnswerBytes, mismatch, parseJson } from "./request.js";
 import { withExactSeed } from "./seed.js";
-import type { FetchLike, ImageToImageInput, ImageToImageOutput, PlatformOptions, RunParameters, WithResponse, WithResponseCall } from "./types.js";
+import type { CallHeaders, FetchLike, ImageToImageInput, ImageToImageOutput, PlatformOptions, RunParameters, WithResponse, WithResponseCall } from "./types.js";
 import { checkOutput, serializeInput } from "./validation.js";
 
 type SpecInput = components["schemas"]["ImageToImageInput"];
@@ -41,8 +41,8 @@ export interface CallOptions extends PlatformOptions {
   signal?: AbortSignal;
   /** This call's time limit in ms, from sending to the answer's last byte; default: the client's `syncTimeoutMs`. */
   timeout?: number;
-  /** Headers of this call's own (not `Authorization`: the key is the client's). */
-  headers?: Record<string, string>;
+  /** Headers of this call's own: not `Authorization` (the key is the client's), nor a platform header (its option). */
+  headers?: CallHeaders;
 }
 
 export interface SyncClient {

@@ -48,6 +48,13 @@ type SubmitHeaders = NonNullable<operations["submitImageToImage"]["parameters"][
 export type SubmitParameters = SubmitHeaders & NonNullable<operations["submitImageToImage"]["parameters"]["query"]>;
 export type QueuePriority = NonNullable<SubmitHeaders["X-Fal-Queue-Priority"]>;
 
+/**
+ * A call's own headers. fal's platform headers that the spec names are not among them: each has an
+ * option of its own (`startTimeoutSeconds` for `X-Fal-Request-Timeout`, ...), checked against the
+ * spec before sending, so a raw one is a type error here and refused at run time.
+ */
+export type CallHeaders = Record<string, string> & { [name in keyof RunParameters | keyof SubmitHeaders]?: never };
+
 /** A job: its request id, or the submit answer (whose URLs are then followed). */
 export type QueueJob = string | (Pick<QueueSubmitted, "request_id"> & Partial<QueueSubmitted>);
 
@@ -111,8 +118,8 @@ export interface QueueCallOptions {
   timeout?: number;
   /** This call's retries; default: the client's `retry.maxRetries`. */
   maxRetries?: number;
-  /** Headers of this call's own (not `Authorization`: the key is the client's). */
-  headers?: Record<string, string>;
+  /** Headers of this call's own: not `Authorization` (the key is the client's), nor a platform header (its option). */
+  headers?: CallHeaders;
   /** Told each answer that succeeded (internal: what `withResponse` reads). */
   onAnswer?: (response: Response) => void;
 }

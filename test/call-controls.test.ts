@@ -3,7 +3,7 @@
 // onRequest / onResponse hooks that never see the key.
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from "vitest";
 import { imageToImageExamples } from "../generated/spec.js";
-import { createFluxClient, FluxTimeoutError, FluxValidationError, type FluxClientOptions, type WithResponse } from "../src/index.js";
+import { createFluxClient, FluxTimeoutError, FluxValidationError, type CallOptions, type FluxClientOptions, type WithResponse } from "../src/index.js";
 import type { RequestInfo, ResponseInfo } from "../src/index.js";
 import { startFakeQueue, type FakeQueue } from "./support/fake-queue.js";
 import { firstExample } from "./support/spec.js";
@@ -52,6 +52,20 @@ describe("a call's own controls", () => {
     expect(error).toBeInstanceOf(FluxValidationError);
     expect((error as FluxValidationError).issues[0]).toMatchObject({ field: "headers.Authorization", rule: "secret" });
     expect(fake.log).toHaveLength(1);
+  });
+
+  it("a platform header the spec names is its option's: a type error, and refused in any case before anything is sent", async () => {
+    // @ts-expect-error X-Fal-Request-Timeout is startTimeoutSeconds' (checked against the spec)
+    const typed: CallOptions = { headers: { "X-Fal-Request-Timeout": "0.01" } };
+    const errors = await Promise.all([
+      client({ fetch: syncFetch }).imageToImage(input, typed).catch((e: unknown) => e),
+      client().queue.submit(input, { headers: { "x-fal-queue-priority": "low" } }).catch((e: unknown) => e),
+    ]);
+    expect(errors.map((error) => (error as FluxValidationError).issues)).toEqual([
+      [expect.objectContaining({ field: "headers.X-Fal-Request-Timeout", rule: "option", params: { option: "startTimeoutSeconds" } })],
+      [expect.objectContaining({ field: "headers.x-fal-queue-priority", rule: "option", params: { option: "priority" } })],
+    ]);
+    expect(fake.log).toHaveLength(0);
   });
 
   it("timeout and maxRetries override the client's for that call only", async () => {
