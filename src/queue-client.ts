@@ -28,6 +28,12 @@ export interface QueueClientOptions extends CallHooks {
    * be retried (the job may exist).
    */
   requestTimeoutMs?: number;
+  /**
+   * How long a status stream that has said COMPLETED may stay open (fal closes it) before it is
+   * cut. Default 2 000 ms. Read to its end, its connection is used again by the next request; cut,
+   * it is closed, and the next job opens a new one (a TLS handshake). The result never waits for it.
+   */
+  streamDrainMs?: number;
 }
 
 export interface QueueClient {
@@ -61,6 +67,7 @@ export function createQueueClient(options: QueueClientOptions = {}): QueueClient
     queueUrl,
     retry: retryPolicy(options.retry),
     requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
+    streamDrainMs: options.streamDrainMs ?? 2_000,
     validateResponse: options.validateResponse ?? true,
   };
   const { submit, status, result, cancel, ...internals } = createQueue(queueContext);

@@ -35,6 +35,8 @@ export interface QueueContext extends Transport {
   /** Without a trailing slash. */
   queueUrl: string;
   validateResponse: boolean;
+  /** How long a status stream that said COMPLETED may stay open for its connection to be used again. */
+  streamDrainMs: number;
 }
 
 type OperationId = keyof typeof queueOperations;

@@ -8,6 +8,15 @@ export interface SseLimits {
   maxLineLength?: number;
   /** The most data one event may gather, in characters. Default 8 MiB, the cap of a status answer. */
   maxEventLength?: number;
+  /**
+   * When the reader stops early (it has what it wanted), the rest of the stream is read and dropped
+   * for up to this many ms, so that its connection ends cleanly and can be used again (a cancelled
+   * body's connection is closed); past it, or past {@link drainBytes}, the stream is cut. Default 0:
+   * cut at once.
+   */
+  drainMs?: number;
+  /** The most bytes read while draining. Default 1 MiB. */
+  drainBytes?: number;
 }
 
 export class SseLimitError extends Error {
@@ -29,10 +38,15 @@ export async function* sseData(body: ReadableStream<Uint8Array>, onAlive?: () =>
   let dataLength = 0;
   // What is left of the buffer after its lines holds no line end (but perhaps a last "\r"): a new chunk is searched from there.
   let searchFrom = 0;
+  // Until the stream ends or fails: a consumer that stops at an event of its choosing leaves it here.
+  let stoppedEarly = true;
   try {
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) return;
+      if (done) {
+        stoppedEarly = false;
+        return;
+      }
       buffer += decoder.decode(value, { stream: true });
       let start = 0;
       for (let end = nextLineEnd(buffer, searchFrom); end >= 0; end = nextLineEnd(buffer, start)) {
@@ -58,8 +72,30 @@ export async function* sseData(body: ReadableStream<Uint8Array>, onAlive?: () =>
       searchFrom = Math.max(0, buffer.length - 1);
       if (buffer.length > maxLine) throw new SseLimitError(`a line passed ${maxLine} characters with no end`);
     }
+  } catch (error) {
+    stoppedEarly = false;
+    throw error;
   } finally {
-    reader.cancel().catch(() => undefined);
+    if (stoppedEarly && limits.drainMs) void drain(reader, limits.drainMs, limits.drainBytes ?? 1024 * 1024);
+    else reader.cancel().catch(() => undefined);
+  }
+}
+
+/** Reads what is left of a stream and drops it, for at most `ms` and `maxBytes`; then cuts it. */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, ms: number, maxBytes: number): Promise<void> {
+  const cut = () => reader.cancel().catch(() => undefined);
+  const timer = setTimeout(cut, ms);
+  try {
+    for (let bytes = 0; ; ) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      bytes += value.byteLength;
+      if (bytes > maxBytes) return void (await cut());
+    }
+  } catch {
+    // A stream that failed while draining is gone already.
+  } finally {
+    clearTimeout(timer);
   }
 }
 

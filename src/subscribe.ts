@@ -131,8 +131,8 @@ function withJobFailure(error: unknown, completed: QueueStatus | undefined): unk
 }
 
 /**
- * Follows the job's status stream until a COMPLETED event, then starts fetching the result before
- * closing the stream (closing first delayed the result by about 0.5 ms in npm run bench:queue) and gives its promise.
+ * Follows the job's status stream until a COMPLETED event, then starts fetching the result at once
+ * and gives its promise; the stream is left to end (see sseData's drainMs).
  * False when the stream could not be opened, ended early, went quiet for `requestTimeoutMs` or
  * failed: the caller then polls.
  */
@@ -149,6 +149,7 @@ async function followStream(
   url.pathname += streamSuffix;
   if (logs) url.searchParams.set("logs", "1");
   const stop = new AbortController();
+  let completed = false;
   let idle: ReturnType<typeof setTimeout> | undefined;
   // Reset by whole events and comments only (sseData's onAlive): bytes with no line end cannot keep a dead stream open.
   const touch = () => {
@@ -165,7 +166,10 @@ async function followStream(
       await response.body?.cancel().catch(() => undefined);
       return false;
     }
-    for await (const data of sseData(response.body, touch)) {
+    // After COMPLETED, the rest of the stream is read to its end (fal closes it) rather than cut,
+    // so that its connection goes back to the pool: cut, it would be closed, and every job would
+    // open a new one (a TLS handshake against fal). The result does not wait for this.
+    for await (const data of sseData(response.body, touch, { drainMs: ctx.streamDrainMs })) {
       let status: unknown;
       try {
         status = JSON.parse(data);
@@ -177,7 +181,10 @@ async function followStream(
       const namedJob = (status as { request_id?: unknown }).request_id;
       if (namedJob !== undefined && namedJob !== requestId) continue;
       onQueueUpdate(status);
-      if (status.status === "COMPLETED") return { result: fetchResult() };
+      if (status.status === "COMPLETED") {
+        completed = true;
+        return { result: fetchResult() };
+      }
     }
     return false;
   } catch (error) {
@@ -185,7 +192,7 @@ async function followStream(
     return false;
   } finally {
     clearTimeout(idle);
-    stop.abort();
+    if (!completed) stop.abort();
   }
 }
 

@@ -265,6 +265,9 @@ const inlineImagesFromMock: FetchLike = (url, init = {}) => {
   return fetch(url, init);
 };
 
-process.exitCode = await main(process.argv.slice(2));
-// A batch interrupted leaves jobs being followed; their connections must not keep the process up.
-if (process.exitCode === 130) process.exit(130);
+const code = await main(process.argv.slice(2));
+// Once everything is written, the process ends: neither a batch interrupted (jobs still being
+// followed) nor a finished status stream left to close (its connection kept for reuse, up to
+// streamDrainMs) may keep it up.
+await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write("", resolve))));
+process.exit(code);

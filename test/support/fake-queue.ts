@@ -70,7 +70,7 @@ export interface FakeQueueOptions {
   urlForm?: "short" | "long";
   /** ms between `: ping` comments on a status stream. Default 1000. */
   pingMs?: number;
-  /** ms a status stream stays open after its COMPLETED event, as fal's may. Default 1000. */
+  /** ms a status stream stays open after its COMPLETED event, as fal's may. Default 1000. `Infinity`: until `endStreams()`. */
   closeAfterCompletedMs?: number;
   /** `self`: output images are served by the fake (`/files/fake/ID.jpeg`, a few JPEG bytes) instead of fal's CDN. */
   images?: "cdn" | "self";
@@ -101,7 +101,11 @@ export interface FakeQueue {
   url: string;
   jobs: Map<string, FakeJob>;
   /** Every request, in arrival order. */
-  log: { route: Route | "unknown"; method: string; url: string; headers: IncomingMessage["headers"]; at: number }[];
+  log: { route: Route | "unknown"; method: string; url: string; headers: IncomingMessage["headers"]; at: number; connection: number }[];
+  /** How many connections clients have opened to the fake so far. */
+  connections(): number;
+  /** Ends every status stream held open after its COMPLETED event (`closeAfterCompletedMs: Infinity`). */
+  endStreams(): void;
   count(route: Route): number;
   /** How many submits `concurrencyLimit` refused. */
   refused(): number;
@@ -128,6 +132,10 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
   const listeners = new Map<string, Set<(job: FakeJob) => void>>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const sockets = new Set<Socket>();
+  /** Each connection's number, in the order they were opened (from 1). */
+  const connectionIds = new WeakMap<Socket, number>();
+  let connectionCount = 0;
+  const heldStreams = new Set<ServerResponse>();
   const arrivals = new Set<() => boolean>();
   let holding = options.hold ?? false;
   const heldAnswers: (() => void)[] = [];
@@ -267,7 +275,9 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
       sent++;
       if (current.state === "COMPLETED") {
         stop();
-        later(options.closeAfterCompletedMs ?? 1000, () => res.end());
+        const closeAfter = options.closeAfterCompletedMs ?? 1000;
+        if (closeAfter === Number.POSITIVE_INFINITY) heldStreams.add(res);
+        else later(closeAfter, () => res.end());
       }
     };
     if (!listeners.has(job.id)) listeners.set(job.id, new Set());
@@ -295,7 +305,7 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
               : match[2] === "/cancel"
                 ? req.method === "PUT" ? "cancel" : "unknown"
                 : "result";
-    log.push({ route, method: req.method!, url: req.url!, headers: req.headers, at: now() });
+    log.push({ route, method: req.method!, url: req.url!, headers: req.headers, at: now(), connection: connectionIds.get(req.socket) ?? 0 });
     for (const check of arrivals) if (check()) arrivals.delete(check);
     if (route === "unknown") {
       res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ detail: "Not found" }));
@@ -340,6 +350,7 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
   });
   server.on("connection", (socket) => {
     sockets.add(socket);
+    connectionIds.set(socket, ++connectionCount);
     socket.on("close", () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -352,6 +363,11 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
     log,
     count,
     refused: () => refused,
+    connections: () => connectionCount,
+    endStreams() {
+      for (const res of heldStreams) res.end();
+      heldStreams.clear();
+    },
     arrived: (route, n = 1) =>
       new Promise<void>((resolve) => {
         const check = () => {
