@@ -1,9 +1,10 @@
 // npm run bench:batch: a batch of 200 jobs at concurrency 8 against a local fake of fal's queue (its
 // own process) with 200 ms of work per job, against the ideal of 200 / 8 x 200 ms. Measured: the
 // whole `flux-i2i --batch` command (process start, journal and results fsync'd per job, to exit),
-// and, as a baseline in the same run, the same jobs through client.subscribe in this process.
+// the same with `--out` (each job's image downloaded from the fake, written and fsync'd), and, as a
+// baseline in the same run, the same jobs through client.subscribe in this process.
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,15 +20,16 @@ const input = (i) => ({ image_url: "https://fal.media/files/koala/Chls9L2ZnvuipU
 
 const scratch = await mkdtemp(join(tmpdir(), "flux-bench-batch-"));
 const fakeModule = await bundleFakeQueue(scratch);
-const startServer = () => startFakeQueueProcess(fakeModule, { runMs: workMs, runSpreadMs: 1, closeAfterCompletedMs: 0 });
+// images: "self": the fake serves each output image, on its own origin (where --out may use http).
+const startServer = () => startFakeQueueProcess(fakeModule, { runMs: workMs, runSpreadMs: 1, closeAfterCompletedMs: 0, images: "self" });
 
-async function cli(url) {
+async function cli(url, out) {
   const file = join(scratch, `batch-${Date.now()}.jsonl`);
   await writeFile(file, Array.from({ length: jobs }, (_, i) => JSON.stringify(input(i))).join("\n") + "\n");
   const started = performance.now();
   const child = spawn(
     process.execPath,
-    [join(root, "dist/src/bin/flux-i2i.js"), "--live", "--queue-url", url, "--batch", file, "--concurrency", String(concurrency), "--json"],
+    [join(root, "dist/src/bin/flux-i2i.js"), "--live", "--queue-url", url, "--batch", file, "--concurrency", String(concurrency), "--json", ...(out ? ["--out", out] : [])],
     { env: { ...process.env, FAL_KEY: "bench-id:bench-secret" }, stdio: ["ignore", "pipe", "pipe"] },
   );
   let stdout = "";
@@ -40,6 +42,7 @@ async function cli(url) {
   const summary = JSON.parse(stdout);
   const results = (await readFile(summary.results, "utf8")).trim().split("\n").length;
   if (summary.done !== jobs || results !== jobs) throw new Error(`expected ${jobs} results, got ${summary.done} (${results} records)`);
+  if (out && (await readdir(out)).length !== jobs) throw new Error(`expected ${jobs} images in ${out}, got ${(await readdir(out)).length}`);
   return { ms, inside: summary.elapsedMs };
 }
 
@@ -65,10 +68,13 @@ try {
     const base = await library(server.url).finally(server.stop);
     server = await startServer();
     const batch = await cli(server.url).finally(server.stop);
+    server = await startServer();
+    const withOut = await cli(server.url, await mkdtemp(join(scratch, "out-"))).finally(server.stop);
     console.log(`round ${round}`);
     console.log(`  client.subscribe, ${concurrency} at a time, in-process (baseline)  ${fmt(base)}`);
     console.log(`  flux-i2i --batch, the whole command                    ${fmt(batch.ms)}  ${(batch.ms / base).toFixed(3)}x baseline`);
     console.log(`  flux-i2i --batch, batch file read to last result       ${fmt(batch.inside)}`);
+    console.log(`  flux-i2i --batch --out, the whole command              ${fmt(withOut.ms)}  ${(withOut.ms / base).toFixed(3)}x baseline`);
   }
 } finally {
   await rm(scratch, { recursive: true, force: true });

@@ -27,14 +27,15 @@ export async function bundleSupport(dir, name) {
 
 /**
  * Starts the bundled fake in its own process. Options: `runMs` (+ `n * 53 mod runSpreadMs` for job n),
- * `closeAfterCompletedMs`. `report()` gives each job's completion time and request count.
+ * `closeAfterCompletedMs`, `images`. `report()` gives each job's completion time and request count
+ * by id (a Map), with `connections`: how many the fake has accepted so far.
  */
 export async function startFakeQueueProcess(fakeModule, options) {
   const child = fork(join(root, "bench/queue-server.mjs"), [pathToFileURL(fakeModule).href, JSON.stringify(options)]);
   const { url } = await new Promise((resolve) => child.once("message", resolve));
   const report = () =>
     new Promise((resolve) => {
-      child.once("message", (message) => resolve(new Map(message.jobs.map((job) => [job.id, job]))));
+      child.once("message", (message) => resolve(Object.assign(new Map(message.jobs.map((job) => [job.id, job])), { connections: message.connections })));
       child.send("report");
     });
   return { url, report, stop: () => child.disconnect() };

@@ -1,9 +1,9 @@
 // The queue-lag benchmark's fake queue, in its own process: test/support/fake-queue.ts (bundled by
 // bench/queue-lag.mjs) with job durations spread over a polling cycle. Reports per job when it
-// completed and which requests it got.
+// completed and which requests it got, and how many connections clients opened.
 const [modulePath, optionsJson] = process.argv.slice(2);
 const { startFakeQueue } = await import(modulePath);
-const { runMs, runSpreadMs, closeAfterCompletedMs } = JSON.parse(optionsJson);
+const { runMs, runSpreadMs, closeAfterCompletedMs, images } = JSON.parse(optionsJson);
 
 const fake = await startFakeQueue({
   queueMs: () => 0,
@@ -12,6 +12,8 @@ const fake = await startFakeQueue({
   // 0: the stream ends right after its COMPLETED frame; more: it is held open that long.
   closeAfterCompletedMs,
   pingMs: 1_000,
+  // "self": the fake serves the output images itself, for --out.
+  images,
 });
 
 process.on("message", (message) => {
@@ -22,7 +24,7 @@ process.on("message", (message) => {
     // The submit plus every request naming the job.
     requests: 1 + fake.log.filter((entry) => entry.url.includes(`/requests/${job.id}`)).length,
   }));
-  process.send({ jobs });
+  process.send({ jobs, connections: fake.connections() });
 });
 process.on("disconnect", () => fake.close().then(() => process.exit(0)));
 process.send({ url: fake.url });

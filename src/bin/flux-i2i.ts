@@ -16,6 +16,7 @@ import { flagIssue, inputFromFlags, specFlagOptions, specFlagsHelp } from "../cl
 import { isLocalImage, resolveImage } from "../cli/image-input.js";
 import { createProgress, type Progress } from "../cli/progress.js";
 import { runOneJob } from "../cli/one-job.js";
+import { prepareOutDir } from "../cli/save-images.js";
 import { runContractCommand } from "../cli/contract.js";
 import { serveMock } from "../cli/serve-mock.js";
 import { terminalSafe, terminalSafeJson } from "../cli/terminal-text.js";
@@ -155,6 +156,9 @@ async function main(args: string[]): Promise<number> {
       if (messages.length) return badInput(messages, values);
       single = { input, stem };
     }
+
+    // The folder is made now: a bad --out is a usage error before any job is sent.
+    if (typeof values.out === "string") await prepareOutDir(values.out).catch((error: Error) => Promise.reject(new UsageError(`--out: ${error.message}`)));
 
     let client: FluxClient;
     if (values.live) {

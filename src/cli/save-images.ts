@@ -1,7 +1,7 @@
 // --out DIR: every image of an output written to a file, a data URI decoded, a URL downloaded
 // (without the key: fal's image URLs are public), never over an existing file.
-import { mkdir, open, unlink } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, open, stat, statfs, unlink } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { BodyReadError, readBytes } from "../read-body.js";
 import { backoff, retryPolicy, sleep, type RetryOptions, type RetryPolicy } from "../retry.js";
 import type { ImageToImageOutput } from "../types.js";
@@ -50,12 +50,66 @@ export async function saveImages(output: ImageToImageOutput, dir: string, option
       return { bytes, extension: extensions[type]! };
     }),
   );
-  await mkdir(dir, { recursive: true });
+  await prepareOutDir(dir);
   const paths: string[] = [];
   for (const [index, { bytes, extension }] of images.entries()) {
     paths.push(await writeNew(dir, `${options.stem}-${output.seed}-${index}`, extension, bytes));
   }
   return paths;
+}
+
+/** Linux's pseudo file systems (statfs's f_type, linux/magic.h): no image can be saved there. */
+const pseudoFileSystems = new Map<number, string>([
+  [0x9fa0, "proc"],
+  [0x62656572, "sysfs"],
+  [0x1cd1, "devpts"],
+  [0x27e0eb, "cgroup"],
+  [0x63677270, "cgroup2"],
+  [0x64626720, "debugfs"],
+  [0x74726163, "tracefs"],
+  [0x73636673, "securityfs"],
+  [0xcafe4a11, "bpf"],
+  [0x6165676c, "pstore"],
+  [0x62656570, "configfs"],
+  [0x65735543, "fusectl"],
+  [0xde5e81e4, "efivarfs"],
+  [0x42494e4d, "binfmt_misc"],
+]);
+
+/** The most folders --out makes below the deepest one that exists. */
+const maxNewFolders = 32;
+
+/**
+ * Makes `dir` if it is missing, one folder at a time, and gives its absolute path. Refused with a
+ * clear error: a path under a pseudo file system (/proc, /sys: Node's own recursive mkdir loops
+ * there for ever), a path through a file, more than 32 new folders. The command calls it before
+ * sending anything, so that a bad --out costs no job.
+ */
+export async function prepareOutDir(dir: string): Promise<string> {
+  const target = resolve(dir);
+  const missing: string[] = [];
+  let deepest = target;
+  for (;;) {
+    const info = await stat(deepest).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT" || error.code === "ENOTDIR") return undefined;
+      throw new Error(`${deepest}: ${error.code ?? error.message}`);
+    });
+    if (info?.isDirectory()) break;
+    if (info) throw new Error(`${deepest} is a file, not a folder`);
+    if (missing.length === maxNewFolders) throw new Error(`${target}: more than ${maxNewFolders} folders to make`);
+    missing.unshift(deepest);
+    deepest = dirname(deepest);
+  }
+  // statfs is Linux's f_type (unsigned); elsewhere its numbers match none of these, or it fails.
+  const type = await statfs(deepest).then((info) => info.type >>> 0, () => undefined);
+  const pseudo = type === undefined ? undefined : pseudoFileSystems.get(type);
+  if (pseudo) throw new Error(`${target} is on ${pseudo}, a pseudo file system: no image can be saved there`);
+  for (const folder of missing) {
+    await mkdir(folder).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "EEXIST") throw new Error(`cannot make ${folder}: ${error.code ?? error.message}`);
+    });
+  }
+  return target;
 }
 
 /** The URL, if it may be downloaded: https, or plain http on `httpOrigin` alone. */

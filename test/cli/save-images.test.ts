@@ -1,10 +1,10 @@
 // --out against a real local server: downloads without the key, retried when a retry can help,
 // and files named from the bytes, never over an existing one.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, expect, it } from "vitest";
-import { saveImages } from "../../src/cli/save-images.js";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { prepareOutDir, saveImages } from "../../src/cli/save-images.js";
 import type { ImageToImageOutput } from "../../src/index.js";
 import { startLocalServer, type LocalServer } from "../support/local-server.js";
 
@@ -78,4 +78,26 @@ it("bytes that are no image (an HTML page, a script) are refused, never saved as
     "image 0 is not a jpeg, png, webp, gif or avif image",
   );
   expect(() => readdirSync(dir)).toThrow(); // nothing written, not even the folder
+});
+
+describe("the --out folder (prepareOutDir)", () => {
+  it("is made folder by folder when missing, and an existing one is used as it is", async () => {
+    const nested = join(root, "a", "b", "c");
+    expect(await prepareOutDir(nested)).toBe(nested);
+    expect(statSync(nested).isDirectory()).toBe(true);
+    expect(await prepareOutDir(nested)).toBe(nested);
+  });
+
+  it.runIf(process.platform === "linux")("under /proc or /sys is refused at once, naming the pseudo file system (Node's recursive mkdir loops there)", async () => {
+    await expect(prepareOutDir("/proc/flux-i2i-out/images")).rejects.toThrow("/proc/flux-i2i-out/images is on proc, a pseudo file system");
+    await expect(prepareOutDir("/sys/flux-i2i-out")).rejects.toThrow("is on sysfs, a pseudo file system");
+  });
+
+  it("a path through a file, or too deep, is refused and nothing is made", async () => {
+    writeFileSync(join(root, "plain-file"), "x");
+    await expect(prepareOutDir(join(root, "plain-file", "images"))).rejects.toThrow(`${join(root, "plain-file")} is a file, not a folder`);
+    const deep = join(root, "deep", ...Array.from({ length: 40 }, (_, i) => `d${i}`));
+    await expect(prepareOutDir(deep)).rejects.toThrow("more than 32 folders to make");
+    expect(existsSync(join(root, "deep"))).toBe(false);
+  });
 });

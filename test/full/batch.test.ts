@@ -364,14 +364,13 @@ describe("--batch", () => {
   });
 
   it("images that cannot be saved: the result is recorded (nothing paid is lost), exit 4; a resume saves it from the record without asking fal", async () => {
+    await useFake({ failImages: 2 }); // each job's image download fails once: the jobs are done and paid
     writeBatch(jobLines(2));
-    writeFileSync(join(dir, "out"), "a file where the folder should be");
     const first = await runCli(batch("--out", "out"), { cwd: dir, env });
     expect(first.code).toBe(4);
     expect(first.stderr).toContain("saving its images failed");
     expect(results().map((r) => r.status)).toEqual(["unsaved", "unsaved"]);
     const seeds = [...readFileSync(join(dir, "batch.results.jsonl"), "utf8").matchAll(/"seed":(\d+)/g)].map((m) => m[1]);
-    rmSync(join(dir, "out"));
     const asked = fake.log.length;
     const resumed = await runCli(batch("--out", "out", "--resume"), { cwd: dir, env });
     expect(resumed.code, resumed.stderr).toBe(0);

@@ -218,14 +218,27 @@ describe("a job", () => {
   });
 
   it("images that cannot be saved: exit 4, and the whole result is kept in a file so nothing paid is lost", async () => {
-    writeFileSync(join(dir, "out"), "a file where the folder should be");
+    // An output whose image is no image: the job is done and paid, its image cannot be saved.
+    const notAnImage = { url: "data:text/plain;base64,aGVsbG8=", width: 1, height: 1, content_type: "image/jpeg" };
+    await fake.close();
+    fake = await startFakeQueue({ outcome: () => ({ status: 200, body: { images: [notAnImage], seed: 4242, has_nsfw_concepts: [false], prompt: "p", timings: {} } }) });
     const { code, stderr } = await runCli(live("--image", "cat.png", "--prompt", "p", "--out", "out"), { cwd: dir, env: withKey });
     expect(code).toBe(4);
     const kept = /The whole result is kept in (\S+\.json)\./.exec(stderr)?.[1];
     expect(kept, stderr).toBeTruthy();
-    const [job] = [...fake.jobs.values()];
-    expect(readFileSync(kept!, "utf8")).toContain(`"seed":${job!.seed}`);
+    expect(readFileSync(kept!, "utf8")).toContain('"seed":4242');
     rmSync(kept!);
+  });
+
+  it("an --out that cannot be a folder (a file's place, under /proc): a usage error, exit 2, before anything is sent", async () => {
+    writeFileSync(join(dir, "out"), "a file where the folder should be");
+    const outs = ["out", ...(process.platform === "linux" ? ["/proc/flux-i2i-out"] : [])];
+    for (const out of outs) {
+      const { code, stderr } = await runCli(live("--image", "cat.png", "--prompt", "p", "--out", out), { cwd: dir, env: withKey });
+      expect(code, stderr).toBe(2);
+      expect(stderr).toMatch(out === "out" ? /--out: \S+out is a file, not a folder/ : /--out: \/proc\/flux-i2i-out is on proc, a pseudo file system/);
+    }
+    expect(fake.log).toHaveLength(0);
   });
 
   it("--follow fetches a job already on the queue to --out and --json, submitting nothing", async () => {

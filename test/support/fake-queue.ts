@@ -74,6 +74,8 @@ export interface FakeQueueOptions {
   closeAfterCompletedMs?: number;
   /** `self`: output images are served by the fake (`/files/fake/ID.jpeg`, a few JPEG bytes) instead of fal's CDN. */
   images?: "cdn" | "self";
+  /** With `images: "self"`: the first this many image downloads answer 404 (images that cannot be saved). */
+  failImages?: number;
   /**
    * Jobs keep their state until the test moves them on with {@link FakeQueue.advance}, instead of
    * on timers: a test that must see a state holds the job there until the client has seen it, so
@@ -140,6 +142,7 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
   let holding = options.hold ?? false;
   const heldAnswers: (() => void)[] = [];
   let submitted = 0;
+  let imagesToFail = options.failImages ?? 0;
   let refused = 0;
   let origin = "";
 
@@ -289,6 +292,11 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
   const server = createServer((req, res) => {
     const url = new URL(req.url!, "http://x");
     if (options.images === "self" && req.method === "GET" && url.pathname.startsWith("/files/fake/")) {
+      if (imagesToFail > 0) {
+        imagesToFail--;
+        res.writeHead(404, { "Content-Type": "text/plain" }).end("no such image");
+        return;
+      }
       res.writeHead(200, { "Content-Type": "image/jpeg", "Content-Length": fakeJpeg.length }).end(fakeJpeg);
       return;
     }

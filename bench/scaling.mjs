@@ -1,0 +1,96 @@
+// npm run bench:scale: many jobs at once. At 1, 8, 64 and 256 concurrent jobs, each client runs its
+// jobs against a fake queue of its own (the tests' fake, in its own process) whose jobs take
+// BENCH_WORK_MS (200) each and whose status stream closes 20 ms after COMPLETED. Printed per client
+// and level: the time against the ideal (jobs / concurrency x work), this process's CPU a job, and
+// the connections a job opened, with bare fetches (submit, stream to COMPLETED, result) as the
+// baseline of what any client must do.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createFalClient } from "@fal-ai/client";
+import { createFluxClient } from "../dist/src/index.js";
+import { bundleFakeQueue, startFakeQueueProcess } from "./fake-queue-process.mjs";
+
+const levels = (process.env.BENCH_LEVELS ?? "1,8,64,256").split(",").map(Number);
+const workMs = Number(process.env.BENCH_WORK_MS ?? 200);
+const input = { image_url: "https://fal.media/files/koala/Chls9L2ZnvuipUTEwlnJC.png", prompt: "a wizard cat" };
+const path = "/fal-ai/flux-1/dev/image-to-image";
+
+const scratch = await mkdtemp(join(tmpdir(), "flux-bench-"));
+const fakeModule = await bundleFakeQueue(scratch);
+
+/** What any client must do for a job, and no more: submit, the stream up to COMPLETED (then read to its end, unwaited), the result. */
+function bareFetches(url) {
+  const headers = { Authorization: "Key bench", "Content-Type": "application/json" };
+  return async () => {
+    const job = await (await fetch(url + path, { method: "POST", headers, body: JSON.stringify(input) })).json();
+    const stream = await fetch(`${job.status_url}/stream`, { headers: { Authorization: headers.Authorization, Accept: "text/event-stream" } });
+    const reader = stream.body.getReader();
+    const decoder = new TextDecoder();
+    for (let text = ""; !text.includes('"COMPLETED"'); ) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    void (async () => {
+      while (!(await reader.read()).done);
+    })().catch(() => undefined);
+    return (await fetch(job.response_url, { headers: { Authorization: headers.Authorization } })).json();
+  };
+}
+
+const clients = {
+  "bare fetches (baseline)": bareFetches,
+  "flux-i2i subscribe": (url) => {
+    const flux = createFluxClient({ credentials: "bench", queueUrl: url });
+    return () => flux.subscribe(input);
+  },
+  "@fal-ai/client subscribe (streaming)": (url) => {
+    const fal = createFalClient({
+      credentials: "bench",
+      requestMiddleware: async (request) => ({ ...request, url: request.url.replace("https://queue.fal.run", url) }),
+    });
+    return async () => (await fal.subscribe("fal-ai/flux-1/dev/image-to-image", { input, mode: "streaming" })).data;
+  },
+};
+
+/** `jobs` jobs, `level` at a time: wall time, this process's CPU, connections opened. */
+async function measure(makeClient, level, jobs) {
+  const server = await startFakeQueueProcess(fakeModule, { runMs: workMs, runSpreadMs: 1, closeAfterCompletedMs: 20 });
+  try {
+    const subscribe = makeClient(server.url);
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: level }, async () => {
+        while (next++ < jobs) await subscribe();
+      }),
+    );
+    const wall = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    const { connections } = await server.report();
+    return { wall, cpuMs: (used.user + used.system) / 1000, connections };
+  } finally {
+    server.stop();
+  }
+}
+
+console.log(`Jobs of ${workMs} ms at 1 to 256 at a time, each client against its own fake queue (own process), streams closed 20 ms after COMPLETED`);
+console.log(`${"concurrent jobs".padEnd(18)}${"client".padEnd(40)}${"jobs".padStart(6)}${"x ideal".padStart(10)}${"CPU a job".padStart(12)}${"conns a job".padStart(13)}`);
+try {
+  for (const level of levels) {
+    const jobs = Math.max(16, level * 4);
+    const ideal = Math.ceil(jobs / level) * workMs;
+    for (const [name, makeClient] of Object.entries(clients)) {
+      await measure(makeClient, Math.min(level, 8), 16); // warm-up
+      const { wall, cpuMs, connections } = await measure(makeClient, level, jobs);
+      console.log(
+        `${String(level).padEnd(18)}${name.padEnd(40)}${String(jobs).padStart(6)}${(wall / ideal).toFixed(3).padStart(9)}x` +
+          `${`${(cpuMs / jobs).toFixed(2)} ms`.padStart(12)}${(connections / jobs).toFixed(2).padStart(13)}`,
+      );
+    }
+  }
+} finally {
+  await rm(scratch, { recursive: true, force: true });
+}
