@@ -4,21 +4,15 @@
 import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { imageToImageExamples, queueOperations } from "../../generated/spec.js";
-import { createFluxClient, type FluxClient } from "../client.js";
+import type { FluxClient } from "../client.js";
 import type { FetchLike, ImageToImageInput } from "../types.js";
 import { resolveCredentials } from "../credentials.js";
 import { FluxApiError, FluxConfigError, FluxError, FluxNetworkError, FluxResponseError, FluxValidationError, type FluxIssue } from "../errors.js";
-import { specPath, startPrismMock, type PrismMock } from "../mock.js";
+import type { PrismMock } from "../mock.js";
 import { forValidation, stringifyExact } from "../seed.js";
-import { checkInput } from "../validation.js";
-import { runBatch, type BatchSummary } from "../cli/batch.js";
+import type { BatchSummary } from "../cli/batch.js";
 import { flagIssue, inputFromFlags, specFlagOptions, specFlagsHelp } from "../cli/flags.js";
-import { isLocalImage, resolveImage } from "../cli/image-input.js";
 import { createProgress, type Progress } from "../cli/progress.js";
-import { runOneJob } from "../cli/one-job.js";
-import { prepareOutDir } from "../cli/save-images.js";
-import { runContractCommand } from "../cli/contract.js";
-import { serveMock } from "../cli/serve-mock.js";
 import { terminalSafe, terminalSafeJson } from "../cli/terminal-text.js";
 import { UsageError } from "../cli/usage-error.js";
 
@@ -90,8 +84,10 @@ const cliOptions = {
 type Values = Record<string, string | boolean | undefined>;
 
 async function main(args: string[]): Promise<number> {
-  if (args[0] === "mock") return serveMock(args.slice(1));
-  if (args[0] === "contract") return runContractCommand(args.slice(1));
+  // Each path loads only its own modules: --help and a bad flag need none of the client, a job
+  // none of the batch's or the contract checks' (fast-check, Prism).
+  if (args[0] === "mock") return (await import("../cli/serve-mock.js")).serveMock(args.slice(1));
+  if (args[0] === "contract") return (await import("../cli/contract.js")).runContractCommand(args.slice(1));
   const specOptions = specFlagOptions();
   const clash = Object.keys(specOptions).find((name) => name in cliOptions);
   if (clash) throw new Error(`the spec's parameter --${clash} clashes with a flag of flux-i2i: rename the flag`);
@@ -158,14 +154,16 @@ async function main(args: string[]): Promise<number> {
     }
 
     // The folder is made now: a bad --out is a usage error before any job is sent.
-    if (typeof values.out === "string") await prepareOutDir(values.out).catch((error: Error) => Promise.reject(new UsageError(`--out: ${error.message}`)));
+    if (typeof values.out === "string") await (await import("../cli/save-images.js")).prepareOutDir(values.out).catch((error: Error) => Promise.reject(new UsageError(`--out: ${error.message}`)));
 
+    const { createFluxClient } = await import("../client.js");
     let client: FluxClient;
     if (values.live) {
       if (!resolveCredentials(undefined)) throw new UsageError("--live needs a key: set FAL_KEY (or FAL_KEY_ID and FAL_KEY_SECRET)");
       client = createFluxClient({ queueUrl: values["queue-url"] as string | undefined });
     } else {
       progress.log("Starting a Prism mock of openapi/queue.yaml (no key, no network; --live runs on fal)...");
+      const { specPath, startPrismMock } = await import("../mock.js");
       mock = await startPrismMock({ spec: specPath("queue.yaml") }).catch((error: Error) => {
         throw new UsageError(`${error.message}\n(or run on fal with --live)`);
       });
@@ -173,9 +171,11 @@ async function main(args: string[]): Promise<number> {
     }
 
     const jobOptions = { out: values.out as string | undefined, json: Boolean(values.json), progress, signal: interrupt.signal };
+    const { runOneJob } = await import("../cli/one-job.js");
     if (typeof values.follow === "string") return await runOneJob(client, values.follow, { ...jobOptions, stem: defaultStem });
     if (single) return await runOneJob(client, single.input as ImageToImageInput, { ...jobOptions, stem: single.stem });
     const file = values.batch as string;
+    const { runBatch } = await import("../cli/batch.js");
     const summary = await runBatch({
       file,
       defaults: input,
@@ -207,6 +207,7 @@ async function main(args: string[]): Promise<number> {
  * into a data URI in `input`. Every problem at once: the file's and the spec's (those `keep` keeps).
  */
 async function readImage(input: Record<string, unknown>, flag: string, keep: (issue: FluxIssue) => boolean, signal: AbortSignal) {
+  const [{ checkInput }, { isLocalImage, resolveImage }] = await Promise.all([import("../validation.js"), import("../cli/image-input.js")]);
   const image = input.image_url;
   const local = typeof image === "string" && isLocalImage(image);
   const messages = checkInput(forValidation(local ? { ...input, image_url: "data:," } : input))

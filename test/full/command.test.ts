@@ -4,6 +4,7 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { imageToImageExamples, imageToImageInputSchema } from "../../generated/spec.js";
 import { maxImageBytes } from "../../src/cli/image-input.js";
@@ -215,6 +216,29 @@ describe("a job", () => {
     expect(await run.exited).toBe(4);
     expect(run.stderr()).toContain(`flux-i2i --live --follow ${job!.id}`);
     fake = await startFakeQueue();
+  });
+
+  it("--help, a bad flag and one job load only their own modules: never the batch's, the contract checks' or fast-check", async () => {
+    const logFile = join(dir, "modules.log");
+    const preload = `--import=${pathToFileURL(fileURLToPath(new URL("../support/module-log.mjs", import.meta.url))).href}`;
+    const loaded = async (args: string[], env: Record<string, string> = {}) => {
+      writeFileSync(logFile, "");
+      const { code, stderr } = await runCli(args, { cwd: dir, env: { ...env, FLUX_MODULE_LOG: logFile, NODE_OPTIONS: `${loopbackOnly} ${preload}` } });
+      const modules = readFileSync(logFile, "utf8").split("\n").filter((url) => url.includes("/dist/src/") || url.includes("/node_modules/"));
+      return { code, stderr, modules: modules.map((url) => url.replace(/^.*\/(dist\/src|node_modules)\//, "$1/")) };
+    };
+    const never = /cli\/batch|cli\/contract|cli\/serve-mock|node_modules\/fast-check/;
+
+    const help = await loaded(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.modules).toContain("dist/src/bin/flux-i2i.js");
+    expect(help.modules.filter((m) => never.test(m) || /dist\/src\/(client|queue|sync|mock)\.js|openapi-fetch|generated\/validators/.test(m))).toEqual([]);
+    expect((await loaded(["--bogus"])).modules.filter((m) => /dist\/src\/client\.js/.test(m))).toEqual([]);
+
+    const job = await loaded(live("--image", "cat.png", "--prompt", "p"), withKey);
+    expect(job.code, job.stderr).toBe(0);
+    expect(job.modules).toContain("dist/src/cli/one-job.js");
+    expect(job.modules.filter((m) => never.test(m))).toEqual([]);
   });
 
   it("images that cannot be saved: exit 4, and the whole result is kept in a file so nothing paid is lost", async () => {
