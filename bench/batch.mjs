@@ -46,6 +46,17 @@ async function cli(url, out) {
   return { ms, inside: summary.elapsedMs };
 }
 
+/** `run` against a fresh fake, with the connections it opened to it. */
+async function measured(run) {
+  const server = await startServer();
+  try {
+    const result = await run(server.url);
+    return { ...result, connections: (await server.report()).connections };
+  } finally {
+    server.stop();
+  }
+}
+
 async function library(url) {
   const client = createFluxClient({ credentials: "bench-id:bench-secret", queueUrl: url });
   let next = 0;
@@ -64,17 +75,15 @@ console.log(`${jobs} jobs, concurrency ${concurrency}, ${workMs} ms of work each
 try {
   for (let round = 1; round <= rounds; round++) {
     // A fresh fake per measurement, so that neither inherits the other's jobs.
-    let server = await startServer();
+    const server = await startServer();
     const base = await library(server.url).finally(server.stop);
-    server = await startServer();
-    const batch = await cli(server.url).finally(server.stop);
-    server = await startServer();
-    const withOut = await cli(server.url, await mkdtemp(join(scratch, "out-"))).finally(server.stop);
+    const batch = await measured((url) => cli(url));
+    const withOut = await measured(async (url) => cli(url, await mkdtemp(join(scratch, "out-"))));
     console.log(`round ${round}`);
     console.log(`  client.subscribe, ${concurrency} at a time, in-process (baseline)  ${fmt(base)}`);
-    console.log(`  flux-i2i --batch, the whole command                    ${fmt(batch.ms)}  ${(batch.ms / base).toFixed(3)}x baseline`);
+    console.log(`  flux-i2i --batch, the whole command                    ${fmt(batch.ms)}  ${(batch.ms / base).toFixed(3)}x baseline  ${(batch.connections / jobs).toFixed(2)} connections a job`);
     console.log(`  flux-i2i --batch, batch file read to last result       ${fmt(batch.inside)}`);
-    console.log(`  flux-i2i --batch --out, the whole command              ${fmt(withOut.ms)}  ${(withOut.ms / base).toFixed(3)}x baseline`);
+    console.log(`  flux-i2i --batch --out, the whole command              ${fmt(withOut.ms)}  ${(withOut.ms / base).toFixed(3)}x baseline  ${(withOut.connections / jobs).toFixed(2)} connections a job`);
   }
 } finally {
   await rm(scratch, { recursive: true, force: true });

@@ -1,9 +1,9 @@
 // npm run bench:scale: many jobs at once. At 1, 8, 64 and 256 concurrent jobs, each client runs its
 // jobs against a fake queue of its own (the tests' fake, in its own process) whose jobs take
 // BENCH_WORK_MS (200) each and whose status stream closes 20 ms after COMPLETED. Printed per client
-// and level: the time against the ideal (jobs / concurrency x work), this process's CPU a job, and
-// the connections a job opened, with bare fetches (submit, stream to COMPLETED, result) as the
-// baseline of what any client must do.
+// and level, after a warm-up round: the time against the ideal (jobs / concurrency x work), this
+// process's CPU a job, and the connections a job opened, with bare fetches (submit, stream to
+// COMPLETED, result) as the baseline of what any client must do.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,23 +54,34 @@ const clients = {
   },
 };
 
-/** `jobs` jobs, `level` at a time: wall time, this process's CPU, connections opened. */
+/** Runs `jobs` jobs, `level` at a time. */
+async function runJobs(subscribe, level, jobs) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: level }, async () => {
+      while (next++ < jobs) await subscribe();
+    }),
+  );
+}
+
+/**
+ * `jobs` jobs, `level` at a time, after a warm-up round of `level` jobs on the same fake (so that
+ * the counts are of the steady state, not of the pool filling): wall time, this process's CPU,
+ * the connections opened.
+ */
 async function measure(makeClient, level, jobs) {
   const server = await startFakeQueueProcess(fakeModule, { runMs: workMs, runSpreadMs: 1, closeAfterCompletedMs: 20 });
   try {
     const subscribe = makeClient(server.url);
+    await runJobs(subscribe, level, level);
+    const before = (await server.report()).connections;
     const cpu = process.cpuUsage();
     const started = performance.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: level }, async () => {
-        while (next++ < jobs) await subscribe();
-      }),
-    );
+    await runJobs(subscribe, level, jobs);
     const wall = performance.now() - started;
     const used = process.cpuUsage(cpu);
     const { connections } = await server.report();
-    return { wall, cpuMs: (used.user + used.system) / 1000, connections };
+    return { wall, cpuMs: (used.user + used.system) / 1000, connections: connections - before };
   } finally {
     server.stop();
   }
@@ -83,7 +94,6 @@ try {
     const jobs = Math.max(16, level * 4);
     const ideal = Math.ceil(jobs / level) * workMs;
     for (const [name, makeClient] of Object.entries(clients)) {
-      await measure(makeClient, Math.min(level, 8), 16); // warm-up
       const { wall, cpuMs, connections } = await measure(makeClient, level, jobs);
       console.log(
         `${String(level).padEnd(18)}${name.padEnd(40)}${String(jobs).padStart(6)}${(wall / ideal).toFixed(3).padStart(9)}x` +
