@@ -10,6 +10,7 @@
 import { defaultBaseUrl, defaultQueueUrl, operationResponses } from "../generated/spec.js";
 import { validateRequestId } from "../generated/validators.js";
 import { authorizationHeader, resolveCredentials, secretForms } from "./credentials.js";
+import { BodyReadError, readBytes } from "./read-body.js";
 import type { FetchLike } from "./types.js";
 
 export interface FalProxyOptions {
@@ -143,25 +144,14 @@ function forwardedHeaders(incoming: Headers, authorization: string): Headers {
 
 /** The body, or "too large" past the cap (as soon as Content-Length says so). */
 async function boundedBody(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer> | "too large" | undefined> {
-  const declared = Number(request.headers.get("content-length"));
-  if (declared > maxBytes) return "too large";
   if (!request.body) return undefined;
-  // A declared length is held to by the server that reads it: read whole, in native code.
-  if (declared >= 0 && request.headers.has("content-length")) return new Uint8Array(await request.arrayBuffer());
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > maxBytes) return "too large";
-    chunks.push(chunk);
-  }
-  const body = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return body;
+  // A declared length within the cap is held to by the server that reads it: read whole, in native code.
+  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
+  if (declared >= 0 && declared <= maxBytes) return new Uint8Array(await request.arrayBuffer());
+  return readBytes(request, maxBytes).catch((error: unknown) => {
+    if (error instanceof BodyReadError && error.tooLarge) return "too large" as const;
+    throw error;
+  });
 }
 
 /**

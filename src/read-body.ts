@@ -20,8 +20,8 @@ export class BodyReadError extends Error {
   }
 }
 
-/** The body's bytes, at most `maxBytes`: a larger one is refused as soon as its Content-Length says so or it passes the cap. */
-export async function readBytes(response: Response, maxBytes: number): Promise<Uint8Array> {
+/** The body's bytes (an answer's, or a request's), at most `maxBytes`: a larger one is refused as soon as its Content-Length says so or it passes the cap. */
+export async function readBytes(response: Pick<Response, "headers" | "body">, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(response.headers.get("content-length") ?? Number.NaN);
   if (declared > maxBytes) {
     await response.body?.cancel().catch(() => undefined);

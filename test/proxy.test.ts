@@ -85,11 +85,17 @@ describe("refused before anything is forwarded", () => {
     expect(fake.log).toHaveLength(0);
   });
 
-  it("a body over the cap: 413", async () => {
+  it("a body over the cap: 413, whether its length is declared or it comes in chunks of unknown length", async () => {
     await setUp({ maxBodyBytes: 1_000 });
-    const response = await raw("/api/fal/queue/fal-ai/flux-1/dev/image-to-image", { method: "POST", body: JSON.stringify({ ...input, prompt: "x".repeat(2_000) }) });
-    expect(response.status).toBe(413);
+    const path = "/api/fal/queue/fal-ai/flux-1/dev/image-to-image";
+    const chunked = (text: string) => ({ method: "POST", body: new Blob([text]).stream(), duplex: "half" }) as RequestInit;
+    const large = JSON.stringify({ ...input, prompt: "x".repeat(2_000) });
+    expect((await raw(path, { method: "POST", body: large })).status).toBe(413);
+    expect((await raw(path, chunked(large))).status).toBe(413);
     expect(fake.log).toHaveLength(0);
+    // Under the cap, a chunked body is forwarded whole.
+    expect((await raw(path, chunked(JSON.stringify(input)))).status).toBe(200);
+    expect(fake.log.map((entry) => entry.route)).toEqual(["submit"]);
   });
 });
 
