@@ -19,6 +19,7 @@ import { maxAnswerBytes, mismatch, parseJson, send, type Transport } from "./req
 import { withExactSeed } from "./seed.js";
 import { checkOutput, issuesOf, serializeInput } from "./validation.js";
 import type {
+  AnswerObserver,
   CancelResult,
   QueueCalls,
   ImageToImageInput,
@@ -68,7 +69,7 @@ export function createQueue(ctx: QueueContext): QueueInternals {
     return ctx.queueUrl + queueOperations[operation].path.replace("{request_id}", encodeURIComponent(id));
   }
 
-  async function submit(input: ImageToImageInput, options: SubmitOptions = {}): Promise<QueueSubmitted> {
+  async function submit(input: ImageToImageInput, options: SubmitOptions & AnswerObserver = {}): Promise<QueueSubmitted> {
     const body = serializeInput(input);
     const wire = platformParameters(options, submitParameters, ctx.key, body.issues);
     const url = new URL(ctx.queueUrl + queueOperations.submitImageToImage.path);
@@ -121,7 +122,7 @@ export function createQueue(ctx: QueueContext): QueueInternals {
     return submitted;
   }
 
-  function status(job: QueueJob, options: QueueCallOptions & { logs?: boolean } = {}): Promise<QueueStatus> {
+  function status(job: QueueJob, options: QueueCallOptions & AnswerObserver & { logs?: boolean } = {}): Promise<QueueStatus> {
     const url = new URL(urlOf(job, "status_url", "getQueueStatus"));
     if (options.logs) url.searchParams.set("logs", "1");
     return send(ctx, {
@@ -138,7 +139,7 @@ export function createQueue(ctx: QueueContext): QueueInternals {
     });
   }
 
-  function result(job: QueueJob, options: QueueCallOptions = {}): Promise<ImageToImageOutput> {
+  function result(job: QueueJob, options: QueueCallOptions & AnswerObserver = {}): Promise<ImageToImageOutput> {
     return send(ctx, {
       maxBytes: maxAnswerBytes.output,
       retryableByStatus: queueOperations.getQueueResult.retryableByStatus,
@@ -158,7 +159,7 @@ export function createQueue(ctx: QueueContext): QueueInternals {
     });
   }
 
-  function cancel(job: QueueJob, options: QueueCallOptions = {}): Promise<CancelResult> {
+  function cancel(job: QueueJob, options: QueueCallOptions & AnswerObserver = {}): Promise<CancelResult> {
     const { outcomeStatuses } = queueOperations.cancelQueueRequest;
     return send(ctx, {
       retryableByStatus: queueOperations.cancelQueueRequest.retryableByStatus,
@@ -179,7 +180,7 @@ export function createQueue(ctx: QueueContext): QueueInternals {
 }
 
 /** A queue call's own controls as `send` takes them: its signal, time limit, retries and headers (the key's last, so none replaces it). */
-function callControls(options: QueueCallOptions, clientHeaders: Record<string, string>) {
+function callControls(options: QueueCallOptions & AnswerObserver, clientHeaders: Record<string, string>) {
   return {
     signal: options.signal,
     timeoutMs: options.timeout,

@@ -6,7 +6,7 @@ import { FluxApiError, FluxResponseError, FluxSubmitUncertainError, FluxTimeoutE
 import type { QueueContext, QueueInternals } from "./queue.js";
 import { sleep } from "./retry.js";
 import { sseData } from "./sse.js";
-import type { ImageToImageInput, ImageToImageOutput, QueueCalls, QueueJob, QueueStatus, SubmitOptions } from "./types.js";
+import type { AnswerObserver, ImageToImageInput, ImageToImageOutput, QueueCalls, QueueJob, QueueStatus, SubmitOptions } from "./types.js";
 
 export interface SubscribeOptions extends Omit<SubmitOptions, "signal" | "timeout"> {
   /** Called with the request id as soon as fal has the job: keep it to fetch the result later if this process dies. */
@@ -40,7 +40,7 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
   /** From the job's submit (or, for `follow`, its id) to its output; aborts and timeouts cancel the job. */
   async function track(
     getJob: (signal: AbortSignal) => Promise<QueueJob>,
-    options: SubscribeOptions,
+    options: SubscribeOptions & AnswerObserver,
   ): Promise<ImageToImageOutput> {
     const deadline = options.timeout === undefined ? undefined : AbortSignal.timeout(options.timeout);
     // Aborted when a callback throws, so that the job is cancelled like on any other abort.
@@ -106,9 +106,9 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
   }
 
   return {
-    subscribe: (input: ImageToImageInput, options: SubscribeOptions = {}) =>
+    subscribe: (input: ImageToImageInput, options: SubscribeOptions & AnswerObserver = {}) =>
       track((signal) => queue.submit(input, { ...options, signal }).catch(jobFromUnreadableAnswer), options),
-    follow: (job: QueueJob, options: FollowOptions = {}) => track(async () => job, options),
+    follow: (job: QueueJob, options: FollowOptions & AnswerObserver = {}) => track(async () => job, options),
   };
 }
 

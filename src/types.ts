@@ -106,8 +106,13 @@ export type WithResponseCall<A extends unknown[], T> = ((...args: A) => Promise<
   withResponse(...args: A): Promise<WithResponse<T>>;
 };
 
-/** A call without its `withResponse`: what the modules inside the client pass around. */
-export type PlainCall<C> = C extends WithResponseCall<infer A, infer T> ? (...args: A) => Promise<T> : C;
+/** Told each answer that succeeded: what `withResponse` reads. Inside the client only, never on a public type. */
+export interface AnswerObserver {
+  onAnswer?: (response: Response) => void;
+}
+
+/** A call without its `withResponse`, its options open to an {@link AnswerObserver}: what the modules inside the client pass around. */
+export type PlainCall<C> = C extends WithResponseCall<[infer F, (infer O)?], infer T> ? (first: F, options?: O & AnswerObserver) => Promise<T> : C;
 /** The queue's calls inside the client, before the public ones are made of them (src/client.ts). */
 export type QueueCalls = { [K in keyof FluxQueue]: PlainCall<FluxQueue[K]> };
 
@@ -120,8 +125,6 @@ export interface QueueCallOptions {
   maxRetries?: number;
   /** Headers of this call's own: not `Authorization` (the key is the client's), nor a platform header (its option). */
   headers?: CallHeaders;
-  /** Told each answer that succeeded (internal: what `withResponse` reads). */
-  onAnswer?: (response: Response) => void;
 }
 
 

@@ -3,7 +3,7 @@
 // onRequest / onResponse hooks that never see the key.
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from "vitest";
 import { imageToImageExamples } from "../generated/spec.js";
-import { createFluxClient, FluxTimeoutError, FluxValidationError, type CallOptions, type FluxClientOptions, type WithResponse } from "../src/index.js";
+import { createFluxClient, FluxTimeoutError, FluxValidationError, type CallOptions, type FluxClientOptions, type QueueCallOptions, type WithResponse } from "../src/index.js";
 import type { RequestInfo, ResponseInfo } from "../src/index.js";
 import { startFakeQueue, type FakeQueue } from "./support/fake-queue.js";
 import { firstExample } from "./support/spec.js";
@@ -24,6 +24,12 @@ const syncFetch = async () =>
   new Response(JSON.stringify(firstExample(200)), { headers: { "Content-Type": "application/json", "x-fal-request-id": "sync-req-7" } });
 
 describe("withResponse()", () => {
+  it("what it reads the answer with is the client's own, not an option of any public call", () => {
+    // @ts-expect-error onAnswer is internal (what withResponse reads)
+    const options: QueueCallOptions = { onAnswer: () => undefined };
+    expect(Object.keys(options)).toEqual(["onAnswer"]); // a type-level check: tsc fails if onAnswer becomes public
+  });
+
   it("imageToImage: the output, fal's request id and the answer", async () => {
     const result = await client({ fetch: syncFetch }).imageToImage.withResponse(input);
     expectTypeOf(result).toEqualTypeOf<WithResponse<typeof result.data>>();
