@@ -48,6 +48,8 @@ export function createFalProxy(options: FalProxyOptions = {}): (request: Request
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const routes = { pattern: new RegExp(`^${escapeRegExp(basePath)}/(run|queue)(/.*)$`), upstreams };
   const forms = key ? secretForms(key) : [];
+  // Made once: a key no header can carry fails here, when the app starts, not on a user's call.
+  const authorization = key ? authorizationHeader(key, "Key") : "";
 
   return async (request) => {
     const cors = corsHeaders(request, options.allowedOrigins ?? []);
@@ -69,7 +71,7 @@ export function createFalProxy(options: FalProxyOptions = {}): (request: Request
 
     const upstream = await fetchImpl(target.url.href, {
       method: request.method,
-      headers: forwardedHeaders(request.headers, authorizationHeader(key, "Key")),
+      headers: forwardedHeaders(request.headers, authorization),
       body,
       signal: request.signal,
     }).catch(() => undefined);
@@ -172,7 +174,12 @@ async function passThrough(upstream: Response, cors: Headers, forms: string[]): 
     return new Response(upstream.body ? upstream.body.pipeThrough(redactingStream(forms)) : null, init);
   }
   const text = await upstream.text();
-  return new Response(forms.reduce((out, form) => (out.includes(form) ? out.split(form).join("[redacted]") : out), text), init);
+  return new Response(scrub(text, forms), init);
+}
+
+/** `text` with every form of the key replaced. */
+function scrub(text: string, forms: string[]): string {
+  return forms.reduce((out, form) => (out.includes(form) ? out.split(form).join("[redacted]") : out), text);
 }
 
 /**
@@ -184,16 +191,15 @@ function redactingStream(forms: string[]): TransformStream<Uint8Array, Uint8Arra
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   let pending = "";
-  const scrub = (text: string) => forms.reduce((out, form) => out.split(form).join("[redacted]"), text);
   return new TransformStream({
     transform(chunk, controller) {
-      const text = scrub(pending + decoder.decode(chunk, { stream: true }));
+      const text = scrub(pending + decoder.decode(chunk, { stream: true }), forms);
       pending = text.slice(text.length - startOfFormAtEnd(text, forms));
       const ready = text.slice(0, text.length - pending.length);
       if (ready) controller.enqueue(encoder.encode(ready));
     },
     flush(controller) {
-      const rest = scrub(pending + decoder.decode());
+      const rest = scrub(pending + decoder.decode(), forms);
       if (rest) controller.enqueue(encoder.encode(rest));
     },
   });

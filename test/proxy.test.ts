@@ -71,6 +71,15 @@ describe("refused before anything is forwarded", () => {
     expect(fake.log).toHaveLength(0);
   });
 
+  it("a key no header can carry is refused when the proxy is made, without quoting it; no key at all answers 500", async () => {
+    const badKey = "key-id:secret with space";
+    const made = () => createFalProxy({ credentials: badKey });
+    expect(made).toThrow("credentials: the key has a character no HTTP header can carry at position 14");
+    expect(() => made()).not.toThrow(/secret with space/);
+    const keyless = await createFalProxy({ credentials: undefined })(new Request("http://127.0.0.1/api/fal/run/fal-ai/flux-1/dev/image-to-image", { method: "POST", body: "{}" }));
+    expect(keyless.status).toBe(500);
+  });
+
   it("an x-fal-target-url on another host than fal's", async () => {
     const response = await raw("/api/fal/proxy", { method: "POST", headers: { "x-fal-target-url": "https://evil.example.com/fal-ai/flux-1/dev/image-to-image" }, body: "{}" });
     expect([response.status, ((await response.json()) as { detail: string }).detail]).toEqual([403, "not forwarded: https://evil.example.com is not fal's"]);
