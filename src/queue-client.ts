@@ -30,8 +30,9 @@ export interface QueueClientOptions extends CallHooks {
   requestTimeoutMs?: number;
   /**
    * How long a status stream that has said COMPLETED may stay open (fal closes it) before it is
-   * cut. Default 2 000 ms. Read to its end, its connection is used again by the next request; cut,
-   * it is closed, and the next job opens a new one (a TLS handshake). The result never waits for it.
+   * cut. Read to its end, its connection is used again by the next request; cut, it is closed, and
+   * the next job opens a new one (a TLS handshake). The result never waits for it. Default: see
+   * {@link defaultStreamDrainMs}.
    */
   streamDrainMs?: number;
 }
@@ -54,6 +55,16 @@ export interface QueueClient {
   readonly queueUrl: string;
 }
 
+/**
+ * 2 000 ms where Node's fetch runs (a server: undici returns a connection to its pool only once its
+ * body is read to the end), 0 elsewhere: a browser has six connections a host, and streams left
+ * open to drain took them all at eight jobs at once in `npm run bench:browser` (results 0.5-1 s
+ * late); cut, a stream frees its connection at once.
+ */
+export function defaultStreamDrainMs(scope: { process?: { versions?: { node?: string } } } = globalThis as never): number {
+  return scope.process?.versions?.node ? 2_000 : 0;
+}
+
 type QueueCallArgs = [unknown, (QueueCallOptions & { onEnqueue?: (id: string) => void })?];
 
 export function createQueueClient(options: QueueClientOptions = {}): QueueClient {
@@ -67,7 +78,7 @@ export function createQueueClient(options: QueueClientOptions = {}): QueueClient
     queueUrl,
     retry: retryPolicy(options.retry),
     requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
-    streamDrainMs: options.streamDrainMs ?? 2_000,
+    streamDrainMs: options.streamDrainMs ?? defaultStreamDrainMs(),
     validateResponse: options.validateResponse ?? true,
   };
   const { submit, status, result, cancel, ...internals } = createQueue(queueContext);

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { imageToImageExamples } from "../generated/spec.js";
 import { createFluxClient, type FetchLike, type FluxClientOptions } from "../src/index.js";
+import { defaultStreamDrainMs } from "../src/queue-client.js";
 import { startFakeQueue, type FakeQueue, type FakeQueueOptions } from "./support/fake-queue.js";
 
 const input = imageToImageExamples["seed-example"];
@@ -93,6 +94,12 @@ describe("connections used again", () => {
     await runJob(fake, client, 1);
     expect(await settledNow(streams[0]!)).toBe("still open");
     expect(await streams[0]).toBe("cut");
+  });
+
+  it("streams are drained by default where Node's fetch pools connections, and cut at once elsewhere (a browser's six connections a host)", () => {
+    expect(defaultStreamDrainMs()).toBe(2_000);
+    expect(defaultStreamDrainMs({})).toBe(0);
+    expect(defaultStreamDrainMs({ process: { versions: {} } })).toBe(0);
   });
 
   it("polling: six jobs' submits, status requests and results on at most three connections", async () => {

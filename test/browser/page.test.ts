@@ -6,6 +6,7 @@ import { describe, expect, inject, it } from "vitest";
 import { commands } from "vitest/browser";
 import { imageToImageExamples } from "../../generated/spec.js";
 import { createFluxClient, verifyWebhook, type QueueStatus } from "../../src/index.js";
+import { defaultStreamDrainMs } from "../../src/queue-client.js";
 
 const proxyUrl = inject("proxyUrl");
 const input = imageToImageExamples["seed-example"];
@@ -13,9 +14,10 @@ const client = () => createFluxClient({ baseUrl: `${proxyUrl}/api/fal/run`, queu
 const queueLog = () => (commands as unknown as { queueLog(): Promise<{ route: string; authorization?: string }[]> }).queueLog();
 
 describe("in a real browser, through the proxy", () => {
-  it("runs in Chromium, with WebCrypto and no Node", () => {
+  it("runs in Chromium, with WebCrypto and no Node; a finished status stream is cut, not drained (six connections a host)", () => {
     expect(navigator.userAgent).toContain("Chrome");
     expect(typeof (globalThis as { process?: unknown }).process).toBe("undefined");
+    expect(defaultStreamDrainMs()).toBe(0);
   });
 
   it("imageToImage: the spec's output, the request id readable through CORS", async () => {
