@@ -65,8 +65,8 @@ function quietly(hook: () => void): void {
 /**
  * A call's own headers, checked: they may not set `Authorization` (the key is the client's, and
  * goes only where the client sends it) nor a platform header the spec names (its option checks
- * it, and a second copy in another case would be sent beside it), and must be header-safe text. Throws a FluxValidationError
- * naming the header, before anything is sent.
+ * it, and a second copy in another case would be sent beside it), and must be header-safe text.
+ * Throws a FluxValidationError naming the header, before anything is sent.
  */
 export function callHeaders(headers: CallHeaders | undefined): Record<string, string> {
   if (!headers) return {};
