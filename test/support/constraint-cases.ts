@@ -1,6 +1,7 @@
 // Test cases derived by walking the request schema: a constraint added to the spec gets its cases
 // here with no edit to the tests.
 import { imageToImageExamples, imageToImageInputSchema } from "../../generated/spec.js";
+import type { ObjectSchema } from "../../src/cli/contract/cases.js";
 
 export interface ConstraintCase {
   name: string;
@@ -8,24 +9,6 @@ export interface ConstraintCase {
   /** The JSON Schema keyword (= Prism's sl-violations code) the body breaks; undefined if valid. */
   rule?: string;
   field: string;
-}
-
-interface PropertySchema {
-  type?: string | readonly string[];
-  minimum?: number;
-  maximum?: number;
-  exclusiveMinimum?: number;
-  exclusiveMaximum?: number;
-  enum?: readonly unknown[];
-  pattern?: string;
-  default?: unknown;
-  examples?: readonly unknown[];
-}
-
-interface ObjectSchema {
-  properties: Record<string, PropertySchema>;
-  required?: readonly string[];
-  additionalProperties?: boolean;
 }
 
 const wrongTypeValue: Record<string, unknown> = { number: "7", integer: "7", string: 7, boolean: "true", array: {}, object: [] };

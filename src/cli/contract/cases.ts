@@ -6,7 +6,8 @@
 import fc from "fast-check";
 import { imageToImageInputSchema } from "../../../generated/spec.js";
 
-interface PropertySchema {
+/** A property of the spec's input schema, as far as the generators (and the tests' constraint cases) read it. */
+export interface PropertySchema {
   type?: string | readonly string[];
   minimum?: number;
   maximum?: number;
@@ -15,6 +16,8 @@ interface PropertySchema {
   enum?: readonly unknown[];
   pattern?: string;
   format?: string;
+  default?: unknown;
+  examples?: readonly unknown[];
 }
 
 export interface ObjectSchema {
