@@ -1,8 +1,8 @@
 // fal's platform headers and the submit's query parameters: the typed options of a call turned into
 // what goes on the wire, checked against the spec (generated/) before anything is sent.
 import { validateObjectLifecyclePreference, type Validator } from "../generated/validators.js";
-import { secretForms } from "./credentials.js";
 import { FluxValidationError, type FluxIssue } from "./errors.js";
+import { containsKey } from "./redaction.js";
 import type { PlatformOptions, QueueCallOptions, SubmitOptions } from "./types.js";
 import { issuesOf } from "./validation.js";
 
@@ -101,9 +101,8 @@ function webhookIssues(webhook: unknown, key: string | undefined): FluxIssue[] {
   if (!url || !/^https?:$/.test(url.protocol)) {
     return [{ field: "webhookUrl", rule: "format", message: "must be an absolute http(s) URL", params: { format: "uri" } }];
   }
-  // Spelled any way a URL can spell it (percent-encoded, or as its secret half alone).
-  const spellings = [webhook, safeDecode(webhook), safeDecode(safeDecode(webhook))];
-  if (secretForms(key).some((form) => spellings.some((text) => text.includes(form)))) {
+  // Spelled any way a URL can spell it (percent-encoded, twice even, or as its secret half alone).
+  if ([webhook, safeDecode(webhook)].some((text) => containsKey(text, key))) {
     return [{ field: "webhookUrl", rule: "secret", message: "contains the API key; fal would store it in the job", params: {} }];
   }
   return [];

@@ -2,7 +2,8 @@
 // follow on top of them, for an app that never makes the sync call. It ships no openapi-fetch and
 // none of the sync call's code; createFluxClient puts it beside the sync client (./sync.ts).
 import { defaultQueueUrl } from "../generated/spec.js";
-import { answerCopy, keyHeaders, parseBaseUrl, redacting, resolveCredentials, type AuthScheme } from "./credentials.js";
+import { keyHeaders, parseBaseUrl, resolveCredentials, type AuthScheme } from "./credentials.js";
+import { answerCopy, redacting } from "./redaction.js";
 import { observedFetch, type CallHooks } from "./call-controls.js";
 import { createQueue } from "./queue.js";
 import { retryPolicy, type RetryOptions } from "./retry.js";

@@ -1,7 +1,7 @@
 // subscribe: submit, follow the status stream (or poll), and fetch the result the moment the job completes.
 import { queueOperations } from "../generated/spec.js";
 import { validateQueueStatus } from "../generated/validators.js";
-import { redact } from "./credentials.js";
+import { redact } from "./redaction.js";
 import { FluxApiError, FluxResponseError, FluxSubmitUncertainError, FluxTimeoutError } from "./errors.js";
 import type { QueueContext, QueueInternals } from "./queue.js";
 import { sleep } from "./retry.js";

@@ -19,12 +19,13 @@ const input = imageToImageExamples["seed-example"];
 /** What each scenario answers; `echo` is what the server received in Authorization, after the scheme. */
 type Answer = (echo: string) => { status: number; body: string; headers?: Record<string, string> };
 let answer: Answer = () => ({ status: 500, body: "{}" });
-let server: LocalServer;
+let server: LocalServer & { statusText?: string | undefined };
 
 beforeAll(async () => {
   server = await startLocalServer((req, res) => {
     const echo = String(req.headers.authorization ?? "").replace(/^Key /, "");
     const { status, body, headers = {} } = answer(echo);
+    if (server.statusText) res.statusMessage = server.statusText;
     res.writeHead(status, { "Content-Type": "application/json", ...headers }).end(body);
   });
 });
@@ -74,12 +75,68 @@ const scenarios: [string, Answer, (c: FluxClient) => Promise<unknown>][] = [
   ["cancel: an answer off the spec", (k) => ({ status: 200, body: JSON.stringify({ note: k }) }), (c) => c.queue.cancel(queuedJob)],
 ];
 
+/** The key as servers were seen to echo it in other encodings (issue 18): each must be cut out too. */
+const encodedEchoes: [string, (k: string) => string][] = [
+  ["base64 of `Key <key>`", (k) => Buffer.from(`Key ${k}`).toString("base64")],
+  ["hex", (k) => Buffer.from(k).toString("hex")],
+  ["upper-case", (k) => k.toUpperCase()],
+  ["JSON \\u-escaped", (k) => [...k].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join("")],
+];
+
+function headerLines(headers: Headers): string[] {
+  const lines: string[] = [];
+  headers.forEach((value, name) => lines.push(`${name}: ${value}`));
+  return lines;
+}
+
+/** The forms above, decoded back: what must not be found in anything the client gives. */
+function expectNoEncodedKey(value: unknown) {
+  for (const text of everyRendering(value)) {
+    const lower = text.toLowerCase();
+    for (const [name, encode] of encodedEchoes) {
+      for (const form of [encode(givenKey.trim()), encode(keySecret)]) expect(lower.includes(form.toLowerCase()), `${name} in ${text.slice(0, 300)}`).toBe(false);
+    }
+  }
+}
+
+describe("a server that echoes the key in another encoding", () => {
+  it.each(encodedEchoes)("%s: in an error body, a header and the answer's status text, nothing given back holds it", async (_, encode) => {
+    // The secret half in the body (short enough to be quoted whole in the message), the whole key in headers.
+    answer = (k) => ({ status: 401, body: JSON.stringify({ detail: `bad key ${encode(keySecret)}` }), headers: { "x-fal-error-type": encode(k), "x-fal-debug": `auth=${encode(k)}` } });
+    const error = await client().imageToImage(input).catch((e: unknown) => e);
+    expectNoEncodedKey(error);
+    expectNoKey(error);
+  });
+
+  it("the answer withResponse hands out: headers and status text", async () => {
+    const statusText = `OK for Key ${givenKey.trim()}`;
+    server.statusText = statusText;
+    answer = (k) => ({ status: 200, body: JSON.stringify(output), headers: { "x-fal-debug": Buffer.from(`Key ${k}`).toString("base64") } });
+    try {
+      const { response } = await client().imageToImage.withResponse(input);
+      const seen = [response.statusText, ...headerLines(response.headers)].join("\n");
+      expectNoKey(seen);
+      expectNoEncodedKey(seen);
+    } finally {
+      server.statusText = undefined;
+    }
+  });
+});
+
 describe("a server that echoes the key", () => {
   it.each(scenarios)("%s: nothing returned or thrown holds any form of it", async (_, scenario, call) => {
     answer = scenario;
     const outcome = await call(client()).catch((error: unknown) => error);
     expect(server.requests.at(-1)!.headers.authorization).toBe(`Key ${givenKey.trim()}`); // sent, and echoed
     expectNoKey(outcome);
+  });
+
+  it("an answer nested 100,000 deep that passes the schema keeps its result (the redaction walks it without recursion)", async () => {
+    const deep = `${"[".repeat(100_000)}0${"]".repeat(100_000)}`;
+    answer = () => ({ status: 200, body: `${JSON.stringify(output).slice(0, -1)},"extra":${deep}}` });
+    const result = (await client().imageToImage(input)) as unknown as { images: unknown[]; extra: unknown };
+    expect(result.images).toEqual(output.images);
+    expect(Array.isArray(result.extra)).toBe(true);
   });
 
   it("subscribe: statuses handed to onQueueUpdate and the output hold no form of it", async () => {
