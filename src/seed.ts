@@ -1,28 +1,28 @@
 // fal's seeds are 64-bit: most are above 2^53, where a JSON number parsed by JSON.parse is rounded
 // (15860307465884635512 becomes 15860307465884635000). Reusing a seed is how a user reproduces an
 // image, so the client reads and writes seeds exactly: a bigint when a number cannot hold one.
+import { numberTextAt } from "./json-text.js";
 import type { Seed } from "./types.js";
 
 /**
- * `parsed` (a seed JSON.parse read from `text`) as it is written in `text`: the same number when
- * JSON.parse kept it exactly, else a bigint. Node 20's JSON.parse gives a reviver no source text,
- * so the digits are read from the text: the `"seed":` key whose number rounds to what was parsed.
+ * `parsed` (the seed JSON.parse read from `text` at `path`) as it is written there: the same number
+ * when JSON.parse kept it exactly, else a bigint. Node 20's JSON.parse gives a reviver no source
+ * text, so the digits are read from the text, at that path (the top-level `seed`, not the first
+ * `"seed"` written: an image's own `seed` may come before it), the last when the key repeats.
  */
-export function exactSeed(text: string, parsed: number): Seed {
+export function exactSeed(text: string, parsed: number, path: readonly string[] = ["seed"]): Seed {
   if (Number.isSafeInteger(parsed) || !Number.isInteger(parsed)) return parsed;
-  // A key in a string value is escaped (`\"seed\"`), so a quote preceded by `{` or `,` is a real key.
-  for (const match of text.matchAll(/[{,]\s*"seed"\s*:\s*(-?\d+)(?=\s*[,}])/g)) {
-    const exact = BigInt(match[1]!);
-    if (Number(exact) === parsed) return exact;
-  }
-  return parsed;
+  const digits = numberTextAt(text, path);
+  if (digits === undefined || !/^-?\d+$/.test(digits)) return parsed;
+  const exact = BigInt(digits);
+  return Number(exact) === parsed ? exact : parsed;
 }
 
-/** Makes `body.seed`, if it is a number, exact (see {@link exactSeed}). */
-export function withExactSeed(body: unknown, text: string): void {
+/** Makes `body.seed`, if it is a number, exact (see {@link exactSeed}); `path` is where `body` sits in `text`. */
+export function withExactSeed(body: unknown, text: string, path: readonly string[] = []): void {
   const target = body as { seed?: unknown } | null;
   if (target !== null && typeof target === "object" && typeof target.seed === "number") {
-    target.seed = exactSeed(text, target.seed);
+    target.seed = exactSeed(text, target.seed, [...path, "seed"]);
   }
 }
 

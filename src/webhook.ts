@@ -114,7 +114,7 @@ export async function verifyWebhook(
       `webhook: the body is for request ${JSON.stringify(payload.request_id)}, the signed header for ${JSON.stringify(requestId)}`,
     );
   }
-  withExactSeed(payload.payload, text);
+  withExactSeed(payload.payload, text, ["payload"]);
   return { ...payload, verified: { userId: userId!, requestId: requestId!, timestamp: Number(timestamp) } };
 }
 

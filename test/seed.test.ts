@@ -1,6 +1,7 @@
 // Seeds above 2^53 (fal's are 64-bit) come back exactly and go out exactly, on the sync call too.
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { createFluxClient, type ImageToImageOutput, type Seed } from "../src/index.js";
+import { duplicateKey } from "../src/json-text.js";
 import { exactSeed, stringifyExact, withExactSeed } from "../src/seed.js";
 import { startLocalServer } from "./support/local-server.js";
 
@@ -23,6 +24,28 @@ describe("exactSeed", () => {
     expect(exactSeed(text, JSON.parse(text).seed)).toBe(big);
   });
 
+  it("takes the top-level seed, not an image's own seed written before it", () => {
+    const other = 15860307465884635000n; // JSON.parse reads both as the same number
+    const text = `{"images":[{"url":"https://x/a.jpeg","seed":${other}}],"seed":${big}}`;
+    expect(JSON.parse(text).seed).toBe(JSON.parse(text).images[0].seed);
+    expect(exactSeed(text, JSON.parse(text).seed)).toBe(big);
+  });
+
+  it("takes the last of a repeated seed, as JSON.parse does, and a key spelled with escapes", () => {
+    const first = 15860307465884635000n;
+    const text = `{"seed":${first},"prompt":"p","seed":${big}}`;
+    expect(exactSeed(text, JSON.parse(text).seed)).toBe(big);
+    const escaped = `{"s\u0065ed":${big}}`;
+    expect(exactSeed(escaped, JSON.parse(escaped).seed)).toBe(big);
+  });
+
+  it("reads a seed at a path: a webhook's payload.seed, not a seed of the envelope", () => {
+    const text = `{"seed":1,"payload":{"images":[],"seed":${big}}}`;
+    const body = JSON.parse(text) as { payload: { seed: unknown } };
+    withExactSeed(body.payload, text, ["payload"]);
+    expect(body.payload.seed).toBe(big);
+  });
+
   it("withExactSeed leaves a body without a numeric seed as it is", () => {
     for (const body of [{}, { seed: "12" }, null, []]) {
       const before = structuredClone(body);
@@ -35,6 +58,15 @@ describe("exactSeed", () => {
     const max = 2n ** 64n - 1n;
     const text = `{"seed":${max}}`;
     expect(exactSeed(text, JSON.parse(text).seed)).toBe(max);
+  });
+});
+
+describe("duplicateKey", () => {
+  it("names the first key an object gives twice, at any depth; keys of different objects, or in strings, are not repeats", () => {
+    expect(duplicateKey(`{"seed":1,"prompt":"p","seed":2}`)).toBe("seed");
+    expect(duplicateKey(`{"a":{"b":1,"b":2}}`)).toBe("a.b");
+    expect(duplicateKey(`{"list":[{"x":1},{"x":2}],"prompt":"\\"seed\\":1,\\"seed\\":2"}`)).toBeUndefined();
+    expect(duplicateKey(`{"seed":1,"s\u0065ed":2}`)).toBe("seed");
   });
 });
 

@@ -63,7 +63,7 @@ export async function readRecords(path: string): Promise<Record<string, unknown>
       const record: unknown = JSON.parse(line);
       if (record !== null && typeof record === "object" && !Array.isArray(record)) {
         // An output's seed read with every digit, as it was written.
-        withExactSeed((record as { output?: unknown }).output, line);
+        withExactSeed((record as { output?: unknown }).output, line, ["output"]);
         records.push(record as Record<string, unknown>);
       }
     } catch {

@@ -273,10 +273,13 @@ describe("--batch", () => {
       JSON.stringify({ image_url: "cat.png", prompt: "line 4", strength: 2 }),
       JSON.stringify({ image_url: "missing.png", prompt: "line 5" }),
       JSON.stringify({ image_url: "cat.png", prompt: "line 6" }),
+      // JSON.parse keeps the last seed; a reader of the line may mean the first: sent neither.
+      `{"image_url":"cat.png","prompt":"line 7","seed":15860307465884635512,"seed":42}`,
     ]);
     const { code, stderr } = await runCli(batch(), { cwd: dir, env });
     expect(code).toBe(2);
     expect(stderr).toContain("line 2: not JSON");
+    expect(stderr).toContain("line 7: seed: the key is given twice; give it once");
     expect(stderr).toContain("line 3: image_url: is required");
     expect(stderr).toContain("line 4: strength: must be <= 1, got 2");
     expect(stderr).toContain("line 5: image_url: missing.png is neither an http(s) URL nor a file that exists");

@@ -5,6 +5,7 @@
 import { queueOperations } from "../../../generated/spec.js";
 import type { FluxClient } from "../../client.js";
 import { FluxApiError, FluxNetworkError, FluxResponseError, FluxSubmitUncertainError, FluxValidationError } from "../../errors.js";
+import { duplicateKey } from "../../json-text.js";
 import { forValidation, withExactSeed } from "../../seed.js";
 import type { ImageToImageInput, ImageToImageOutput } from "../../types.js";
 import { checkInput } from "../../validation.js";
@@ -171,6 +172,9 @@ async function prepare(
     throw new Error(`not JSON (${(error as Error).message})`);
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("must be a JSON object of request parameters");
+  // JSON.parse keeps a repeated key's last value, while a reader of the line may take the first: neither is sent.
+  const repeated = duplicateKey(line.text);
+  if (repeated !== undefined) throw new Error(`${repeated}: the key is given twice; give it once`);
   withExactSeed(parsed, line.text);
   const input: Record<string, unknown> = { ...defaults, ...parsed };
   let stem = defaultStem;
