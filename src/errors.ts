@@ -75,6 +75,23 @@ export class FluxApiError extends FluxError {
 }
 
 /**
+ * fal (or something in front of it) answered with a redirect, which the client does not follow: a
+ * redirect would take the key to a URL chosen by an answer (another route of the same host, or
+ * anywhere), not one the client was given. `location` is where it pointed (`undefined` in a
+ * browser, which hides it); the message names it, without the key.
+ */
+export class FluxRedirectError extends FluxApiError {
+  override name = "FluxRedirectError";
+  readonly location: string | undefined;
+  constructor(fields: FluxApiErrorFields & { location: string | undefined }) {
+    const { location, ...rest } = fields;
+    const where = location === undefined ? "a redirect (where to, the browser does not say)" : `a redirect to ${location}`;
+    super({ ...rest, retryable: false, hint: `${where}, not followed: the key goes only to the URLs the client was given` });
+    this.location = location;
+  }
+}
+
+/**
  * A 2xx answer that cannot be used: not JSON, or not what the spec says. `body` keeps what came.
  * `retryable`: reading it again may help (a body cut short); a body that breaks the spec will not.
  */

@@ -1,6 +1,6 @@
 // Turns what went wrong on the wire into this client's typed errors (redacted where they leave the client: src/client.ts).
 import { finalWhenHeaders } from "../generated/spec.js";
-import { FluxApiError, FluxNetworkError, FluxTimeoutError, type FalErrorBody } from "./errors.js";
+import { FluxApiError, FluxNetworkError, FluxRedirectError, FluxTimeoutError, type FalErrorBody } from "./errors.js";
 
 /**
  * fal's error answer as a {@link FluxApiError}. `retryableByStatus` is the spec's `x-retryable` for
@@ -20,6 +20,17 @@ export function apiError(
   const safe = body as FalErrorBody | string | undefined;
   const bodyType = safe !== null && typeof safe === "object" && "error_type" in safe ? safe.error_type : undefined;
   const final = Object.entries(finalWhenHeaders[response.status] ?? {}).find(([name, value]) => header(name) === value);
+  if (isRedirect(response)) {
+    const location = header("location");
+    return new FluxRedirectError({
+      status: response.status,
+      body: safe === "" ? undefined : safe,
+      errorType: header("x-fal-error-type"),
+      requestId: header("x-fal-request-id") ?? jobId,
+      retryable: false,
+      location: location === undefined ? undefined : location.length > 300 ? `${location.slice(0, 300)}…` : location,
+    });
+  }
   return new FluxApiError({
     status: response.status,
     body: safe === "" ? undefined : safe,
@@ -33,6 +44,14 @@ export function apiError(
         ? "no credentials were given: set FAL_KEY, or FAL_KEY_ID and FAL_KEY_SECRET, or pass credentials"
         : undefined,
   });
+}
+
+/**
+ * A redirect, which the client never follows (every request it sends says `redirect: "manual"`):
+ * a 3xx, or in a browser the opaque answer that stands for one.
+ */
+export function isRedirect(response: Response): boolean {
+  return response.type === "opaqueredirect" || (response.status >= 300 && response.status < 400);
 }
 
 /** Why a header the spec's `x-final-when` names makes an answer final, in words. */

@@ -7,6 +7,7 @@ export {
   FluxConfigError,
   FluxError,
   FluxNetworkError,
+  FluxRedirectError,
   FluxResponseError,
   FluxSubmitUncertainError,
   FluxTimeoutError,

@@ -20,10 +20,16 @@ export class BodyReadError extends Error {
   }
 }
 
-/** The body's bytes (an answer's, or a request's), at most `maxBytes`: a larger one is refused as soon as its Content-Length says so or it passes the cap. */
+/**
+ * The body's bytes (an answer's, or a request's), at most `maxBytes`, counted as they are read:
+ * after fetch has inflated a compressed answer, whose Content-Length is the compressed size, and
+ * whatever a Content-Length says (a runtime may not hold a body to it). A larger body is refused as
+ * soon as it passes the cap, or at once when an uncompressed one's Content-Length says it will.
+ */
 export async function readBytes(response: Pick<Response, "headers" | "body">, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(response.headers.get("content-length") ?? Number.NaN);
-  if (declared > maxBytes) {
+  const compressed = !/^(identity)?$/i.test(response.headers.get("content-encoding")?.trim() ?? "");
+  if (declared > maxBytes && !compressed) {
     await response.body?.cancel().catch(() => undefined);
     throw new BodyReadError(`the answer is ${declared} bytes, more than the ${maxBytes} bytes this call reads`, new Uint8Array(), true);
   }

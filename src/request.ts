@@ -84,6 +84,8 @@ export async function send<T>(transport: Transport, call: Call<T>): Promise<T> {
         headers: call.headers ?? transport.headers,
         body: call.body,
         signal,
+        // A redirect is an error (failures.ts), never followed: it would take the key where the answer says.
+        redirect: "manual",
       });
       const text = await readBody(response, call.maxBytes ?? maxAnswerBytes.small).catch((error: unknown) => {
         if (!(error instanceof BodyReadError)) throw error;

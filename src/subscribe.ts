@@ -161,6 +161,7 @@ async function followStream(
     const response = await ctx.fetch(url.href, {
       headers: { ...ctx.headers, Accept: "text/event-stream" },
       signal: AbortSignal.any([signal, stop.signal]),
+      redirect: "manual",
     });
     if (!response.ok || !response.body || !response.headers.get("content-type")?.includes("text/event-stream")) {
       await response.body?.cancel().catch(() => undefined);

@@ -86,7 +86,8 @@ export function createSyncClient(options: SyncClientOptions = {}): SyncClient {
   const validateResponse = options.validateResponse ?? true;
   const syncTimeoutMs = options.syncTimeoutMs ?? 300_000;
 
-  const raw = createClient<paths>({ baseUrl, headers, fetch: (request: Request) => fetchImpl(request) });
+  // No redirect is followed, on either client: it would take the key where an answer points.
+  const raw = createClient<paths>({ baseUrl, headers, fetch: (request: Request) => fetchImpl(request, { redirect: "manual" }) });
   /** The text of each answer `fast` received, by the Response it handed openapi-fetch. */
   const bodies = new WeakMap<Response, string>();
   const fast = createClient<paths>({
@@ -97,7 +98,7 @@ export function createSyncClient(options: SyncClientOptions = {}): SyncClient {
       const { url, init } = request as unknown as PreparedRequest;
       // The body is read here with its cap, so that an endless answer cannot fill memory, and kept
       // beside the answer handed to openapi-fetch, which then has no body of its own to read.
-      const response = await fetchImpl(url, init);
+      const response = await fetchImpl(url, { ...init, redirect: "manual" });
       const text = await readBody(response, maxAnswerBytes.output);
       const bodiless = new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
       bodies.set(bodiless, text);

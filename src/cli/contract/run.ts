@@ -123,7 +123,8 @@ async function fetchAnswer(probe: Probe, key: string, timeoutMs: number): Promis
   const headers: Record<string, string> = probe.body ? { "Content-Type": "application/json" } : {};
   if (probe.auth) headers.Authorization = `Key ${key}`;
   try {
-    const response = await fetch(probe.url, { method: probe.method, headers, body: probe.body, signal: AbortSignal.timeout(timeoutMs) });
+    // A redirect is judged as the answer it is, never followed with the key.
+    const response = await fetch(probe.url, { method: probe.method, headers, body: probe.body, signal: AbortSignal.timeout(timeoutMs), redirect: "manual" });
     const text = await readBody(response, 16 * 1024 * 1024).catch((error: unknown) => {
       // A status stream still open at the time limit: judge the frames that came.
       if (error instanceof BodyReadError && !error.tooLarge) return error.partial;
