@@ -143,12 +143,24 @@ export interface JwksCacheOptions {
    * fetch fal's JWKS more than once in five minutes.
    */
   minRefreshSeconds?: number;
+  /**
+   * Time limit of one fetch of the key set, answer included. Default 5 000 ms: a key set is a few
+   * hundred bytes, and without a limit a host that never answers would hold every webhook for ever.
+   */
+  timeoutMs?: number;
+  /**
+   * After a fetch failed, how long every webhook gets that failure (`no-key`) before the next
+   * fetch: a host that is down is asked once per window, however many webhooks (forged ones
+   * included) arrive. Default 30 s, short beside fal's retries of a webhook (10 over 2 hours).
+   */
+  retryAfterFailureSeconds?: number;
 }
 
 /**
  * fal's JWKS, fetched on first use and kept for `maxAgeSeconds`; pass it as `verifyWebhook`'s
- * `jwks`. A set with no usable Ed25519 key, an answer that is not a JWKS and a failed fetch are
- * typed errors (`no-key`) and are not kept: the next webhook fetches again.
+ * `jwks`. A set with no usable Ed25519 key, an answer that is not a JWKS, a fetch that fails or
+ * takes longer than `timeoutMs` are typed errors (`no-key`), given to every caller until
+ * `retryAfterFailureSeconds` have passed. A `refresh` that fails keeps the keys already held.
  */
 export function createJwksCache(options: JwksCacheOptions = {}): JwksSource {
   const url = options.url ?? webhookVerification.jwksUrl;
@@ -158,19 +170,57 @@ export function createJwksCache(options: JwksCacheOptions = {}): JwksSource {
   }
   const maxAge = (options.maxAgeSeconds ?? webhookVerification.jwksMaxAgeSeconds) * 1000;
   const minRefresh = (options.minRefreshSeconds ?? 300) * 1000;
-  let cached: { at: number; jwks: Promise<Jwks> } | undefined;
-  return ({ refresh = false } = {}) => {
-    const age = cached ? Date.now() - cached.at : Infinity;
-    if (age > maxAge || (refresh && age >= minRefresh)) {
-      const fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-      const jwks = fetchImpl(url).then(readJwks);
-      cached = { at: Date.now(), jwks };
-      jwks.catch(() => {
-        if (cached?.jwks === jwks) cached = undefined;
+  const failureWait = (options.retryAfterFailureSeconds ?? 30) * 1000;
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  let kept: { at: number; jwks: Jwks } | undefined;
+  let failed: { at: number; error: FluxWebhookError } | undefined;
+  let pending: Promise<Jwks> | undefined;
+  let lastFetch = -Infinity;
+
+  function fetchKeys(): Promise<Jwks> {
+    lastFetch = Date.now();
+    const fetching = fetchImpl(url, { signal: AbortSignal.timeout(timeoutMs) })
+      .then(readJwks)
+      .then(
+        (jwks) => {
+          kept = { at: Date.now(), jwks };
+          failed = undefined;
+          return jwks;
+        },
+        (error: unknown) => {
+          failed = { at: Date.now(), error: asNoKey(error, timeoutMs) };
+          throw failed.error;
+        },
+      )
+      .finally(() => {
+        if (pending === fetching) pending = undefined;
       });
+    pending = fetching;
+    return fetching;
+  }
+
+  return async ({ refresh = false } = {}) => {
+    const now = Date.now();
+    const fresh = kept !== undefined && now - kept.at <= maxAge ? kept.jwks : undefined;
+    if (fresh && !(refresh && now - lastFetch >= minRefresh)) return fresh;
+    // A refresh that cannot be had leaves the keys that are held.
+    const orKept = (keys: Promise<Jwks>) => (fresh ? keys.catch(() => fresh) : keys);
+    if (pending) return orKept(pending);
+    if (failed && now - failed.at < failureWait) {
+      if (fresh) return fresh;
+      throw failed.error;
     }
-    return cached!.jwks;
+    return orKept(fetchKeys());
   };
+}
+
+/** A failed fetch of the key set as the `no-key` error every caller gets. */
+function asNoKey(error: unknown, timeoutMs: number): FluxWebhookError {
+  if (error instanceof FluxWebhookError) return error;
+  const timedOut = (error as { name?: string } | null)?.name === "TimeoutError";
+  const reason = timedOut ? `no answer within ${timeoutMs} ms` : ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error)?.message ?? String(error));
+  return new FluxWebhookError("no-key", `webhook: fal's JWKS could not be fetched (${reason})`);
 }
 
 /** A JWKS answer with at least one Ed25519 key, else a `no-key` error (never a TypeError). */

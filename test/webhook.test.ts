@@ -160,27 +160,64 @@ describe("createJwksCache", () => {
   });
   afterAll(() => server.close());
 
-  it("fetches once and keeps the set; a failed fetch is not kept", async () => {
+  it("fetches once and keeps the set; a failed fetch is kept only for retryAfterFailureSeconds", async () => {
     const cached = createJwksCache({ url: `${server.url}/.well-known/jwks.json` });
     expect(await cached()).toEqual(jwks);
     await cached();
     expect(requests).toBe(1);
 
     fail = true;
-    const expired = createJwksCache({ url: server.url, maxAgeSeconds: 0 });
+    const expired = createJwksCache({ url: server.url, maxAgeSeconds: 0, retryAfterFailureSeconds: 0 });
     await expect(expired()).rejects.toMatchObject({ reason: "no-key" });
     fail = false;
     await new Promise((resolve) => setTimeout(resolve, 2));
     expect(await expired()).toEqual(jwks);
   });
 
-  it("a set with no usable key, or an answer that is no JWKS, is a typed no-key error and is not kept", async () => {
+  it("a set with no usable key, an answer that is no JWKS, a fetch that fails: a typed no-key error, the set fetched again after the wait", async () => {
     const answers = ['{"keys":[]}', "<html>maintenance</html>", '{"keys":"x"}', JSON.stringify(jwks)];
     let fetched = 0;
-    const cached = createJwksCache({ fetch: async () => new Response(answers[fetched++]) });
-    for (let i = 0; i < 3; i++) await expect(cached()).rejects.toMatchObject({ name: "FluxWebhookError", reason: "no-key" });
+    const cached = createJwksCache({ fetch: async () => new Response(answers[fetched++]), retryAfterFailureSeconds: 0 });
+    for (let i = 0; i < 3; i++) {
+      await expect(cached()).rejects.toMatchObject({ name: "FluxWebhookError", reason: "no-key" });
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
     expect(await cached()).toEqual(jwks);
     expect(fetched).toBe(4);
+    const unreachable = createJwksCache({ fetch: async () => Promise.reject(new TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } })) });
+    await expect(unreachable()).rejects.toMatchObject({ name: "FluxWebhookError", reason: "no-key", message: expect.stringContaining("ECONNREFUSED") });
+  });
+
+  it("a JWKS host that never answers: the webhook fails with no-key after timeoutMs, not never", async () => {
+    const silent = await startLocalServer(() => undefined); // takes the request, never answers
+    try {
+      const cached = createJwksCache({ url: silent.url, timeoutMs: 200 });
+      const signedHeaders = await signed(body);
+      await expect(verifyWebhook(body, signedHeaders, { jwks: cached, now })).rejects.toMatchObject({ reason: "no-key", message: expect.stringContaining("no answer within 200 ms") });
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it("while the host fails, 50 forged webhooks cost one fetch; the keys held survive a refresh that fails", async () => {
+    let fetched = 0;
+    let down = true;
+    const source = async () => (fetched++, down ? new Response("", { status: 503 }) : new Response(JSON.stringify(jwks)));
+    const failing = createJwksCache({ fetch: source });
+    const forged = { ...(await signed(body)), "x-fal-webhook-signature": "ab".repeat(64) };
+    const outcomes = await Promise.all(Array.from({ length: 50 }, () => verifyWebhook(body, forged, { jwks: failing, now }).catch((e: FluxWebhookError) => e.reason)));
+    expect(new Set(outcomes)).toEqual(new Set(["no-key"]));
+    expect(fetched).toBe(1);
+
+    down = false;
+    fetched = 0;
+    const held = createJwksCache({ fetch: source, minRefreshSeconds: 0 });
+    expect(await held()).toEqual(jwks);
+    down = true;
+    // A forgery asks for a refresh; it fails, and the next ones wait: a genuine webhook is still verified by the keys held.
+    for (let i = 0; i < 50; i++) await expect(verifyWebhook(body, forged, { jwks: held, now })).rejects.toMatchObject({ reason: "bad-signature" });
+    expect(fetched).toBe(2);
+    await expect(verifyWebhook(body, await signed(body), { jwks: held, now })).resolves.toMatchObject({ request_id: "req-1" });
   });
 
   it("refreshes when asked, at most once per minRefreshSeconds", async () => {
