@@ -2,7 +2,11 @@
 // and pass every check, and against a local server that breaks the spec in one way per check,
 // which each check catches.
 import type { ServerResponse } from "node:http";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, inject, it, vi } from "vitest";
+import { runContractCommand } from "../../src/cli/contract.js";
 import { checkNames } from "../../src/cli/contract/checks.js";
 import { runContract, type ContractReport } from "../../src/cli/contract/run.js";
 import { checkInput } from "../../src/validation.js";
@@ -81,5 +85,36 @@ describe("runContract", () => {
     const report = await runContract({ ...base, syncUrl: prismUrl, queueUrl: prismQueueUrl, maxPaid: 5 });
     expect(report.paid).toBe(5);
     expect(report.skipped).toBeGreaterThan(0);
+  });
+});
+
+describe("flux-i2i contract against a server that echoes the key", () => {
+  it("prints no form of it, and writes none into the JUnit file CI keeps", async () => {
+    const key = "3f2a9c1e-7b4d-4e8a-9c2f-1a2b3c4d5e6f:0123456789abcdef0123456789abcdef";
+    const forms = [key, key.slice(37), Buffer.from(`Key ${key}`).toString("base64"), Buffer.from(key).toString("hex")];
+    // A 429 whose body is not JSON (quoted by the schema check) and whose X-Fal-Retryable is off its enum (quoted by the header check).
+    server = await startLocalServer((req, res) => {
+      const echoed = String(req.headers.authorization ?? "").replace(/^Key /, "");
+      const retryable = req.method === "POST" ? Buffer.from(`Key ${echoed}`).toString("base64") : Buffer.from(echoed).toString("hex");
+      res.writeHead(429, { "Content-Type": "application/json", "X-Fal-Retryable": retryable }).end(`${echoed} is not a key we know`);
+    });
+    const dir = await mkdtemp(join(tmpdir(), "flux-contract-"));
+    const printed: string[] = [];
+    vi.stubEnv("FAL_KEY", key);
+    const log = vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void printed.push(args.join(" ")));
+    const error = vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void printed.push(args.join(" ")));
+    try {
+      const code = await runContractCommand(["--target", server.url, "--examples", "2", "--seed", "1", "--junit", join(dir, "junit.xml")]);
+      expect(code).toBe(1);
+      const junit = await readFile(join(dir, "junit.xml"), "utf8");
+      expect(server.requests.some((request) => request.headers.authorization === `Key ${key}`)).toBe(true);
+      expect(`${printed.join("\n")}${junit}`).toContain("[redacted]"); // the failures quote the answers, cleaned
+      for (const form of forms) expect(`${printed.join("\n")}\n${junit}`.toLowerCase()).not.toContain(form.toLowerCase());
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+      vi.unstubAllEnvs();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
