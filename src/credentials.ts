@@ -78,22 +78,3 @@ export function parseBaseUrl(baseUrl: string, option = "baseUrl"): URL {
   }
   return url;
 }
-
-/**
- * The shortest form of a key that is redacted: a shorter one would match ordinary text (a test's
- * key `k` would take every "k" out of an answer). fal's keys are far longer: a UUID and a secret.
- */
-const minSecretLength = 8;
-
-/**
- * The forms of a key a server could echo, longest first: the key as given, trimmed (as it is
- * sent), and the secret half of `key_id:key_secret`.
- */
-export function secretForms(key: string | undefined): string[] {
-  if (!key) return [];
-  const trimmed = key.trim();
-  const secretHalf = trimmed.slice(trimmed.indexOf(":") + 1);
-  const forms = [key, trimmed, secretHalf].filter((form) => form.length >= minSecretLength);
-  return [...new Set(forms)].sort((a, b) => b.length - a.length);
-}
-

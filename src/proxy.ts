@@ -1,137 +1,323 @@
 // flux-i2i/proxy: the server half of a browser app, on the Fetch API (Request in, Response out), so
-// that any framework speaking it (Next.js, Hono, Bun, Deno, Workers; node:http with a few lines)
-// can mount it. The browser sends its calls here with no key; the proxy checks each against this
-// endpoint's routes, asks the app whether the caller may spend, adds the key and streams fal's
-// answer back unchanged: status codes, headers, the status event stream.
+// that any framework speaking it (Next.js, Hono, Bun, Deno, Workers) mounts it as it is, and
+// node:http or Express through `toNodeHandler`. The browser sends its calls here with no key; the
+// proxy checks each against this endpoint's routes, refuses other sites, asks the app whether the
+// caller may spend, adds the key and streams fal's answer back: status codes, headers, the status
+// event stream, with every form of the key cut out.
+//
+// It sits on the open internet with the key behind it, so it answers every request, however
+// broken, and never lets a failure escape to its host: a refusal is a 4xx, a failure of its own or
+// of fal's a 500 or 502 with a generic body.
 //
 // Two ways in: fal's own convention (the real URL in `x-fal-target-url`, what `@fal-ai/client`
 // sends with `proxyUrl`), and paths (`BASE/run/...` and `BASE/queue/...`, what this package's
 // client sends with `baseUrl` / `queueUrl` pointed here).
-import { defaultBaseUrl, defaultQueueUrl, operationResponses } from "../generated/spec.js";
+import { defaultBaseUrl, defaultQueueUrl, operationResponses, queueOperations } from "../generated/spec.js";
 import { validateRequestId } from "../generated/validators.js";
-import { authorizationHeader, resolveCredentials, secretForms } from "./credentials.js";
+import { assertSafeTransport, authorizationHeader, resolveCredentials } from "./credentials.js";
 import { BodyReadError, readBytes } from "./read-body.js";
+import { redactText, streamRedactor } from "./redaction.js";
 import type { FetchLike } from "./types.js";
+
+export { toNodeHandler, type NodeHandlerOptions } from "./node-handler.js";
+
+/** An operation of the spec (its `operationId`). */
+export type OperationId = keyof typeof operationResponses;
+
+/** What a request will be forwarded as: what `authorize` decides on. */
+export interface ProxyTarget {
+  /** The spec's operation: `imageToImage` (fal.run), `submitImageToImage`, `getQueueStatus`, `streamQueueStatus`, `getQueueResult` or `cancelQueueRequest`. */
+  operationId: OperationId;
+  method: string;
+  /** The fal URL it goes to. */
+  url: string;
+  /** The job's id, for an operation on a job. */
+  requestId?: string;
+}
 
 export interface FalProxyOptions {
   /** fal's key. Default: `FAL_KEY`, else `FAL_KEY_ID` + `FAL_KEY_SECRET`. */
   credentials?: string;
   /**
-   * Whether this caller may spend your fal account, asked before anything is forwarded: check your
-   * app's session here. `false` answers 401; a Response is answered as it is. Default: everyone,
+   * Whether this caller may spend your fal account, asked before anything is forwarded and told
+   * what will be (`target`): check your app's session here, from the headers (a cookie, a token);
+   * the body is forwarded as it came and must not be read. Only `true` lets the request through; a
+   * Response (of any realm: told by its shape) is answered as it is; anything else (`false`, `"no"`,
+   * `{ allowed: false }`) refuses it with 401, and a throw or rejection with 500. Default: everyone,
    * which only a route that is not public may rely on.
    */
-  authorize?: (request: Request) => boolean | Response | Promise<boolean | Response>;
+  authorize?: (request: Request, target: ProxyTarget) => unknown;
   /** Where the path-based routes are mounted. Default `/api/fal`: `/api/fal/run/...`, `/api/fal/queue/...`. */
   basePath?: string;
-  /** Origins (`https://app.example.com`), or a test of one, allowed to call from a browser on another origin. Default: none (same origin only). */
+  /**
+   * Origins (`https://app.example.com`), or a test of one, whose pages may call from another
+   * origin. A request whose `Origin` is neither one of these nor the proxy's own host is refused
+   * (403) before `authorize`. Default: none (same host only).
+   */
   allowedOrigins?: readonly string[] | ((origin: string) => boolean);
   /**
-   * The largest request body forwarded. Default 20 MiB: a 10 MiB image sent inline as a data URI
-   * is about 13.4 MiB of base64 (the command line's own limit), with room for the rest.
+   * The largest request body forwarded, counted as it arrives. Default 20 MiB: a 10 MiB image sent
+   * inline as a data URI is about 13.4 MiB of base64 (the command line's own limit), with room.
    */
   maxBodyBytes?: number;
-  /** fal's servers. Default: the spec's (`https://fal.run`, `https://queue.fal.run`); a test points them at a fake. */
+  /**
+   * The most of an answer passed on, counted after fetch has inflated it. Default 128 MiB, the
+   * client's own cap on a result (four large images inline); past it the answer is cut.
+   */
+  maxAnswerBytes?: number;
+  /** fal's servers. Default: the spec's (`https://fal.run`, `https://queue.fal.run`); a test points them at a fake. https, or plain http on this machine only. */
   runUrl?: string;
   queueUrl?: string;
   fetch?: FetchLike;
+  /**
+   * Told of each failure answered with a 500 or 502 (or a stream cut short), for your logs: the
+   * caller only sees a generic message. What it throws is ignored.
+   */
+  onError?: (error: unknown) => void;
 }
 
 export const targetUrlHeader = "x-fal-target-url";
 
-/** The handler: `(request: Request) => Promise<Response>`. */
+/** A small answer of known length is read whole and cleaned in one pass, which is cheaper than streaming it. */
+const wholeAnswerBytes = 1024 * 1024;
+
+type Kind = "run" | "queue";
+
+/** What every request shares: made once, when the proxy is. */
+interface Settings {
+  key: string | undefined;
+  authorization: string;
+  routes: { pattern: RegExp; upstreams: Record<Kind, string> };
+  originAllowed: (origin: string) => boolean;
+  authorize: FalProxyOptions["authorize"];
+  maxBodyBytes: number;
+  maxAnswerBytes: number;
+  fetch: FetchLike;
+  report: (error: unknown) => void;
+}
+
+/** The handler: `(request: Request) => Promise<Response>`. It always resolves, with an answer to every request. */
 export function createFalProxy(options: FalProxyOptions = {}): (request: Request) => Promise<Response> {
   const key = resolveCredentials(options.credentials);
   const basePath = (options.basePath ?? "/api/fal").replace(/\/+$/, "");
   const upstreams = { run: options.runUrl ?? defaultBaseUrl, queue: options.queueUrl ?? defaultQueueUrl };
-  const maxBodyBytes = options.maxBodyBytes ?? 20 * 1024 * 1024;
-  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  const routes = { pattern: new RegExp(`^${escapeRegExp(basePath)}/(run|queue)(/.*)$`), upstreams };
-  const forms = key ? secretForms(key) : [];
-  // Made once: a key no header can carry fails here, when the app starts, not on a user's call.
-  const authorization = key ? authorizationHeader(key, "Key") : "";
-
+  // The key goes where the client would send it: https, or plain http to this machine (a fake).
+  for (const url of Object.values(upstreams)) assertSafeTransport(url);
+  const allowed = options.allowedOrigins ?? [];
+  const settings: Settings = {
+    key,
+    // Made once: a key no header can carry fails here, when the app starts, not on a user's call.
+    authorization: key ? authorizationHeader(key, "Key") : "",
+    routes: { pattern: new RegExp(`^${escapeRegExp(basePath)}/(run|queue)(/.*)$`), upstreams },
+    originAllowed: typeof allowed === "function" ? allowed : (origin) => allowed.includes(origin),
+    authorize: options.authorize,
+    maxBodyBytes: options.maxBodyBytes ?? 20 * 1024 * 1024,
+    maxAnswerBytes: options.maxAnswerBytes ?? 128 * 1024 * 1024,
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    report: (error) => {
+      try {
+        options.onError?.(error);
+      } catch {
+        // A logger's failure is not the caller's.
+      }
+    },
+  };
   return async (request) => {
-    const cors = corsHeaders(request, options.allowedOrigins ?? []);
-    const refuse = (status: number, message: string) => json(status, { detail: message }, cors);
-    if (request.method === "OPTIONS") return new Response(null, { status: 204, headers: cors });
-    if (!key) return refuse(500, "the proxy has no fal key: set FAL_KEY on the server");
-
-    const target = targetOf(request, routes);
-    if (typeof target === "string") return refuse(target === "not found" ? 404 : 403, `not forwarded: ${target}`);
-    const allowed = allowedRoute(target.kind, request.method, target.url.pathname);
-    if (allowed !== true) return refuse(allowed === "method" ? 405 : 403, `not forwarded: ${request.method} ${target.url.pathname} is not a route of this endpoint`);
-
-    const verdict = options.authorize ? await options.authorize(request) : true;
-    if (verdict instanceof Response) return verdict;
-    if (!verdict) return refuse(401, "not allowed to call fal");
-
-    const body = request.method === "GET" || request.method === "HEAD" ? undefined : await boundedBody(request, maxBodyBytes);
-    if (body === "too large") return refuse(413, `the request body is larger than ${maxBodyBytes} bytes`);
-
-    const upstream = await fetchImpl(target.url.href, {
-      method: request.method,
-      headers: forwardedHeaders(request.headers, authorization),
-      body,
-      signal: request.signal,
-    }).catch(() => undefined);
-    if (!upstream) return refuse(502, "fal could not be reached");
-    return passThrough(upstream, cors, forms);
+    try {
+      return await handle(request, settings);
+    } catch (error) {
+      settings.report(error);
+      return json(500, { detail: "the proxy could not handle this request" }, new Headers());
+    }
   };
 }
 
-type Kind = "run" | "queue";
+async function handle(request: Request, s: Settings): Promise<Response> {
+  // Another site's page must not spend the key: its Origin is refused before anything else.
+  const origin = request.headers.get("origin");
+  const crossSite = origin !== null && !sameHost(origin, request.url);
+  if (crossSite && !s.originAllowed(origin)) return json(403, { detail: "not forwarded: a request from another site whose origin is not allowed" }, new Headers());
+  const cors = crossSite ? corsHeaders(request, origin) : new Headers();
+  const refuse = (status: number, message: string) => json(status, { detail: message }, cors);
+  if (request.method === "OPTIONS") return new Response(null, { status: 204, headers: cors });
+  if (!s.key) return refuse(500, "the proxy has no fal key: set FAL_KEY on the server");
 
-/** The fal URL a request is for: from `x-fal-target-url`, or from its path under `basePath`; a string says why not. */
-function targetOf(request: Request, { pattern, upstreams }: { pattern: RegExp; upstreams: Record<Kind, string> }): { kind: Kind; url: URL } | string {
+  const target = targetOf(request, s.routes);
+  if ("refusal" in target) return refuse(target.status, `not forwarded: ${target.refusal}`);
+  const wrongType = bodyTypeRefusal(request);
+  if (wrongType) return refuse(415, `not forwarded: ${wrongType}`);
+
+  const verdict = await decide(s, request, target);
+  if (verdict instanceof Response) return verdict;
+  if (verdict !== true) return verdict === "failed" ? refuse(500, "not forwarded: the check of this caller failed") : refuse(401, "not allowed to call fal");
+
+  const body = await requestBody(request, s.maxBodyBytes);
+  if (typeof body === "object" && "refusal" in body) return refuse(body.status, body.refusal);
+
+  let upstream: Response;
+  try {
+    upstream = await s.fetch(target.url, {
+      method: request.method,
+      headers: forwardedHeaders(request.headers, s.authorization),
+      body,
+      signal: request.signal,
+      // A redirect is passed back, never followed: it would take the key past the routes above.
+      redirect: "manual",
+    });
+  } catch (error) {
+    // A caller that went away aborted the call itself: nothing failed.
+    if (!request.signal.aborted) s.report(error);
+    return refuse(502, "fal could not be reached");
+  }
+  return passThrough(upstream, cors, { ...s, report: (error) => request.signal.aborted || s.report(error) });
+}
+
+/** Whether `origin` (a request's `Origin`) is the request's own host. The scheme is not compared: behind a TLS terminator the proxy sees http (Next.js's server actions compare the same way). */
+function sameHost(origin: string, url: string): boolean {
+  try {
+    return new URL(origin).host === new URL(url).host;
+  } catch {
+    return false; // `Origin: null` (a sandboxed frame, a file) is no host's
+  }
+}
+
+type Refusal = { refusal: string; status: number };
+
+/** What a request is for: from its path under `basePath`, or from `x-fal-target-url`; refused when they disagree or it is no route of this endpoint. */
+function targetOf(request: Request, { pattern, upstreams }: Settings["routes"]): ProxyTarget | Refusal {
   const incoming = new URL(request.url);
   const named = request.headers.get(targetUrlHeader);
-  if (named) {
-    let url: URL;
-    try {
-      url = new URL(named);
-    } catch {
-      return "the target URL is not a URL";
-    }
-    const kind = (Object.keys(upstreams) as Kind[]).find((k) => new URL(upstreams[k]).origin === url.origin);
-    return kind ? { kind, url } : `${url.origin} is not fal's`;
-  }
   const match = pattern.exec(incoming.pathname);
-  if (!match) return "not found";
-  const kind = match[1] as Kind;
-  return { kind, url: new URL(`${upstreams[kind].replace(/\/+$/, "")}${match[2]}${incoming.search}`) };
+  let url: URL;
+  let kinds: Kind[];
+  if (match) {
+    kinds = [match[1] as Kind];
+    url = new URL(`${upstreams[match[1] as Kind].replace(/\/+$/, "")}${match[2]}${incoming.search}`);
+    // An authorize that reads the path must judge what is forwarded: the two may not differ.
+    if (named !== null && parseUrl(named)?.href !== url.href) return { refusal: `${targetUrlHeader} names another URL than the path`, status: 400 };
+  } else if (named !== null) {
+    const parsed = parseUrl(named);
+    if (!parsed) return { refusal: "the target URL is not a URL", status: 400 };
+    url = parsed;
+    // fal's server by the URL's origin (both, when a test points the two at one fake).
+    kinds = (Object.keys(upstreams) as Kind[]).filter((k) => new URL(upstreams[k]).origin === parsed.origin);
+  } else return { refusal: "not a route of this proxy", status: 404 };
+  if (url.username || url.password) return { refusal: "the target URL carries a user name or password", status: 400 };
+  if (!kinds.length) return { refusal: `${url.origin} is not fal's`, status: 403 };
+  const routes = kinds.map((kind) => routeOf(kind, request.method, url.pathname));
+  const route = routes.find((found) => typeof found === "object");
+  if (typeof route !== "object") {
+    return { refusal: `${request.method} ${url.pathname} is not a route of this endpoint`, status: routes.includes("method") ? 405 : 403 };
+  }
+  return { ...route, method: request.method, url: url.href };
+}
+
+function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The spec's operations on each of fal's servers: the queue document's on the queue, the rest (the sync call) on fal.run. */
+const operationsOn: Record<Kind, OperationId[]> = {
+  queue: Object.keys(queueOperations) as OperationId[],
+  run: (Object.keys(operationResponses) as OperationId[]).filter((id) => !(id in queueOperations)),
+};
+
+/**
+ * The operation `method path` is on that server (the spec's paths, a job's id of the spec's
+ * form), or "method" for a known path with another method, or "none".
+ */
+function routeOf(kind: Kind, method: string, path: string): Pick<ProxyTarget, "operationId" | "requestId"> | "method" | "none" {
+  let pathKnown = false;
+  for (const operationId of operationsOn[kind]) {
+    const operation = operationResponses[operationId];
+    const requestId = matchPath(operation.path, path);
+    if (requestId === undefined) continue;
+    pathKnown = true;
+    if (operation.method === method) return requestId ? { operationId, requestId } : { operationId };
+  }
+  return pathKnown ? "method" : "none";
+}
+
+/** undefined when `path` is not the template's; else the request id it names ("" when the template has none). */
+function matchPath(template: string, path: string): string | undefined {
+  if (!template.includes("{request_id}")) return path === template ? "" : undefined;
+  const [prefix, suffix] = template.split("{request_id}") as [string, string];
+  if (!path.startsWith(prefix) || !path.endsWith(suffix) || path.length <= prefix.length + suffix.length) return undefined;
+  let id: string;
+  try {
+    id = decodeURIComponent(path.slice(prefix.length, path.length - suffix.length));
+  } catch {
+    return undefined;
+  }
+  return validateRequestId(id) ? id : undefined;
 }
 
 /**
- * Whether `method path` is a route of this endpoint on that server (the spec's paths, a job's id
- * of the spec's form): true, "method" for a known path with another method, or false.
+ * Why a body may not be forwarded, or undefined. A POST carries JSON, and says so: a form or
+ * `text/plain` (the types a page of another site may send without asking first) is refused, so
+ * that no cross-site form can start a paid job even where the Origin check cannot see it. A PUT
+ * (cancel) has no body; if it names a type, JSON.
  */
-function allowedRoute(kind: Kind, method: string, path: string): true | "method" | false {
-  let pathKnown = false;
-  for (const operation of Object.values(operationResponses)) {
-    const onServer = operation.path.includes("{request_id}") || operation.path.startsWith("/fal-ai/flux-1/requests") ? "queue" : undefined;
-    const servers: Kind[] = onServer ? ["queue"] : ["run", "queue"];
-    if (!servers.includes(kind) || !matchesPath(operation.path, path)) continue;
-    // The sync path on the queue server is the submit; on fal.run, the sync call: both POST.
-    pathKnown = true;
-    if (operation.method === method) return true;
-  }
-  return pathKnown ? "method" : false;
+function bodyTypeRefusal(request: Request): string | undefined {
+  const type = request.headers.get("content-type");
+  const isJson = type !== null && /^application\/json\s*(;|$)/i.test(type.trim());
+  if (request.method === "POST" && !isJson) return "a POST must be sent as Content-Type: application/json";
+  if (request.method === "PUT" && type !== null && !isJson) return "a PUT's body, if any, must be application/json";
+  return undefined;
 }
 
-function matchesPath(template: string, path: string): boolean {
-  const [prefix, suffix = ""] = template.split("{request_id}");
-  if (suffix === "" && !template.includes("{request_id}")) return path === template;
-  if (!path.startsWith(prefix!) || !path.endsWith(suffix)) return false;
-  const id = decodeURIComponentSafe(path.slice(prefix!.length, path.length - suffix.length));
-  return id !== undefined && validateRequestId(id);
-}
-
-function decodeURIComponentSafe(text: string): string | undefined {
+/** `authorize`'s verdict: true, a Response of its own, "refused" for anything else, "failed" when it threw. */
+async function decide(s: Settings, request: Request, target: ProxyTarget): Promise<true | Response | "refused" | "failed"> {
+  if (!s.authorize) return true;
+  let verdict: unknown;
   try {
-    return decodeURIComponent(text);
-  } catch {
-    return undefined;
+    verdict = await s.authorize(request, target);
+  } catch (error) {
+    s.report(error);
+    return "failed";
+  }
+  if (verdict === true) return true;
+  if (isResponseLike(verdict)) return verdict instanceof Response ? verdict : await nativeCopy(verdict);
+  return "refused";
+}
+
+type ResponseLike = Pick<Response, "status" | "statusText" | "arrayBuffer"> & { headers: { forEach(each: (value: string, name: string) => void): void } };
+
+/** A Response by its shape, whatever realm made it (node-fetch's, undici's, another frame's): `instanceof` would let those through. */
+function isResponseLike(value: unknown): value is ResponseLike {
+  const candidate = value as Partial<ResponseLike> | null;
+  return (
+    typeof candidate === "object" &&
+    candidate !== null &&
+    typeof candidate.status === "number" &&
+    typeof candidate.arrayBuffer === "function" &&
+    typeof candidate.headers?.forEach === "function"
+  );
+}
+
+/** A Response of another realm as one of this realm, with its status, status text, headers and body. */
+async function nativeCopy(foreign: ResponseLike): Promise<Response> {
+  const headers = new Headers();
+  foreign.headers.forEach((value, name) => headers.append(name, value));
+  const body = nullBodyStatuses.has(foreign.status) ? null : await foreign.arrayBuffer();
+  return new Response(body, { status: foreign.status, statusText: foreign.statusText, headers });
+}
+
+const nullBodyStatuses = new Set([101, 103, 204, 205, 304]);
+
+/** The request's body, at most `maxBytes` counted as they arrive (whatever Content-Length says), or why it is refused. */
+async function requestBody(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer> | undefined | Refusal> {
+  if (request.method === "GET" || request.method === "HEAD" || !request.body) return undefined;
+  if (request.bodyUsed) return { refusal: "the request body was read before it could be forwarded (authorize must not read it)", status: 500 };
+  try {
+    return await readBytes(request, maxBytes);
+  } catch (error) {
+    if (error instanceof BodyReadError && error.tooLarge) return { refusal: `the request body is larger than ${maxBytes} bytes`, status: 413 };
+    return { refusal: "the request body could not be read whole", status: 400 };
   }
 }
 
@@ -144,82 +330,96 @@ function forwardedHeaders(incoming: Headers, authorization: string): Headers {
   return headers;
 }
 
-/** The body, or "too large" past the cap (as soon as Content-Length says so). */
-async function boundedBody(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer> | "too large" | undefined> {
-  if (!request.body) return undefined;
-  // A declared length within the cap is held to by the server that reads it: read whole, in native code.
-  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
-  if (declared >= 0 && declared <= maxBytes) return new Uint8Array(await request.arrayBuffer());
-  return readBytes(request, maxBytes).catch((error: unknown) => {
-    if (error instanceof BodyReadError && error.tooLarge) return "too large" as const;
-    throw error;
-  });
-}
+/**
+ * Headers of fal's answer that are not passed on: those fetch has already acted on (the body is
+ * inflated), hop-by-hop ones, cookies (fal's session is not the app's), and CORS (the proxy's own
+ * decide what a page may read, not fal's `*`).
+ */
+const droppedHeaders = new Set(["content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "trailer", "te", "proxy-authenticate", "set-cookie", "set-cookie2"]);
 
 /**
- * fal's answer as it came: status, headers (but those fetch has already acted on), and the body
- * streamed (the status stream arrives event by event), with any form of the key fal echoes cut
- * out on the way, even one split across chunks.
+ * fal's answer as it came: status, status text and headers (with every form of the key cut out),
+ * and the body, small ones whole and cleaned at once, the status stream and large ones cleaned as
+ * they pass, capped after inflation.
  */
-async function passThrough(upstream: Response, cors: Headers, forms: string[]): Promise<Response> {
-  const headers = new Headers(cors);
+async function passThrough(upstream: Response, cors: Headers, s: Settings): Promise<Response> {
+  const headers = new Headers();
   upstream.headers.forEach((value, name) => {
-    if (!["content-encoding", "content-length", "transfer-encoding", "connection", "set-cookie"].includes(name)) headers.set(name, value);
+    if (!droppedHeaders.has(name) && !name.startsWith("access-control-")) headers.append(name, redactText(value, s.key));
   });
-  const init = { status: upstream.status, statusText: upstream.statusText, headers };
-  // The status stream goes through event by event, and so does an answer of unknown or large size;
-  // a small one of known length (JSON, mostly) is read whole and cleaned at once, which is cheaper.
-  const length = Number(upstream.headers.get("content-length") ?? Number.NaN);
-  if (!upstream.body || (upstream.headers.get("content-type") ?? "").includes("text/event-stream") || !(length <= 1024 * 1024)) {
-    return new Response(upstream.body ? upstream.body.pipeThrough(redactingStream(forms)) : null, init);
+  cors.forEach((value, name) => (name === "vary" ? headers.append(name, value) : headers.set(name, value)));
+  const init = { status: upstream.status, statusText: redactText(upstream.statusText, s.key), headers };
+  if (!upstream.body || nullBodyStatuses.has(upstream.status)) {
+    await upstream.body?.cancel().catch(() => undefined);
+    return new Response(null, init);
   }
-  const text = await upstream.text();
-  return new Response(scrub(text, forms), init);
-}
-
-/** `text` with every form of the key replaced. */
-function scrub(text: string, forms: string[]): string {
-  return forms.reduce((out, form) => (out.includes(form) ? out.split(form).join("[redacted]") : out), text);
+  const eventStream = (upstream.headers.get("content-type") ?? "").includes("text/event-stream");
+  const length = Number(upstream.headers.get("content-length") ?? Number.NaN);
+  const compressed = !/^(identity)?$/i.test(upstream.headers.get("content-encoding")?.trim() ?? "");
+  if (eventStream || compressed || !(length <= wholeAnswerBytes)) {
+    return new Response(relay(upstream.body, { eventStream, key: s.key, maxBytes: s.maxAnswerBytes, report: s.report }), init);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder().decode(await readBytes(upstream, wholeAnswerBytes));
+  } catch (error) {
+    s.report(error);
+    return json(502, { detail: "fal's answer was cut short" }, cors);
+  }
+  return new Response(redactText(text, s.key), init);
 }
 
 /**
- * A text stream with every form of the key replaced. Only a chunk's tail that could begin a form
- * waits for the next chunk (in case a key spans them): the rest, a status event's closing blank
- * line included, goes on at once, or the event would wait for the stream's end.
+ * fal's body passed on as it arrives, redacted, at most `maxBytes` (counted inflated). When fal
+ * cuts it, or it passes the cap, a status event stream ends cleanly (a client then polls, as it
+ * would for any stream that ends early); any other body fails, so that the browser never takes a
+ * body cut short for a whole one.
  */
-function redactingStream(forms: string[]): TransformStream<Uint8Array, Uint8Array> {
-  const decoder = new TextDecoder();
-  const encoder = new TextEncoder();
-  let pending = "";
-  return new TransformStream({
-    transform(chunk, controller) {
-      const text = scrub(pending + decoder.decode(chunk, { stream: true }), forms);
-      pending = text.slice(text.length - startOfFormAtEnd(text, forms));
-      const ready = text.slice(0, text.length - pending.length);
-      if (ready) controller.enqueue(encoder.encode(ready));
+function relay(
+  body: ReadableStream<Uint8Array>,
+  options: { eventStream: boolean; key: string | undefined; maxBytes: number; report: (error: unknown) => void },
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  const redactor = streamRedactor(options.key);
+  let bytes = 0;
+  const stop = (controller: ReadableStreamDefaultController<Uint8Array>, error: unknown) => {
+    options.report(error);
+    const rest = redactor.flush();
+    if (rest.byteLength) controller.enqueue(rest);
+    if (options.eventStream) controller.close();
+    else controller.error(error);
+  };
+  return new ReadableStream<Uint8Array>({
+    // Reads until it has something to pass on: a pull that enqueues nothing is not called again.
+    async pull(controller) {
+      for (;;) {
+        let read: ReadableStreamReadResult<Uint8Array>;
+        try {
+          read = await reader.read();
+        } catch (error) {
+          return stop(controller, error);
+        }
+        if (read.done) {
+          const rest = redactor.flush();
+          if (rest.byteLength) controller.enqueue(rest);
+          return controller.close();
+        }
+        bytes += read.value.byteLength;
+        if (bytes > options.maxBytes) {
+          await reader.cancel().catch(() => undefined);
+          return stop(controller, new Error(`fal's answer passed ${options.maxBytes} bytes`));
+        }
+        const clean = redactor.push(read.value);
+        if (clean.byteLength) return controller.enqueue(clean);
+      }
     },
-    flush(controller) {
-      const rest = scrub(pending + decoder.decode(), forms);
-      if (rest) controller.enqueue(encoder.encode(rest));
-    },
+    cancel: (reason) => reader.cancel(reason).catch(() => undefined),
   });
-}
-
-/** The length of the longest end of `text` that is the start of a form (and not a whole one): 0 mostly. */
-function startOfFormAtEnd(text: string, forms: string[]): number {
-  for (let length = Math.min(text.length, Math.max(0, ...forms.map((form) => form.length - 1))); length > 0; length--) {
-    const end = text.slice(text.length - length);
-    if (forms.some((form) => form.length > length && form.startsWith(end))) return length;
-  }
-  return 0;
 }
 
 /** CORS for an allowed origin: the request id readable by the page, fal's headers sendable. */
-function corsHeaders(request: Request, allowedOrigins: readonly string[] | ((origin: string) => boolean)): Headers {
+function corsHeaders(request: Request, origin: string): Headers {
   const headers = new Headers();
-  const origin = request.headers.get("origin");
-  const allowed = typeof allowedOrigins === "function" ? (o: string) => allowedOrigins(o) : (o: string) => allowedOrigins.includes(o);
-  if (!origin || !allowed(origin)) return headers;
   headers.set("Access-Control-Allow-Origin", origin);
   headers.set("Vary", "Origin");
   headers.set("Access-Control-Allow-Methods", "GET, POST, PUT, OPTIONS");

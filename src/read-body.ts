@@ -36,6 +36,8 @@ export async function readBytes(response: Pick<Response, "headers" | "body">, ma
   const chunks: Uint8Array[] = [];
   let size = 0;
   const joined = () => {
+    // One chunk, the usual small answer: as it came, no copy.
+    if (chunks.length === 1 && chunks[0]!.buffer instanceof ArrayBuffer) return chunks[0] as Uint8Array<ArrayBuffer>;
     const all = new Uint8Array(size);
     let at = 0;
     for (const chunk of chunks) {
