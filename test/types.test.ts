@@ -1,8 +1,13 @@
 // Type-level contract, checked by `tsc --noEmit` (npm test), beside the runtime verdicts it mirrors.
+import type { RequestListener } from "node:http";
+import type { RequestHandler } from "express";
 import { describe, expect, expectTypeOf, it } from "vitest";
+import { createFalProxy, toNodeHandler, type ProxyTarget } from "../src/proxy.js";
 import {
   checkInput,
   createFluxClient,
+  type FluxApiError,
+  type FluxRedirectError,
   type CancelResult,
   type FluxClient,
   type ImageToImageInput,
@@ -92,5 +97,21 @@ describe("types generated from the spec", () => {
     await expect(client.queue.submit({ image_url, prompt }, { priority: "urgent" })).rejects.toThrow(/priority/);
     expectTypeOf<WebhookPayload["status"]>().toEqualTypeOf<"OK" | "ERROR">();
     expectTypeOf<NonNullable<WebhookPayload["payload"]>>().toExtend<ImageToImageOutput | { detail: unknown }>();
+  });
+});
+
+describe("flux-i2i/proxy's types", () => {
+  it("authorize is told the spec's operation ids; toNodeHandler is a node:http listener and an Express handler; a redirect is a FluxApiError", async () => {
+    expectTypeOf<ProxyTarget["operationId"]>().toEqualTypeOf<
+      "imageToImage" | "submitImageToImage" | "getQueueStatus" | "streamQueueStatus" | "getQueueResult" | "cancelQueueRequest"
+    >();
+    const seen: string[] = [];
+    const proxy = createFalProxy({ credentials: "key-id:key-secret-0123", authorize: (_request, target) => (seen.push(target.operationId), target.operationId === "getQueueStatus") });
+    const answer = await proxy(new Request("http://127.0.0.1/api/fal/queue/fal-ai/flux-1/dev/image-to-image", { method: "POST", body: "{}", headers: { "Content-Type": "application/json" } }));
+    expect([answer.status, seen]).toEqual([401, ["submitImageToImage"]]);
+    expectTypeOf(toNodeHandler(proxy)).toExtend<RequestListener>();
+    expectTypeOf(toNodeHandler(proxy)).toExtend<RequestHandler>();
+    expectTypeOf<FluxRedirectError>().toExtend<FluxApiError>();
+    expectTypeOf<FluxRedirectError["location"]>().toEqualTypeOf<string | undefined>();
   });
 });

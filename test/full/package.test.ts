@@ -50,7 +50,7 @@ describe("the built package", () => {
     expect(entries.sync).toEqual({ exports: expect.arrayContaining(["createSyncClient"]), types: true });
     expect(entries.queue).toEqual({ exports: expect.arrayContaining(["createQueueClient"]), types: true });
     expect(entries.webhook).toEqual({ exports: expect.arrayContaining(["verifyWebhook", "createJwksCache"]), types: true });
-    expect(entries.proxy).toEqual({ exports: expect.arrayContaining(["createFalProxy"]), types: true });
+    expect(entries.proxy).toEqual({ exports: expect.arrayContaining(["createFalProxy", "toNodeHandler"]), types: true });
     expect(entries.mock.types).toBe(true);
     expect(entries.queueCall).toBe("FluxValidationError");
   });
