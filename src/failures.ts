@@ -1,4 +1,4 @@
-// Turns what went wrong on the wire into this client's typed errors (redacted where they leave the client: src/client.ts).
+// Turns what went wrong on the wire into this client's typed errors (redacted where they leave the client: src/redaction.ts).
 import { finalWhenHeaders } from "../generated/spec.js";
 import { FluxApiError, FluxNetworkError, FluxRedirectError, FluxTimeoutError, type FalErrorBody } from "./errors.js";
 

@@ -85,7 +85,7 @@ export function numberTextAt(text: string, path: readonly string[]): string | un
   return found;
 }
 
-/** The first key that one object of `text` names twice, as a path (`seed`, `loras[0].path`), or undefined. */
+/** The first key that one object of `text` names twice, as a path (`seed`, `loras.[].path` for one in an item of a list), or undefined. */
 export function duplicateKey(text: string): string | undefined {
   const keysOf = new Map<number, Set<string>>();
   let duplicate: string | undefined;

@@ -55,9 +55,11 @@ export function toNodeHandler(
       if (typeof request === "string") return answer(req, res, 400, request);
       await writeResponse(req, res, await handler(request));
     } catch (error) {
-      report(error);
-      if (!res.headersSent) answer(req, res, 500, "the proxy could not handle this request");
-      else res.destroy();
+      // A browser that went away ended the exchange itself: nothing failed.
+      if (!gone.signal.aborted) report(error);
+      if (res.headersSent) return void res.destroy();
+      for (const name of res.getHeaderNames()) res.removeHeader(name); // the answer's, if copying them failed midway
+      answer(req, res, 500, "the proxy could not handle this request");
     }
   };
 }
