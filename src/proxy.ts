@@ -15,7 +15,7 @@
 import { defaultBaseUrl, defaultQueueUrl, operationResponses, queueOperations } from "../generated/spec.js";
 import { validateRequestId } from "../generated/validators.js";
 import { assertSafeTransport, authorizationHeader, resolveCredentials } from "./credentials.js";
-import { BodyReadError, readBytes } from "./read-body.js";
+import { BodyReadError, maxAnswerBytes, readBytes } from "./read-body.js";
 import { redactText, streamRedactor } from "./redaction.js";
 import type { FetchLike } from "./types.js";
 
@@ -112,7 +112,7 @@ export function createFalProxy(options: FalProxyOptions = {}): (request: Request
     originAllowed: typeof allowed === "function" ? allowed : (origin) => allowed.includes(origin),
     authorize: options.authorize,
     maxBodyBytes: options.maxBodyBytes ?? 20 * 1024 * 1024,
-    maxAnswerBytes: options.maxAnswerBytes ?? 128 * 1024 * 1024,
+    maxAnswerBytes: options.maxAnswerBytes ?? maxAnswerBytes.output,
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     report: (error) => {
       try {

@@ -15,7 +15,8 @@ import { platformParameters } from "./platform-options.js";
 import { parseErrorBody } from "./failures.js";
 import { callHeaders } from "./call-controls.js";
 import { FluxSubmitUncertainError, FluxValidationError } from "./errors.js";
-import { maxAnswerBytes, mismatch, parseJson, send, type Transport } from "./request.js";
+import { maxAnswerBytes } from "./read-body.js";
+import { mismatch, parseJson, send, type Transport } from "./request.js";
 import { withExactSeed } from "./seed.js";
 import { checkOutput, issuesOf, serializeInput } from "./validation.js";
 import type {

@@ -1,6 +1,14 @@
 // An answer's body read with a bound: a server that sends without end cannot fill memory, and a body
 // cut short still gives what arrived (a submit's answer may name its job in its first half).
 
+/**
+ * The most an answer may hold, in bytes. A result (or a sync call's output) may carry up to four
+ * images inline as data URIs (`sync_mode`): four 2048x2048 PNGs are at most about 67 MB in base64,
+ * hence 128 MiB. Status, submit and cancel answers are small JSON; a status with every log line of
+ * a long job stays far below 8 MiB.
+ */
+export const maxAnswerBytes = { output: 128 * 1024 * 1024, small: 8 * 1024 * 1024 } as const;
+
 /** A body that could not be read whole: cut short (`cause` is the transport's error) or over its cap. */
 export class BodyReadError extends Error {
   constructor(

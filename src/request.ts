@@ -2,17 +2,9 @@
 // and the errors for a 2xx body that cannot be used, shared with the sync call.
 import { FluxError, FluxResponseError, FluxSubmitUncertainError, type FluxIssue } from "./errors.js";
 import { apiError, networkError, neverSent, parseErrorBody } from "./failures.js";
-import { BodyReadError, readBody } from "./read-body.js";
+import { BodyReadError, maxAnswerBytes, readBody } from "./read-body.js";
 import { backoff, retryAfterMs, sleep, type RetryPolicy } from "./retry.js";
 import type { FetchLike } from "./types.js";
-
-/**
- * The most an answer may hold, in bytes. A result (or a sync call's output) may carry up to four
- * images inline as data URIs (`sync_mode`): four 2048x2048 PNGs are at most about 67 MB in base64,
- * hence 128 MiB. Status, submit and cancel answers are small JSON; a status with every log line of
- * a long job stays far below 8 MiB.
- */
-export const maxAnswerBytes = { output: 128 * 1024 * 1024, small: 8 * 1024 * 1024 } as const;
 
 /** What every call of a client shares. */
 export interface Transport {

@@ -196,7 +196,8 @@ describe("the handler always answers", () => {
 
     const broken = new ReadableStream({ pull: (controller) => controller.error(new Error("the client hung up")) });
     const cut = new Request(`http://127.0.0.1${submitPath}`, { method: "POST", body: broken, headers: { "Content-Type": "application/json" }, duplex: "half" } as RequestInit);
-    expect((await createFalProxy({ credentials: key })(cut)).status).toBe(400);
+    expect((await createFalProxy({ credentials: key, queueUrl: upstream.url })(cut)).status).toBe(400);
+    expect(submitsSeen()).toBe(0);
 
     const stream = await send("/api/fal/queue/fal-ai/flux-1/requests/cut-stream/status/stream");
     expect(await stream.text()).toBe('data: {"status":"IN_PROGRESS","request_id":"cut-stream"}\n\n');

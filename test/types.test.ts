@@ -106,7 +106,7 @@ describe("flux-i2i/proxy's types", () => {
       "imageToImage" | "submitImageToImage" | "getQueueStatus" | "streamQueueStatus" | "getQueueResult" | "cancelQueueRequest"
     >();
     const seen: string[] = [];
-    const proxy = createFalProxy({ credentials: "key-id:key-secret-0123", authorize: (_request, target) => (seen.push(target.operationId), target.operationId === "getQueueStatus") });
+    const proxy = createFalProxy({ credentials: "key-id:key-secret-0123", fetch: async () => new Response("{}"), authorize: (_request, target) => (seen.push(target.operationId), target.operationId === "getQueueStatus") });
     const answer = await proxy(new Request("http://127.0.0.1/api/fal/queue/fal-ai/flux-1/dev/image-to-image", { method: "POST", body: "{}", headers: { "Content-Type": "application/json" } }));
     expect([answer.status, seen]).toEqual([401, ["submitImageToImage"]]);
     expectTypeOf(toNodeHandler(proxy)).toExtend<RequestListener>();
