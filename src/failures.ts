@@ -50,7 +50,7 @@ export function apiError(
  * A redirect, which the client never follows (every request it sends says `redirect: "manual"`):
  * a 3xx, or in a browser the opaque answer that stands for one.
  */
-export function isRedirect(response: Response): boolean {
+function isRedirect(response: Response): boolean {
   return response.type === "opaqueredirect" || (response.status >= 300 && response.status < 400);
 }
 

@@ -17,12 +17,10 @@ import { validateRequestId } from "../generated/validators.js";
 import { assertSafeTransport, authorizationHeader, resolveCredentials } from "./credentials.js";
 import { BodyReadError, maxAnswerBytes, readBytes } from "./read-body.js";
 import { redactText, streamRedactor } from "./redaction.js";
-import type { FetchLike } from "./types.js";
+import type { FetchLike, OperationId } from "./types.js";
 
 export { toNodeHandler, type NodeHandlerOptions } from "./node-handler.js";
-
-/** An operation of the spec (its `operationId`). */
-export type OperationId = keyof typeof operationResponses;
+export type { OperationId } from "./types.js";
 
 /** What a request will be forwarded as: what `authorize` decides on. */
 export interface ProxyTarget {

@@ -13,7 +13,7 @@
  */
 const minSecretLength = 8;
 
-export const redactedMark = "[redacted]";
+const redactedMark = "[redacted]";
 
 /** What the redaction of one key needs, made once per key (see {@link redactorFor}). */
 interface Redactor {

@@ -5,6 +5,7 @@
 import { operationResponses } from "../../../generated/spec.js";
 import * as validators from "../../../generated/validators.js";
 import { sseData } from "../../sse.js";
+import type { OperationId } from "../../types.js";
 
 export const checkNames = [
   "not_a_server_error",
@@ -18,7 +19,6 @@ export const checkNames = [
   "unsupported_method",
 ] as const;
 export type CheckName = (typeof checkNames)[number];
-export type OperationId = keyof typeof operationResponses;
 
 /** An answer as the checks need it: its status, headers and body text. */
 export interface Answer {

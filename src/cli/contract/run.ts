@@ -7,7 +7,8 @@ import { imageToImageExamples, operationResponses } from "../../../generated/spe
 import { validateRequestId } from "../../../generated/validators.js";
 import { BodyReadError, readBody } from "../../read-body.js";
 import { invalidBody, validBody } from "./cases.js";
-import { answerChecks, checkNames, requestVerdict, type Answer, type CheckName, type OperationId } from "./checks.js";
+import type { OperationId } from "../../types.js";
+import { answerChecks, checkNames, requestVerdict, type Answer, type CheckName } from "./checks.js";
 
 export interface ContractOptions {
   /** The sync document's server (fal.run's role) and the queue's. */
