@@ -3,7 +3,6 @@
 // key, inflates without end, redirects or cuts its answer, and requests that are broken on purpose.
 // Every one gets an answer; none spends the key or shows it. (test/full/proxy-survival.test.ts
 // runs the same proxy in a process of its own and checks that it is still up after each.)
-import { connect } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import express from "express";
 import { imageToImageExamples } from "../generated/spec.js";
@@ -11,6 +10,7 @@ import { FluxConfigError } from "../src/errors.js";
 import { createFalProxy, toNodeHandler, type FalProxyOptions, type ProxyTarget } from "../src/proxy.js";
 import { holdsEchoedKey, redirectTarget, startHostileUpstream, type HostileUpstream } from "./support/hostile-upstream.js";
 import { serveFetchHandler } from "./support/node-adapter.js";
+import { rawExchange } from "./support/proxy-attacks.js";
 
 const key = "3f2a9c1e-7b4d-4e8a-9c2f-1a2b3c4d5e6f:0123456789abcdef0123456789abcdef";
 const input = imageToImageExamples["seed-example"];
@@ -208,28 +208,10 @@ describe("the handler always answers", () => {
 });
 
 describe("toNodeHandler", () => {
-  /** Sends raw bytes and gives what came back, or "" if the connection closed with nothing. */
-  function rawExchange(bytes: string, hangUp = false): Promise<string> {
-    const { port } = new URL(proxy.url);
-    return new Promise((resolve) => {
-      const socket = connect(Number(port), "127.0.0.1", () => {
-        socket.write(bytes);
-        if (hangUp) socket.destroy();
-      });
-      let answer = "";
-      socket.on("data", (chunk) => {
-        answer += chunk;
-        if (answer.includes("\r\n\r\n")) socket.end();
-      });
-      socket.on("close", () => resolve(answer));
-      socket.on("error", () => resolve(answer));
-    });
-  }
-
   it("a Host no URL can hold, or an absolute URL as the target: 400; a body that stops with a hang-up: nothing forwarded; the server answers on", async () => {
-    expect(await rawExchange(`GET /api/fal/queue/fal-ai/flux-1/requests/job-1/status HTTP/1.1\r\nHost: a:b:c\r\n\r\n`)).toMatch(/^HTTP\/1\.1 400/);
-    expect(await rawExchange(`GET http://evil.example.com/x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`)).toMatch(/^HTTP\/1\.1 400/);
-    await rawExchange(`POST ${submitPath} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"prompt":`, true);
+    expect(await rawExchange(proxy.url, `GET /api/fal/queue/fal-ai/flux-1/requests/job-1/status HTTP/1.1\r\nHost: a:b:c\r\n\r\n`)).toMatch(/^HTTP\/1\.1 400/);
+    expect(await rawExchange(proxy.url, `GET http://evil.example.com/x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`)).toMatch(/^HTTP\/1\.1 400/);
+    await rawExchange(proxy.url, `POST ${submitPath} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"prompt":`, true);
     expect((await send("/api/fal/queue/fal-ai/flux-1/requests/job-1/status")).status).toBe(200);
     expect(submitsSeen()).toBe(0);
   });

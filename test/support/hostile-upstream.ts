@@ -7,9 +7,9 @@
 // - `gzip-bomb`: a small gzip answer that inflates to `bombBytes`;
 // - `redirect`: a 308 to another model's route on the same host.
 // Anything else: a submit gets a job, the rest `COMPLETED`. Every request is logged.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { createGzip } from "node:zlib";
+import { startLocalServer } from "./local-server.js";
 
 export interface HostileUpstream {
   url: string;
@@ -69,48 +69,42 @@ function gzipBomb(bytes: number): Promise<Buffer> {
 
 export async function startHostileUpstream(key: string, options: { bombBytes?: number } = {}): Promise<HostileUpstream> {
   const log: HostileUpstream["log"] = [];
-  const server: Server = createServer(async (req, res) => {
-    const path = req.url ?? "/";
-    let body = "";
-    for await (const chunk of req) body += chunk;
-    log.push({ method: req.method ?? "", path, authorization: req.headers.authorization, body });
-    const json = (status: number, body: unknown) => res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(body));
-    if (path.includes("/requests/cut-stream/")) {
-      res.writeHead(200, { "Content-Type": "text/event-stream" });
-      res.write('data: {"status":"IN_PROGRESS","request_id":"cut-stream"}\n\n');
-      setImmediate(() => res.destroy());
-    } else if (path.includes("/requests/cut-json")) {
-      res.writeHead(200, { "Content-Type": "application/json" });
-      res.write('{"images":[{"url":"https://v3.fal.media/files/a.jpeg"}],"prom');
-      setImmediate(() => res.destroy());
-    } else if (path.includes("/requests/echo/")) {
-      res.statusMessage = `OK for Key ${key}`;
-      res.writeHead(200, {
-        "Content-Type": "application/json",
-        "x-fal-debug": `auth=Key ${key}`,
-        "x-fal-debug-b64": Buffer.from(`Key ${key}`).toString("base64"),
-        "Access-Control-Allow-Origin": "*",
-        "Access-Control-Allow-Credentials": "true",
-        "Set-Cookie": "fal_session=stolen; Path=/",
-      });
-      res.end(`{"status":"COMPLETED","request_id":"echo","logs":[${echoedForms(key).map((form) => `{"message":"loaded ${form}"}`).join(",")}]}`);
-    } else if (path.includes("/requests/gzip-bomb")) {
-      const bomb = await gzipBomb(options.bombBytes ?? 300 * 1024 * 1024);
-      res.writeHead(200, { "Content-Type": "application/json", "Content-Encoding": "gzip", "Content-Length": bomb.length });
-      res.end(bomb);
-    } else if (path.includes("/requests/redirect/")) {
-      res.writeHead(308, { Location: redirectTarget }).end();
-    } else if (req.method === "POST") json(200, { request_id: "job-1" });
-    else json(200, { status: "COMPLETED", request_id: "job-1" });
+  const server = await startLocalServer((req, res, body) => {
+    log.push({ method: req.method ?? "", path: req.url ?? "/", authorization: req.headers.authorization, body });
+    answer(req, res, key, options.bombBytes ?? 300 * 1024 * 1024).catch(() => res.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    log,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { url: server.url, log, close: server.close };
+}
+
+/** The answer each job id gets (see the file's comment). */
+async function answer(req: IncomingMessage, res: ServerResponse, key: string, bombBytes: number): Promise<void> {
+  const path = req.url ?? "/";
+  const json = (status: number, body: unknown) => res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(body));
+  if (path.includes("/requests/cut-stream/")) {
+    res.writeHead(200, { "Content-Type": "text/event-stream" });
+    res.write('data: {"status":"IN_PROGRESS","request_id":"cut-stream"}\n\n');
+    setImmediate(() => res.destroy());
+  } else if (path.includes("/requests/cut-json")) {
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.write('{"images":[{"url":"https://v3.fal.media/files/a.jpeg"}],"prom');
+    setImmediate(() => res.destroy());
+  } else if (path.includes("/requests/echo/")) {
+    res.statusMessage = `OK for Key ${key}`;
+    res.writeHead(200, {
+      "Content-Type": "application/json",
+      "x-fal-debug": `auth=Key ${key}`,
+      "x-fal-debug-b64": Buffer.from(`Key ${key}`).toString("base64"),
+      "Access-Control-Allow-Origin": "*",
+      "Access-Control-Allow-Credentials": "true",
+      "Set-Cookie": "fal_session=stolen; Path=/",
+    });
+    res.end(`{"status":"COMPLETED","request_id":"echo","logs":[${echoedForms(key).map((form) => `{"message":"loaded ${form}"}`).join(",")}]}`);
+  } else if (path.includes("/requests/gzip-bomb")) {
+    const bomb = await gzipBomb(bombBytes);
+    res.writeHead(200, { "Content-Type": "application/json", "Content-Encoding": "gzip", "Content-Length": bomb.length });
+    res.end(bomb);
+  } else if (path.includes("/requests/redirect/")) {
+    res.writeHead(308, { Location: redirectTarget }).end();
+  } else if (req.method === "POST") json(200, { request_id: "job-1" });
+  else json(200, { status: "COMPLETED", request_id: "job-1" });
 }

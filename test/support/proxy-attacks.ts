@@ -63,8 +63,8 @@ export interface Attack {
 const submitPath = "/api/fal/queue/fal-ai/flux-1/dev/image-to-image";
 const body = JSON.stringify({ image_url: "https://fal.media/files/koala/Chls9L2ZnvuipUTEwlnJC.png", prompt: "a wizard cat" });
 
-/** Sends raw bytes; gives what came back ("" when the connection closed with nothing). */
-function rawExchange(url: string, bytes: string, hangUp = false): Promise<string> {
+/** Sends raw bytes to `url`'s port (and hangs up at once if asked); gives what came back ("" when the connection closed with nothing). */
+export function rawExchange(url: string, bytes: string, hangUp = false): Promise<string> {
   const { port } = new URL(url);
   return new Promise((resolve) => {
     let answer = "";
