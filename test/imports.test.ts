@@ -17,7 +17,7 @@ describe("the import graph of src/", () => {
     const graph = importGraph(root);
     expect(graph.get("src/client.ts")).toContain("src/queue-client.ts");
     expect(graph.get("src/queue-client.ts")).toContain("src/queue.ts");
-    expect(graph.get("src/types.ts")).toEqual(["generated/image-to-image.ts", "generated/queue.ts"]);
+    expect(graph.get("src/types.ts")).toEqual(["generated/image-to-image.ts", "generated/queue.ts", "generated/spec.ts"]); // `import type` of operationResponses, for OperationId
     expect(graph.get("src/index.ts")).toContain("src/types.ts"); // `export type ... from` counts
   });
 });
