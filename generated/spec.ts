@@ -110,7 +110,7 @@ export const retryableByStatus: Readonly<Record<number, boolean>> = {
   "504": true
 };
 
-/** Every operation of both documents: method, path, whether it needs a key, and per status its media types (with the schema's title) and headers (with their allowed values). */
+/** Every operation of both documents: method, path, whether it needs a key, and per status its media types (with the schema's title), headers (with their allowed values) and whether it is an outcome rather than an error (`x-outcome`). */
 export const operationResponses = {
   "imageToImage": {
     "method": "POST",
@@ -634,19 +634,22 @@ export const operationResponses = {
         "content": {
           "application/json": "CancelAnswer"
         },
-        "headers": {}
+        "headers": {},
+        "outcome": true
       },
       "202": {
         "content": {
           "application/json": "CancelAnswer"
         },
-        "headers": {}
+        "headers": {},
+        "outcome": true
       },
       "400": {
         "content": {
           "application/json": "CancelAnswer"
         },
-        "headers": {}
+        "headers": {},
+        "outcome": true
       },
       "401": {
         "content": {
@@ -660,7 +663,8 @@ export const operationResponses = {
         "content": {
           "application/json": "CancelNotFound"
         },
-        "headers": {}
+        "headers": {},
+        "outcome": true
       },
       "429": {
         "content": {
@@ -730,6 +734,211 @@ export const operationResponses = {
       }
     }
   }
+} as const;
+
+/** Every operation's parameters: name, where it goes (path, query, header), whether it is required, its schema. */
+export const operationParameters = {
+  "imageToImage": [
+    {
+      "name": "X-Fal-Request-Timeout",
+      "in": "header",
+      "required": false,
+      "schema": {
+        "type": "number",
+        "exclusiveMinimum": 0.1
+      }
+    },
+    {
+      "name": "X-Fal-Runner-Hint",
+      "in": "header",
+      "required": false,
+      "schema": {
+        "type": "string",
+        "pattern": "^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"
+      }
+    },
+    {
+      "name": "X-Fal-Object-Lifecycle-Preference",
+      "in": "header",
+      "required": false,
+      "schema": {
+        "type": "string",
+        "pattern": "^\\{.*\\}$"
+      }
+    },
+    {
+      "name": "X-Fal-Store-IO",
+      "in": "header",
+      "required": false,
+      "schema": {
+        "type": "string",
+        "enum": [
+          "0"
+        ]
+      }
+    }
+  ],
+  "submitImageToImage": [
+    {
+      "name": "fal_webhook",
+      "in": "query",
+      "required": false,
+      "schema": {
+        "type": "string",
+        "format": "uri"
+      }
+    },
+    {
+      "name": "fal_max_queue_length",
+      "in": "query",
+      "required": false,
+      "schema": {
+        "type": "integer",
+        "minimum": 0
+      }
+    },
+    {
+      "name": "X-Fal-Queue-Priority",
+      "in": "header",
+      "required": false,
+      "schema": {
+        "type": "string",
+        "enum": [
+          "normal",
+          "low"
+        ]
+      }
+    },
+    {
+      "name": "X-Fal-Request-Timeout",
+      "in": "header",
+      "required": false,
+      "schema": {
+        "type": "number",
+        "exclusiveMinimum": 0.1
+      }
+    },
+    {
+      "name": "X-Fal-Runner-Hint",
+      "in": "header",
+      "required": false,
+      "schema": {
+        "type": "string",
+        "pattern": "^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"
+      }
+    },
+    {
+      "name": "X-Fal-Object-Lifecycle-Preference",
+      "in": "header",
+      "required": false,
+      "schema": {
+        "type": "string",
+        "pattern": "^\\{.*\\}$"
+      }
+    },
+    {
+      "name": "X-Fal-Store-IO",
+      "in": "header",
+      "required": false,
+      "schema": {
+        "type": "string",
+        "enum": [
+          "0"
+        ]
+      }
+    },
+    {
+      "name": "x-fal-no-retry",
+      "in": "header",
+      "required": false,
+      "schema": {
+        "type": "string",
+        "enum": [
+          "1",
+          "true",
+          "yes"
+        ]
+      }
+    }
+  ],
+  "getQueueStatus": [
+    {
+      "name": "request_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+        "type": "string",
+        "pattern": "^(?!\\.\\.?$)[^/?#\\\\\\s\\x00-\\x1f\\x7f]+$"
+      }
+    },
+    {
+      "name": "logs",
+      "in": "query",
+      "required": false,
+      "schema": {
+        "type": [
+          "integer",
+          "boolean"
+        ],
+        "enum": [
+          0,
+          1,
+          true,
+          false
+        ]
+      }
+    }
+  ],
+  "streamQueueStatus": [
+    {
+      "name": "request_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+        "type": "string",
+        "pattern": "^(?!\\.\\.?$)[^/?#\\\\\\s\\x00-\\x1f\\x7f]+$"
+      }
+    },
+    {
+      "name": "logs",
+      "in": "query",
+      "required": false,
+      "schema": {
+        "type": [
+          "integer",
+          "boolean"
+        ],
+        "enum": [
+          0,
+          1,
+          true,
+          false
+        ]
+      }
+    }
+  ],
+  "getQueueResult": [
+    {
+      "name": "request_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+        "type": "string",
+        "pattern": "^(?!\\.\\.?$)[^/?#\\\\\\s\\x00-\\x1f\\x7f]+$"
+      }
+    }
+  ],
+  "cancelQueueRequest": [
+    {
+      "name": "request_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+        "type": "string",
+        "pattern": "^(?!\\.\\.?$)[^/?#\\\\\\s\\x00-\\x1f\\x7f]+$"
+      }
+    }
+  ]
 } as const;
 
 /** Where each of the sync call's parameters goes (fal's platform headers). */

@@ -198,10 +198,34 @@ function responseTable(...specs) {
           const headers = Object.fromEntries(
             Object.entries(response.headers ?? {}).map(([name, header]) => [name.toLowerCase(), header.schema?.enum ?? null]),
           );
-          responses[status] = { content, headers };
+          // An answer the spec marks `x-outcome` is one of the operation's results, not an error.
+          responses[status] = response["x-outcome"] ? { content, headers, outcome: true } : { content, headers };
         }
         const security = (operation.security ?? spec.security ?? []).length > 0;
         table[operation.operationId] = { method: method.toUpperCase(), path: route, secured: security, responses };
+      }
+    }
+  }
+  return table;
+}
+
+/**
+ * Each operation's parameters (both documents), with where each goes, whether it is required and its
+ * schema as JSON Schema (`format` kept: the contract run breaks it too), for the contract run's
+ * coverage phase. A table of its own, so that what imports `operationResponses` does not carry it.
+ */
+function parameterTable(...specs) {
+  const table = {};
+  for (const spec of specs) {
+    for (const item of Object.values(spec.paths)) {
+      for (const operation of Object.values(item)) {
+        if (!operation?.operationId) continue;
+        table[operation.operationId] = (operation.parameters ?? []).map(({ name, in: place, required, schema }) => ({
+          name,
+          in: place,
+          required: required === true,
+          schema: toJsonSchema(schema, true),
+        }));
       }
     }
   }
@@ -237,8 +261,11 @@ function constants(schemas, doc, spec, queueSpec) {
       2,
     )};`,
     "",
-    "/** Every operation of both documents: method, path, whether it needs a key, and per status its media types (with the schema's title) and headers (with their allowed values). */",
+    "/** Every operation of both documents: method, path, whether it needs a key, and per status its media types (with the schema's title), headers (with their allowed values) and whether it is an outcome rather than an error (`x-outcome`). */",
     `export const operationResponses = ${JSON.stringify(responseTable(spec, queueSpec), null, 2)} as const;`,
+    "",
+    "/** Every operation's parameters: name, where it goes (path, query, header), whether it is required, its schema. */",
+    `export const operationParameters = ${JSON.stringify(parameterTable(spec, queueSpec), null, 2)} as const;`,
     "",
     "/** Where each of the sync call's parameters goes (fal's platform headers). */",
     `export const imageToImageParameters = ${JSON.stringify(parameterPlaces(operation), null, 2)} as const;`,
