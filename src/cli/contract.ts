@@ -8,27 +8,35 @@ import { assertSafeTransport, resolveCredentials } from "../credentials.js";
 import { specPath, startPrismMock, type PrismMock } from "../mock.js";
 import { redact } from "../redaction.js";
 import { toJunit } from "./contract/junit.js";
-import { checksRun, runContract, type ContractReport } from "./contract/run.js";
+import { checksRun, maxJobs, runContract, type ContractReport } from "./contract/run.js";
 import { terminalSafe } from "./terminal-text.js";
 
 const usage = `Usage: flux-i2i contract [--target URL] [--queue-target URL] [--examples N] [--seed S] [--junit FILE]
        flux-i2i contract --live --max-paid N [--examples N] [--seed S] [--junit FILE]
 
-Runs the contract checks of the spec against a server: generated valid and invalid requests for
-every operation (N of each per operation that takes a body, default 25), a request with no key and
-one with a method the path does not have; every answer checked for a server error, a status, a
-content type, headers and a body the spec declares. Without --target, against the package's own
-Prism mocks. Exit 0 when every check passed, 1 when one failed, 2 on bad usage.
+Runs the contract checks of the spec against a server, in three phases:
+  coverage  every constraint of every operation's body, query and headers at each boundary, and
+            broken one at a time (the same requests at any --examples)
+  random    N valid and N invalid generated requests per operation that takes a body (seeded)
+  jobs      N jobs (at most 20) submitted and followed through the URLs their answers give:
+            status, result before and after completion, the status stream to its end, cancel
+and, on each operation, a request with no key and one with a method the path does not have. Every
+answer is checked for a server error, a status, a content type, headers and a body the spec
+declares; a job's answers also for agreeing with its state. Without --target, against the
+package's own Prism mocks. Exit 0 when every check passed, 1 when one failed, 2 on bad usage.
 
   --target URL        the sync document's server (fal.run's role); FAL_KEY, when set, is sent to it
                       (https or this machine only)
   --queue-target URL  the queue document's server (queue.fal.run's role); default: --target
-  --examples N        valid and invalid bodies per operation, each; default 25
+  --examples N        random valid and invalid requests per operation, each, and jobs followed;
+                      default 25
   --seed S            the generator's seed, to replay a run; default: a new one, printed
   --junit FILE        also write the results as JUnit XML
+  --job-timeout S     how long a followed job may take to complete; default 120
   --live              run against fal itself, with FAL_KEY: every POST may be billed (fal may bill
-                      a call it refuses, and each valid one runs the model), so --max-paid N is
-                      required and caps them; the run sends nothing without it`;
+                      a call it refuses, and each valid one runs the model; the coverage phase
+                      alone sends over 200), so --max-paid N is required and caps them; the run
+                      sends nothing without it`;
 
 export async function runContractCommand(args: string[]): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
@@ -43,6 +51,7 @@ export async function runContractCommand(args: string[]): Promise<number> {
         junit: { type: "string" },
         live: { type: "boolean" },
         "max-paid": { type: "string" },
+        "job-timeout": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -57,8 +66,9 @@ export async function runContractCommand(args: string[]): Promise<number> {
   const examples = wholeNumber(values.examples, 25, "--examples");
   const seed = wholeNumber(values.seed, Date.now() % 2 ** 31, "--seed");
   const maxPaid = values["max-paid"] === undefined ? undefined : wholeNumber(values["max-paid"], 0, "--max-paid");
-  if (typeof examples === "string" || typeof seed === "string" || typeof maxPaid === "string") {
-    console.error([examples, seed, maxPaid].find((v) => typeof v === "string"));
+  const jobTimeout = wholeNumber(values["job-timeout"], 120, "--job-timeout");
+  if (typeof examples === "string" || typeof seed === "string" || typeof maxPaid === "string" || typeof jobTimeout === "string") {
+    console.error([examples, seed, maxPaid, jobTimeout].find((v) => typeof v === "string"));
     return 2;
   }
   if (values.live && (values.target || values["queue-target"])) {
@@ -94,10 +104,10 @@ export async function runContractCommand(args: string[]): Promise<number> {
       syncUrl ??= mocks[0]!.url;
       queueUrl ??= mocks[1]!.url;
     }
-    console.error(`seed ${seed} (--seed ${seed} replays this run), ${examples} valid and ${examples} invalid bodies per operation`);
+    console.error(`seed ${seed} (--seed ${seed} replays this run), ${examples} valid and ${examples} invalid random requests per operation, ${Math.min(Math.max(examples, 1), maxJobs)} job(s)`);
     // A failure quotes what the server answered, which may echo the key: stdout and the JUnit file
     // (kept by CI as an artifact) are made from a report with every form of it cut out.
-    const report = redact(await runContract({ syncUrl, queueUrl, key: key ?? "contract-test", examples, seed, maxPaid }), key);
+    const report = redact(await runContract({ syncUrl, queueUrl, key: key ?? "contract-test", examples, seed, maxPaid, jobTimeoutMs: jobTimeout * 1000 }), key);
     console.log(table(report));
     if (values.junit) await writeFile(values.junit as string, toJunit(report));
     return failures(report) ? 1 : 0;
@@ -133,6 +143,8 @@ function table(report: ContractReport): string {
       for (const failure of tally?.failures ?? []) lines.push(`${check} ${operation}: ${failure}`);
     }
   }
+  const coverage = Object.entries(report.coverage).map(([operation, count]) => `${operation} ${count}`).join(", ");
+  lines.push(`coverage phase: ${coverage || "none"}; jobs followed: ${report.jobs.followed} (${report.jobs.throughAnswerUrls} through the URLs their submit answered)`);
   lines.push(`paid requests: ${report.paid}${report.skipped ? `, ${report.skipped} left out by --max-paid` : ""}; ${failures(report) ? `${failures(report)} failure(s)` : "every check passed"}`);
   return terminalSafe(lines.join("\n"));
 }

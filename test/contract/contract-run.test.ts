@@ -1,14 +1,16 @@
 // The contract run (flux-i2i contract's engine) against the Prism mocks, which implement the spec
 // and pass every check, and against a local server that breaks the spec in one way per check,
 // which each check catches.
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { runContractCommand } from "../../src/cli/contract.js";
+import { operationParameters } from "../../generated/spec.js";
+import { validateRunParameters } from "../../generated/validators.js";
 import { checkNames } from "../../src/cli/contract/checks.js";
-import { runContract, type ContractReport } from "../../src/cli/contract/run.js";
+import { checksRun, runContract, type ContractReport } from "../../src/cli/contract/run.js";
 import { checkInput } from "../../src/validation.js";
 import { startLocalServer, type LocalServer } from "../support/local-server.js";
 import { firstExample } from "../support/spec.js";
@@ -32,24 +34,42 @@ describe("runContract", () => {
     expect(Object.keys(report.results).sort()).toEqual(
       ["cancelQueueRequest", "getQueueResult", "getQueueStatus", "imageToImage", "streamQueueStatus", "submitImageToImage"].sort(),
     );
-    expect(Object.keys(report.results.imageToImage!).sort()).toEqual([...checkNames].sort());
+    // Every check but a job's own runs on the sync call; a job's own ran on the jobs followed.
+    const jobChecks = ["status_code_agrees_with_status", "job_available_after_submit", "result_not_before_completion", "result_after_completion", "stream_reaches_completed", "stream_ends_after_completed", "job_completes"];
+    expect(Object.keys(report.results.imageToImage!).sort()).toEqual(checkNames.filter((check) => !jobChecks.includes(check)).sort());
+    expect(checksRun(report)).toEqual(checkNames.filter((check) => check !== "result_not_before_completion")); // Prism's jobs have always completed
+    expect(report.jobs).toEqual({ followed: base.examples, throughAnswerUrls: 0 }); // Prism's answers name queue.fal.run, where the key is not sent
+    expect(report.coverage.submitImageToImage).toBeGreaterThan(100);
   });
 
   /** A fal.run that answers every request with `answer`: a broken implementation of the sync document. */
-  async function syncServerAnswering(answer: (res: ServerResponse, auth: boolean, method: string, body: string) => void) {
-    server = await startLocalServer((req, res, body) => answer(res, Boolean(req.headers.authorization), req.method!, body));
-    const report = await runContract({ ...base, syncUrl: server.url, queueUrl: prismQueueUrl, examples: 4 });
-    return failedChecks(report).filter((failure) => failure.endsWith(" imageToImage"));
+  async function syncServerAnswering(answer: (res: ServerResponse, auth: boolean, method: string, body: string, req: IncomingMessage) => void) {
+    // Its own server, closed by itself: these tests run at once, and an afterEach would close the others'.
+    const sync = await startLocalServer((req, res, body) => answer(res, Boolean(req.headers.authorization), req.method!, body, req));
+    try {
+      const report = await runContract({ ...base, syncUrl: sync.url, queueUrl: prismQueueUrl, examples: 4 });
+      return failedChecks(report).filter((failure) => failure.endsWith(" imageToImage"));
+    } finally {
+      await sync.close();
+    }
   }
   const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
     res.writeHead(status, { "Content-Type": "application/json", ...headers }).end(JSON.stringify(body));
   const output = firstExample(200);
-  /** The spec's answers: 200 for a valid body, 422 for an invalid one, 401 with no key, 405 for another method. */
-  const conforming = (res: ServerResponse, auth: boolean, method: string, body: string) => {
+  /** The headers the sync call takes, read as their schemas type them. */
+  const headerParameters = (req: IncomingMessage) =>
+    Object.fromEntries(
+      operationParameters.imageToImage.flatMap(({ name, schema }) => {
+        const text = req.headers[name.toLowerCase()];
+        return typeof text === "string" ? [[name, schema.type === "number" ? Number(text) : text]] : [];
+      }),
+    );
+  /** The spec's answers: 200 for a valid body and headers, 422 for an invalid one, 401 with no key, 405 for another method. */
+  const conforming = (res: ServerResponse, auth: boolean, method: string, body: string, req: IncomingMessage) => {
     if (method !== "POST") return res.writeHead(405).end();
     if (!auth) return json(res, 401, { detail: "No user found for Key ID and Secret" });
     // The spec's own rules decide, as a correct implementation's would.
-    const valid = checkInput(JSON.parse(body)).length === 0;
+    const valid = checkInput(JSON.parse(body)).length === 0 && validateRunParameters(headerParameters(req));
     return valid ? json(res, 200, output) : json(res, 422, { detail: [{ loc: ["body"], msg: "bad", type: "x" }] });
   };
 
@@ -61,9 +81,10 @@ describe("runContract", () => {
     ["response_schema_conformance", (res: ServerResponse) => json(res, 200, { ...(output as object), images: "not a list" })],
     ["positive_data_acceptance", (res: ServerResponse) => json(res, 422, { detail: [{ loc: ["body"], msg: "no", type: "x" }] })],
     ["negative_data_rejection", (res: ServerResponse) => json(res, 200, output)],
-    ["missing_auth", (res: ServerResponse, auth: boolean, method: string, body: string) => (auth ? conforming(res, auth, method, body) : json(res, 200, output))],
-    ["unsupported_method", (res: ServerResponse, auth: boolean, method: string, body: string) => (method === "POST" ? conforming(res, auth, method, body) : json(res, 200, output))],
-  ] as const)("a server that breaks %s is caught by it", async (check, answer) => {
+    ["missing_auth", (res: ServerResponse, auth: boolean, method: string, body: string, req: IncomingMessage) => (auth ? conforming(res, auth, method, body, req) : json(res, 200, output))],
+    ["unsupported_method", (res: ServerResponse, auth: boolean, method: string, body: string, req: IncomingMessage) => (method === "POST" ? conforming(res, auth, method, body, req) : json(res, 200, output))],
+    // At once: each has a server of its own, and the queue's part of each run (against Prism) is most of its time.
+  ] as const)("a server that breaks %s is caught by it", { concurrent: true }, async (check, answer) => {
     expect(await syncServerAnswering(answer)).toContain(`${check} imageToImage`);
   });
 

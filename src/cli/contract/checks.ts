@@ -8,6 +8,8 @@ import { sseData } from "../../sse.js";
 import type { OperationId } from "../../types.js";
 
 export const checkNames = [
+  "server_answered",
+  "response_size_within_limit",
   "not_a_server_error",
   "status_code_conformance",
   "content_type_conformance",
@@ -17,8 +19,37 @@ export const checkNames = [
   "negative_data_rejection",
   "missing_auth",
   "unsupported_method",
+  "status_code_agrees_with_status",
+  "job_available_after_submit",
+  "result_not_before_completion",
+  "result_after_completion",
+  "stream_reaches_completed",
+  "stream_ends_after_completed",
+  "job_completes",
 ] as const;
 export type CheckName = (typeof checkNames)[number];
+
+/** What each check asks, for the table's legend and the README. */
+export const checkQuestions: Record<CheckName, string> = {
+  server_answered: "an answer came, before the request's time limit",
+  response_size_within_limit: "the body fits the client's cap for the operation (128 MiB for an output, 8 MiB otherwise)",
+  not_a_server_error: "the status is not a 5xx",
+  status_code_conformance: "the status is one the spec declares for the operation",
+  content_type_conformance: "the content type is one the spec declares for the status",
+  response_headers_conformance: "each declared header with a set of values has one of them",
+  response_schema_conformance: "the body (each frame of a stream) matches the declared schema",
+  positive_data_acceptance: "a valid request gets a 2xx, or an answer the spec declares an outcome (x-outcome)",
+  negative_data_rejection: "a request with one constraint broken gets a 4xx",
+  missing_auth: "a request with no key gets 401",
+  unsupported_method: "a method the path does not have gets 405 or 404",
+  status_code_agrees_with_status: "a status answers 202 while IN_QUEUE or IN_PROGRESS and 200 when COMPLETED",
+  job_available_after_submit: "a job the submit accepted is known to its status URL",
+  result_not_before_completion: "no result is served while the status says the job has not completed",
+  result_after_completion: "a job COMPLETED without error serves its result",
+  stream_reaches_completed: "the status stream sends COMPLETED (no later than the status says so)",
+  stream_ends_after_completed: "the status stream ends soon after its COMPLETED frame",
+  job_completes: "a submitted job completes within the job time limit",
+};
 
 /** An answer as the checks need it: its status, headers and body text. */
 export interface Answer {
@@ -50,6 +81,7 @@ export async function answerChecks(operation: OperationId, answer: Answer): Prom
     ],
     ["response_headers_conformance", response ? headerVerdict(response.headers, answer.headers) : undefined],
     ["response_schema_conformance", response && types.includes(mediaType) ? await schemaVerdict(response.content[mediaType] ?? null, mediaType, answer.text) : undefined],
+    ...(operation === "getQueueStatus" ? [["status_code_agrees_with_status", statusAgreement(answer)] as [CheckName, Verdict]] : []),
   ];
 }
 
@@ -88,10 +120,38 @@ function jsonVerdict(title: string, text: string): Verdict {
   return `the body breaks ${title}: ${first ? `${first.instancePath || "(body)"} ${first.keyword}` : "a rule"}`;
 }
 
+/** The statuses the spec marks as outcomes of the operation (`x-outcome`): answers, not failures. */
+function isOutcome(operation: OperationId, status: number): boolean {
+  return (declared(operation, status) as { outcome?: boolean } | undefined)?.outcome === true;
+}
+
 /** What the kind of request sent requires of its answer's status. */
-export function requestVerdict(kind: "positive" | "negative" | "no-auth" | "wrong-method", status: number): [CheckName, Verdict] | undefined {
-  if (kind === "positive") return ["positive_data_acceptance", status >= 200 && status < 300 ? undefined : `valid data got ${status}`];
+export function requestVerdict(operation: OperationId, kind: "positive" | "negative" | "no-auth" | "wrong-method" | "observe", status: number): [CheckName, Verdict] | undefined {
+  if (kind === "observe") return undefined;
+  if (kind === "positive") {
+    const accepted = (status >= 200 && status < 300) || isOutcome(operation, status);
+    return ["positive_data_acceptance", accepted ? undefined : `valid data got ${status}`];
+  }
   if (kind === "negative") return ["negative_data_rejection", status >= 400 && status < 500 ? undefined : `invalid data got ${status}`];
   if (kind === "no-auth") return ["missing_auth", status === 401 ? undefined : `a request with no key got ${status}, not 401`];
   return ["unsupported_method", status === 405 || status === 404 ? undefined : `a method the path does not have got ${status}, not 405`];
+}
+
+/** The job state a status answer's body names, if it names one. */
+export function jobState(text: string): string | undefined {
+  try {
+    const state = (JSON.parse(text) as { status?: unknown } | null)?.status;
+    return typeof state === "string" ? state : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A status answer whose code and body disagree: fal answers 202 while the job waits or runs, 200 once it has completed (queue.yaml). */
+function statusAgreement(answer: Answer): Verdict {
+  if (answer.status !== 200 && answer.status !== 202) return undefined;
+  const state = jobState(answer.text);
+  if (answer.status === 202 && state === "COMPLETED") return "202 with a COMPLETED status: 200 says a job has completed";
+  if (answer.status === 200 && (state === "IN_QUEUE" || state === "IN_PROGRESS")) return `200 while ${state}: 202 says a job has not completed`;
+  return undefined;
 }
