@@ -127,13 +127,16 @@ export function breakings(prop: PropertySchema, required: boolean, onTheWire: bo
   if (prop.pattern) {
     // Every candidate has something between its ends: fetch trims a header's spaces, and an empty header may not be sent at all.
     const pattern = new RegExp(prop.pattern, "u");
-    for (const broken of offPatternCandidates.filter((text) => !pattern.test(text))) {
-      out.push({ mutation: `${JSON.stringify(broken)}, off its pattern`, rule: "pattern", value: broken });
-    }
+    for (const broken of offPatternCandidates.filter((text) => !pattern.test(text))) out.push({ mutation: "off its pattern", rule: "pattern", value: broken });
   }
-  if (prop.format === "uri") out.push({ mutation: `"not a uri", off its format`, rule: "format", value: "not a uri" });
+  if (prop.format === "uri") out.push({ mutation: "not a URI", rule: "format", value: "not a uri" });
   if (required) out.push({ mutation: "missing", rule: "required", remove: true });
   return out;
+}
+
+/** A breaking in words, for a failure's message: `strength above its maximum (1.1)`, `prompt missing`. */
+export function describeBreaking(field: string, breaking: Breaking): string {
+  return breaking.remove ? `${field} ${breaking.mutation}` : `${field} ${breaking.mutation} (${JSON.stringify(breaking.value)})`;
 }
 
 /** Invalid bodies: a valid body with exactly one constraint broken. */
@@ -148,7 +151,7 @@ export function invalidBody(schema: ObjectSchema = inputSchema): fc.Arbitrary<In
     const broken: Record<string, unknown> = { ...body };
     if (breaking.remove) delete broken[breaking.field];
     else broken[breaking.field] = breaking.value;
-    return { body: broken, rule: breaking.rule, field: breaking.field, mutation: `${breaking.field} ${breaking.mutation}` };
+    return { body: broken, rule: breaking.rule, field: breaking.field, mutation: describeBreaking(breaking.field, breaking) };
   });
   const unknownProperty = fc.tuple(validBody(schema), unknownName).map(([body, name]) => ({
     body: { ...body, [name]: 1 },

@@ -6,7 +6,7 @@
 // gives the same requests.
 import { imageToImageExamples, imageToImageInputSchema, operationParameters } from "../../../generated/spec.js";
 import type { OperationId } from "../../types.js";
-import { breakings, type ObjectSchema, type PropertySchema } from "./cases.js";
+import { breakings, describeBreaking, type ObjectSchema, type PropertySchema } from "./cases.js";
 
 /** One request of the coverage phase: what the server must do with it, and the values that differ from the plain one. */
 export interface CoverageRequest {
@@ -102,7 +102,7 @@ export function boundaries(prop: PropertySchema, onTheWire: boolean): Boundary[]
   });
 }
 
-/** The body as JSON text with `field` set to a value JSON.stringify cannot write as such (`40.0`, an integer past 2^53). */
+/** The body as JSON text with `field` set to the value, written as `raw` when JSON.stringify cannot write it so (`40.0`, an integer past 2^53), or removed. */
 function bodyText(base: Record<string, unknown>, field: string, boundary: { value?: unknown; raw?: string; remove?: boolean }): string {
   const body: Record<string, unknown> = { ...base };
   if (boundary.remove) {
@@ -124,10 +124,7 @@ function bodyRequests(schema: ObjectSchema, base: Record<string, unknown>): Cove
   const request = (kind: CoverageRequest["kind"], label: string, body: string): CoverageRequest => ({ kind, label, body, query: {}, headers: {} });
   for (const [field, prop] of Object.entries(schema.properties)) {
     for (const boundary of boundaries(prop, false)) out.push(request("positive", `${field} ${boundary.label}`, bodyText(base, field, boundary)));
-    for (const breaking of breakings(prop, required.has(field), false)) {
-      const shown = breaking.remove ? "" : ` (${JSON.stringify(breaking.value)})`;
-      out.push(request("negative", `${field} ${breaking.mutation}${breaking.mutation.includes("off its") ? "" : shown}`, bodyText(base, field, breaking)));
-    }
+    for (const breaking of breakings(prop, required.has(field), false)) out.push(request("negative", describeBreaking(field, breaking), bodyText(base, field, breaking)));
   }
   if (schema.additionalProperties === false) {
     // A near miss of a real name, as a typo makes it.
@@ -146,15 +143,15 @@ function parameterRequests(operation: OperationId, body: string | undefined): Co
     if (parameter.in !== "query" && parameter.in !== "header") continue; // a job's id is followed, not made up
     const request = (kind: CoverageRequest["kind"], label: string, value: unknown): CoverageRequest => ({
       kind,
-      label: `${parameter.in} ${parameter.name} ${label}`,
+      label: `${parameter.in} ${label}`,
       body,
       query: parameter.in === "query" ? { [parameter.name]: wireText(value) } : {},
       headers: parameter.in === "header" ? { [parameter.name]: wireText(value) } : {},
     });
-    for (const boundary of boundaries(parameter.schema, true)) out.push(request("positive", boundary.label, boundary.raw ?? boundary.value));
+    for (const boundary of boundaries(parameter.schema, true)) out.push(request("positive", `${parameter.name} ${boundary.label}`, boundary.raw ?? boundary.value));
     for (const breaking of breakings(parameter.schema, parameter.required, true)) {
-      if (breaking.remove) continue; // no parameter here is required
-      out.push(request("negative", `${breaking.mutation}${breaking.mutation.includes("off its") ? "" : ` (${JSON.stringify(breaking.value)})`}`, breaking.value));
+      if (breaking.remove) continue; // a parameter left out is a request without it: nothing to send
+      out.push(request("negative", describeBreaking(parameter.name, breaking), breaking.value));
     }
   }
   return out;

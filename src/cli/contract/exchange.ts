@@ -174,7 +174,9 @@ export async function watchStream(
 ): Promise<StreamWatch> {
   const watch: StreamWatch = { frames: [], completed: false, end: "ended" };
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let finished = false;
   const cutAfter = (reason: StreamWatch["end"], ms: number) => {
+    if (finished) return; // a status that completes after the stream ended sets no timer
     clearTimeout(timer);
     timer = setTimeout(() => stop.abort(reason), ms);
   };
@@ -204,6 +206,7 @@ export async function watchStream(
       watch.error = (error as Error).message;
     }
   } finally {
+    finished = true;
     clearTimeout(timer);
   }
   return watch;
