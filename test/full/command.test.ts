@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { imageToImageExamples, imageToImageInputSchema } from "../../generated/spec.js";
 import { maxImageBytes } from "../../src/cli/image-input.js";
 import { createFluxClient } from "../../src/index.js";
+import { startContractServer } from "../support/contract-server.js";
 import { fakeJpeg, png, startFakeQueue, type FakeQueue } from "../support/fake-queue.js";
 import { bin, loopbackOnly, runCli, startCli } from "../support/cli.js";
 import { waitFor } from "../support/wait.js";
@@ -389,7 +390,24 @@ describe("flux-i2i contract", () => {
     expect(stdout).toMatch(/^check\s+imageToImage\s+submitImageToImage/m);
     expect(stdout).toContain("every check passed");
     const xml = readFileSync(junit, "utf8");
-    expect(xml).toContain('<testsuite name="submitImageToImage" tests="9" failures="0">');
+    expect(xml).toContain('<testsuite name="submitImageToImage" tests="11" failures="0">');
+    expect(stdout).toMatch(/coverage phase: imageToImage \d+, submitImageToImage \d+/);
+    expect(stdout).toContain("jobs followed: 5");
+  });
+
+  it("at --examples 1 against a server with one bound wrong: exit 1, the failure names the constraint; the same server honest: exit 0", async () => {
+    const buggy = await startContractServer({ bug: "strength-up-to-1.5" });
+    const honest = await startContractServer();
+    try {
+      const caught = await runCli(["contract", "--examples", "1", "--target", buggy.syncUrl, "--queue-target", buggy.queueUrl], { cwd: dir });
+      expect(caught.code, caught.stderr).toBe(1);
+      expect(caught.stdout).toContain("(coverage: strength above its maximum (1.1)): invalid data got 200");
+      const passed = await runCli(["contract", "--examples", "1", "--target", honest.syncUrl, "--queue-target", honest.queueUrl], { cwd: dir });
+      expect(passed.code, passed.stdout).toBe(0);
+      expect(passed.stdout).toContain("jobs followed: 1 (1 through the URLs their submit answered)");
+    } finally {
+      await Promise.all([buggy.close(), honest.close()]);
+    }
   });
 
   it("against a server that breaks the spec: the failing checks named, exit 1", async () => {

@@ -2,23 +2,25 @@
 // that implements both documents, first honest, then with one realistic bug at a time. Each bug must
 // fail the run at --examples 1, naming the check that catches it; the honest server, whichever cancel
 // answer and job URLs it gives, must pass.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runContract, type ContractReport } from "../../src/cli/contract/run.js";
-import { contractBugs, startContractServer, type ContractBug, type ContractServer, type ContractServerOptions } from "../support/contract-server.js";
+import { contractBugs, startContractServer, type ContractBug, type ContractServerOptions } from "../support/contract-server.js";
 
-const servers: ContractServer[] = [];
-afterEach(async () => void (await Promise.all(servers.splice(0).map((server) => server.close()))));
 
 const failedChecks = (report: ContractReport) =>
   Object.entries(report.results).flatMap(([operation, byCheck]) =>
     Object.entries(byCheck ?? {}).filter(([, tally]) => tally!.failed).map(([check]) => `${check} ${operation}`),
   );
 
+/** A run at --examples 1 against a server of its own, closed by the run itself (the runs go at once). */
 async function runAgainst(options: ContractServerOptions, examples = 1) {
   const server = await startContractServer(options);
-  servers.push(server);
-  const report = await runContract({ syncUrl: server.syncUrl, queueUrl: server.queueUrl, key: "contract-test", examples, seed: 1 });
-  return { report, failed: failedChecks(report) };
+  try {
+    const report = await runContract({ syncUrl: server.syncUrl, queueUrl: server.queueUrl, key: "contract-test", examples, seed: 1 });
+    return { report, failed: failedChecks(report) };
+  } finally {
+    await server.close();
+  }
 }
 
 /** The check (and operation) that must name each bug. */
@@ -53,7 +55,7 @@ const caughtBy: Record<ContractBug, string> = {
   "cancel-completed-409": "status_code_conformance cancelQueueRequest",
 };
 
-describe("the honest server passes at --examples 1", () => {
+describe.concurrent("the honest server passes at --examples 1", () => {
   it.each([
     ["the docs' cancel answer (400 ALREADY_COMPLETED), the document's paths", { cancelAnswer: "outcome", jobUrls: "document" }],
     ["the generated files' cancel answer (200 {success})", { cancelAnswer: "success" }],
@@ -78,7 +80,7 @@ describe("the honest server passes at --examples 1", () => {
   });
 });
 
-describe("each bug fails the run at --examples 1, named by its check", () => {
+describe.concurrent("each bug fails the run at --examples 1, named by its check", () => {
   it.each(Object.keys(contractBugs) as ContractBug[])("%s", async (bug) => {
     const { failed } = await runAgainst({ bug });
     expect(failed, contractBugs[bug]).toContain(caughtBy[bug]);

@@ -155,7 +155,7 @@ export interface StreamWatch {
   /**
    * `ended`: the server ended it; `open-after-completed`: still open `endMs` after its COMPLETED
    * frame; `no-completed`: no COMPLETED frame `endMs` after the status said COMPLETED;
-   * `read-for`: read for `readForMs`, as asked; `time-limit`: the request's time limit passed;
+   * `read-for`: read for `readForMs`, as asked; `time-limit`: the request's (or the caller's) time limit passed;
    * `broken`: the connection failed.
    */
   end: "ended" | "open-after-completed" | "no-completed" | "read-for" | "time-limit" | "broken";
@@ -199,8 +199,9 @@ export async function watchStream(
     }
   } catch (error) {
     const reason: unknown = stop.signal.reason;
-    if (stop.signal.aborted && typeof reason === "string") watch.end = reason as StreamWatch["end"];
-    else if ((error as Error).name === "TimeoutError") watch.end = "time-limit";
+    const ours = ["open-after-completed", "no-completed", "read-for"] as const;
+    if (stop.signal.aborted && ours.includes(reason as (typeof ours)[number])) watch.end = reason as (typeof ours)[number];
+    else if (stop.signal.aborted || (error as Error).name === "TimeoutError") watch.end = "time-limit"; // the caller's own limit, or the request's
     else {
       watch.end = "broken";
       watch.error = (error as Error).message;

@@ -8,7 +8,7 @@ import { validateRequestId } from "../../../generated/validators.js";
 import { maxAnswerBytes, readBody } from "../../read-body.js";
 import type { OperationId } from "../../types.js";
 import { jobState, type Answer } from "./checks.js";
-import { asEventStream, isEventStream, judge, send, tally, watchStream, type ContractOptions, type ContractReport, type Probe } from "./exchange.js";
+import { asEventStream, isEventStream, judge, send, tally, watchStream, type ContractOptions, type ContractReport, type Probe, type StreamWatch } from "./exchange.js";
 
 /** Where a job is followed: its status, stream, result and cancel URLs. */
 export interface JobUrls {
@@ -122,59 +122,65 @@ async function resultTooEarly(urls: JobUrls, probe: (operation: OperationId, url
 }
 
 /**
- * The status stream (with logs) watched while the status is read every {@link pollMs}: a stream that
- * never sends COMPLETED, or never ends, is cut `streamEndMs` after it should have, and named.
+ * The job's status read every {@link pollMs} (each answer judged) until `stop()`; `completed`
+ * settles when one says COMPLETED.
+ */
+function pollStatus(urls: JobUrls, probe: (operation: OperationId, url: string, what: string) => Probe, options: ContractOptions, report: ContractReport) {
+  const stopped = new AbortController();
+  let completed: () => void = () => undefined;
+  const completion = new Promise<void>((resolve) => (completed = resolve));
+  const loop = (async () => {
+    while (!stopped.signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollMs);
+        stopped.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+      });
+      if (stopped.signal.aborted) return;
+      if (isDone(await send(probe("getQueueStatus", urls.status, "while its stream is open"), options, report))) return completed();
+    }
+  })();
+  return { completed: completion, stop: () => (stopped.abort(), loop) };
+}
+
+/** What `stream_reaches_completed` says of a watched stream. */
+function reachedVerdict(watch: StreamWatch, endMs: number): string | undefined {
+  if (watch.end === "no-completed") return `the status said COMPLETED; the stream sent no COMPLETED frame within ${endMs} ms`;
+  if (watch.completed) return undefined;
+  return watch.end === "broken" ? `the stream broke before COMPLETED: ${watch.error}` : "the stream ended before a COMPLETED frame";
+}
+
+/**
+ * The status stream (with logs) watched while the status is polled: a stream that never sends
+ * COMPLETED, or never ends, is cut `streamEndMs` after it should have, and named; a job that does
+ * not complete within `jobTimeoutMs` is named too.
  */
 async function watchJob(urls: JobUrls, probe: (operation: OperationId, url: string, what: string) => Probe, options: ContractOptions, report: ContractReport) {
   const streamProbe = probe("streamQueueStatus", withLogs(urls.stream), "watched to its end");
+  const observed: Probe = { ...streamProbe, kind: "observe" };
   const endMs = options.streamEndMs ?? 5_000;
+  const jobTimeoutMs = options.jobTimeoutMs ?? 120_000;
   const stop = new AbortController();
-  let statusCompleted: () => void = () => undefined;
-  const completedByStatus = new Promise<void>((resolve) => (statusCompleted = resolve));
-  const stopPolling = new AbortController();
-  const polling = (async () => {
-    while (!stopPolling.signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs);
-        stopPolling.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
-      });
-      if (stopPolling.signal.aborted) return;
-      if (isDone(await send(probe("getQueueStatus", urls.status, "while its stream is open"), options, report))) return statusCompleted();
-    }
-  })();
-  const deadline = setTimeout(() => stop.abort("job-time-limit"), options.jobTimeoutMs ?? 120_000);
+  const polling = pollStatus(urls, probe, options, report);
+  const deadline = setTimeout(() => stop.abort("job-time-limit"), jobTimeoutMs);
   try {
-    const response = await fetch(streamProbe.url, {
-      headers: { Authorization: `Key ${options.key}` },
-      signal: stop.signal,
-      redirect: "manual",
-    }).catch((error: unknown) => error as Error);
+    const response = await fetch(streamProbe.url, { headers: { Authorization: `Key ${options.key}` }, signal: stop.signal, redirect: "manual" }).catch((error: unknown) => error as Error);
     if (response instanceof Error) return tally(report, streamProbe, "server_answered", `no answer: ${response.message}`);
     if (!response.ok || !response.body || !isEventStream(response)) {
       const text = await readBody(response, maxAnswerBytes.small).catch(() => "");
-      await judge({ ...streamProbe, kind: "observe" }, { status: response.status, headers: response.headers, text }, report);
+      await judge(observed, { status: response.status, headers: response.headers, text }, report);
       return tally(report, streamProbe, "stream_reaches_completed", `answered ${response.status} ${response.headers.get("content-type") ?? ""}`.trim());
     }
-    const watch = await watchStream(response.body, stop, { endMs, statusCompleted: completedByStatus });
+    const watch = await watchStream(response.body, stop, { endMs, statusCompleted: polling.completed });
     // Its status, content type and every frame judged as any answer is.
-    await judge({ ...streamProbe, kind: "observe" }, { status: response.status, headers: response.headers, text: asEventStream(watch.frames) }, report);
+    await judge(observed, { status: response.status, headers: response.headers, text: asEventStream(watch.frames) }, report);
     const timedOut = stop.signal.reason === "job-time-limit";
-    tally(report, streamProbe, "job_completes", timedOut ? `not COMPLETED within ${(options.jobTimeoutMs ?? 120_000) / 1000} s` : undefined);
+    tally(report, streamProbe, "job_completes", timedOut ? `not COMPLETED within ${jobTimeoutMs / 1000} s` : undefined);
     if (timedOut) return;
-    const reached =
-      watch.end === "no-completed"
-        ? `the status said COMPLETED; the stream sent no COMPLETED frame within ${endMs} ms`
-        : !watch.completed
-          ? watch.end === "broken"
-            ? `the stream broke before COMPLETED: ${watch.error}`
-            : "the stream ended before a COMPLETED frame"
-          : undefined;
-    tally(report, streamProbe, "stream_reaches_completed", reached);
+    tally(report, streamProbe, "stream_reaches_completed", reachedVerdict(watch, endMs));
     if (watch.completed) tally(report, streamProbe, "stream_ends_after_completed", watch.end === "open-after-completed" ? `still open ${endMs} ms after its COMPLETED frame` : undefined);
   } finally {
-    stopPolling.abort();
     clearTimeout(deadline);
     stop.abort("done");
-    await polling;
+    await polling.stop();
   }
 }
