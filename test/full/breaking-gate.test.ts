@@ -52,7 +52,8 @@ beforeAll(async () => {
   // where the checkout is clean), committed: this clone's main is the code under test.
   await run("git", ["clone", "-q", "--no-hardlinks", root, clone]);
   const { stdout } = await run("git", ["ls-files", "-co", "--exclude-standard", "-z"], { cwd: root });
-  for (const file of stdout.split("\0").filter(Boolean)) {
+  // node_modules is linked below (a checkout may hold it as a symlink, which .gitignore's `node_modules/` does not match).
+  for (const file of stdout.split("\0").filter((name) => name && name !== "node_modules")) {
     await mkdir(dirname(join(clone, file)), { recursive: true });
     await cp(join(root, file), join(clone, file)).catch(() => undefined); // a file deleted in the working tree
   }
