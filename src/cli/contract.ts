@@ -7,6 +7,7 @@ import { defaultBaseUrl, defaultQueueUrl } from "../../generated/spec.js";
 import { assertSafeTransport, resolveCredentials } from "../credentials.js";
 import { specPath, startPrismMock, type PrismMock } from "../mock.js";
 import { redact } from "../redaction.js";
+import { checkNames, checkQuestions } from "./contract/checks.js";
 import { toJunit } from "./contract/junit.js";
 import { checksRun, maxJobs, runContract, type ContractReport } from "./contract/run.js";
 import { terminalSafe } from "./terminal-text.js";
@@ -60,7 +61,7 @@ export async function runContractCommand(args: string[]): Promise<number> {
     return 2;
   }
   if (values.help) {
-    console.log(usage);
+    console.log(`${usage}\n\nThe checks (a failure names one):\n${checkNames.map((check) => `  ${check.padEnd(31)} ${checkQuestions[check]}`).join("\n")}`);
     return 0;
   }
   const examples = wholeNumber(values.examples, 25, "--examples");

@@ -109,6 +109,19 @@ describe("runContract", () => {
   });
 });
 
+describe("flux-i2i contract --help", () => {
+  it("lists every check with what it asks, so a failure's check name can be looked up", async () => {
+    const printed: string[] = [];
+    const log = vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void printed.push(args.join(" ")));
+    try {
+      expect(await runContractCommand(["--help"])).toBe(0);
+    } finally {
+      log.mockRestore();
+    }
+    for (const check of checkNames) expect(printed.join("\n")).toMatch(new RegExp(`^  ${check} +\\S`, "m"));
+  });
+});
+
 describe("flux-i2i contract against a server that echoes the key", () => {
   it("prints no form of it, and writes none into the JUnit file CI keeps", async () => {
     const key = "3f2a9c1e-7b4d-4e8a-9c2f-1a2b3c4d5e6f:0123456789abcdef0123456789abcdef";

@@ -29,7 +29,7 @@ export const checkNames = [
 ] as const;
 export type CheckName = (typeof checkNames)[number];
 
-/** What each check asks, for the table's legend and the README. */
+/** What each check asks of an answer, for `flux-i2i contract --help`. */
 export const checkQuestions: Record<CheckName, string> = {
   server_answered: "an answer came, before the request's time limit",
   response_size_within_limit: "the body fits the client's cap for the operation (128 MiB for an output, 8 MiB otherwise)",
