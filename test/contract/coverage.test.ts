@@ -5,7 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { imageToImageInputSchema, operationParameters } from "../../generated/spec.js";
 import { validateSubmitParameters } from "../../generated/validators.js";
-import type { ObjectSchema } from "../../src/cli/contract/cases.js";
+import fc from "fast-check";
+import { validBody, type ObjectSchema } from "../../src/cli/contract/cases.js";
 import { coverageRequests } from "../../src/cli/contract/coverage.js";
 import { checkInput } from "../../src/validation.js";
 
@@ -13,6 +14,16 @@ const operations = ["imageToImage", "submitImageToImage", "getQueueStatus", "str
 const schema = imageToImageInputSchema as unknown as ObjectSchema;
 const submit = coverageRequests("submitImageToImage");
 const labels = (kind: "positive" | "negative") => submit.filter((request) => request.kind === kind).map((request) => request.label);
+
+describe("webhook URLs the contract run sends", () => {
+  it("name a host that never resolves (.invalid): in a --live run fal POSTs each output there", () => {
+    const parameters = { properties: Object.fromEntries(operationParameters.submitImageToImage.map((p) => [p.name, p.schema])), onTheWire: true } as ObjectSchema;
+    const generated = fc.sample(validBody(parameters), { numRuns: 300, seed: 1 }).map((set) => set.fal_webhook).filter((url) => url !== undefined);
+    const covered = submit.map((request) => request.query.fal_webhook).filter((url) => url !== undefined && URL.canParse(url));
+    expect(generated.length).toBeGreaterThan(50);
+    for (const url of [...generated, ...covered]) expect(new URL(String(url)).hostname).toMatch(/\.invalid$/);
+  });
+});
 
 describe("the coverage phase", () => {
   it("is deterministic: the same requests on every call", () => {

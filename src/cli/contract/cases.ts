@@ -51,6 +51,12 @@ const imageUrl = fc.oneof(
   fc.base64String({ minLength: 4, maxLength: 64 }).map((data) => `data:image/png;base64,${data}`),
 );
 
+/**
+ * A URI (the webhook's) on a host that never resolves (`.invalid`, RFC 2606): in a `--live` run fal
+ * POSTs each job's output to its webhook, and a generated host could be someone's.
+ */
+const webhookUrl = fc.webPath().map((path) => `https://hooks.example.invalid${path.startsWith("/") ? path : `/${path}`}`);
+
 const printable = (text: string) => /^[\x20-\x7e]*$/.test(text);
 
 /** Values a property of this schema accepts. */
@@ -69,7 +75,7 @@ function validValue(name: string, prop: PropertySchema, onTheWire: boolean): fc.
   }
   if (types.includes("boolean")) return fc.oneof(fc.boolean(), ...nullable);
   if (types.includes("string")) {
-    if (prop.format === "uri" || (prop.pattern && name === "image_url")) return prop.format === "uri" ? fc.webUrl() : imageUrl;
+    if (prop.format === "uri" || (prop.pattern && name === "image_url")) return prop.format === "uri" ? webhookUrl : imageUrl;
     const text = prop.pattern ? fc.stringMatching(new RegExp(prop.pattern)) : fc.string({ maxLength: 200 });
     return fc.oneof(onTheWire ? text.filter(printable) : text, ...nullable);
   }

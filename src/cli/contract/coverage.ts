@@ -77,7 +77,7 @@ function stringBoundaries(prop: PropertySchema, onTheWire: boolean): Boundary[] 
     const pattern = new RegExp(prop.pattern, "u");
     texts.push(...patternCandidates.filter((text) => pattern.test(text)));
   } else if (prop.format === "uri") {
-    texts.push("https://example.com/hook?id=1");
+    texts.push("https://hooks.example.invalid/fal?id=1"); // a host that never resolves: fal may POST the output there
   } else if (!onTheWire) {
     texts.push("", "ünïcödé ✓ 猫");
   }
