@@ -82,13 +82,14 @@ export interface paths {
          *     Before the job completes, fal answers 400 (one fal end-to-end test asserts it:
          *     `projects/fal/tests/e2e/`).
          *
-         *     **Retention.** fal keeps a result 1 hour, or 6 minutes when it is 10 KB or more (a
-         *     `sync_mode` output, its images inline as data URIs, always is), per fal's docs as read for
-         *     this project's reference notes (`../shared/reference/fal-api.md`, "Settled or corrected");
-         *     the same notes tie a longer retention to `X-Fal-Store-IO`, whose current docs page documents
-         *     only `0` (store nothing), so that part is unclear. What fal answers after expiry is not
-         *     documented; a 404 is an inference. The figures below (`x-result-retention-seconds`, ...)
-         *     are what the command line quotes when a result is gone.
+         *     **Retention.** fal keeps a request's JSON input and output 30 days by default, and none
+         *     at all when the request carried `X-Fal-Store-IO: 0`: fal's docs, "Data Retention &
+         *     Storage" (https://docs.fal.ai/documentation/model-apis/media-expiration). That the result
+         *     URL serves from that store, and so answers for those 30 days, is an inference; so is a 404
+         *     after expiry (fal documents no answer). The generated images live on fal's CDN as long as
+         *     `X-Fal-Object-Lifecycle-Preference` says. `x-result-retention-seconds` is what the command
+         *     line quotes when a result is gone. (Until issue 20 this said 1 hour, or 6 minutes from
+         *     10 KB: figures found on no fal page.)
          *
          *     **Cancelled.** The result of a job cancelled while it ran answers 499 (fal's end-to-end
          *     test `test_app_cancellation`, `projects/fal/tests/e2e/test_apps.py`).
@@ -149,8 +150,13 @@ export interface webhooks {
          *     the delivery (10 times over 2 hours) until it gets a 2xx. Verify the signature before
          *     trusting the body: an ED25519 signature, hex in `X-Fal-Webhook-Signature`, over
          *     `request_id + "\n" + user_id + "\n" + timestamp + "\n" + sha256hex(raw body)`, checked
-         *     with a key of fal's JWKS (https://rest.alpha.fal.ai/.well-known/jwks.json), and a
-         *     timestamp within 300 seconds of now.
+         *     with a key of fal's JWKS (https://rest.fal.ai/.well-known/jwks.json), and a timestamp
+         *     within 300 seconds of now. Source: fal's docs, "Webhooks"
+         *     (https://docs.fal.ai/documentation/model-apis/inference/webhooks). The key set's host is
+         *     fal's REST host, `rest.fal.ai` (fal-js `libs/client/src/config.ts` `getRestApiUrl`;
+         *     `@fal-ai/server-proxy` `libs/proxy/src/config.ts` `FAL_REST_API_URL`); the older docs
+         *     named `rest.alpha.fal.ai`, which this document used until issue 20. `createJwksCache`
+         *     takes another `url`.
          */
         post: operations["imageToImageWebhook"];
         delete?: never;

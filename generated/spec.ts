@@ -1010,16 +1010,14 @@ export const defaultQueueUrl = "https://queue.fal.run";
 
 /** How fal signs webhooks: its JWKS document, how long a copy may be kept, and how far a timestamp may be from now. */
 export const webhookVerification = {
-  "jwksUrl": "https://rest.alpha.fal.ai/.well-known/jwks.json",
+  "jwksUrl": "https://rest.fal.ai/.well-known/jwks.json",
   "jwksMaxAgeSeconds": 86400,
   "timestampToleranceSeconds": 300
 } as const;
 
-/** How long fal keeps a job's result: seconds, and the size from which the shorter time applies. */
+/** How long fal keeps a job's result, in seconds (unless it was sent with `X-Fal-Store-IO: 0`). */
 export const resultRetention = {
-  "seconds": 3600,
-  "largeResultSeconds": 360,
-  "largeResultBytes": 10240
+  "seconds": 2592000
 } as const;
 
 /** The queue's operations by operationId: method, path template, where each parameter goes, per error status whether a retry can help (`x-retryable`), the statuses that are outcomes and those that refuse without creating a job. */

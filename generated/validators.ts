@@ -2247,14 +2247,15 @@ return errors === 0;
 }
 
 export const validateObjectLifecyclePreference: Validator<Record<string, unknown>> = validate31;
-const schema36 = {"type":"object","additionalProperties":false,"required":["expiration_duration_seconds"],"properties":{"expiration_duration_seconds":{"type":["integer","null"],"minimum":1}}};
+const schema36 = {"type":"object","additionalProperties":false,"minProperties":1,"properties":{"expiration_duration_seconds":{"type":["integer","null"],"minimum":1},"initial_acl":{"$ref":"#/$defs/StorageAcl"}}};
+const schema37 = {"type":"object","additionalProperties":false,"properties":{"default":{"type":"string","enum":["hide","forbid","allow"]},"rules":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["user","decision"],"properties":{"user":{"type":"string"},"decision":{"type":"string","enum":["hide","forbid","allow"]}}}}}};
 
 function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.expiration_duration_seconds === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "expiration_duration_seconds"}};
+if(Object.keys(data).length < 1){
+const err0 = {instancePath,schemaPath:"#/minProperties",keyword:"minProperties",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2264,7 +2265,7 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!(key0 === "expiration_duration_seconds")){
+if(!((key0 === "expiration_duration_seconds") || (key0 === "initial_acl"))){
 const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err1];
@@ -2300,9 +2301,12 @@ errors++;
 }
 }
 }
-}
-else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(data.initial_acl !== undefined){
+let data1 = data.initial_acl;
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+for(const key1 in data1){
+if(!((key1 === "default") || (key1 === "rules"))){
+const err4 = {instancePath:instancePath+"/initial_acl",schemaPath:"#/$defs/StorageAcl/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2311,12 +2315,157 @@ vErrors.push(err4);
 }
 errors++;
 }
+}
+if(data1.default !== undefined){
+let data2 = data1.default;
+if(typeof data2 !== "string"){
+const err5 = {instancePath:instancePath+"/initial_acl/default",schemaPath:"#/$defs/StorageAcl/properties/default/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(!(((data2 === "hide") || (data2 === "forbid")) || (data2 === "allow"))){
+const err6 = {instancePath:instancePath+"/initial_acl/default",schemaPath:"#/$defs/StorageAcl/properties/default/enum",keyword:"enum",params:{allowedValues: schema37.properties.default.enum}};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data1.rules !== undefined){
+let data3 = data1.rules;
+if(Array.isArray(data3)){
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+let data4 = data3[i0];
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+if(data4.user === undefined){
+const err7 = {instancePath:instancePath+"/initial_acl/rules/" + i0,schemaPath:"#/$defs/StorageAcl/properties/rules/items/required",keyword:"required",params:{missingProperty: "user"}};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data4.decision === undefined){
+const err8 = {instancePath:instancePath+"/initial_acl/rules/" + i0,schemaPath:"#/$defs/StorageAcl/properties/rules/items/required",keyword:"required",params:{missingProperty: "decision"}};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+for(const key2 in data4){
+if(!((key2 === "user") || (key2 === "decision"))){
+const err9 = {instancePath:instancePath+"/initial_acl/rules/" + i0,schemaPath:"#/$defs/StorageAcl/properties/rules/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2}};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data4.user !== undefined){
+if(typeof data4.user !== "string"){
+const err10 = {instancePath:instancePath+"/initial_acl/rules/" + i0+"/user",schemaPath:"#/$defs/StorageAcl/properties/rules/items/properties/user/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data4.decision !== undefined){
+let data6 = data4.decision;
+if(typeof data6 !== "string"){
+const err11 = {instancePath:instancePath+"/initial_acl/rules/" + i0+"/decision",schemaPath:"#/$defs/StorageAcl/properties/rules/items/properties/decision/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if(!(((data6 === "hide") || (data6 === "forbid")) || (data6 === "allow"))){
+const err12 = {instancePath:instancePath+"/initial_acl/rules/" + i0+"/decision",schemaPath:"#/$defs/StorageAcl/properties/rules/items/properties/decision/enum",keyword:"enum",params:{allowedValues: schema37.properties.rules.items.properties.decision.enum}};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/initial_acl/rules/" + i0,schemaPath:"#/$defs/StorageAcl/properties/rules/items/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/initial_acl/rules",schemaPath:"#/$defs/StorageAcl/properties/rules/type",keyword:"type",params:{type: "array"}};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/initial_acl",schemaPath:"#/$defs/StorageAcl/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+}
+else {
+const err16 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
 validate31.errors = vErrors;
 return errors === 0;
 }
 
 export const validateSubmitParameters: Validator<Record<string, unknown>> = validate32;
-const schema37 = {"type":"object","additionalProperties":false,"properties":{"fal_webhook":{"type":"string"},"fal_max_queue_length":{"type":"integer","minimum":0},"X-Fal-Queue-Priority":{"type":"string","enum":["normal","low"]},"X-Fal-Request-Timeout":{"type":"number","exclusiveMinimum":0.1},"X-Fal-Runner-Hint":{"type":"string","pattern":"^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"},"X-Fal-Object-Lifecycle-Preference":{"type":"string","pattern":"^\\{.*\\}$"},"X-Fal-Store-IO":{"type":"string","enum":["0"]},"x-fal-no-retry":{"type":"string","enum":["1","true","yes"]}}};
+const schema38 = {"type":"object","additionalProperties":false,"properties":{"fal_webhook":{"type":"string"},"fal_max_queue_length":{"type":"integer","minimum":0},"X-Fal-Queue-Priority":{"type":"string","enum":["normal","low"]},"X-Fal-Request-Timeout":{"type":"number","exclusiveMinimum":0.1},"X-Fal-Runner-Hint":{"type":"string","pattern":"^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"},"X-Fal-Object-Lifecycle-Preference":{"type":"string","pattern":"^\\{.*\\}$"},"X-Fal-Store-IO":{"type":"string","enum":["0"]},"x-fal-no-retry":{"type":"string","enum":["1","true","yes"]}}};
 const pattern3 = new RegExp("^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$", "u");
 const pattern4 = new RegExp("^\\{.*\\}$", "u");
 
@@ -2386,7 +2535,7 @@ vErrors.push(err4);
 errors++;
 }
 if(!((data2 === "normal") || (data2 === "low"))){
-const err5 = {instancePath:instancePath+"/X-Fal-Queue-Priority",schemaPath:"#/properties/X-Fal-Queue-Priority/enum",keyword:"enum",params:{allowedValues: schema37.properties["X-Fal-Queue-Priority"].enum}};
+const err5 = {instancePath:instancePath+"/X-Fal-Queue-Priority",schemaPath:"#/properties/X-Fal-Queue-Priority/enum",keyword:"enum",params:{allowedValues: schema38.properties["X-Fal-Queue-Priority"].enum}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2484,7 +2633,7 @@ vErrors.push(err12);
 errors++;
 }
 if(!(data6 === "0")){
-const err13 = {instancePath:instancePath+"/X-Fal-Store-IO",schemaPath:"#/properties/X-Fal-Store-IO/enum",keyword:"enum",params:{allowedValues: schema37.properties["X-Fal-Store-IO"].enum}};
+const err13 = {instancePath:instancePath+"/X-Fal-Store-IO",schemaPath:"#/properties/X-Fal-Store-IO/enum",keyword:"enum",params:{allowedValues: schema38.properties["X-Fal-Store-IO"].enum}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -2507,7 +2656,7 @@ vErrors.push(err14);
 errors++;
 }
 if(!(((data7 === "1") || (data7 === "true")) || (data7 === "yes"))){
-const err15 = {instancePath:instancePath+"/x-fal-no-retry",schemaPath:"#/properties/x-fal-no-retry/enum",keyword:"enum",params:{allowedValues: schema37.properties["x-fal-no-retry"].enum}};
+const err15 = {instancePath:instancePath+"/x-fal-no-retry",schemaPath:"#/properties/x-fal-no-retry/enum",keyword:"enum",params:{allowedValues: schema38.properties["x-fal-no-retry"].enum}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2533,7 +2682,7 @@ return errors === 0;
 }
 
 export const validateRunParameters: Validator<Record<string, unknown>> = validate33;
-const schema38 = {"type":"object","additionalProperties":false,"properties":{"X-Fal-Request-Timeout":{"type":"number","exclusiveMinimum":0.1},"X-Fal-Runner-Hint":{"type":"string","pattern":"^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"},"X-Fal-Object-Lifecycle-Preference":{"type":"string","pattern":"^\\{.*\\}$"},"X-Fal-Store-IO":{"type":"string","enum":["0"]}}};
+const schema39 = {"type":"object","additionalProperties":false,"properties":{"X-Fal-Request-Timeout":{"type":"number","exclusiveMinimum":0.1},"X-Fal-Runner-Hint":{"type":"string","pattern":"^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"},"X-Fal-Object-Lifecycle-Preference":{"type":"string","pattern":"^\\{.*\\}$"},"X-Fal-Store-IO":{"type":"string","enum":["0"]}}};
 
 function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2639,7 +2788,7 @@ vErrors.push(err7);
 errors++;
 }
 if(!(data3 === "0")){
-const err8 = {instancePath:instancePath+"/X-Fal-Store-IO",schemaPath:"#/properties/X-Fal-Store-IO/enum",keyword:"enum",params:{allowedValues: schema38.properties["X-Fal-Store-IO"].enum}};
+const err8 = {instancePath:instancePath+"/X-Fal-Store-IO",schemaPath:"#/properties/X-Fal-Store-IO/enum",keyword:"enum",params:{allowedValues: schema39.properties["X-Fal-Store-IO"].enum}};
 if(vErrors === null){
 vErrors = [err8];
 }

@@ -348,16 +348,8 @@ function queueConstants(spec) {
       2,
     )} as const;`,
     "",
-    "/** How long fal keeps a job's result: seconds, and the size from which the shorter time applies. */",
-    `export const resultRetention = ${JSON.stringify(
-      {
-        seconds: result["x-result-retention-seconds"],
-        largeResultSeconds: result["x-large-result-retention-seconds"],
-        largeResultBytes: result["x-large-result-bytes"],
-      },
-      null,
-      2,
-    )} as const;`,
+    "/** How long fal keeps a job's result, in seconds (unless it was sent with `X-Fal-Store-IO: 0`). */",
+    `export const resultRetention = ${JSON.stringify({ seconds: result["x-result-retention-seconds"] }, null, 2)} as const;`,
     "",
     "/** The queue's operations by operationId: method, path template, where each parameter goes, per error status whether a retry can help (`x-retryable`), the statuses that are outcomes and those that refuse without creating a job. */",
     `export const queueOperations = ${JSON.stringify(operations, null, 2)} as const;`,

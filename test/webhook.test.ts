@@ -244,5 +244,7 @@ describe("createJwksCache", () => {
     });
     await cached();
     expect(urls).toEqual([webhookVerification.jwksUrl]);
+    // fal's REST host as its clients use it now (fal-js libs/client/src/config.ts getRestApiUrl), not the older rest.alpha.fal.ai.
+    expect(new URL(urls[0]!).host).toBe("rest.fal.ai");
   });
 });

@@ -3,7 +3,12 @@
 import { resultRetention } from "../../generated/spec.js";
 import { FluxApiError } from "../errors.js";
 
-const minutes = (seconds: number) => `${Math.round(seconds / 60)} minutes`;
+/** A duration in the largest whole unit that reads well: 30 days, 120 minutes, 30 seconds. */
+function duration(seconds: number): string {
+  if (seconds >= 2 * 86400) return `${Math.round(seconds / 86400)} days`;
+  if (seconds >= 120) return `${Math.round(seconds / 60)} minutes`;
+  return `${Math.round(seconds)} seconds`;
+}
 
 /**
  * Why job `requestId` has no result to fetch, when `error` says it has none; undefined otherwise.
@@ -17,12 +22,10 @@ export function goneResult(error: unknown, requestId: string, again: string, sub
   }
   if (error.status !== 404) return undefined;
   const age = submittedAt ? (now - Date.parse(submittedAt)) / 1000 : Number.NaN;
-  const { seconds, largeResultSeconds, largeResultBytes } = resultRetention;
-  const ago = Number.isFinite(age) ? `, submitted ${age < 120 ? `${Math.round(age)} seconds` : minutes(age)} ago` : "";
-  const likely = Number.isFinite(age) && age > largeResultSeconds ? "has most likely expired" : "may have expired";
+  const ago = Number.isFinite(age) ? `, submitted ${duration(age)} ago` : "";
+  const likely = Number.isFinite(age) && age > resultRetention.seconds ? "has most likely expired" : "may have expired";
   return (
-    `fal no longer knows job ${requestId}${ago}: its result ${likely} (fal keeps a result ${minutes(seconds)}, ` +
-    `${minutes(largeResultSeconds)} when it is ${largeResultBytes / 1024} KB or more, as a sync_mode result with its images inline is), ` +
-    `or the id is wrong. Nothing can fetch it now. ${again}`
+    `fal no longer knows job ${requestId}${ago}: its result ${likely} (fal keeps a request's output ${duration(resultRetention.seconds)}, ` +
+    `none when it was sent with X-Fal-Store-IO: 0), or the id is wrong. Nothing can fetch it now. ${again}`
   );
 }

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { imageToImageExamples, imageToImageInputSchema } from "../../generated/spec.js";
+import { imageToImageExamples, imageToImageInputSchema, resultRetention } from "../../generated/spec.js";
 import { maxImageBytes } from "../../src/cli/image-input.js";
 import { createFluxClient } from "../../src/index.js";
 import { startContractServer } from "../support/contract-server.js";
@@ -278,7 +278,7 @@ describe("a job", () => {
   it("--follow of a job fal no longer knows (404) says its result may have expired, and what to do; exit 3", async () => {
     const { code, stderr } = await runCli(live("--follow", "job-gone"), { cwd: dir, env: withKey });
     expect(code).toBe(3);
-    expect(stderr).toContain("fal no longer knows job job-gone: its result may have expired (fal keeps a result 60 minutes, 6 minutes when it is 10 KB or more");
+    expect(stderr).toContain(`fal no longer knows job job-gone: its result may have expired (fal keeps a request's output ${resultRetention.seconds / 86400} days, none when it was sent with X-Fal-Store-IO: 0)`);
     expect(stderr).toContain("Run the request again (without --follow) for a new result");
     expect(fake.count("submit")).toBe(0);
   });
