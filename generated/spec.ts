@@ -3,6 +3,9 @@
 /** The server of openapi/image-to-image.yaml. */
 export const defaultBaseUrl = "https://fal.run";
 
+/** This endpoint's ids at fal (`x-endpoint`): the one the documents' paths are written with, then its aliases. */
+export const endpointIds = ["fal-ai/flux-1/dev/image-to-image","fal-ai/flux/dev/image-to-image"] as const;
+
 /** The request body schema, as JSON Schema: every bound, default, enum and description. */
 export const imageToImageInputSchema = {
   "type": "object",

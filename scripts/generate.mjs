@@ -232,7 +232,23 @@ function parameterTable(...specs) {
   return table;
 }
 
-function constants(schemas, doc, spec, queueSpec) {
+/**
+ * This endpoint's ids (components.yaml `x-endpoint`): the documents' own first, then its aliases.
+ * Every path of both documents must be written with the first, the way `src/endpoint.ts` maps them.
+ */
+function endpointIds(endpoint, ...specs) {
+  const app = endpoint.id.split("/").slice(0, 2).join("/");
+  for (const spec of specs) {
+    for (const route of Object.keys(spec.paths)) {
+      if (route !== `/${endpoint.id}` && !route.startsWith(`/${app}/requests/`)) {
+        throw new Error(`x-endpoint: the path ${route} is neither /${endpoint.id} nor under /${app}/requests/`);
+      }
+    }
+  }
+  return [endpoint.id, ...(endpoint.aliases ?? [])];
+}
+
+function constants(schemas, doc, spec, queueSpec, endpoint) {
   const input = toJsonSchema(schemas.ImageToImageInput);
   const operation = spec.paths["/fal-ai/flux-1/dev/image-to-image"].post;
   const queueOperationList = Object.values(queueSpec.paths).flatMap((item) => Object.values(item));
@@ -247,6 +263,9 @@ function constants(schemas, doc, spec, queueSpec) {
     banner(`${componentsFile} and ${doc.spec}`),
     `/** The server of ${doc.spec}. */`,
     `export const defaultBaseUrl = ${JSON.stringify(spec.servers[0].url)};`,
+    "",
+    "/** This endpoint's ids at fal (`x-endpoint`): the one the documents' paths are written with, then its aliases. */",
+    `export const endpointIds = ${JSON.stringify(endpointIds(endpoint, spec, queueSpec))} as const;`,
     "",
     "/** The request body schema, as JSON Schema: every bound, default, enum and description. */",
     `export const imageToImageInputSchema = ${JSON.stringify(input, null, 2)} as const;`,
@@ -371,7 +390,7 @@ export async function generate() {
   const queueSpec = await dereferenced(documents.queue.spec);
   const syncSpec = await dereferenced(documents.sync.spec);
   const route = "/fal-ai/flux-1/dev/image-to-image";
-  files.set("spec.ts", constants(schemas, documents.sync, syncSpec, queueSpec) + queueConstants(queueSpec));
+  files.set("spec.ts", constants(schemas, documents.sync, syncSpec, queueSpec, components["x-endpoint"]) + queueConstants(queueSpec));
   files.set(
     "validators.ts",
     validators({

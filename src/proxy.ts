@@ -12,9 +12,10 @@
 // Two ways in: fal's own convention (the real URL in `x-fal-target-url`, what `@fal-ai/client`
 // sends with `proxyUrl`), and paths (`BASE/run/...` and `BASE/queue/...`, what this package's
 // client sends with `baseUrl` / `queueUrl` pointed here).
-import { defaultBaseUrl, defaultQueueUrl, operationResponses, queueOperations } from "../generated/spec.js";
+import { defaultBaseUrl, defaultQueueUrl, endpointIds, operationResponses, queueOperations } from "../generated/spec.js";
 import { validateRequestId } from "../generated/validators.js";
 import { assertSafeTransport, authorizationHeader, resolveCredentials } from "./credentials.js";
+import { endpointPath } from "./endpoint.js";
 import { BodyReadError, maxAnswerBytes, readBytes } from "./read-body.js";
 import { redactText, streamRedactor } from "./redaction.js";
 import type { FetchLike, OperationId } from "./types.js";
@@ -225,17 +226,19 @@ const operationsOn: Record<Kind, OperationId[]> = {
 };
 
 /**
- * The operation `method path` is on that server (the spec's paths, a job's id of the spec's
- * form), or "method" for a known path with another method, or "none".
+ * The operation `method path` is on that server (the spec's paths under any of the endpoint's ids,
+ * a job's id of the spec's form), or "method" for a known path with another method, or "none".
  */
 function routeOf(kind: Kind, method: string, path: string): Pick<ProxyTarget, "operationId" | "requestId"> | "method" | "none" {
   let pathKnown = false;
   for (const operationId of operationsOn[kind]) {
     const operation = operationResponses[operationId];
-    const requestId = matchPath(operation.path, path);
-    if (requestId === undefined) continue;
-    pathKnown = true;
-    if (operation.method === method) return requestId ? { operationId, requestId } : { operationId };
+    for (const endpointId of endpointIds) {
+      const requestId = matchPath(endpointPath(operation.path, endpointId), path);
+      if (requestId === undefined) continue;
+      pathKnown = true;
+      if (operation.method === method) return requestId ? { operationId, requestId } : { operationId };
+    }
   }
   return pathKnown ? "method" : "none";
 }

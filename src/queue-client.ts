@@ -8,7 +8,8 @@ import { observedFetch, type CallHooks } from "./call-controls.js";
 import { createQueue } from "./queue.js";
 import { retryPolicy, type RetryOptions } from "./retry.js";
 import { createSubscribe, type FollowOptions, type SubscribeOptions } from "./subscribe.js";
-import type { FetchLike, FluxQueue, ImageToImageInput, ImageToImageOutput, QueueCallOptions, QueueJob, WithResponse, WithResponseCall } from "./types.js";
+import { checkedEndpointId } from "./endpoint.js";
+import type { EndpointId, FetchLike, FluxQueue, ImageToImageInput, ImageToImageOutput, QueueCallOptions, QueueJob, WithResponse, WithResponseCall } from "./types.js";
 
 export interface QueueClientOptions extends CallHooks {
   /** fal's API key (`key_id:key_secret`). Default: `FAL_KEY`, else `FAL_KEY_ID` + `FAL_KEY_SECRET`. */
@@ -36,6 +37,12 @@ export interface QueueClientOptions extends CallHooks {
    * {@link defaultStreamDrainMs}.
    */
   streamDrainMs?: number;
+  /**
+   * The id the submit names this endpoint by: the spec's `fal-ai/flux-1/dev/image-to-image` (the
+   * default), or `fal-ai/flux/dev/image-to-image`, the one fal's docs page for the model prints; a
+   * job's status, result and cancel URLs then live under that id's app (`fal-ai/flux/requests/`).
+   */
+  endpointId?: EndpointId;
 }
 
 export interface QueueClient {
@@ -77,6 +84,7 @@ export function createQueueClient(options: QueueClientOptions = {}): QueueClient
     headers: keyHeaders(key, options.authScheme ?? "Key", [queueUrl]),
     key,
     queueUrl,
+    endpointId: checkedEndpointId(options.endpointId),
     retry: retryPolicy(options.retry),
     requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
     streamDrainMs: options.streamDrainMs ?? defaultStreamDrainMs(),

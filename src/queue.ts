@@ -11,6 +11,7 @@ import {
   validateSubmitParameters,
   type Validator,
 } from "../generated/validators.js";
+import { endpointPath } from "./endpoint.js";
 import { platformParameters } from "./platform-options.js";
 import { parseErrorBody } from "./failures.js";
 import { callHeaders } from "./call-controls.js";
@@ -22,6 +23,7 @@ import { checkOutput, issuesOf, serializeInput } from "./validation.js";
 import type {
   AnswerObserver,
   CancelResult,
+  EndpointId,
   QueueCalls,
   ImageToImageInput,
   ImageToImageOutput,
@@ -36,6 +38,8 @@ import type {
 export interface QueueContext extends Transport {
   /** Without a trailing slash. */
   queueUrl: string;
+  /** The id the submit names the endpoint by; the spec's paths are mapped to it (endpoint.ts). */
+  endpointId: EndpointId;
   validateResponse: boolean;
   /** How long a status stream that said COMPLETED may stay open for its connection to be used again. */
   streamDrainMs: number;
@@ -67,13 +71,13 @@ export function createQueue(ctx: QueueContext): QueueInternals {
     const id = idOf(job);
     const given = (typeof job === "string" ? undefined : job[kind]) ?? jobs.get(id)?.[kind];
     if (given && sameOrigin(given, queueOrigin)) return given;
-    return ctx.queueUrl + queueOperations[operation].path.replace("{request_id}", encodeURIComponent(id));
+    return ctx.queueUrl + endpointPath(queueOperations[operation].path, ctx.endpointId).replace("{request_id}", encodeURIComponent(id));
   }
 
   async function submit(input: ImageToImageInput, options: SubmitOptions & AnswerObserver = {}): Promise<QueueSubmitted> {
     const body = serializeInput(input);
     const wire = platformParameters(options, submitParameters, ctx.key, body.issues);
-    const url = new URL(ctx.queueUrl + queueOperations.submitImageToImage.path);
+    const url = new URL(ctx.queueUrl + endpointPath(queueOperations.submitImageToImage.path, ctx.endpointId));
     for (const [name, value] of Object.entries(wire.query)) url.searchParams.set(name, value);
 
     const { signal } = options;

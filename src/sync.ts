@@ -2,9 +2,10 @@
 // ships is the call, its validators and openapi-fetch. createFluxClient builds on it.
 import createClient, { type Client } from "openapi-fetch";
 import type { components, paths } from "../generated/image-to-image.js";
-import { defaultBaseUrl, imageToImageParameters, retryableByStatus } from "../generated/spec.js";
+import { defaultBaseUrl, endpointIds, imageToImageParameters, retryableByStatus } from "../generated/spec.js";
 import { validateRunParameters, type Validator } from "../generated/validators.js";
 import { keyHeaders, parseBaseUrl, resolveCredentials, type AuthScheme } from "./credentials.js";
+import { checkedEndpointId, endpointPath } from "./endpoint.js";
 import { answerCopy, redacting } from "./redaction.js";
 import { callHeaders, observedFetch, type CallHooks } from "./call-controls.js";
 import { FluxResponseError } from "./errors.js";
@@ -13,7 +14,7 @@ import { platformParameters } from "./platform-options.js";
 import { BodyReadError, maxAnswerBytes, readBody } from "./read-body.js";
 import { mismatch, parseJson } from "./request.js";
 import { withExactSeed } from "./seed.js";
-import type { CallHeaders, FetchLike, ImageToImageInput, ImageToImageOutput, PlatformOptions, RunParameters, WithResponse, WithResponseCall } from "./types.js";
+import type { CallHeaders, EndpointId, FetchLike, ImageToImageInput, ImageToImageOutput, PlatformOptions, RunParameters, WithResponse, WithResponseCall } from "./types.js";
 import { checkOutput, serializeInput } from "./validation.js";
 
 type SpecInput = components["schemas"]["ImageToImageInput"];
@@ -35,6 +36,12 @@ export interface SyncClientOptions extends CallHooks {
    * silent cannot hang the caller for ever. The call is billed even when the limit cuts it.
    */
   syncTimeoutMs?: number;
+  /**
+   * The id the call names this endpoint by: the spec's `fal-ai/flux-1/dev/image-to-image` (the
+   * default), or `fal-ai/flux/dev/image-to-image`, the one fal's docs page for the model prints.
+   * Both are this endpoint, with the same input and output.
+   */
+  endpointId?: EndpointId;
 }
 
 /** A sync call's options: fal's platform headers, a signal to abort it, its own time limit and headers. */
@@ -85,9 +92,21 @@ export function createSyncClient(options: SyncClientOptions = {}): SyncClient {
   const headers = keyHeaders(key, options.authScheme ?? "Key", [baseUrl]);
   const validateResponse = options.validateResponse ?? true;
   const syncTimeoutMs = options.syncTimeoutMs ?? 300_000;
+  // openapi-fetch knows the documents' path; under another id the same call goes to that id's path.
+  const endpointId = checkedEndpointId(options.endpointId);
+  const onEndpoint = (url: string) => {
+    if (endpointId === endpointIds[0]) return url;
+    const target = new URL(url);
+    if (target.pathname.endsWith(path)) target.pathname = target.pathname.slice(0, -path.length) + endpointPath(path, endpointId);
+    return target.href;
+  };
 
   // No redirect is followed, on either client: it would take the key where an answer points.
-  const raw = createClient<paths>({ baseUrl, headers, fetch: (request: Request) => fetchImpl(request, { redirect: "manual" }) });
+  const raw = createClient<paths>({
+    baseUrl,
+    headers,
+    fetch: (request: Request) => fetchImpl(endpointId === endpointIds[0] ? request : new Request(onEndpoint(request.url), request), { redirect: "manual" }),
+  });
   /** The text of each answer `fast` received, by the Response it handed openapi-fetch. */
   const bodies = new WeakMap<Response, string>();
   const fast = createClient<paths>({
@@ -98,7 +117,7 @@ export function createSyncClient(options: SyncClientOptions = {}): SyncClient {
       const { url, init } = request as unknown as PreparedRequest;
       // The body is read here with its cap, so that an endless answer cannot fill memory, and kept
       // beside the answer handed to openapi-fetch, which then has no body of its own to read.
-      const response = await fetchImpl(url, { ...init, redirect: "manual" });
+      const response = await fetchImpl(onEndpoint(url), { ...init, redirect: "manual" });
       const text = await readBody(response, maxAnswerBytes.output);
       const bodiless = new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
       bodies.set(bodiless, text);

@@ -4,10 +4,13 @@
 // for a type (scripts/check-imports.mjs keeps it so).
 import type { components as syncComponents, operations as syncOperations } from "../generated/image-to-image.js";
 import type { components as queueComponents, operations } from "../generated/queue.js";
-import type { operationResponses } from "../generated/spec.js";
+import type { endpointIds, operationResponses } from "../generated/spec.js";
 
 /** An operation of the spec, by its `operationId`: `imageToImage`, `submitImageToImage`, `getQueueStatus`, ... */
 export type OperationId = keyof typeof operationResponses;
+
+/** An id fal answers to for this endpoint: `fal-ai/flux-1/dev/image-to-image`, or the one fal's docs page prints, `fal-ai/flux/dev/image-to-image`. */
+export type EndpointId = (typeof endpointIds)[number];
 
 /** A seed as this client gives it: a number when it is at most 2^53, else a bigint holding it exactly. */
 export type Seed = number | bigint;

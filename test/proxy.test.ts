@@ -59,6 +59,36 @@ describe("through the proxy, with no key in the caller", () => {
     expect(fake.log.map((entry) => entry.route)).toContain("result");
     expect(fake.log.every((entry) => entry.headers.authorization === `Key ${serverKey}`)).toBe(true);
   });
+
+  it("fal's own client under the id fal's docs page prints, fal-ai/flux/dev/image-to-image: let through to fal under that id", async () => {
+    const forwarded: string[] = [];
+    // fal answers both ids as one endpoint: here the fake, which knows the documents' paths, stands in for it.
+    const toFake = (url: string | URL | Request, init?: RequestInit) => {
+      forwarded.push(new URL(String(url)).pathname);
+      const path = String(url).replace(/^https:\/\/(queue\.)?fal\.run/, fake.url).replace("/fal-ai/flux/", "/fal-ai/flux-1/");
+      return globalThis.fetch(path, init);
+    };
+    const targets: string[] = [];
+    await setUp({ runUrl: "https://fal.run", queueUrl: "https://queue.fal.run", fetch: toFake, authorize: (_, target) => (targets.push(target.operationId), true) });
+    const fal = createFalClient({ requestMiddleware: withProxy({ targetUrl: `${proxy.url}/api/fal/proxy`, when: "always" }) });
+    const { data } = await fal.subscribe("fal-ai/flux/dev/image-to-image", { input, mode: "polling", pollInterval: 10 });
+    expect(data.images).toHaveLength(1);
+    expect(forwarded[0]).toBe("/fal-ai/flux/dev/image-to-image");
+    expect(forwarded.slice(1).every((path) => path.startsWith("/fal-ai/flux/requests/"))).toBe(true);
+    expect(targets[0]).toBe("submitImageToImage");
+    expect(targets).toContain("getQueueResult");
+  });
+
+  it("this package's client with endpointId: the alias, through the proxy's own paths: submitted and followed under that id", async () => {
+    const paths: string[] = [];
+    // The fake knows the documents' paths: it stands in for fal, which answers both ids as one endpoint.
+    await setUp({ fetch: (url, init) => (paths.push(new URL(String(url)).pathname), globalThis.fetch(String(url).replace("/fal-ai/flux/", "/fal-ai/flux-1/"), init)) });
+    const viaProxy = createFluxClient({ baseUrl: `${proxy.url}/api/fal/run`, queueUrl: `${proxy.url}/api/fal/queue`, endpointId: "fal-ai/flux/dev/image-to-image" });
+    expect((await viaProxy.subscribe(input)).images).toHaveLength(1);
+    expect(paths[0]).toBe("/fal-ai/flux/dev/image-to-image");
+    expect(paths.length).toBeGreaterThan(1);
+    expect(paths.slice(1).every((path) => path.startsWith("/fal-ai/flux/requests/"))).toBe(true);
+  });
 });
 
 describe("refused before anything is forwarded", () => {

@@ -3,13 +3,14 @@
 // operation, JUnit XML for CI, exit 1 on any failure.
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { defaultBaseUrl, defaultQueueUrl } from "../../generated/spec.js";
+import { defaultBaseUrl, defaultQueueUrl, endpointIds } from "../../generated/spec.js";
 import { assertSafeTransport, resolveCredentials } from "../credentials.js";
 import { specPath, startPrismMock, type PrismMock } from "../mock.js";
 import { redact } from "../redaction.js";
 import { checkNames, checkQuestions } from "./contract/checks.js";
 import { toJunit } from "./contract/junit.js";
 import { checksRun, maxJobs, runContract, type ContractReport } from "./contract/run.js";
+import type { EndpointId } from "../types.js";
 import { terminalSafe } from "./terminal-text.js";
 
 const usage = `Usage: flux-i2i contract [--target URL] [--queue-target URL] [--examples N] [--seed S] [--junit FILE]
@@ -34,6 +35,7 @@ package's own Prism mocks. Exit 0 when every check passed, 1 when one failed, 2 
   --seed S            the generator's seed, to replay a run; default: a new one, printed
   --junit FILE        also write the results as JUnit XML
   --job-timeout S     how long a followed job may take to complete; default 120
+  --endpoint-id ID    the id the requests name the endpoint by: ${endpointIds.join(" (default) or ")}
   --live              run against fal itself, with FAL_KEY: every POST may be billed (fal may bill
                       a call it refuses, and each valid one runs the model; the coverage phase
                       alone sends over 200), so --max-paid N is required and caps them; the run
@@ -53,6 +55,7 @@ export async function runContractCommand(args: string[]): Promise<number> {
         live: { type: "boolean" },
         "max-paid": { type: "string" },
         "job-timeout": { type: "string" },
+        "endpoint-id": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -70,6 +73,11 @@ export async function runContractCommand(args: string[]): Promise<number> {
   const jobTimeout = wholeNumber(values["job-timeout"], 120, "--job-timeout");
   if (typeof examples === "string" || typeof seed === "string" || typeof maxPaid === "string" || typeof jobTimeout === "string") {
     console.error([examples, seed, maxPaid, jobTimeout].find((v) => typeof v === "string"));
+    return 2;
+  }
+  const endpointId = values["endpoint-id"] ?? endpointIds[0];
+  if (!(endpointIds as readonly unknown[]).includes(endpointId)) {
+    console.error(`--endpoint-id: must be one of ${endpointIds.join(", ")}, got ${String(endpointId)}`);
     return 2;
   }
   if (values.live && (values.target || values["queue-target"])) {
@@ -108,7 +116,7 @@ export async function runContractCommand(args: string[]): Promise<number> {
     console.error(`seed ${seed} (--seed ${seed} replays this run), ${examples} valid and ${examples} invalid random requests per operation, ${Math.min(Math.max(examples, 1), maxJobs)} job(s)`);
     // A failure quotes what the server answered, which may echo the key: stdout and the JUnit file
     // (kept by CI as an artifact) are made from a report with every form of it cut out.
-    const report = redact(await runContract({ syncUrl, queueUrl, key: key ?? "contract-test", examples, seed, maxPaid, jobTimeoutMs: jobTimeout * 1000 }), key);
+    const report = redact(await runContract({ syncUrl, queueUrl, key: key ?? "contract-test", examples, seed, maxPaid, jobTimeoutMs: jobTimeout * 1000, endpointId: endpointId as EndpointId }), key);
     console.log(table(report));
     if (values.junit) await writeFile(values.junit as string, toJunit(report));
     return failures(report) ? 1 : 0;

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { runContractCommand } from "../../src/cli/contract.js";
-import { operationParameters } from "../../generated/spec.js";
+import { endpointIds, operationParameters } from "../../generated/spec.js";
 import { validateRunParameters } from "../../generated/validators.js";
 import { checkNames } from "../../src/cli/contract/checks.js";
 import { checksRun, runContract, type ContractReport } from "../../src/cli/contract/run.js";
@@ -106,10 +106,35 @@ describe("runContract", () => {
     expect(report.results.streamQueueStatus?.response_schema_conformance?.failures[0]).toMatch(/a frame: the body breaks QueueStatus/);
   });
 
+  it("endpointId: the alias fal's docs page prints: every request goes to that id's paths, which a server of that id passes and one of the other id fails", async () => {
+    const alias = endpointIds[1];
+    const [underAlias, underDocumentsId] = await Promise.all([startContractServer({ endpointId: alias }), startContractServer()]);
+    try {
+      const run = (server: typeof underAlias) => runContract({ ...base, examples: 1, syncUrl: server.syncUrl, queueUrl: server.queueUrl, endpointId: alias });
+      expect(failedChecks(await run(underAlias))).toEqual([]);
+      expect(failedChecks(await run(underDocumentsId))).toContain("positive_data_acceptance imageToImage");
+    } finally {
+      await Promise.all([underAlias.close(), underDocumentsId.close()]);
+    }
+  });
+
   it("maxPaid caps the billable requests: POSTs to the sync call and the submit beyond it are not sent", async () => {
     const report = await runContract({ ...base, syncUrl: prismUrl, queueUrl: prismQueueUrl, maxPaid: 5 });
     expect(report.paid).toBe(5);
     expect(report.skipped).toBeGreaterThan(0);
+  });
+});
+
+describe("flux-i2i contract --endpoint-id", () => {
+  it("an id the spec does not list: exit 2 before anything is sent, naming the ids it does", async () => {
+    const printed: string[] = [];
+    const error = vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void printed.push(args.join(" ")));
+    try {
+      expect(await runContractCommand(["--endpoint-id", "fal-ai/flux/schnell", "--target", "http://127.0.0.1:9"])).toBe(2);
+    } finally {
+      error.mockRestore();
+    }
+    expect(printed.join("\n")).toContain(`--endpoint-id: must be one of ${endpointIds.join(", ")}`);
   });
 });
 

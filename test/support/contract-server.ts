@@ -7,7 +7,7 @@
 // the same on a busy machine.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { imageToImageExamples, operationParameters } from "../../generated/spec.js";
+import { imageToImageExamples, operationParameters, operationResponses } from "../../generated/spec.js";
 import {
   validateImageToImageInput,
   validateRequestId,
@@ -16,6 +16,8 @@ import {
   type ValidationIssue,
   type Validator,
 } from "../../generated/validators.js";
+import { endpointPath } from "../../src/endpoint.js";
+import type { EndpointId } from "../../src/types.js";
 
 /** Each bug and what it does; the suite proves each one is caught at `--examples 1`. */
 export const contractBugs = {
@@ -56,6 +58,8 @@ export interface ContractServerOptions {
   cancelAnswer?: "outcome" | "success";
   /** The URLs of a submit's answer: the document's paths, paths of its own (then only those work), or none (ids only). */
   jobUrls?: "document" | "own" | "none";
+  /** The id it answers to (its paths follow it, as src/endpoint.ts maps them); default: the documents' own. */
+  endpointId?: EndpointId;
   /** Pad a job's result to about this many bytes (an inline image), to show that a large valid result passes. */
   outputBytes?: number;
 }
@@ -74,7 +78,6 @@ interface Job {
 type Issue = Pick<ValidationIssue, "instancePath" | "keyword">;
 type Parameter = { name: string; in: string; schema: { type?: string | readonly string[]; enum?: readonly unknown[] } };
 
-const route = "/fal-ai/flux-1/dev/image-to-image";
 const json = (res: ServerResponse, status: number, body: unknown) => res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(body));
 const refuse = (res: ServerResponse, issues: Issue[], where: string) =>
   json(res, 422, { detail: issues.map((issue) => ({ loc: [where, ...issue.instancePath.split("/").filter(Boolean)], msg: issue.keyword, type: issue.keyword })) });
@@ -101,6 +104,8 @@ function wireParameters(req: IncomingMessage, url: URL, parameters: readonly Par
 
 export async function startContractServer(options: ContractServerOptions = {}): Promise<ContractServer> {
   const { bug } = options;
+  const route = endpointPath(operationResponses.imageToImage.path, options.endpointId);
+  const requests = endpointPath(operationResponses.getQueueResult.path, options.endpointId).replace("/{request_id}", "");
   const jobs = new Map<string, Job>();
   let nextJob = 0;
   const output = (padded = false) => ({
@@ -174,17 +179,24 @@ export async function startContractServer(options: ContractServerOptions = {}): 
     const id = `job-${++nextJob}`;
     jobs.set(id, { state: "IN_QUEUE", statusReads: 0 });
     if (options.jobUrls === "none") return json(res, 200, { request_id: id, gateway_request_id: id });
-    const base = `${queueUrl}${options.jobUrls === "own" ? "/own-jobs" : "/fal-ai/flux-1/requests"}/${id}`;
+    const base = `${queueUrl}${options.jobUrls === "own" ? "/own-jobs" : requests}/${id}`;
     const statusUrl = bug === "broken-status-url" ? `${base}/state` : `${base}/status`;
     return json(res, 200, { request_id: id, response_url: base, status_url: statusUrl, cancel_url: `${base}/cancel`, status: "IN_QUEUE", queue_position: 0 });
   }
 
   /** The job a path names and what is asked of it; undefined when the path is not one of the job paths this server answers. */
   function jobPath(pathname: string): { job?: Job; what: "status" | "stream" | "result" | "cancel" } | undefined {
-    const match = /^\/(fal-ai\/flux-1\/requests|own-jobs)\/([^/]+)(\/status|\/status\/stream|\/cancel)?$/.exec(pathname);
-    if (!match || (match[1] === "own-jobs") !== (options.jobUrls === "own")) return undefined;
-    const id = decodeURIComponent(match[2]!);
-    const what = ({ "/status": "status", "/status/stream": "stream", "/cancel": "cancel" } as const)[match[3] as "/status"] ?? "result";
+    const suffix = (["/status/stream", "/status", "/cancel"] as const).find((end) => pathname.endsWith(end));
+    const rest = pathname.slice(0, pathname.length - (suffix?.length ?? 0));
+    const prefix = rest.slice(0, rest.lastIndexOf("/"));
+    if (prefix !== (options.jobUrls === "own" ? "/own-jobs" : requests)) return undefined;
+    let id: string;
+    try {
+      id = decodeURIComponent(rest.slice(prefix.length + 1));
+    } catch {
+      return undefined; // a malformed escape names no job
+    }
+    const what = suffix ? ({ "/status": "status", "/status/stream": "stream", "/cancel": "cancel" } as const)[suffix] : "result";
     return { job: validateRequestId(id) ? jobs.get(id) : undefined, what };
   }
 

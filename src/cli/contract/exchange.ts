@@ -2,7 +2,7 @@
 // read's bound (the client's own caps), and every check's verdict tallied into the report.
 import { maxAnswerBytes, BodyReadError, readBody } from "../../read-body.js";
 import { sseData } from "../../sse.js";
-import type { OperationId } from "../../types.js";
+import type { EndpointId, OperationId } from "../../types.js";
 import { answerChecks, jobState, requestVerdict, type Answer, type CheckName, type Verdict } from "./checks.js";
 
 export interface ContractOptions {
@@ -11,6 +11,8 @@ export interface ContractOptions {
   queueUrl: string;
   /** Sent as `Authorization: Key ...` (never printed). */
   key: string;
+  /** The id the requests name the endpoint by (its paths follow it); default: the documents' own. */
+  endpointId?: EndpointId;
   /** Valid and invalid random requests an operation that takes a body gets, each; also the number of jobs followed (up to {@link maxJobs}). */
   examples: number;
   seed: number;

@@ -6,7 +6,8 @@
 import { operationResponses } from "../../../generated/spec.js";
 import { validateRequestId } from "../../../generated/validators.js";
 import { maxAnswerBytes, readBody } from "../../read-body.js";
-import type { OperationId } from "../../types.js";
+import { endpointPath } from "../../endpoint.js";
+import type { EndpointId, OperationId } from "../../types.js";
 import { jobState, type Answer } from "./checks.js";
 import { asEventStream, isEventStream, judge, send, tally, watchStream, type ContractOptions, type ContractReport, type Probe, type StreamWatch } from "./exchange.js";
 
@@ -27,7 +28,7 @@ const pollMs = 500;
  * key goes with it), else the document's path for it. Gives undefined when the answer names no
  * job, and whether every URL came from the answer.
  */
-export function jobUrls(answer: Answer, queueUrl: string): { urls: JobUrls; fromAnswer: boolean } | undefined {
+export function jobUrls(answer: Answer, queueUrl: string, endpointId?: EndpointId): { urls: JobUrls; fromAnswer: boolean } | undefined {
   let submitted: Record<string, unknown>;
   try {
     submitted = JSON.parse(answer.text) as Record<string, unknown>;
@@ -45,7 +46,7 @@ export function jobUrls(answer: Answer, queueUrl: string): { urls: JobUrls; from
       return undefined;
     }
   };
-  const fromDocument = (operation: OperationId) => queueUrl + operationResponses[operation].path.replace("{request_id}", encodeURIComponent(id));
+  const fromDocument = (operation: OperationId) => queueUrl + endpointPath(operationResponses[operation].path, endpointId).replace("{request_id}", encodeURIComponent(id));
   const statusUrl = given("status_url");
   const stream = statusUrl ? new URL(statusUrl) : undefined;
   if (stream) stream.pathname += "/stream";
@@ -70,10 +71,10 @@ const isWaiting = (answer: Answer | undefined) => answer !== undefined && ["IN_Q
 
 /** Submits one job with `body` and follows it to its end; gives its URLs when the submit was taken. */
 export async function followJob(body: string, label: string, options: ContractOptions, report: ContractReport): Promise<JobUrls | undefined> {
-  const submitUrl = options.queueUrl + operationResponses.submitImageToImage.path;
+  const submitUrl = options.queueUrl + endpointPath(operationResponses.submitImageToImage.path, options.endpointId);
   const submitted = await send({ operation: "submitImageToImage", kind: "positive", method: "POST", url: submitUrl, body, auth: true, label }, options, report);
   if (!submitted || submitted.status < 200 || submitted.status >= 300) return undefined;
-  const job = jobUrls(submitted, options.queueUrl);
+  const job = jobUrls(submitted, options.queueUrl, options.endpointId);
   if (!job) return undefined;
   report.jobs.followed++;
   if (job.fromAnswer) report.jobs.throughAnswerUrls++;

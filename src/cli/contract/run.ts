@@ -9,6 +9,7 @@
 // or the submit: fal may bill even one it refuses) are counted against `maxPaid`.
 import fc from "fast-check";
 import { imageToImageExamples, operationParameters, operationResponses } from "../../../generated/spec.js";
+import { endpointPath } from "../../endpoint.js";
 import type { OperationId } from "../../types.js";
 import { invalidBody, validBody, type ObjectSchema, type PropertySchema } from "./cases.js";
 import { checkNames, type CheckName } from "./checks.js";
@@ -25,7 +26,7 @@ const jobOperations = ["getQueueStatus", "streamQueueStatus", "getQueueResult", 
 export async function runContract(options: ContractOptions): Promise<ContractReport> {
   const report: ContractReport = { results: {}, paid: 0, skipped: 0, coverage: {}, jobs: { followed: 0, throughAnswerUrls: 0 } };
   for (const operation of bodyOperations) {
-    const url = (operation === "imageToImage" ? options.syncUrl : options.queueUrl) + operationResponses[operation].path;
+    const url = (operation === "imageToImage" ? options.syncUrl : options.queueUrl) + endpointPath(operationResponses[operation].path, options.endpointId);
     for (const probe of coverageProbes(operation, url, report)) await send(probe, options, report);
     for (const probe of randomProbes(operation, url, options)) await send(probe, options, report);
     for (const probe of refusalProbes(operation, url, JSON.stringify(imageToImageExamples.minimal))) await send(probe, options, report);
@@ -125,7 +126,7 @@ function refusalProbes(operation: OperationId, url: string, body?: string): Prob
 function jobOperationProbes(operation: (typeof jobOperations)[number], job: JobUrls | undefined, options: ContractOptions, report: ContractReport): Probe[] {
   const url = job
     ? { getQueueStatus: job.status, streamQueueStatus: job.stream, getQueueResult: job.result, cancelQueueRequest: job.cancel }[operation]
-    : options.queueUrl + operationResponses[operation].path.replace("{request_id}", exampleJobId);
+    : options.queueUrl + endpointPath(operationResponses[operation].path, options.endpointId).replace("{request_id}", exampleJobId);
   // With no job of its own, a status or stream of the example id may rightly be 404: only refusals are sent.
   return [...coverageProbes(operation, url, report, job ? undefined : "negative"), ...refusalProbes(operation, url)];
 }
