@@ -116,6 +116,7 @@ export const retryableByStatus: Readonly<Record<number, boolean>> = {
 /** Every operation of both documents: method, path, whether it needs a key, and per status its media types (with the schema's title), headers (with their allowed values) and whether it is an outcome rather than an error (`x-outcome`). */
 export const operationResponses = {
   "imageToImage": {
+    "document": "sync",
     "method": "POST",
     "path": "/fal-ai/flux-1/dev/image-to-image",
     "secured": true,
@@ -213,6 +214,7 @@ export const operationResponses = {
     }
   },
   "submitImageToImage": {
+    "document": "queue",
     "method": "POST",
     "path": "/fal-ai/flux-1/dev/image-to-image",
     "secured": true,
@@ -310,6 +312,7 @@ export const operationResponses = {
     }
   },
   "getQueueStatus": {
+    "document": "queue",
     "method": "GET",
     "path": "/fal-ai/flux-1/requests/{request_id}/status",
     "secured": true,
@@ -415,6 +418,7 @@ export const operationResponses = {
     }
   },
   "streamQueueStatus": {
+    "document": "queue",
     "method": "GET",
     "path": "/fal-ai/flux-1/requests/{request_id}/status/stream",
     "secured": true,
@@ -514,6 +518,7 @@ export const operationResponses = {
     }
   },
   "getQueueResult": {
+    "document": "queue",
     "method": "GET",
     "path": "/fal-ai/flux-1/requests/{request_id}",
     "secured": true,
@@ -629,6 +634,7 @@ export const operationResponses = {
     }
   },
   "cancelQueueRequest": {
+    "document": "queue",
     "method": "PUT",
     "path": "/fal-ai/flux-1/requests/{request_id}/cancel",
     "secured": true,
@@ -668,6 +674,102 @@ export const operationResponses = {
         },
         "headers": {},
         "outcome": true
+      },
+      "429": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ],
+          "retry-after": null
+        }
+      },
+      "500": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      },
+      "502": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      },
+      "503": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      },
+      "504": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-timeout-type": null,
+          "x-fal-request-id": null,
+          "x-fal-error-type": null,
+          "x-fal-retryable": [
+            "true",
+            "false"
+          ]
+        }
+      }
+    }
+  },
+  "initiateUpload": {
+    "document": "storage",
+    "method": "POST",
+    "path": "/storage/upload/initiate",
+    "secured": true,
+    "responses": {
+      "200": {
+        "content": {
+          "application/json": "UploadTarget"
+        },
+        "headers": {}
+      },
+      "401": {
+        "content": {
+          "application/json": "PlatformErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null
+        }
+      },
+      "422": {
+        "content": {
+          "application/json": "ValidationErrorBody"
+        },
+        "headers": {
+          "x-fal-request-id": null
+        }
       },
       "429": {
         "content": {
@@ -941,6 +1043,28 @@ export const operationParameters = {
         "pattern": "^(?!\\.\\.?$)[^/?#\\\\\\s\\x00-\\x1f\\x7f]+$"
       }
     }
+  ],
+  "initiateUpload": [
+    {
+      "name": "storage_type",
+      "in": "query",
+      "required": true,
+      "schema": {
+        "type": "string",
+        "enum": [
+          "fal-cdn-v3"
+        ]
+      }
+    },
+    {
+      "name": "X-Fal-Object-Lifecycle",
+      "in": "header",
+      "required": false,
+      "schema": {
+        "type": "string",
+        "pattern": "^\\{.*\\}$"
+      }
+    }
   ]
 } as const;
 
@@ -1135,4 +1259,19 @@ export const queueOperations = {
     ],
     "refusedStatuses": []
   }
+} as const;
+
+/** The server of openapi/storage.yaml: fal's REST host. */
+export const defaultStorageUrl = "https://rest.fal.ai";
+
+/** An upload: the initiate call (its query is fixed), the PUT of the bytes to the answer's URL (`x-upload-put`), and the largest file one PUT takes (`x-single-put-max-bytes`). */
+export const storageUpload = {
+  "initiatePath": "/storage/upload/initiate",
+  "storageType": "fal-cdn-v3",
+  "put": {
+    "method": "PUT",
+    "urlField": "upload_url",
+    "sendsKey": false
+  },
+  "maxBytes": 94371840
 } as const;

@@ -38,7 +38,7 @@ import { bundle, createConfig } from "@redocly/openapi-core";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** The documents compared; components.yaml is compared through them (their $refs are followed). */
-const documents = ["openapi/image-to-image.yaml", "openapi/queue.yaml"];
+const documents = ["openapi/image-to-image.yaml", "openapi/queue.yaml", "openapi/storage.yaml"];
 const specFiles = ["openapi/components.yaml", ...documents];
 
 /** @param {string[]} args @param {string} cwd */

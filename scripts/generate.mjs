@@ -20,6 +20,7 @@ const banner = (from) =>
 const documents = {
   sync: { spec: "openapi/image-to-image.yaml", types: "image-to-image.ts" },
   queue: { spec: "openapi/queue.yaml", types: "queue.ts" },
+  storage: { spec: "openapi/storage.yaml", types: "storage.ts" },
 };
 const componentsFile = "openapi/components.yaml";
 /** The schemas the client checks at run time, and the types file that names each. */
@@ -32,6 +33,8 @@ const validated = {
   CancelAnswer: "queue.js",
   CancelNotFound: "queue.js",
   WebhookPayload: "queue.js",
+  UploadInitiation: "storage.js",
+  UploadTarget: "storage.js",
   ValidationErrorBody: "image-to-image.js",
   PlatformErrorBody: "image-to-image.js",
   // The JSON inside the X-Fal-Object-Lifecycle-Preference header (no document's type names it).
@@ -94,7 +97,7 @@ async function types(doc) {
   return banner(doc.spec) + astToString(ast);
 }
 
-const typesOf = { "image-to-image.js": "SyncComponents", "queue.js": "QueueComponents" };
+const typesOf = { "image-to-image.js": "SyncComponents", "queue.js": "QueueComponents", "storage.js": "StorageComponents" };
 
 function validators(schemas) {
   // Ajv's draft-07 engine: the lean schemas use no 2020-12-only keyword, and the 2020 engine adds
@@ -184,9 +187,9 @@ function schemaTitle(schema) {
  * status, the media types, the schema's title (its validator is `validate` + title) and the
  * headers with the values their schemas allow.
  */
-function responseTable(...specs) {
+function responseTable(specs) {
   const table = {};
-  for (const spec of specs) {
+  for (const [document, spec] of Object.entries(specs)) {
     for (const [route, item] of Object.entries(spec.paths)) {
       for (const [method, operation] of Object.entries(item)) {
         if (!operation?.operationId) continue;
@@ -202,7 +205,7 @@ function responseTable(...specs) {
           responses[status] = response["x-outcome"] ? { content, headers, outcome: true } : { content, headers };
         }
         const security = (operation.security ?? spec.security ?? []).length > 0;
-        table[operation.operationId] = { method: method.toUpperCase(), path: route, secured: security, responses };
+        table[operation.operationId] = { document, method: method.toUpperCase(), path: route, secured: security, responses };
       }
     }
   }
@@ -214,9 +217,9 @@ function responseTable(...specs) {
  * schema as JSON Schema (`format` kept: the contract run breaks it too), for the contract run's
  * coverage phase. A table of its own, so that what imports `operationResponses` does not carry it.
  */
-function parameterTable(...specs) {
+function parameterTable(specs) {
   const table = {};
-  for (const spec of specs) {
+  for (const spec of Object.values(specs)) {
     for (const item of Object.values(spec.paths)) {
       for (const operation of Object.values(item)) {
         if (!operation?.operationId) continue;
@@ -248,7 +251,7 @@ function endpointIds(endpoint, ...specs) {
   return [endpoint.id, ...(endpoint.aliases ?? [])];
 }
 
-function constants(schemas, doc, spec, queueSpec, endpoint) {
+function constants(schemas, doc, spec, queueSpec, storageSpec, endpoint) {
   const input = toJsonSchema(schemas.ImageToImageInput);
   const operation = spec.paths["/fal-ai/flux-1/dev/image-to-image"].post;
   const queueOperationList = Object.values(queueSpec.paths).flatMap((item) => Object.values(item));
@@ -281,10 +284,10 @@ function constants(schemas, doc, spec, queueSpec, endpoint) {
     )};`,
     "",
     "/** Every operation of both documents: method, path, whether it needs a key, and per status its media types (with the schema's title), headers (with their allowed values) and whether it is an outcome rather than an error (`x-outcome`). */",
-    `export const operationResponses = ${JSON.stringify(responseTable(spec, queueSpec), null, 2)} as const;`,
+    `export const operationResponses = ${JSON.stringify(responseTable({ sync: spec, queue: queueSpec, storage: storageSpec }), null, 2)} as const;`,
     "",
     "/** Every operation's parameters: name, where it goes (path, query, header), whether it is required, its schema. */",
-    `export const operationParameters = ${JSON.stringify(parameterTable(spec, queueSpec), null, 2)} as const;`,
+    `export const operationParameters = ${JSON.stringify(parameterTable({ sync: spec, queue: queueSpec, storage: storageSpec }), null, 2)} as const;`,
     "",
     "/** Where each of the sync call's parameters goes (fal's platform headers). */",
     `export const imageToImageParameters = ${JSON.stringify(parameterPlaces(operation), null, 2)} as const;`,
@@ -376,6 +379,30 @@ function queueConstants(spec) {
   ].join("\n");
 }
 
+/** What the client needs of fal storage: its server, the initiate call's path, the PUT that follows it, the largest single PUT. */
+function storageConstants(spec) {
+  const initiate = spec.paths["/storage/upload/initiate"].post;
+  const answer = initiate.responses["200"];
+  return [
+    "",
+    `/** The server of ${documents.storage.spec}: fal's REST host. */`,
+    `export const defaultStorageUrl = ${JSON.stringify(spec.servers[0].url)};`,
+    "",
+    "/** An upload: the initiate call (its query is fixed), the PUT of the bytes to the answer's URL (`x-upload-put`), and the largest file one PUT takes (`x-single-put-max-bytes`). */",
+    `export const storageUpload = ${JSON.stringify(
+      {
+        initiatePath: "/storage/upload/initiate",
+        storageType: initiate.parameters.find((p) => p.name === "storage_type").schema.enum[0],
+        put: answer["x-upload-put"],
+        maxBytes: answer["x-single-put-max-bytes"],
+      },
+      null,
+      2,
+    )} as const;`,
+    "",
+  ].join("\n");
+}
+
 export async function generate() {
   const read = async (file) => parse(await readFile(path.join(root, file), "utf8"));
   const components = await read(componentsFile);
@@ -387,15 +414,22 @@ export async function generate() {
   const queueSchemas = Object.fromEntries(
     Object.entries(queue.components.schemas).filter(([, schema]) => !("$ref" in schema)),
   );
+  const storage = await read(documents.storage.spec);
+  const storageSchemas = storage.components.schemas;
   const queueSpec = await dereferenced(documents.queue.spec);
   const syncSpec = await dereferenced(documents.sync.spec);
+  const storageSpec = await dereferenced(documents.storage.spec);
   const route = "/fal-ai/flux-1/dev/image-to-image";
-  files.set("spec.ts", constants(schemas, documents.sync, syncSpec, queueSpec, components["x-endpoint"]) + queueConstants(queueSpec));
+  files.set(
+    "spec.ts",
+    constants(schemas, documents.sync, syncSpec, queueSpec, storageSpec, components["x-endpoint"]) + queueConstants(queueSpec) + storageConstants(storageSpec),
+  );
   files.set(
     "validators.ts",
     validators({
       ...schemas,
       ...queueSchemas,
+      ...storageSchemas,
       SubmitParameters: parametersSchema(queueSpec.paths[route].post),
       RunParameters: parametersSchema(syncSpec.paths[route].post),
     }),

@@ -12,7 +12,7 @@
 // Two ways in: fal's own convention (the real URL in `x-fal-target-url`, what `@fal-ai/client`
 // sends with `proxyUrl`), and paths (`BASE/run/...` and `BASE/queue/...`, what this package's
 // client sends with `baseUrl` / `queueUrl` pointed here).
-import { defaultBaseUrl, defaultQueueUrl, endpointIds, operationResponses, queueOperations } from "../generated/spec.js";
+import { defaultBaseUrl, defaultQueueUrl, endpointIds, operationResponses } from "../generated/spec.js";
 import { validateRequestId } from "../generated/validators.js";
 import { assertSafeTransport, authorizationHeader, resolveCredentials } from "./credentials.js";
 import { endpointPath } from "./endpoint.js";
@@ -219,10 +219,10 @@ function parseUrl(text: string): URL | undefined {
   }
 }
 
-/** The spec's operations on each of fal's servers: the queue document's on the queue, the rest (the sync call) on fal.run. */
+/** The spec's operations on each of fal's servers: the queue document's on the queue, the sync document's on fal.run. */
 const operationsOn: Record<Kind, OperationId[]> = {
-  queue: Object.keys(queueOperations) as OperationId[],
-  run: (Object.keys(operationResponses) as OperationId[]).filter((id) => !(id in queueOperations)),
+  queue: (Object.keys(operationResponses) as OperationId[]).filter((id) => operationResponses[id].document === "queue"),
+  run: (Object.keys(operationResponses) as OperationId[]).filter((id) => operationResponses[id].document === "sync"),
 };
 
 /**

@@ -103,7 +103,7 @@ describe("types generated from the spec", () => {
 describe("flux-i2i/proxy's types", () => {
   it("authorize is told the spec's operation ids; toNodeHandler is a node:http listener and an Express handler; a redirect is a FluxApiError", async () => {
     expectTypeOf<ProxyTarget["operationId"]>().toEqualTypeOf<
-      "imageToImage" | "submitImageToImage" | "getQueueStatus" | "streamQueueStatus" | "getQueueResult" | "cancelQueueRequest"
+      "imageToImage" | "submitImageToImage" | "getQueueStatus" | "streamQueueStatus" | "getQueueResult" | "cancelQueueRequest" | "initiateUpload"
     >();
     const seen: string[] = [];
     const proxy = createFalProxy({ credentials: "key-id:key-secret-0123", fetch: async () => new Response("{}"), authorize: (_request, target) => (seen.push(target.operationId), target.operationId === "getQueueStatus") });

@@ -5,13 +5,16 @@ declare module "vitest" {
   export interface ProvidedContext {
     prismUrl: string;
     prismQueueUrl: string;
+    prismStorageUrl: string;
   }
 }
 
-/** One Prism per document (a Prism serves one), both for the whole run, stopped at the end. */
+/** One Prism per document (a Prism serves one), each for the whole run, stopped at the end. */
 export default async function setup(project: TestProject) {
-  const [sync, queue] = await Promise.all([startPrismMock(), startPrismMock({ spec: specPath("queue.yaml") })]);
+  const mocks = await Promise.all([startPrismMock(), startPrismMock({ spec: specPath("queue.yaml") }), startPrismMock({ spec: specPath("storage.yaml") })]);
+  const [sync, queue, storage] = mocks;
   project.provide("prismUrl", sync.url);
   project.provide("prismQueueUrl", queue.url);
-  return () => Promise.all([sync.stop(), queue.stop()]).then(() => undefined);
+  project.provide("prismStorageUrl", storage.url);
+  return () => Promise.all(mocks.map((mock) => mock.stop())).then(() => undefined);
 }
