@@ -841,6 +841,247 @@ export const operationResponses = {
   }
 } as const;
 
+/** Each operation's JSON request body: its schema and the plainest example of the documents (the coverage phase's starting point). */
+export const operationBodies = {
+  "imageToImage": {
+    "schema": {
+      "type": "object",
+      "title": "ImageToImageInput",
+      "description": "The body of an image-to-image request. Unknown properties are rejected, so a typo such as `num_image` is an error instead of a silently ignored parameter.",
+      "additionalProperties": false,
+      "required": [
+        "image_url",
+        "prompt"
+      ],
+      "properties": {
+        "image_url": {
+          "type": "string",
+          "description": "The image to start from: a public http(s) URL that fal can fetch (jpg, jpeg, png, webp,\ngif, avif), or the image itself as a base64 `data:` URI (large data URIs slow the\nrequest down).\n",
+          "pattern": "^(?:https?://[^\\s/?#]+[^\\s]*|data:[^,\\s]*,[^\\s]*)$",
+          "examples": [
+            "https://fal.media/files/koala/Chls9L2ZnvuipUTEwlnJC.png"
+          ]
+        },
+        "prompt": {
+          "type": "string",
+          "description": "The prompt to generate an image from.",
+          "examples": [
+            "a cat dressed as a wizard with a background of a mystic forest."
+          ]
+        },
+        "strength": {
+          "type": "number",
+          "description": "How much the image is changed. 1.0 replaces it entirely; values near 0.01 keep it almost as it is.",
+          "minimum": 0.01,
+          "maximum": 1,
+          "default": 0.95
+        },
+        "num_inference_steps": {
+          "type": "integer",
+          "description": "The number of denoising steps. More steps cost more time for finer detail.",
+          "minimum": 10,
+          "maximum": 50,
+          "default": 40
+        },
+        "guidance_scale": {
+          "type": "number",
+          "description": "Classifier-free guidance (CFG) scale, how closely the model sticks to the prompt.",
+          "minimum": 1,
+          "maximum": 20,
+          "default": 3.5
+        },
+        "seed": {
+          "type": [
+            "integer",
+            "null"
+          ],
+          "description": "The seed of the random generator. The same seed, prompt and parameters give the same image; null or absent picks one at random (the output reports it)."
+        },
+        "sync_mode": {
+          "type": "boolean",
+          "description": "If true, the images come back in the response as data URIs and are not kept in the request history; the call waits for them.",
+          "default": false
+        },
+        "num_images": {
+          "type": "integer",
+          "description": "The number of images to generate.",
+          "minimum": 1,
+          "maximum": 4,
+          "default": 1
+        },
+        "enable_safety_checker": {
+          "type": "boolean",
+          "description": "If true, the safety checker runs and flags NSFW images in `has_nsfw_concepts`.",
+          "default": true
+        },
+        "output_format": {
+          "type": "string",
+          "description": "The format of the generated images.",
+          "enum": [
+            "jpeg",
+            "png"
+          ],
+          "default": "jpeg"
+        },
+        "acceleration": {
+          "type": "string",
+          "description": "The speed of generation; faster settings may lower quality. fal's default was `regular` until 2026-04 and is `none` now.",
+          "enum": [
+            "none",
+            "regular",
+            "high"
+          ],
+          "default": "none"
+        }
+      }
+    },
+    "example": {
+      "image_url": "https://fal.media/files/koala/Chls9L2ZnvuipUTEwlnJC.png",
+      "prompt": "a watercolour painting of a lighthouse at dusk"
+    }
+  },
+  "submitImageToImage": {
+    "schema": {
+      "type": "object",
+      "title": "ImageToImageInput",
+      "description": "The body of an image-to-image request. Unknown properties are rejected, so a typo such as `num_image` is an error instead of a silently ignored parameter.",
+      "additionalProperties": false,
+      "required": [
+        "image_url",
+        "prompt"
+      ],
+      "properties": {
+        "image_url": {
+          "type": "string",
+          "description": "The image to start from: a public http(s) URL that fal can fetch (jpg, jpeg, png, webp,\ngif, avif), or the image itself as a base64 `data:` URI (large data URIs slow the\nrequest down).\n",
+          "pattern": "^(?:https?://[^\\s/?#]+[^\\s]*|data:[^,\\s]*,[^\\s]*)$",
+          "examples": [
+            "https://fal.media/files/koala/Chls9L2ZnvuipUTEwlnJC.png"
+          ]
+        },
+        "prompt": {
+          "type": "string",
+          "description": "The prompt to generate an image from.",
+          "examples": [
+            "a cat dressed as a wizard with a background of a mystic forest."
+          ]
+        },
+        "strength": {
+          "type": "number",
+          "description": "How much the image is changed. 1.0 replaces it entirely; values near 0.01 keep it almost as it is.",
+          "minimum": 0.01,
+          "maximum": 1,
+          "default": 0.95
+        },
+        "num_inference_steps": {
+          "type": "integer",
+          "description": "The number of denoising steps. More steps cost more time for finer detail.",
+          "minimum": 10,
+          "maximum": 50,
+          "default": 40
+        },
+        "guidance_scale": {
+          "type": "number",
+          "description": "Classifier-free guidance (CFG) scale, how closely the model sticks to the prompt.",
+          "minimum": 1,
+          "maximum": 20,
+          "default": 3.5
+        },
+        "seed": {
+          "type": [
+            "integer",
+            "null"
+          ],
+          "description": "The seed of the random generator. The same seed, prompt and parameters give the same image; null or absent picks one at random (the output reports it)."
+        },
+        "sync_mode": {
+          "type": "boolean",
+          "description": "If true, the images come back in the response as data URIs and are not kept in the request history; the call waits for them.",
+          "default": false
+        },
+        "num_images": {
+          "type": "integer",
+          "description": "The number of images to generate.",
+          "minimum": 1,
+          "maximum": 4,
+          "default": 1
+        },
+        "enable_safety_checker": {
+          "type": "boolean",
+          "description": "If true, the safety checker runs and flags NSFW images in `has_nsfw_concepts`.",
+          "default": true
+        },
+        "output_format": {
+          "type": "string",
+          "description": "The format of the generated images.",
+          "enum": [
+            "jpeg",
+            "png"
+          ],
+          "default": "jpeg"
+        },
+        "acceleration": {
+          "type": "string",
+          "description": "The speed of generation; faster settings may lower quality. fal's default was `regular` until 2026-04 and is `none` now.",
+          "enum": [
+            "none",
+            "regular",
+            "high"
+          ],
+          "default": "none"
+        }
+      }
+    },
+    "example": {
+      "image_url": "https://fal.media/files/koala/Chls9L2ZnvuipUTEwlnJC.png",
+      "prompt": "a cat dressed as a wizard with a background of a mystic forest.",
+      "strength": 0.95,
+      "num_inference_steps": 40,
+      "guidance_scale": 3.5,
+      "seed": 0,
+      "sync_mode": false,
+      "num_images": 1,
+      "enable_safety_checker": true
+    }
+  },
+  "initiateUpload": {
+    "schema": {
+      "type": "object",
+      "title": "UploadInitiation",
+      "description": "The file about to be uploaded (fal-js `InitiateUploadData`).",
+      "additionalProperties": false,
+      "required": [
+        "content_type",
+        "file_name"
+      ],
+      "properties": {
+        "content_type": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "description": "The file's media type; fal-js sends `application/octet-stream` for a file with none.",
+          "examples": [
+            "image/jpeg"
+          ]
+        },
+        "file_name": {
+          "type": "string",
+          "pattern": "\\S",
+          "description": "The file's name, kept in its URL.",
+          "examples": [
+            "cat.jpg"
+          ]
+        }
+      }
+    },
+    "example": {
+      "content_type": "image/jpeg",
+      "file_name": "cat.jpg"
+    }
+  }
+} as const;
+
 /** Every operation's parameters: name, where it goes (path, query, header), whether it is required, its schema. */
 export const operationParameters = {
   "imageToImage": [

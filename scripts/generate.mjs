@@ -236,6 +236,28 @@ function parameterTable(specs) {
 }
 
 /**
+ * Each operation's JSON request body, when it takes one: its schema as JSON Schema (bounds,
+ * defaults, enums, examples) and the first example of the document, a plain valid body the
+ * contract run's coverage phase changes one value of at a time.
+ */
+function bodyTable(specs) {
+  const table = {};
+  for (const spec of Object.values(specs)) {
+    for (const item of Object.values(spec.paths)) {
+      for (const operation of Object.values(item)) {
+        const media = operation?.requestBody?.content?.["application/json"];
+        if (!operation?.operationId || !media) continue;
+        const examples = Object.values(media.examples ?? {}).map((example) => example.value);
+        // The smallest example: the plainest valid body (for the image endpoint, only what is required).
+        const example = examples.sort((a, b) => JSON.stringify(a).length - JSON.stringify(b).length)[0];
+        table[operation.operationId] = { schema: toJsonSchema(media.schema), example };
+      }
+    }
+  }
+  return table;
+}
+
+/**
  * This endpoint's ids (components.yaml `x-endpoint`): the documents' own first, then its aliases.
  * Every path of both documents must be written with the first, the way `src/endpoint.ts` maps them.
  */
@@ -285,6 +307,9 @@ function constants(schemas, doc, spec, queueSpec, storageSpec, endpoint) {
     "",
     "/** Every operation of both documents: method, path, whether it needs a key, and per status its media types (with the schema's title), headers (with their allowed values) and whether it is an outcome rather than an error (`x-outcome`). */",
     `export const operationResponses = ${JSON.stringify(responseTable({ sync: spec, queue: queueSpec, storage: storageSpec }), null, 2)} as const;`,
+    "",
+    "/** Each operation's JSON request body: its schema and the plainest example of the documents (the coverage phase's starting point). */",
+    `export const operationBodies = ${JSON.stringify(bodyTable({ sync: spec, queue: queueSpec, storage: storageSpec }), null, 2)} as const;`,
     "",
     "/** Every operation's parameters: name, where it goes (path, query, header), whether it is required, its schema. */",
     `export const operationParameters = ${JSON.stringify(parameterTable({ sync: spec, queue: queueSpec, storage: storageSpec }), null, 2)} as const;`,

@@ -3,7 +3,7 @@
 // operation, JUnit XML for CI, exit 1 on any failure.
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { defaultBaseUrl, defaultQueueUrl, endpointIds } from "../../generated/spec.js";
+import { defaultBaseUrl, defaultQueueUrl, defaultStorageUrl, endpointIds } from "../../generated/spec.js";
 import { assertSafeTransport, resolveCredentials } from "../credentials.js";
 import { specPath, startPrismMock, type PrismMock } from "../mock.js";
 import { redact } from "../redaction.js";
@@ -13,7 +13,7 @@ import { checksRun, maxJobs, runContract, type ContractReport } from "./contract
 import type { EndpointId } from "../types.js";
 import { terminalSafe } from "./terminal-text.js";
 
-const usage = `Usage: flux-i2i contract [--target URL] [--queue-target URL] [--examples N] [--seed S] [--junit FILE]
+const usage = `Usage: flux-i2i contract [--target URL] [--queue-target URL] [--storage-target URL] [--examples N] [--seed S] [--junit FILE]
        flux-i2i contract --live --max-paid N [--examples N] [--seed S] [--junit FILE]
 
 Runs the contract checks of the spec against a server, in three phases:
@@ -30,6 +30,8 @@ package's own Prism mocks. Exit 0 when every check passed, 1 when one failed, 2 
   --target URL        the sync document's server (fal.run's role); FAL_KEY, when set, is sent to it
                       (https or this machine only)
   --queue-target URL  the queue document's server (queue.fal.run's role); default: --target
+  --storage-target URL  the storage document's server (rest.fal.ai's role, fal's uploads); without
+                      it, a run with --target leaves the upload's initiate call out
   --examples N        random valid and invalid requests per operation, each, and jobs followed;
                       default 25
   --seed S            the generator's seed, to replay a run; default: a new one, printed
@@ -49,6 +51,7 @@ export async function runContractCommand(args: string[]): Promise<number> {
       options: {
         target: { type: "string" },
         "queue-target": { type: "string" },
+        "storage-target": { type: "string" },
         examples: { type: "string" },
         seed: { type: "string" },
         junit: { type: "string" },
@@ -80,12 +83,12 @@ export async function runContractCommand(args: string[]): Promise<number> {
     console.error(`--endpoint-id: must be one of ${endpointIds.join(", ")}, got ${String(endpointId)}`);
     return 2;
   }
-  if (values.live && (values.target || values["queue-target"])) {
+  if (values.live && (values.target || values["queue-target"] || values["storage-target"])) {
     console.error("--live runs against fal's own servers: no --target");
     return 2;
   }
   // fal's key goes to fal (--live) or to a target over https or on this machine; the mocks take any.
-  const key = values.live || values.target || values["queue-target"] ? resolveCredentials(undefined) : "contract-test";
+  const key = values.live || values.target || values["queue-target"] || values["storage-target"] ? resolveCredentials(undefined) : "contract-test";
   if (values.live && !key) {
     console.error("--live needs a key: set FAL_KEY (or FAL_KEY_ID and FAL_KEY_SECRET)");
     return 2;
@@ -94,7 +97,7 @@ export async function runContractCommand(args: string[]): Promise<number> {
     console.error("--live sends requests fal may bill: give --max-paid N to cap them (nothing was sent)");
     return 2;
   }
-  for (const url of [values.target, values["queue-target"]]) {
+  for (const url of [values.target, values["queue-target"], values["storage-target"]]) {
     if (typeof url !== "string" || !key) continue;
     try {
       assertSafeTransport(url);
@@ -107,16 +110,20 @@ export async function runContractCommand(args: string[]): Promise<number> {
   try {
     let syncUrl = values.live ? defaultBaseUrl : (values.target as string | undefined);
     let queueUrl = values.live ? defaultQueueUrl : ((values["queue-target"] ?? values.target) as string | undefined);
+    let storageUrl = values.live ? defaultStorageUrl : (values["storage-target"] as string | undefined);
     if (!syncUrl || !queueUrl) {
-      console.error("Starting Prism mocks of openapi/image-to-image.yaml and openapi/queue.yaml...");
-      mocks.push(...(await Promise.all([startPrismMock(), startPrismMock({ spec: specPath("queue.yaml") })])));
+      console.error("Starting Prism mocks of openapi/image-to-image.yaml, openapi/queue.yaml and openapi/storage.yaml...");
+      mocks.push(...(await Promise.all([startPrismMock(), startPrismMock({ spec: specPath("queue.yaml") }), startPrismMock({ spec: specPath("storage.yaml") })])));
       syncUrl ??= mocks[0]!.url;
       queueUrl ??= mocks[1]!.url;
+      storageUrl ??= mocks[2]!.url;
+    } else if (!storageUrl) {
+      console.error("No --storage-target: the upload's initiate call (openapi/storage.yaml) is left out of this run");
     }
     console.error(`seed ${seed} (--seed ${seed} replays this run), ${examples} valid and ${examples} invalid random requests per operation, ${Math.min(Math.max(examples, 1), maxJobs)} job(s)`);
     // A failure quotes what the server answered, which may echo the key: stdout and the JUnit file
     // (kept by CI as an artifact) are made from a report with every form of it cut out.
-    const report = redact(await runContract({ syncUrl, queueUrl, key: key ?? "contract-test", examples, seed, maxPaid, jobTimeoutMs: jobTimeout * 1000, endpointId: endpointId as EndpointId }), key);
+    const report = redact(await runContract({ syncUrl, queueUrl, storageUrl, key: key ?? "contract-test", examples, seed, maxPaid, jobTimeoutMs: jobTimeout * 1000, endpointId: endpointId as EndpointId }), key);
     console.log(table(report));
     if (values.junit) await writeFile(values.junit as string, toJunit(report));
     return failures(report) ? 1 : 0;

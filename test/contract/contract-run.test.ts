@@ -18,6 +18,7 @@ import { firstExample } from "../support/spec.js";
 
 const prismUrl = inject("prismUrl");
 const prismQueueUrl = inject("prismQueueUrl");
+const prismStorageUrl = inject("prismStorageUrl");
 const base = { key: "contract-test", examples: 8, seed: 7 };
 
 const failedChecks = (report: ContractReport) =>
@@ -30,11 +31,12 @@ afterEach(() => server?.close());
 
 describe("runContract", () => {
   it("against the mocks, which implement the spec: every check runs, and passes", async () => {
-    const report = await runContract({ ...base, syncUrl: prismUrl, queueUrl: prismQueueUrl });
+    const report = await runContract({ ...base, syncUrl: prismUrl, queueUrl: prismQueueUrl, storageUrl: prismStorageUrl });
     expect(failedChecks(report)).toEqual([]);
     expect(Object.keys(report.results).sort()).toEqual(
-      ["cancelQueueRequest", "getQueueResult", "getQueueStatus", "imageToImage", "streamQueueStatus", "submitImageToImage"].sort(),
+      ["cancelQueueRequest", "getQueueResult", "getQueueStatus", "imageToImage", "initiateUpload", "streamQueueStatus", "submitImageToImage"].sort(),
     );
+    expect(report.coverage.initiateUpload).toBeGreaterThan(5);
     // Every check but a job's own runs on the sync call; a job's own ran on the jobs followed.
     const jobChecks = ["status_code_agrees_with_status", "job_available_after_submit", "result_not_before_completion", "result_after_completion", "stream_reaches_completed", "stream_ends_after_completed", "job_completes"];
     expect(Object.keys(report.results.imageToImage!).sort()).toEqual(checkNames.filter((check) => !jobChecks.includes(check)).sort());

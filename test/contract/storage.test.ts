@@ -4,6 +4,9 @@
 import { describe, expect, inject, it } from "vitest";
 import { operationResponses, storageUpload } from "../../generated/spec.js";
 import { validateUploadInitiation, validateUploadTarget } from "../../generated/validators.js";
+import { runContract } from "../../src/cli/contract/run.js";
+import { startContractServer } from "../support/contract-server.js";
+import { startLocalServer, type LocalServer } from "../support/local-server.js";
 
 const prismStorageUrl = inject("prismStorageUrl");
 
@@ -51,5 +54,46 @@ describe("fal storage's initiate call (openapi/storage.yaml)", () => {
     expect((await initiate(photo, { query: "storage_type=fal-cdn" })).status).toBe(422);
     expect((await initiate(photo, { query: "" })).status).toBe(422);
     expect((await initiate(photo, { key: false })).status).toBe(401);
+  });
+});
+
+describe("flux-i2i contract covers the initiate call", () => {
+  /** A storage server that answers as the spec says, or (`acceptsBlankNames`) takes a blank file_name. */
+  async function storageServer(acceptsBlankNames: boolean) {
+    return startLocalServer((req, res, text) => {
+      const url = new URL(req.url!, "http://127.0.0.1");
+      const json = (status: number, body: unknown) => res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(body));
+      if (url.pathname !== storageUpload.initiatePath) return json(404, { detail: "Not found" });
+      if (req.method !== "POST") return json(405, { detail: "Method not allowed" });
+      if (!req.headers.authorization) return json(401, { detail: "No user found for Key ID and Secret" });
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      const blankName = (body as { file_name?: unknown })?.file_name !== undefined && String((body as { file_name: unknown }).file_name).trim() === "";
+      const lifecycle = req.headers["x-fal-object-lifecycle"];
+      const headerValid = lifecycle === undefined || /^\{.*\}$/.test(String(lifecycle));
+      const bodyValid = validateUploadInitiation(body) || (acceptsBlankNames && blankName && typeof (body as { file_name: unknown }).file_name === "string");
+      const valid = url.searchParams.get("storage_type") === storageUpload.storageType && headerValid && bodyValid;
+      if (!valid) return json(422, { detail: [{ loc: ["body"], msg: "invalid", type: "value_error" }] });
+      return json(200, { upload_url: `http://127.0.0.1/put/1`, file_url: "https://v3b.fal.media/files/b/1.jpg" });
+    });
+  }
+
+  it("a storage server that follows the spec passes; one that takes a blank file_name fails negative_data_rejection, at --examples 1", async () => {
+    const [honest, buggy, rest] = await Promise.all([storageServer(false), storageServer(true), startContractServer()]);
+    try {
+      const run = (storage: LocalServer) => runContract({ key: "contract-test", examples: 1, seed: 1, syncUrl: rest.syncUrl, queueUrl: rest.queueUrl, storageUrl: storage.url });
+      const failed = (report: Awaited<ReturnType<typeof run>>) =>
+        Object.entries(report.results.initiateUpload ?? {}).filter(([, tally]) => tally?.failed).map(([check]) => check);
+      const passed = await run(honest);
+      expect(failed(passed)).toEqual([]);
+      expect(passed.coverage.initiateUpload).toBeGreaterThan(5);
+      expect(failed(await run(buggy))).toEqual(["negative_data_rejection"]);
+    } finally {
+      await Promise.all([honest.close(), buggy.close(), rest.close()]);
+    }
   });
 });

@@ -108,10 +108,11 @@ export interface Breaking {
 
 /**
  * Texts that break a pattern at its usual edges: a local path and a `file:` URL (what a user at a
- * terminal tries for an image), another scheme, a scheme with no host, a control character, words.
+ * terminal tries for an image), another scheme, a scheme with no host, a control character, words,
+ * nothing, a blank.
  * Those the pattern refuses are its breakings; on the wire only those a header can carry.
  */
-const offPatternCandidates = ["file:///tmp/cat.png", "/tmp/cat.png", "ftp://example.com/cat.png", "https://", "a\tb", "not a match"];
+const offPatternCandidates = ["file:///tmp/cat.png", "/tmp/cat.png", "ftp://example.com/cat.png", "https://", "a\tb", "not a match", "", " "];
 
 /** Every way to break one property's constraint at its boundary, with the rule it breaks. */
 export function breakings(prop: PropertySchema, required: boolean, onTheWire: boolean): Breaking[] {
@@ -133,7 +134,9 @@ export function breakings(prop: PropertySchema, required: boolean, onTheWire: bo
   if (prop.pattern) {
     // Every candidate has something between its ends: fetch trims a header's spaces, and an empty header may not be sent at all.
     const pattern = new RegExp(prop.pattern, "u");
-    for (const broken of offPatternCandidates.filter((text) => !pattern.test(text))) out.push({ mutation: "off its pattern", rule: "pattern", value: broken });
+    // On the wire, only a text with something between its ends: fetch trims a header's spaces, and an empty one may not be sent at all.
+    const candidates = onTheWire ? offPatternCandidates.filter((text) => text.trim() === text && text !== "") : offPatternCandidates;
+    for (const broken of candidates.filter((text) => !pattern.test(text))) out.push({ mutation: "off its pattern", rule: "pattern", value: broken });
   }
   if (prop.format === "uri") out.push({ mutation: "not a URI", rule: "format", value: "not a uri" });
   if (required) out.push({ mutation: "missing", rule: "required", remove: true });

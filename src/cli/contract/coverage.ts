@@ -4,7 +4,7 @@
 // request differs from a plain valid one in one value only, so a server that gets one constraint
 // wrong fails at any run size, and the failure names the constraint. No randomness: the same spec
 // gives the same requests.
-import { imageToImageExamples, imageToImageInputSchema, operationParameters } from "../../../generated/spec.js";
+import { operationBodies, operationParameters } from "../../../generated/spec.js";
 import type { OperationId } from "../../types.js";
 import { breakings, describeBreaking, type ObjectSchema, type PropertySchema } from "./cases.js";
 
@@ -117,14 +117,28 @@ function bodyText(base: Record<string, unknown>, field: string, boundary: { valu
 /** How a value goes into a query string or a header: as text. */
 const wireText = (value: unknown) => String(value);
 
-/** The coverage requests of the body schema, on top of the plain valid body `base`. */
-function bodyRequests(schema: ObjectSchema, base: Record<string, unknown>): CoverageRequest[] {
+type Parameter = { name: string; in: string; required: boolean; schema: PropertySchema };
+const parametersOf = (operation: OperationId) => (operationParameters[operation] as readonly Parameter[]).filter((p) => p.in === "query" || p.in === "header");
+
+/** The query and headers every request of the operation carries: each required parameter at its first valid value (`storage_type=fal-cdn-v3`). */
+export function requiredParameters(operation: OperationId): Pick<CoverageRequest, "query" | "headers"> {
+  const query: Record<string, string> = {};
+  const headers: Record<string, string> = {};
+  for (const parameter of parametersOf(operation).filter((p) => p.required)) {
+    const [first] = boundaries(parameter.schema, true);
+    if (first) (parameter.in === "query" ? query : headers)[parameter.name] = wireText(first.raw ?? first.value);
+  }
+  return { query, headers };
+}
+
+/** The coverage requests of the body schema, on top of the plain valid body `base` and the required parameters. */
+function bodyRequests(schema: ObjectSchema, base: Record<string, unknown>, required: Pick<CoverageRequest, "query" | "headers">): CoverageRequest[] {
   const out: CoverageRequest[] = [];
-  const required = new Set(schema.required ?? []);
-  const request = (kind: CoverageRequest["kind"], label: string, body: string): CoverageRequest => ({ kind, label, body, query: {}, headers: {} });
+  const requiredFields = new Set(schema.required ?? []);
+  const request = (kind: CoverageRequest["kind"], label: string, body: string): CoverageRequest => ({ kind, label, body, ...required });
   for (const [field, prop] of Object.entries(schema.properties)) {
     for (const boundary of boundaries(prop, false)) out.push(request("positive", `${field} ${boundary.label}`, bodyText(base, field, boundary)));
-    for (const breaking of breakings(prop, required.has(field), false)) out.push(request("negative", describeBreaking(field, breaking), bodyText(base, field, breaking)));
+    for (const breaking of breakings(prop, requiredFields.has(field), false)) out.push(request("negative", describeBreaking(field, breaking), bodyText(base, field, breaking)));
   }
   if (schema.additionalProperties === false) {
     // A near miss of a real name, as a typo makes it.
@@ -136,33 +150,35 @@ function bodyRequests(schema: ObjectSchema, base: Record<string, unknown>): Cove
   return out;
 }
 
-/** The coverage requests of the operation's query and header parameters, one parameter changed at a time. */
-function parameterRequests(operation: OperationId, body: string | undefined): CoverageRequest[] {
+/**
+ * The coverage requests of the operation's query and header parameters (a job's id is followed,
+ * not made up), one parameter changed or, when required, left out, the others as `required` has them.
+ */
+function parameterRequests(operation: OperationId, body: string | undefined, required: Pick<CoverageRequest, "query" | "headers">): CoverageRequest[] {
   const out: CoverageRequest[] = [];
-  for (const parameter of operationParameters[operation] as readonly { name: string; in: string; required: boolean; schema: PropertySchema }[]) {
-    if (parameter.in !== "query" && parameter.in !== "header") continue; // a job's id is followed, not made up
-    const request = (kind: CoverageRequest["kind"], label: string, value: unknown): CoverageRequest => ({
-      kind,
-      label: `${parameter.in} ${label}`,
-      body,
-      query: parameter.in === "query" ? { [parameter.name]: wireText(value) } : {},
-      headers: parameter.in === "header" ? { [parameter.name]: wireText(value) } : {},
-    });
+  for (const parameter of parametersOf(operation)) {
+    const place = parameter.in === "query" ? "query" : "headers";
+    const request = (kind: CoverageRequest["kind"], label: string, value: unknown): CoverageRequest => {
+      const changed = { ...required[place] };
+      if (value === undefined) delete changed[parameter.name];
+      else changed[parameter.name] = wireText(value);
+      return { kind, label: `${parameter.in} ${label}`, body, ...required, [place]: changed };
+    };
     for (const boundary of boundaries(parameter.schema, true)) out.push(request("positive", `${parameter.name} ${boundary.label}`, boundary.raw ?? boundary.value));
     for (const breaking of breakings(parameter.schema, parameter.required, true)) {
-      if (breaking.remove) continue; // a parameter left out is a request without it: nothing to send
-      out.push(request("negative", describeBreaking(parameter.name, breaking), breaking.value));
+      out.push(request("negative", describeBreaking(parameter.name, breaking), breaking.remove ? undefined : breaking.value));
     }
   }
   return out;
 }
 
-/** Every coverage request of an operation: its body's constraints (when it takes one), then its parameters'. */
+/** Every coverage request of an operation: its body's constraints (when it takes one, from its plainest example), then its parameters'. */
 export function coverageRequests(operation: OperationId): CoverageRequest[] {
-  const takesBody = operation === "imageToImage" || operation === "submitImageToImage";
-  const base = { ...imageToImageExamples.minimal } as Record<string, unknown>;
+  const body = (operationBodies as Partial<Record<OperationId, { schema: unknown; example: unknown }>>)[operation];
+  const base = body ? ({ ...(body.example as object) } as Record<string, unknown>) : undefined;
+  const required = requiredParameters(operation);
   return [
-    ...(takesBody ? bodyRequests(imageToImageInputSchema as unknown as ObjectSchema, base) : []),
-    ...parameterRequests(operation, takesBody ? JSON.stringify(base) : undefined),
+    ...(body && base ? bodyRequests(body.schema as ObjectSchema, base, required) : []),
+    ...parameterRequests(operation, base ? JSON.stringify(base) : undefined, required),
   ];
 }

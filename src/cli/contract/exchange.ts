@@ -9,6 +9,8 @@ export interface ContractOptions {
   /** The sync document's server (fal.run's role) and the queue's. */
   syncUrl: string;
   queueUrl: string;
+  /** The storage document's server (rest.fal.ai's role); without it, the upload's initiate call is left out. */
+  storageUrl?: string;
   /** Sent as `Authorization: Key ...` (never printed). */
   key: string;
   /** The id the requests name the endpoint by (its paths follow it); default: the documents' own. */
@@ -78,6 +80,7 @@ export function tally(report: ContractReport, probe: Pick<Probe, "operation" | "
   }
 }
 
+// The upload's initiate call is not billed (an inference: fal documents no cost for it).
 const isBillable = (probe: Probe) => probe.method === "POST" && (probe.operation === "imageToImage" || probe.operation === "submitImageToImage");
 
 /** Sends a probe (unless the paid cap stops it) and tallies every check of its answer; gives the answer when one came. */

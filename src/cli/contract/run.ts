@@ -8,28 +8,33 @@
 // Every answer is judged by the checks (./checks.ts). Billable requests (any POST to the sync call
 // or the submit: fal may bill even one it refuses) are counted against `maxPaid`.
 import fc from "fast-check";
-import { imageToImageExamples, operationParameters, operationResponses } from "../../../generated/spec.js";
+import { operationBodies, operationParameters, operationResponses } from "../../../generated/spec.js";
 import { endpointPath } from "../../endpoint.js";
 import type { OperationId } from "../../types.js";
 import { invalidBody, validBody, type ObjectSchema, type PropertySchema } from "./cases.js";
 import { checkNames, type CheckName } from "./checks.js";
-import { coverageRequests, type CoverageRequest } from "./coverage.js";
+import { coverageRequests, requiredParameters, type CoverageRequest } from "./coverage.js";
 import { maxJobs, send, type ContractOptions, type ContractReport, type Probe } from "./exchange.js";
 import { followJob, type JobUrls } from "./jobs.js";
 
 export { maxJobs, type CheckTally, type ContractOptions, type ContractReport } from "./exchange.js";
 
 const exampleJobId = "8a1f4c2e-5b7d-4e0a-9c3b-2d6f1e8a7b90";
-const bodyOperations = ["imageToImage", "submitImageToImage"] as const;
+/** The operations that take a JSON body (the sync call, the submit, the storage upload's initiate). */
+const bodyOperations = Object.keys(operationBodies) as (keyof typeof operationBodies)[];
 const jobOperations = ["getQueueStatus", "streamQueueStatus", "getQueueResult", "cancelQueueRequest"] as const;
 
 export async function runContract(options: ContractOptions): Promise<ContractReport> {
   const report: ContractReport = { results: {}, paid: 0, skipped: 0, coverage: {}, jobs: { followed: 0, throughAnswerUrls: 0 } };
   for (const operation of bodyOperations) {
-    const url = (operation === "imageToImage" ? options.syncUrl : options.queueUrl) + endpointPath(operationResponses[operation].path, options.endpointId);
+    const server = serverOf(operation, options);
+    if (!server) continue; // no storage server given: its operation is left out (the table says which ran)
+    const url = server + endpointPath(operationResponses[operation].path, options.endpointId);
+    // A request with no key or a wrong method carries the required query, so that only the key or the method is wrong.
+    const withRequired = withParameters(operation, url, requiredParameters(operation).query).url;
     for (const probe of coverageProbes(operation, url, report)) await send(probe, options, report);
     for (const probe of randomProbes(operation, url, options)) await send(probe, options, report);
-    for (const probe of refusalProbes(operation, url, JSON.stringify(imageToImageExamples.minimal))) await send(probe, options, report);
+    for (const probe of refusalProbes(operation, withRequired, JSON.stringify(operationBodies[operation].example))) await send(probe, options, report);
   }
   const bodies = fc.sample(validBody(), { numRuns: Math.min(Math.max(options.examples, 1), maxJobs), seed: options.seed });
   const jobs = await Promise.all(bodies.map((body, i) => followJob(JSON.stringify(body), `job #${i}`, options, report)));
@@ -37,6 +42,12 @@ export async function runContract(options: ContractOptions): Promise<ContractRep
   // At once: each only reads, and a stream that never ends costs its time limit once, not once per probe.
   await Promise.all(jobOperations.flatMap((operation) => jobOperationProbes(operation, job, options, report)).map((probe) => send(probe, options, report)));
   return report;
+}
+
+/** The server of an operation's document: fal.run's, the queue's or storage's role. */
+function serverOf(operation: OperationId, options: ContractOptions): string | undefined {
+  const document = operationResponses[operation].document;
+  return document === "sync" ? options.syncUrl : document === "queue" ? options.queueUrl : options.storageUrl;
 }
 
 /** A coverage request as a probe of `operation` at `url`, counted in the report's coverage figures by the caller. */
@@ -64,8 +75,12 @@ function coverageProbes(operation: OperationId, url: string, report: ContractRep
 
 /** The operation's query and header parameters as one object schema (sent as text), for random sets of them. */
 function parameterSchema(operation: OperationId): ObjectSchema {
-  const parameters = (operationParameters[operation] as readonly { name: string; in: string; schema: PropertySchema }[]).filter((p) => p.in === "query" || p.in === "header");
-  return { properties: Object.fromEntries(parameters.map((p) => [p.name, p.schema])), onTheWire: true };
+  const parameters = (operationParameters[operation] as readonly { name: string; in: string; required: boolean; schema: PropertySchema }[]).filter((p) => p.in === "query" || p.in === "header");
+  return {
+    properties: Object.fromEntries(parameters.map((p) => [p.name, p.schema])),
+    required: parameters.filter((p) => p.required).map((p) => p.name),
+    onTheWire: true,
+  };
 }
 
 /** Random parameters put on a probe: query ones into its URL, header ones into its headers. */
@@ -87,8 +102,9 @@ function withParameters(operation: OperationId, url: string, parameters: Record<
 function randomProbes(operation: (typeof bodyOperations)[number], url: string, options: ContractOptions): Probe[] {
   const sample = <T>(arbitrary: fc.Arbitrary<T>) => fc.sample(arbitrary, { numRuns: options.examples, seed: options.seed });
   const parameters = parameterSchema(operation);
+  const schema = operationBodies[operation].schema as unknown as ObjectSchema;
   const method = "POST";
-  const valid = sample(fc.tuple(validBody(), validBody(parameters))).map(([body, params], i): Probe => ({
+  const valid = sample(fc.tuple(validBody(schema), validBody(parameters))).map(([body, params], i): Probe => ({
     operation,
     kind: "positive",
     method,
@@ -97,13 +113,13 @@ function randomProbes(operation: (typeof bodyOperations)[number], url: string, o
     auth: true,
     label: `valid request #${i}`,
   }));
-  const invalid = sample(fc.tuple(invalidBody(), validBody(), invalidBody(parameters))).map(([broken, body, brokenParameters], i): Probe => {
+  const invalid = sample(fc.tuple(invalidBody(schema), validBody(schema), validBody(parameters), invalidBody(parameters))).map(([broken, body, params, brokenParameters], i): Probe => {
     const inParameters = i % 2 === 1;
     return {
       operation,
       kind: "negative",
       method,
-      ...withParameters(operation, url, inParameters ? brokenParameters.body : {}),
+      ...withParameters(operation, url, inParameters ? brokenParameters.body : params),
       body: JSON.stringify(inParameters ? body : broken.body),
       auth: true,
       label: inParameters ? `parameter ${brokenParameters.mutation}` : broken.mutation,
