@@ -10,9 +10,12 @@
 // of fal's a 500 or 502 with a generic body.
 //
 // Two ways in: fal's own convention (the real URL in `x-fal-target-url`, what `@fal-ai/client`
-// sends with `proxyUrl`), and paths (`BASE/run/...` and `BASE/queue/...`, what this package's
-// client sends with `baseUrl` / `queueUrl` pointed here).
-import { defaultBaseUrl, defaultQueueUrl, endpointIds, operationResponses } from "../generated/spec.js";
+// sends with `proxyUrl`), and paths (`BASE/run/...`, `BASE/queue/...` and `BASE/storage/...`, what
+// this package's client sends with `baseUrl` / `queueUrl` pointed here). fal storage's upload
+// initiate call is let through as `@fal-ai/server-proxy` lets it (`libs/proxy/src/config.ts`), so
+// that fal's client uploads a `Blob` through it; the bytes then go by `PUT` straight to the signed
+// URL fal answered, never through here.
+import { defaultBaseUrl, defaultQueueUrl, defaultStorageUrl, endpointIds, operationResponses, storageUpload } from "../generated/spec.js";
 import { validateRequestId } from "../generated/validators.js";
 import { assertSafeTransport, authorizationHeader, resolveCredentials } from "./credentials.js";
 import { endpointPath } from "./endpoint.js";
@@ -64,9 +67,11 @@ export interface FalProxyOptions {
    * client's own cap on a result (four large images inline); past it the answer is cut.
    */
   maxAnswerBytes?: number;
-  /** fal's servers. Default: the spec's (`https://fal.run`, `https://queue.fal.run`); a test points them at a fake. https, or plain http on this machine only. */
+  /** fal's servers. Default: the spec's (`https://fal.run`, `https://queue.fal.run`, `https://rest.fal.ai`); a test points them at a fake. https, or plain http on this machine only. */
   runUrl?: string;
   queueUrl?: string;
+  /** fal storage's server, for the upload's initiate call (openapi/storage.yaml). */
+  storageUrl?: string;
   fetch?: FetchLike;
   /**
    * Told of each failure answered with a 500 or 502 (or a stream cut short), for your logs: the
@@ -80,7 +85,7 @@ export const targetUrlHeader = "x-fal-target-url";
 /** A small answer of known length is read whole and cleaned in one pass, which is cheaper than streaming it. */
 const wholeAnswerBytes = 1024 * 1024;
 
-type Kind = "run" | "queue";
+type Kind = "run" | "queue" | "storage";
 
 /** What every request shares: made once, when the proxy is. */
 interface Settings {
@@ -99,7 +104,7 @@ interface Settings {
 export function createFalProxy(options: FalProxyOptions = {}): (request: Request) => Promise<Response> {
   const key = resolveCredentials(options.credentials);
   const basePath = (options.basePath ?? "/api/fal").replace(/\/+$/, "");
-  const upstreams = { run: options.runUrl ?? defaultBaseUrl, queue: options.queueUrl ?? defaultQueueUrl };
+  const upstreams = { run: options.runUrl ?? defaultBaseUrl, queue: options.queueUrl ?? defaultQueueUrl, storage: options.storageUrl ?? defaultStorageUrl };
   // The key goes where the client would send it: https, or plain http to this machine (a fake).
   for (const url of Object.values(upstreams)) assertSafeTransport(url);
   const allowed = options.allowedOrigins ?? [];
@@ -107,7 +112,7 @@ export function createFalProxy(options: FalProxyOptions = {}): (request: Request
     key,
     // Made once: a key no header can carry fails here, when the app starts, not on a user's call.
     authorization: key ? authorizationHeader(key, "Key") : "",
-    routes: { pattern: new RegExp(`^${escapeRegExp(basePath)}/(run|queue)(/.*)$`), upstreams },
+    routes: { pattern: new RegExp(`^${escapeRegExp(basePath)}/(run|queue|storage)(/.*)$`), upstreams },
     originAllowed: typeof allowed === "function" ? allowed : (origin) => allowed.includes(origin),
     authorize: options.authorize,
     maxBodyBytes: options.maxBodyBytes ?? 20 * 1024 * 1024,
@@ -208,6 +213,10 @@ function targetOf(request: Request, { pattern, upstreams }: Settings["routes"]):
   if (typeof route !== "object") {
     return { refusal: `${request.method} ${url.pathname} is not a route of this endpoint`, status: routes.includes("method") ? 405 : 403 };
   }
+  // Storage: exactly the URL fal's clients call and fal's own proxy allows, its query included.
+  if (operationResponses[route.operationId].document === "storage" && url.search !== `?storage_type=${storageUpload.storageType}`) {
+    return { refusal: `fal storage is reached with ?storage_type=${storageUpload.storageType} only`, status: 403 };
+  }
   return { ...route, method: request.method, url: url.href };
 }
 
@@ -223,6 +232,7 @@ function parseUrl(text: string): URL | undefined {
 const operationsOn: Record<Kind, OperationId[]> = {
   queue: (Object.keys(operationResponses) as OperationId[]).filter((id) => operationResponses[id].document === "queue"),
   run: (Object.keys(operationResponses) as OperationId[]).filter((id) => operationResponses[id].document === "sync"),
+  storage: (Object.keys(operationResponses) as OperationId[]).filter((id) => operationResponses[id].document === "storage"),
 };
 
 /**

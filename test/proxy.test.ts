@@ -4,10 +4,11 @@
 // back as fal gave them, never with the key.
 import { createFalClient, withProxy } from "@fal-ai/client";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { imageToImageExamples } from "../generated/spec.js";
+import { imageToImageExamples, storageUpload } from "../generated/spec.js";
 import { createFluxClient } from "../src/index.js";
 import { createFalProxy, type FalProxyOptions } from "../src/proxy.js";
 import { startFakeQueue, type FakeQueue, type FakeQueueOptions } from "./support/fake-queue.js";
+import { startLocalServer } from "./support/local-server.js";
 import { serveFetchHandler } from "./support/node-adapter.js";
 
 const serverKey = "server-key-id:server-key-secret-0123456789";
@@ -88,6 +89,57 @@ describe("through the proxy, with no key in the caller", () => {
     expect(paths[0]).toBe("/fal-ai/flux/dev/image-to-image");
     expect(paths.length).toBeGreaterThan(1);
     expect(paths.slice(1).every((path) => path.startsWith("/fal-ai/flux/requests/"))).toBe(true);
+  });
+});
+
+describe("fal storage through the proxy, as @fal-ai/server-proxy lets it through", () => {
+  it("fal's own client uploads a Blob input: the initiate call through the proxy with the server's key, the bytes PUT straight to the signed URL with none, the job given the file's URL", async () => {
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+    const fileUrl = "https://v3b.fal.media/files/b/cat.png";
+    const storage = await startLocalServer((req, res, body) => {
+      const url = new URL(req.url!, "http://127.0.0.1");
+      if (req.method === "POST" && url.pathname === storageUpload.initiatePath) {
+        return res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ upload_url: `${storage.url}/put/cat.png?signature=s`, file_url: fileUrl }));
+      }
+      res.writeHead(req.method === "PUT" ? 200 : 404).end();
+      void body;
+    });
+    try {
+      const toFakes = (url: string | URL | Request, init?: RequestInit) =>
+        globalThis.fetch(String(url).replace(/^https:\/\/rest\.fal\.ai/, storage.url).replace(/^https:\/\/(queue\.)?fal\.run/, fake.url), init);
+      await setUp({ runUrl: "https://fal.run", queueUrl: "https://queue.fal.run", storageUrl: "https://rest.fal.ai", fetch: toFakes });
+      const fal = createFalClient({ requestMiddleware: withProxy({ targetUrl: `${proxy.url}/api/fal/proxy`, when: "always" }) });
+      const { data } = await fal.subscribe("fal-ai/flux-1/dev/image-to-image", {
+        input: { ...input, image_url: new Blob([png], { type: "image/png" }) },
+        mode: "polling",
+        pollInterval: 10,
+      });
+      expect(data.images).toHaveLength(1);
+      const [initiate, put] = storage.requests;
+      expect(initiate!.headers.authorization).toBe(`Key ${serverKey}`);
+      expect(JSON.parse(initiate!.body)).toMatchObject({ content_type: "image/png" });
+      expect(put!.headers.authorization).toBeUndefined();
+      expect(put!.headers["content-type"]).toBe("image/png");
+      expect([...fake.jobs.values()][0]!.input.image_url).toBe(fileUrl);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it("lets through exactly the initiate URL fal's proxy allows: another storage_type, another storage path, or a PUT is refused", async () => {
+    // Nothing may leave this machine: a forwarded request would be counted here, not sent.
+    let forwarded = 0;
+    await setUp({ storageUrl: "https://rest.fal.ai", fetch: async () => (forwarded++, new Response("{}")) });
+    const target = (url: string, method = "POST") =>
+      raw("/api/fal/proxy", { method, headers: { "x-fal-target-url": url, "Content-Type": "application/json" }, body: JSON.stringify({ content_type: "image/png", file_name: "a.png" }) });
+    expect((await target("https://rest.fal.ai/storage/upload/initiate?storage_type=fal-cdn")).status).toBe(403);
+    expect((await target("https://rest.fal.ai/storage/upload/initiate")).status).toBe(403);
+    expect((await target("https://rest.fal.ai/storage/upload/initiate-multipart?storage_type=fal-cdn-v3")).status).toBe(403);
+    expect((await target("https://rest.fal.ai/billing/usage?storage_type=fal-cdn-v3")).status).toBe(403);
+    expect((await target("https://rest.fal.ai/storage/upload/initiate?storage_type=fal-cdn-v3", "PUT")).status).toBe(405);
+    expect(forwarded).toBe(0);
+    expect((await target("https://rest.fal.ai/storage/upload/initiate?storage_type=fal-cdn-v3")).status).toBe(200);
+    expect(forwarded).toBe(1);
   });
 });
 
