@@ -1,6 +1,6 @@
 import { playwright } from "@vitest/browser-playwright";
 import { defineConfig } from "vitest/config";
-import { queueLog } from "./test/browser/global-setup.js";
+import { queueLog, storageLog } from "./test/browser/global-setup.js";
 
 // Two tiers, chosen by where a file lives (README, "Tests"):
 // - fast: everything under test/ but test/full/. No test starts a process of its own or waits long;
@@ -56,7 +56,7 @@ export default defineConfig({
               },
             }),
             instances: [{ browser: "chromium" }],
-            commands: { queueLog: () => queueLog() },
+            commands: { queueLog: () => queueLog(), storageLog: () => storageLog() },
           },
         },
       },

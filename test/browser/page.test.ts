@@ -12,6 +12,7 @@ const proxyUrl = inject("proxyUrl");
 const input = imageToImageExamples["seed-example"];
 const client = () => createFluxClient({ baseUrl: `${proxyUrl}/api/fal/run`, queueUrl: `${proxyUrl}/api/fal/queue` });
 const queueLog = () => (commands as unknown as { queueLog(): Promise<{ route: string; authorization?: string }[]> }).queueLog();
+const storageLog = () => (commands as unknown as { storageLog(): Promise<{ method: string; authorization?: string; contentType?: string }[]> }).storageLog();
 
 describe("in a real browser, through the proxy", () => {
   it("runs in Chromium, with WebCrypto and no Node; a finished status stream is cut, not drained (six connections a host)", () => {
@@ -49,6 +50,19 @@ describe("in a real browser, through the proxy", () => {
     const fal = createFalClient({ proxyUrl: `${proxyUrl}/api/fal/proxy` });
     const { data } = await fal.subscribe("fal-ai/flux-1/dev/image-to-image", { input, mode: "polling", pollInterval: 20 });
     expect((data as { images: unknown[] }).images).toHaveLength(1);
+  });
+
+  it("fal's own client with proxyUrl uploads a Blob input: the initiate call through the proxy with its key, the bytes PUT to the signed URL with none", async () => {
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 7, 7, 7]);
+    const fal = createFalClient({ proxyUrl: `${proxyUrl}/api/fal/proxy` });
+    const { data } = await fal.subscribe("fal-ai/flux-1/dev/image-to-image", { input: { ...input, image_url: new Blob([png], { type: "image/png" }) }, mode: "polling", pollInterval: 20 });
+    expect((data as { images: unknown[] }).images).toHaveLength(1);
+    const log = await storageLog();
+    const initiate = log.find((entry) => entry.method === "POST");
+    const put = log.find((entry) => entry.method === "PUT");
+    expect(initiate?.authorization).toBe("Key browser-tier-key-id:browser-tier-secret-0123456789");
+    expect(put?.contentType).toBe("image/png");
+    expect(put?.authorization).toBeUndefined(); // a signed URL: fal's client sends it no key, and the page has none
   });
 
   it("verifyWebhook with the browser's WebCrypto: a webhook signed here verifies, a tampered one does not", async () => {

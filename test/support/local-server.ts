@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 
 export interface LocalServer {
   url: string;
-  requests: { headers: IncomingMessage["headers"]; body: string }[];
+  /** Every request, in order of arrival: its method, path (with the query), headers and body. */
+  requests: { method: string; path: string; headers: IncomingMessage["headers"]; body: string }[];
   close(): Promise<void>;
 }
 
@@ -16,7 +17,7 @@ export async function startLocalServer(
     let body = "";
     req.on("data", (chunk: Buffer) => (body += chunk));
     req.on("end", () => {
-      requests.push({ headers: req.headers, body });
+      requests.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body });
       handler(req, res, body);
     });
   });
