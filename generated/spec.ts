@@ -1505,10 +1505,19 @@ export const queueOperations = {
 /** The server of openapi/storage.yaml: fal's REST host. */
 export const defaultStorageUrl = "https://rest.fal.ai";
 
-/** An upload: the initiate call (its query is fixed), the PUT of the bytes to the answer's URL (`x-upload-put`), and the largest file one PUT takes (`x-single-put-max-bytes`). */
+/** An upload: the initiate call (its query is fixed; its retryable statuses), the PUT of the bytes to the answer's URL (`x-upload-put`), and the largest file one PUT takes (`x-single-put-max-bytes`). */
 export const storageUpload = {
   "initiatePath": "/storage/upload/initiate",
   "storageType": "fal-cdn-v3",
+  "retryableByStatus": {
+    "401": false,
+    "422": false,
+    "429": true,
+    "500": false,
+    "502": true,
+    "503": true,
+    "504": true
+  },
   "put": {
     "method": "PUT",
     "urlField": "upload_url",

@@ -413,11 +413,17 @@ function storageConstants(spec) {
     `/** The server of ${documents.storage.spec}: fal's REST host. */`,
     `export const defaultStorageUrl = ${JSON.stringify(spec.servers[0].url)};`,
     "",
-    "/** An upload: the initiate call (its query is fixed), the PUT of the bytes to the answer's URL (`x-upload-put`), and the largest file one PUT takes (`x-single-put-max-bytes`). */",
+    "/** An upload: the initiate call (its query is fixed; its retryable statuses), the PUT of the bytes to the answer's URL (`x-upload-put`), and the largest file one PUT takes (`x-single-put-max-bytes`). */",
     `export const storageUpload = ${JSON.stringify(
       {
         initiatePath: "/storage/upload/initiate",
         storageType: initiate.parameters.find((p) => p.name === "storage_type").schema.enum[0],
+        // The initiate call's error statuses and whether a retry can help (`x-retryable`).
+        retryableByStatus: Object.fromEntries(
+          Object.entries(initiate.responses)
+            .filter(([status]) => Number(status) >= 400)
+            .map(([status, response]) => [status, response["x-retryable"] === true]),
+        ),
         put: answer["x-upload-put"],
         maxBytes: answer["x-single-put-max-bytes"],
       },

@@ -140,6 +140,22 @@ export class FluxTimeoutError extends FluxNetworkError {
   override name = "FluxTimeoutError";
 }
 
+/**
+ * An image given as bytes (a `Blob`, `File`, `Uint8Array`, stream) could not be uploaded to fal
+ * storage: nothing was submitted and nothing billed. `file` names it (a `File`'s name, else its
+ * type); `cause` is the failure of the initiate call or of the `PUT` of the bytes.
+ */
+export class FluxUploadError extends FluxError {
+  override name = "FluxUploadError";
+  constructor(
+    message: string,
+    readonly file: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+  }
+}
+
 /** A webhook that must not be trusted. `reason` says which check failed. */
 export class FluxWebhookError extends FluxError {
   override name = "FluxWebhookError";

@@ -2,6 +2,7 @@ export { createFluxClient, type CallOptions, type FluxClient, type FluxClientOpt
 export { createSyncClient, type SyncClient, type SyncClientOptions } from "./sync.js";
 export { createQueueClient, type QueueClient, type QueueClientOptions } from "./queue-client.js";
 export type { AuthScheme } from "./credentials.js";
+export type { EndpointId } from "./types.js";
 export {
   FluxApiError,
   FluxConfigError,
@@ -11,6 +12,7 @@ export {
   FluxResponseError,
   FluxSubmitUncertainError,
   FluxTimeoutError,
+  FluxUploadError,
   FluxValidationError,
   FluxWebhookError,
   type FalErrorBody,
@@ -22,6 +24,7 @@ export type {
   CancelStatus,
   FetchLike,
   FluxQueue,
+  ImageBytes,
   ImageToImageInput,
   ImageToImageOutput,
   PlatformOptions,

@@ -9,6 +9,7 @@ import { createQueue } from "./queue.js";
 import { retryPolicy, type RetryOptions } from "./retry.js";
 import { createSubscribe, type FollowOptions, type SubscribeOptions } from "./subscribe.js";
 import { checkedEndpointId } from "./endpoint.js";
+import { uploadContext } from "./upload.js";
 import type { EndpointId, FetchLike, FluxQueue, ImageToImageInput, ImageToImageOutput, QueueCallOptions, QueueJob, WithResponse, WithResponseCall } from "./types.js";
 
 export interface QueueClientOptions extends CallHooks {
@@ -43,6 +44,11 @@ export interface QueueClientOptions extends CallHooks {
    * job's status, result and cancel URLs then live under that id's app (`fal-ai/flux/requests/`).
    */
   endpointId?: EndpointId;
+  /**
+   * fal storage's server, where an `image_url` given as bytes (a `Blob`, `File`, typed array or
+   * stream) is uploaded before the submit. Default: the storage document's, `https://rest.fal.ai`.
+   */
+  storageUrl?: string;
 }
 
 export interface QueueClient {
@@ -79,12 +85,15 @@ export function createQueueClient(options: QueueClientOptions = {}): QueueClient
   const queueUrl = (options.queueUrl ?? defaultQueueUrl).replace(/\/+$/, "");
   parseBaseUrl(queueUrl, "queueUrl");
   const key = resolveCredentials(options.credentials);
+  // One fetch for every call, uploads included, so that the hooks see them all.
+  const fetch = observedFetch(options.fetch ?? ((input, init) => globalThis.fetch(input, init)), options);
   const queueContext = {
-    fetch: observedFetch(options.fetch ?? ((input, init) => globalThis.fetch(input, init)), options),
+    fetch,
     headers: keyHeaders(key, options.authScheme ?? "Key", [queueUrl]),
     key,
     queueUrl,
     endpointId: checkedEndpointId(options.endpointId),
+    upload: uploadContext({ ...options, fetch }, key),
     retry: retryPolicy(options.retry),
     requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
     streamDrainMs: options.streamDrainMs ?? defaultStreamDrainMs(),

@@ -12,6 +12,7 @@ import {
   type Validator,
 } from "../generated/validators.js";
 import { endpointPath } from "./endpoint.js";
+import { withUploadedImage, type UploadContext } from "./upload.js";
 import { platformParameters } from "./platform-options.js";
 import { parseErrorBody } from "./failures.js";
 import { callHeaders } from "./call-controls.js";
@@ -40,6 +41,8 @@ export interface QueueContext extends Transport {
   queueUrl: string;
   /** The id the submit names the endpoint by; the spec's paths are mapped to it (endpoint.ts). */
   endpointId: EndpointId;
+  /** Where an image given as bytes is uploaded before the submit (upload.ts). */
+  upload: UploadContext;
   validateResponse: boolean;
   /** How long a status stream that said COMPLETED may stay open for its connection to be used again. */
   streamDrainMs: number;
@@ -74,7 +77,10 @@ export function createQueue(ctx: QueueContext): QueueInternals {
     return ctx.queueUrl + endpointPath(queueOperations[operation].path, ctx.endpointId).replace("{request_id}", encodeURIComponent(id));
   }
 
-  async function submit(input: ImageToImageInput, options: SubmitOptions & AnswerObserver = {}): Promise<QueueSubmitted> {
+  async function submit(given: ImageToImageInput, options: SubmitOptions & AnswerObserver = {}): Promise<QueueSubmitted> {
+    // An image given as bytes is uploaded first, once the rest of the call is known to be good.
+    const precheck = (checked: unknown) => void platformParameters(options, submitParameters, ctx.key, serializeInput(checked).issues);
+    const input = await withUploadedImage(given, ctx.upload, precheck, options.signal);
     const body = serializeInput(input);
     const wire = platformParameters(options, submitParameters, ctx.key, body.issues);
     const url = new URL(ctx.queueUrl + endpointPath(queueOperations.submitImageToImage.path, ctx.endpointId));

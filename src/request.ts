@@ -20,7 +20,8 @@ export interface Call<T> {
   method: string;
   url: string;
   headers?: Record<string, string>;
-  body?: string;
+  /** Text, or bytes (an upload's `PUT`). */
+  body?: string | Uint8Array<ArrayBuffer>;
   /** Safe to send again (GET, PUT cancel). Default true. */
   idempotent?: boolean;
   /** The most the answer may hold; see {@link maxAnswerBytes}. Default: `maxAnswerBytes.small`. */

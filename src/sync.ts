@@ -6,6 +6,7 @@ import { defaultBaseUrl, endpointIds, imageToImageParameters, retryableByStatus 
 import { validateRunParameters, type Validator } from "../generated/validators.js";
 import { keyHeaders, parseBaseUrl, resolveCredentials, type AuthScheme } from "./credentials.js";
 import { checkedEndpointId, endpointPath } from "./endpoint.js";
+import { uploadContext, withUploadedImage } from "./upload.js";
 import { answerCopy, redacting } from "./redaction.js";
 import { callHeaders, observedFetch, type CallHooks } from "./call-controls.js";
 import { FluxResponseError } from "./errors.js";
@@ -42,6 +43,11 @@ export interface SyncClientOptions extends CallHooks {
    * Both are this endpoint, with the same input and output.
    */
   endpointId?: EndpointId;
+  /**
+   * fal storage's server, where an `image_url` given as bytes (a `Blob`, `File`, typed array or
+   * stream) is uploaded before the call. Default: the storage document's, `https://rest.fal.ai`.
+   */
+  storageUrl?: string;
 }
 
 /** A sync call's options: fal's platform headers, a signal to abort it, its own time limit and headers. */
@@ -94,6 +100,7 @@ export function createSyncClient(options: SyncClientOptions = {}): SyncClient {
   const syncTimeoutMs = options.syncTimeoutMs ?? 300_000;
   // openapi-fetch knows the documents' path; under another id the same call goes to that id's path.
   const endpointId = checkedEndpointId(options.endpointId);
+  const upload = uploadContext({ ...options, fetch: fetchImpl }, key);
   const onEndpoint = (url: string) => {
     if (endpointId === endpointIds[0]) return url;
     const target = new URL(url);
@@ -125,7 +132,10 @@ export function createSyncClient(options: SyncClientOptions = {}): SyncClient {
     },
   });
 
-  async function imageToImage(input: ImageToImageInput, call: CallOptions = {}): Promise<WithResponse<ImageToImageOutput>> {
+  async function imageToImage(given: ImageToImageInput, call: CallOptions = {}): Promise<WithResponse<ImageToImageOutput>> {
+    // An image given as bytes is uploaded first, once the rest of the call is known to be good.
+    const precheck = (checked: unknown) => void platformParameters(call, runParameters, key, serializeInput(checked).issues);
+    const input = await withUploadedImage(given, upload, precheck, call.signal);
     const body = serializeInput(input);
     const wire = platformParameters(call, runParameters, key, body.issues);
     const limitMs = call.timeout ?? syncTimeoutMs;

@@ -19,7 +19,14 @@ type SpecInput = syncComponents["schemas"]["ImageToImageInput"];
 type SpecOutput = syncComponents["schemas"]["ImageToImageOutput"];
 
 /** The request body of the spec; `seed` may also be a bigint, sent with every digit. */
-export type ImageToImageInput = Omit<SpecInput, "seed"> & { seed?: Seed | null };
+/** An image as the caller may hold it, besides a URL or data URI: its bytes, which the client uploads to fal storage first. */
+export type ImageBytes = Blob | ArrayBuffer | ArrayBufferView | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+
+/**
+ * The spec's input, with an exact seed, and `image_url` also as bytes: a `Blob` or `File`, an
+ * `ArrayBuffer` or typed array, a web or Node stream, uploaded to fal storage before the call.
+ */
+export type ImageToImageInput = Omit<SpecInput, "seed" | "image_url"> & { seed?: Seed | null; image_url: SpecInput["image_url"] | ImageBytes };
 /** The 200 body of the spec; `seed` is exact: a bigint when it is above 2^53, as fal's seeds usually are. */
 export type ImageToImageOutput = Omit<SpecOutput, "seed"> & { seed: Seed };
 

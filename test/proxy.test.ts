@@ -126,6 +126,27 @@ describe("fal storage through the proxy, as @fal-ai/server-proxy lets it through
     }
   });
 
+  it("this package's client with storageUrl at the proxy: a Blob uploaded through it, then subscribed with the file's URL", async () => {
+    const fileUrl = "https://v3b.fal.media/files/b/own-client.png";
+    const storage = await startLocalServer((req, res) => {
+      if (req.method === "POST") return res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ upload_url: `${storage.url}/put/1?signature=s`, file_url: fileUrl }));
+      res.writeHead(req.method === "PUT" ? 200 : 404).end();
+    });
+    try {
+      await setUp({ storageUrl: storage.url });
+      const browser = createFluxClient({ baseUrl: `${proxy.url}/api/fal/run`, queueUrl: `${proxy.url}/api/fal/queue`, storageUrl: `${proxy.url}/api/fal/storage` });
+      const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 9]);
+      expect((await browser.subscribe({ ...input, image_url: new Blob([png]) })).images).toHaveLength(1);
+      expect(storage.requests.map((r) => [r.method, r.headers.authorization])).toEqual([
+        ["POST", `Key ${serverKey}`],
+        ["PUT", undefined],
+      ]);
+      expect([...fake.jobs.values()][0]!.input.image_url).toBe(fileUrl);
+    } finally {
+      await storage.close();
+    }
+  });
+
   it("lets through exactly the initiate URL fal's proxy allows: another storage_type, another storage path, or a PUT is refused", async () => {
     // Nothing may leave this machine: a forwarded request would be counted here, not sent.
     let forwarded = 0;

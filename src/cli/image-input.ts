@@ -5,6 +5,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename, extname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sniffImage } from "../image-type.js";
 import { UsageError } from "./usage-error.js";
 
 /**
@@ -14,18 +15,9 @@ import { UsageError } from "./usage-error.js";
  */
 export const maxImageBytes = 10 * 1024 * 1024;
 
-/** The image types fal documents for `image_url`, by their first bytes. */
-const signatures: { type: string; test: (b: Buffer) => boolean }[] = [
-  { type: "image/jpeg", test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
-  { type: "image/png", test: (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) },
-  { type: "image/gif", test: (b) => /^GIF8[79]a$/.test(b.toString("latin1", 0, 6)) },
-  { type: "image/webp", test: (b) => b.toString("latin1", 0, 4) === "RIFF" && b.toString("latin1", 8, 12) === "WEBP" },
-  { type: "image/avif", test: (b) => b.toString("latin1", 4, 8) === "ftyp" && /^avi[fs]$/.test(b.toString("latin1", 8, 12)) },
-];
-
 /** The MIME type of an image fal accepts, from its first bytes; undefined for anything else. */
 export function sniffImageType(bytes: Buffer): string | undefined {
-  return signatures.find((signature) => signature.test(bytes))?.type;
+  return sniffImage(bytes)?.type;
 }
 
 export interface ImageInput {

@@ -1,0 +1,159 @@
+// An image the caller holds as bytes (a `Blob` or `File`, an `ArrayBuffer` or typed array, a stream)
+// uploaded to fal storage the way fal's clients do it (openapi/storage.yaml), so that `image_url`
+// carries the file's URL instead of megabytes of base64. The rest of the input is checked first,
+// the bytes are read with a bound and their type sniffed, and only then is anything sent: a bad
+// input still costs nothing. A failed upload is a FluxUploadError, and nothing is submitted.
+import { defaultStorageUrl, storageUpload } from "../generated/spec.js";
+import { validateUploadTarget } from "../generated/validators.js";
+import { FluxError, FluxUploadError, FluxValidationError } from "./errors.js";
+import { imageTypeNames, sniffImage } from "./image-type.js";
+import { isLoopback, keyHeaders, parseBaseUrl, type AuthScheme } from "./credentials.js";
+import { retryPolicy, type RetryOptions } from "./retry.js";
+import { mismatch, parseJson, send, type Transport } from "./request.js";
+import type { FetchLike, ImageBytes } from "./types.js";
+import { issuesOf } from "./validation.js";
+
+
+/** The transport of the calls to fal storage, and its server. */
+export interface UploadContext extends Transport {
+  /** fal storage's server (`https://rest.fal.ai`), without a trailing slash. */
+  storageUrl: string;
+}
+
+/** The upload's transport from a client's options: its own server and key header, the client's fetch, retries and time limit. */
+export function uploadContext(
+  options: { storageUrl?: string; fetch?: FetchLike; authScheme?: AuthScheme; retry?: RetryOptions | false; requestTimeoutMs?: number },
+  key: string | undefined,
+): UploadContext {
+  const storageUrl = (options.storageUrl ?? defaultStorageUrl).replace(/\/+$/, "");
+  parseBaseUrl(storageUrl, "storageUrl");
+  return {
+    storageUrl,
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    headers: keyHeaders(key, options.authScheme ?? "Key", [storageUrl]),
+    key,
+    retry: retryPolicy(options.retry),
+    requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
+  };
+}
+
+/** Stands for the uploaded file's URL while the rest of the input is checked. */
+const placeholderUrl = "https://upload.invalid/image";
+
+/** Whether `value` is an image's bytes (to upload) rather than a URL, a data URI or something the spec refuses. */
+export function isImageBytes(value: unknown): value is ImageBytes {
+  if (typeof value !== "object" || value === null) return false;
+  return (
+    (typeof Blob !== "undefined" && value instanceof Blob) ||
+    value instanceof ArrayBuffer ||
+    ArrayBuffer.isView(value) ||
+    (typeof ReadableStream !== "undefined" && value instanceof ReadableStream) ||
+    Symbol.asyncIterator in value
+  );
+}
+
+/**
+ * `input` with its `image_url` uploaded when it is bytes (else `input` itself). `precheck` is given
+ * the input with a placeholder URL first and throws what is wrong with the rest of it, so that a bad
+ * input is refused before the upload.
+ */
+export async function withUploadedImage<T extends object>(input: T, ctx: UploadContext, precheck: (input: T) => void, signal?: AbortSignal): Promise<T> {
+  const source = (input as { image_url?: unknown }).image_url;
+  if (!isImageBytes(source)) return input;
+  precheck({ ...input, image_url: placeholderUrl });
+  const named = typeof Blob !== "undefined" && source instanceof Blob && "name" in source && typeof source.name === "string" && source.name ? source.name : undefined;
+  const bytes = await readBounded(source, storageUpload.maxBytes, named);
+  const image = sniffImage(bytes);
+  if (!image) {
+    const start = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("") || "nothing";
+    throw imageIssue("type", `must be a ${imageTypeNames} image${named ? `: ${named}` : ""} starts with ${start}`);
+  }
+  const file = named ?? `image.${image.extension}`;
+  try {
+    return { ...input, image_url: await upload(bytes, image.type, file, ctx, signal) };
+  } catch (error) {
+    if (signal?.aborted && error === signal.reason) throw error;
+    throw new FluxUploadError(`the upload of ${file} to fal storage failed, so nothing was submitted: ${(error as Error).message}`, file, { cause: error });
+  }
+}
+
+function imageIssue(rule: string, message: string): FluxValidationError {
+  return new FluxValidationError([{ field: "image_url", rule, message, params: {} }]);
+}
+
+/** The bytes, at most `maxBytes` of them: a larger image is refused as soon as it is known to be one. */
+async function readBounded(source: ImageBytes, maxBytes: number, name: string | undefined): Promise<Uint8Array<ArrayBuffer>> {
+  const tooLarge = (size: string) =>
+    imageIssue("maxBytes", `is ${size}${name ? ` (${name})` : ""}, more than the ${(maxBytes / 1024 / 1024).toFixed(0)} MiB one upload to fal storage takes`);
+  if (typeof Blob !== "undefined" && source instanceof Blob) {
+    if (source.size > maxBytes) throw tooLarge(`${source.size} bytes`);
+    return new Uint8Array(await source.arrayBuffer());
+  }
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
+    const view = source instanceof ArrayBuffer ? new Uint8Array(source) : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+    if (view.byteLength > maxBytes) throw tooLarge(`${view.byteLength} bytes`);
+    return new Uint8Array(view); // a copy: the caller's buffer may change while it uploads
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const stream = typeof ReadableStream !== "undefined" && source instanceof ReadableStream ? streamChunks(source) : (source as AsyncIterable<Uint8Array>);
+  for await (const chunk of stream) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw tooLarge(`more than ${maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return all;
+}
+
+/** A web stream's chunks; leaving early cancels it. */
+async function* streamChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (let read = await reader.read(); !read.done; read = await reader.read()) yield read.value;
+  } finally {
+    reader.cancel().catch(() => undefined);
+  }
+}
+
+/**
+ * The initiate call (with the key; safe to retry, as nothing is stored or billed until the bytes
+ * come), then the PUT of the bytes to the signed URL it answered (without the key; safe to retry,
+ * a PUT of the same bytes stores the same file). Gives the file's URL.
+ */
+async function upload(bytes: Uint8Array<ArrayBuffer>, type: string, file: string, ctx: UploadContext, signal: AbortSignal | undefined): Promise<string> {
+  const target = await send(ctx, {
+    method: "POST",
+    url: `${ctx.storageUrl}${storageUpload.initiatePath}?storage_type=${storageUpload.storageType}`,
+    headers: { ...ctx.headers, "Content-Type": "application/json" },
+    body: JSON.stringify({ content_type: type, file_name: file }),
+    retryableByStatus: storageUpload.retryableByStatus,
+    signal,
+    parse: (text) => {
+      const body = parseJson(text, "the upload's initiate call", undefined);
+      if (!validateUploadTarget(body)) throw mismatch("the upload's initiate call", body, issuesOf(validateUploadTarget, body), undefined);
+      return body;
+    },
+  });
+  // The user's photo goes over https, or plain http on this machine only (a local fake).
+  const put = new URL(target.upload_url);
+  if (put.protocol !== "https:" && !(put.protocol === "http:" && isLoopback(put.hostname))) {
+    throw new FluxError(`fal storage answered an upload URL that is not https (${put.origin}); the image was not sent there`);
+  }
+  await send(ctx, {
+    method: storageUpload.put.method,
+    url: put.href,
+    headers: { "Content-Type": type }, // no key: the URL is signed (fal-js sends none either)
+    body: bytes,
+    // The signed URL's answers are not fal's documented ones: retried as the initiate call's are (an inference).
+    retryableByStatus: storageUpload.retryableByStatus,
+    signal,
+    parse: () => undefined,
+  });
+  return target.file_url;
+}
