@@ -9,6 +9,18 @@
  */
 export const maxAnswerBytes = { output: 128 * 1024 * 1024, small: 8 * 1024 * 1024 } as const;
 
+/** Chunks as one array of `size` bytes; a single chunk (the usual small answer) as it came, no copy. */
+export function joinBytes(chunks: readonly Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
+  if (chunks.length === 1 && chunks[0]!.buffer instanceof ArrayBuffer) return chunks[0] as Uint8Array<ArrayBuffer>;
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return all;
+}
+
 /** A body that could not be read whole: cut short (`cause` is the transport's error) or over its cap. */
 export class BodyReadError extends Error {
   constructor(
@@ -43,17 +55,7 @@ export async function readBytes(response: Pick<Response, "headers" | "body">, ma
   }
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const joined = () => {
-    // One chunk, the usual small answer: as it came, no copy.
-    if (chunks.length === 1 && chunks[0]!.buffer instanceof ArrayBuffer) return chunks[0] as Uint8Array<ArrayBuffer>;
-    const all = new Uint8Array(size);
-    let at = 0;
-    for (const chunk of chunks) {
-      all.set(chunk, at);
-      at += chunk.byteLength;
-    }
-    return all;
-  };
+  const joined = () => joinBytes(chunks, size);
   const reader = response.body?.getReader();
   try {
     for (let read = await reader?.read(); read && !read.done; read = await reader!.read()) {

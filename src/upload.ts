@@ -9,6 +9,7 @@ import { FluxError, FluxUploadError, FluxValidationError } from "./errors.js";
 import { imageTypeNames, sniffImage } from "./image-type.js";
 import { isLoopback, keyHeaders, parseBaseUrl, type AuthScheme } from "./credentials.js";
 import { retryPolicy, type RetryOptions } from "./retry.js";
+import { joinBytes } from "./read-body.js";
 import { mismatch, parseJson, send, type Transport } from "./request.js";
 import type { FetchLike, ImageBytes } from "./types.js";
 import { issuesOf } from "./validation.js";
@@ -102,13 +103,8 @@ async function readBounded(source: ImageBytes, maxBytes: number, name: string | 
     if (size > maxBytes) throw tooLarge(`more than ${maxBytes} bytes`);
     chunks.push(chunk);
   }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return all;
+  // A copy even of one chunk: the caller's buffer may change while it uploads.
+  return chunks.length === 1 ? new Uint8Array(chunks[0]!) : joinBytes(chunks, size);
 }
 
 /** A web stream's chunks; leaving early cancels it. */
