@@ -7,8 +7,9 @@ import { imageToImageExamples, queueOperations } from "../../generated/spec.js";
 import type { FluxClient } from "../client.js";
 import type { FetchLike, ImageToImageInput } from "../types.js";
 import { resolveCredentials } from "../credentials.js";
-import { FluxApiError, FluxConfigError, FluxError, FluxNetworkError, FluxResponseError, FluxValidationError, type FluxIssue } from "../errors.js";
+import { FluxApiError, FluxConfigError, FluxError, FluxNetworkError, FluxResponseError, FluxUploadError, FluxValidationError, type FluxIssue } from "../errors.js";
 import type { PrismMock } from "../mock.js";
+import type { StorageStandIn } from "../cli/storage-stand-in.js";
 import { forValidation, stringifyExact } from "../seed.js";
 import type { BatchSummary } from "../cli/batch.js";
 import { flagIssue, inputFromFlags, specFlagOptions, specFlagsHelp } from "../cli/flags.js";
@@ -20,7 +21,7 @@ const exitCodes = `Exit codes:
   0    done (a batch: every line has a result)
   2    bad input or usage: nothing was sent (a batch: some lines are not valid requests)
   3    fal answered with an error (a batch: some jobs failed; they are in the results file)
-  4    network error or timeout (a batch: some lines are unfinished; --resume finishes them)
+  4    network error or timeout, or a failed upload (a batch: some lines are unfinished; --resume finishes them)
   130  interrupted (Ctrl-C or SIGTERM)`;
 
 const help = `Usage: flux-i2i [--image FILE|URL] [--prompt TEXT] [PARAMETERS] [--out DIR] [--json] [--live]
@@ -33,8 +34,11 @@ this package's OpenAPI document (no key, no network; the mock answers with the s
 With no request parameters at all, it sends the endpoint document's example request.
 
 Options:
-  --image FILE|URL     the image to start from: a local jpeg, png, webp, gif or avif file (sent
-                       inline as a data URI) or an http(s) URL; the same as --image-url
+  --image FILE|URL     the image to start from: a local jpeg, png, webp, gif or avif file or an
+                       http(s) URL; the same as --image-url. A local file is uploaded to fal storage
+                       (up to 90 MiB; against the mock, to a stand-in on this machine) and the job
+                       given its URL; a batch line's file is sent inline as a data URI (up to 10 MiB)
+  --inline             send --image's local file inline as a data URI (up to 10 MiB) instead
   --out DIR            write every image to DIR as NAME-SEED-INDEX.EXT (NAME from the input image),
                        never over an existing file
   --json               print a machine-readable summary on stdout (seeds with every digit)
@@ -42,6 +46,8 @@ Options:
                        FAL_KEY_SECRET); on a terminal, shows the queue position and progress.
                        Ctrl-C cancels the job on fal's side
   --queue-url URL      the queue's server (a proxy, a local fake); default https://queue.fal.run
+  --storage-url URL    fal storage's server, where --image's file is uploaded (a proxy's storage
+                       route, a local fake); default https://rest.fal.ai
   --follow REQUEST_ID  with --live: follow a job already on fal's queue (one whose connection
                        was lost, say) to its result, with --out and --json as for a new one
   -h, --help           this text
@@ -68,10 +74,12 @@ ${exitCodes}`;
 
 const cliOptions = {
   image: { type: "string" },
+  inline: { type: "boolean" },
   out: { type: "string" },
   json: { type: "boolean" },
   live: { type: "boolean" },
   "queue-url": { type: "string" },
+  "storage-url": { type: "string" },
   batch: { type: "string" },
   concurrency: { type: "string" },
   results: { type: "string" },
@@ -120,6 +128,7 @@ async function main(args: string[]): Promise<number> {
   process.on("SIGTERM", onInterrupt);
 
   let mock: PrismMock | undefined;
+  let storage: StorageStandIn | undefined;
   try {
     const input = inputFromFlags(values);
     if (typeof values.image === "string") {
@@ -128,7 +137,9 @@ async function main(args: string[]): Promise<number> {
     }
     const batchOnly = ["concurrency", "results", "resume", "resend-uncertain"].filter((name) => values[name] !== undefined);
     if (!values.batch && batchOnly.length) throw new UsageError(`--${batchOnly[0]} is for batches: add --batch FILE.jsonl`);
-    if (!values.live && values["queue-url"] !== undefined) throw new UsageError("--queue-url is for --live: without it, the command runs against its own mock");
+    for (const flag of ["queue-url", "storage-url"]) {
+      if (!values.live && values[flag] !== undefined) throw new UsageError(`--${flag} is for --live: without it, the command runs against its own mock`);
+    }
     const concurrency = values.concurrency === undefined ? 2 : Number(values.concurrency);
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency: must be a whole number >= 1, got ${values.concurrency}`);
 
@@ -148,7 +159,7 @@ async function main(args: string[]): Promise<number> {
         progress.log("No request parameters: sending the endpoint document's example request.");
         Object.assign(input, imageToImageExamples["seed-example"]);
       }
-      const { messages, stem } = await readImage(input, imageFlag, () => true, interrupt.signal);
+      const { messages, stem } = await readImage(input, imageFlag, () => true, interrupt.signal, !values.inline);
       if (messages.length) return badInput(messages, values);
       single = { input, stem };
     }
@@ -160,17 +171,21 @@ async function main(args: string[]): Promise<number> {
     let client: FluxClient;
     if (values.live) {
       if (!resolveCredentials(undefined)) throw new UsageError("--live needs a key: set FAL_KEY (or FAL_KEY_ID and FAL_KEY_SECRET)");
-      client = createFluxClient({ queueUrl: values["queue-url"] as string | undefined });
+      client = createFluxClient({ queueUrl: values["queue-url"] as string | undefined, storageUrl: values["storage-url"] as string | undefined });
     } else {
       progress.log("Starting a Prism mock of openapi/queue.yaml (no key, no network; --live runs on fal)...");
       const { specPath, startPrismMock } = await import("../mock.js");
       mock = await startPrismMock({ spec: specPath("queue.yaml") }).catch((error: Error) => {
         throw new UsageError(`${error.message}\n(or run on fal with --live)`);
       });
-      client = createFluxClient({ queueUrl: mock.url, credentials: "mock-key", fetch: inlineImagesFromMock });
+      // An image to upload goes to a stand-in for fal storage on this machine, never to fal.
+      storage = single?.input.image_url instanceof File ? await (await import("../cli/storage-stand-in.js")).startStorageStandIn() : undefined;
+      client = createFluxClient({ queueUrl: mock.url, credentials: "mock-key", fetch: inlineImagesFromMock, storageUrl: storage?.url });
     }
 
     const jobOptions = { out: values.out as string | undefined, json: Boolean(values.json), progress, signal: interrupt.signal };
+    const upload = single?.input.image_url;
+    if (upload instanceof File) progress.log(`Uploading ${upload.name} (${(upload.size / 1024 / 1024).toFixed(1)} MiB) to ${values.live ? "fal storage" : "the stand-in for fal storage"} before the submit...`);
     const { runOneJob } = await import("../cli/one-job.js");
     if (typeof values.follow === "string") return await runOneJob(client, values.follow, { ...jobOptions, stem: defaultStem });
     if (single) return await runOneJob(client, single.input as ImageToImageInput, { ...jobOptions, stem: single.stem });
@@ -198,7 +213,7 @@ async function main(args: string[]): Promise<number> {
     if (values.json) console.log(terminalSafeJson(stringifyExact({ error: error instanceof FluxError ? error.toJSON() : { name: (error as Error).name, message } }, 2)));
     return exitCodeOf(error);
   } finally {
-    await mock?.stop();
+    await Promise.all([mock?.stop(), storage?.stop()]);
   }
 }
 
@@ -206,7 +221,7 @@ async function main(args: string[]): Promise<number> {
  * Checks the request the flags make against the spec and reads its image file, if it names one,
  * into a data URI in `input`. Every problem at once: the file's and the spec's (those `keep` keeps).
  */
-async function readImage(input: Record<string, unknown>, flag: string, keep: (issue: FluxIssue) => boolean, signal: AbortSignal) {
+async function readImage(input: Record<string, unknown>, flag: string, keep: (issue: FluxIssue) => boolean, signal: AbortSignal, upload = false) {
   const [{ checkInput }, { isLocalImage, resolveImage }] = await Promise.all([import("../validation.js"), import("../cli/image-input.js")]);
   const image = input.image_url;
   const local = typeof image === "string" && isLocalImage(image);
@@ -216,7 +231,7 @@ async function readImage(input: Record<string, unknown>, flag: string, keep: (is
   let stem = "image";
   if (typeof image === "string") {
     try {
-      const resolved = await resolveImage(image, process.cwd(), flag, signal);
+      const resolved = await resolveImage(image, process.cwd(), flag, signal, upload);
       input.image_url = resolved.imageUrl;
       stem = resolved.stem;
     } catch (error) {
@@ -255,7 +270,8 @@ function badInput(messages: string[], values: Values): number {
 function exitCodeOf(error: unknown): number {
   if (error instanceof UsageError || error instanceof FluxValidationError || error instanceof FluxConfigError) return 2;
   if (error instanceof FluxApiError || error instanceof FluxResponseError) return 3;
-  if (error instanceof FluxNetworkError) return 4;
+  // An upload that failed submitted nothing: like a network failure, running it again is safe.
+  if (error instanceof FluxNetworkError || error instanceof FluxUploadError) return 4;
   return 1;
 }
 

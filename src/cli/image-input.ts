@@ -5,13 +5,15 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename, extname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { storageUpload } from "../../generated/spec.js";
 import { sniffImage } from "../image-type.js";
 import { UsageError } from "./usage-error.js";
 
 /**
- * The largest local image sent inline. fal sets no documented limit on data URIs but warns that
- * large ones slow the request; 10 MiB (13.4 MiB as base64) keeps a submit on a 10 Mbit/s uplink
- * under 15 s. A larger image should be uploaded (fal's CDN, any public URL) and passed by URL.
+ * The largest local image sent inline (`--inline`, and a batch line's file). fal sets no documented
+ * limit on data URIs but warns that large ones slow the request; 10 MiB (13.4 MiB as base64) keeps
+ * a submit on a 10 Mbit/s uplink under 15 s. An uploaded image may be as large as one upload to
+ * fal storage takes (`storageUpload.maxBytes`, fal-js's single-upload bound, 90 MiB).
  */
 export const maxImageBytes = 10 * 1024 * 1024;
 
@@ -21,8 +23,8 @@ export function sniffImageType(bytes: Buffer): string | undefined {
 }
 
 export interface ImageInput {
-  /** What goes in `image_url`: the URL as given, or the file as a data URI. */
-  imageUrl: string;
+  /** What goes in `image_url`: the URL as given, the file as a data URI, or (to upload) the file itself. */
+  imageUrl: string | File;
   /** A name for the outputs: the file's or URL's base name without its extension. */
   stem: string;
 }
@@ -34,26 +36,34 @@ export function isLocalImage(value: string): boolean {
 
 /**
  * `value` of `--image` (or a batch line's `image_url`): relative paths are taken from `baseDir`. A
- * file is read through a stream that stops past `maxImageBytes` whatever `stat` says (a file such
- * as `/proc/self/pagemap` claims size 0 and never ends), and that `signal` (Ctrl-C) aborts.
+ * file is read through a stream that stops past its limit whatever `stat` says (a file such as
+ * `/proc/self/pagemap` claims size 0 and never ends), and that `signal` (Ctrl-C) aborts. With
+ * `upload`, the file is given as a `File` (the client uploads it to fal storage), up to
+ * `storageUpload.maxBytes`; else as a data URI, up to `maxImageBytes`.
  */
-export async function resolveImage(value: string, baseDir: string, flag = "--image", signal?: AbortSignal): Promise<ImageInput> {
+export async function resolveImage(value: string, baseDir: string, flag = "--image", signal?: AbortSignal, upload = false): Promise<ImageInput> {
   if (!isLocalImage(value)) return { imageUrl: value, stem: stemOfImage(value) };
+  const limit = upload ? storageUpload.maxBytes : maxImageBytes;
   const path = resolve(baseDir, /^file:/i.test(value) ? fileURLToPath(value) : value);
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new UsageError(`${flag}: ${value} is neither an http(s) URL nor a file that exists`);
   if (!info.isFile()) throw new UsageError(`${flag}: ${value} is not a file`);
   const tooLarge = (size: string) =>
-    new UsageError(`${flag}: ${value} is ${size}, over the ${megabytes(maxImageBytes)} sent inline; upload it and pass its URL`);
-  if (info.size > maxImageBytes) throw tooLarge(megabytes(info.size));
-  const bytes = await readAtMost(path, maxImageBytes, signal);
-  if (!bytes) throw tooLarge(`more than ${megabytes(maxImageBytes)}`);
+    new UsageError(
+      upload
+        ? `${flag}: ${value} is ${size}, over the ${megabytes(limit)} one upload to fal storage takes (fal-js's single-upload bound)`
+        : `${flag}: ${value} is ${size}, over the ${megabytes(limit)} sent inline; leave out --inline to upload it, or pass a URL`,
+    );
+  if (info.size > limit) throw tooLarge(megabytes(info.size));
+  const bytes = await readAtMost(path, limit, signal);
+  if (!bytes) throw tooLarge(`more than ${megabytes(limit)}`);
   const type = sniffImageType(bytes);
   if (!type) {
     throw new UsageError(
       `${flag}: ${value} is not a jpeg, png, webp, gif or avif image (it starts with ${bytes.subarray(0, 8).toString("hex") || "nothing"})`,
     );
   }
+  if (upload) return { imageUrl: new File([new Uint8Array(bytes)], basename(path), { type }), stem: stemOf(basename(path)) };
   return { imageUrl: `data:${type};base64,${bytes.toString("base64")}`, stem: stemOf(basename(path)) };
 }
 

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
 import { maxImageBytes, resolveImage, sniffImageType, stemOf, stemOfImage } from "../../src/cli/image-input.js";
 import { UsageError } from "../../src/cli/usage-error.js";
+import { storageUpload } from "../../generated/spec.js";
 
 const dir = mkdtempSync(join(tmpdir(), "flux-i2i-image-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,6 +36,20 @@ describe("resolveImage", () => {
     expect(await resolveImage("photo.png", dir)).toEqual({ imageUrl: `data:image/jpeg;base64,${jpeg.toString("base64")}`, stem: "photo" });
     expect(await resolveImage("https://x.test/dir/my%20cat.webp?x=1", dir)).toEqual({ imageUrl: "https://x.test/dir/my%20cat.webp?x=1", stem: "my_cat" });
     expect((await resolveImage("data:image/png;base64,AAAA", dir)).stem).toBe("image");
+  });
+
+  it("to upload: the file itself as a File with its name and sniffed type, up to one upload's bound rather than the inline 10 MiB", async () => {
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 4, 5, 6]);
+    writeFileSync(join(dir, "holiday.png"), jpeg);
+    const { imageUrl, stem } = await resolveImage("holiday.png", dir, "--image", undefined, true);
+    expect(imageUrl).toBeInstanceOf(File);
+    expect([(imageUrl as File).name, (imageUrl as File).type, stem]).toEqual(["holiday.png", "image/jpeg", "holiday"]);
+    expect(Buffer.from(await (imageUrl as File).arrayBuffer()).equals(jpeg)).toBe(true);
+    // Over the inline cap: refused inline (saying how to upload it), taken to upload.
+    writeFileSync(join(dir, "large.jpg"), Buffer.concat([jpeg, Buffer.alloc(maxImageBytes)]));
+    await expect(resolveImage("large.jpg", dir)).rejects.toThrow("leave out --inline to upload it");
+    expect((await resolveImage("large.jpg", dir, "--image", undefined, true)).imageUrl).toBeInstanceOf(File);
+    expect(storageUpload.maxBytes).toBeGreaterThan(maxImageBytes);
   });
 
   it("a folder is a usage error naming the flag", async () => {

@@ -10,6 +10,7 @@ import { imageToImageExamples, imageToImageInputSchema, resultRetention } from "
 import { maxImageBytes } from "../../src/cli/image-input.js";
 import { createFluxClient } from "../../src/index.js";
 import { startContractServer } from "../support/contract-server.js";
+import { startLocalServer } from "../support/local-server.js";
 import { fakeJpeg, png, startFakeQueue, type FakeQueue } from "../support/fake-queue.js";
 import { bin, loopbackOnly, runCli, startCli } from "../support/cli.js";
 import { waitFor } from "../support/wait.js";
@@ -29,7 +30,8 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const live = (...args: string[]) => ["--live", "--queue-url", fake.url, ...args];
+// --inline: these tests send the image as a data URI, as the command did before it uploaded; the upload has tests of its own.
+const live = (...args: string[]) => ["--live", "--queue-url", fake.url, "--inline", ...args];
 const withKey = { FAL_KEY: key };
 
 type Property = { minimum?: number; maximum?: number; default?: unknown; enum?: readonly unknown[] };
@@ -133,7 +135,37 @@ describe("a job", () => {
     expect(stderr).toMatch(/request id: \S+/);
   });
 
-  it("a local file is sent as a data URI of its sniffed type; the other flags as typed values", async () => {
+  it("a local file is uploaded to fal storage (--storage-url): the initiate call with the key, the bytes PUT to the signed URL with none, the job given the file's URL", async () => {
+    const fileUrl = "https://v3b.fal.media/files/b/cat.png";
+    const storage = await startLocalServer((req, res) => {
+      if (req.method === "POST") return res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ upload_url: `${storage.url}/put/1?signature=s`, file_url: fileUrl }));
+      res.writeHead(req.method === "PUT" ? 200 : 404).end();
+    });
+    try {
+      const { code, stderr } = await runCli(["--live", "--queue-url", fake.url, "--storage-url", storage.url, "--image", "cat.png", "--prompt", "p"], { cwd: dir, env: withKey });
+      expect(code, stderr).toBe(0);
+      expect(stderr).toContain("Uploading cat.png");
+      expect(storage.requests.map((r) => [r.method, r.headers.authorization ?? null])).toEqual([
+        ["POST", `Key ${key}`],
+        ["PUT", null],
+      ]);
+      expect(JSON.parse(storage.requests[0]!.body)).toEqual({ content_type: "image/png", file_name: "cat.png" });
+      expect([...fake.jobs.values()][0]!.input.image_url).toBe(fileUrl);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it("against the mock, --image's file goes to a stand-in for fal storage on this machine; --storage-url is for --live", async () => {
+    const mocked = await runCli(["--image", "cat.png", "--prompt", "p"], { cwd: dir });
+    expect(mocked.code, mocked.stderr).toBe(0);
+    expect(mocked.stderr).toContain("Uploading cat.png (0.0 MiB) to the stand-in for fal storage");
+    const misplaced = await runCli(["--image", "cat.png", "--prompt", "p", "--storage-url", "https://rest.fal.ai"], { cwd: dir });
+    expect(misplaced.code).toBe(2);
+    expect(misplaced.stderr).toContain("--storage-url is for --live");
+  });
+
+  it("a local file is sent as a data URI of its sniffed type with --inline; the other flags as typed values", async () => {
     const { code, stdout } = await runCli(live("--image", "cat.png", "--prompt", "a wizard", "--num-images", "2", "--no-enable-safety-checker", "--seed", "15860307465884635513"), {
       cwd: dir,
       env: withKey,
@@ -201,7 +233,7 @@ describe("a job", () => {
   });
 
   it("a queue that cannot be reached exits 4", async () => {
-    const { code, stderr } = await runCli(["--live", "--queue-url", refusedOrigin, "--image", "cat.png", "--prompt", "p"], { cwd: dir, env: withKey });
+    const { code, stderr } = await runCli(["--live", "--queue-url", refusedOrigin, "--inline", "--image", "cat.png", "--prompt", "p"], { cwd: dir, env: withKey });
     expect(code).toBe(4);
     expect(stderr).toContain("FluxNetworkError");
     expect(stderr).toContain("ECONNREFUSED");
