@@ -20,8 +20,8 @@ export interface Call<T> {
   method: string;
   url: string;
   headers?: Record<string, string>;
-  /** Text, or bytes (an upload's `PUT`). */
-  body?: string | Uint8Array<ArrayBuffer>;
+  /** Text, or bytes (an upload's `PUT`: a Blob is streamed by fetch, and read again by a retry). */
+  body?: string | Uint8Array<ArrayBuffer> | Blob;
   /** Safe to send again (GET, PUT cancel). Default true. */
   idempotent?: boolean;
   /** The most the answer may hold; see {@link maxAnswerBytes}. Default: `maxAnswerBytes.small`. */

@@ -63,10 +63,12 @@ export async function withUploadedImage<T extends object>(input: T, ctx: UploadC
   if (!isImageBytes(source)) return input;
   precheck({ ...input, image_url: placeholderUrl });
   const named = typeof Blob !== "undefined" && source instanceof Blob && "name" in source && typeof source.name === "string" && source.name ? source.name : undefined;
+  // A Blob is sent as it is (fetch streams it, and a retry reads it again): only its first bytes are read, to sniff.
   const bytes = await readBounded(source, storageUpload.maxBytes, named);
-  const image = sniffImage(bytes);
+  const image = sniffImage(bytes instanceof Blob ? new Uint8Array(await bytes.slice(0, 32).arrayBuffer()) : bytes);
   if (!image) {
-    const start = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("") || "nothing";
+    const head = bytes instanceof Blob ? new Uint8Array(await bytes.slice(0, 8).arrayBuffer()) : bytes.subarray(0, 8);
+    const start = Array.from(head, (b) => b.toString(16).padStart(2, "0")).join("") || "nothing";
     throw imageIssue("type", `must be a ${imageTypeNames} image${named ? `: ${named}` : ""} starts with ${start}`);
   }
   const file = named ?? `image.${image.extension}`;
@@ -82,13 +84,13 @@ function imageIssue(rule: string, message: string): FluxValidationError {
   return new FluxValidationError([{ field: "image_url", rule, message, params: {} }]);
 }
 
-/** The bytes, at most `maxBytes` of them: a larger image is refused as soon as it is known to be one. */
-async function readBounded(source: ImageBytes, maxBytes: number, name: string | undefined): Promise<Uint8Array<ArrayBuffer>> {
+/** The bytes (a Blob as it is), at most `maxBytes` of them: a larger image is refused as soon as it is known to be one. */
+async function readBounded(source: ImageBytes, maxBytes: number, name: string | undefined): Promise<Uint8Array<ArrayBuffer> | Blob> {
   const tooLarge = (size: string) =>
     imageIssue("maxBytes", `is ${size}${name ? ` (${name})` : ""}, more than the ${(maxBytes / 1024 / 1024).toFixed(0)} MiB one upload to fal storage takes`);
   if (typeof Blob !== "undefined" && source instanceof Blob) {
     if (source.size > maxBytes) throw tooLarge(`${source.size} bytes`);
-    return new Uint8Array(await source.arrayBuffer());
+    return source;
   }
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
     const view = source instanceof ArrayBuffer ? new Uint8Array(source) : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
@@ -122,7 +124,7 @@ async function* streamChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator
  * come), then the PUT of the bytes to the signed URL it answered (without the key; safe to retry,
  * a PUT of the same bytes stores the same file). Gives the file's URL.
  */
-async function upload(bytes: Uint8Array<ArrayBuffer>, type: string, file: string, ctx: UploadContext, signal: AbortSignal | undefined): Promise<string> {
+async function upload(bytes: Uint8Array<ArrayBuffer> | Blob, type: string, file: string, ctx: UploadContext, signal: AbortSignal | undefined): Promise<string> {
   const target = await send(ctx, {
     method: "POST",
     url: `${ctx.storageUrl}${storageUpload.initiatePath}?storage_type=${storageUpload.storageType}`,

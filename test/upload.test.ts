@@ -24,7 +24,9 @@ interface Seen {
 function fal(answer: (seen: Seen) => Response | undefined = () => undefined) {
   const seen: Seen[] = [];
   const fetch: FetchLike = async (input, init = {}) => {
-    const body = init.body === undefined ? new Uint8Array() : typeof init.body === "string" ? new TextEncoder().encode(init.body) : new Uint8Array(init.body as ArrayBuffer);
+    const raw = init.body;
+    // A Blob is PUT as it is (fetch streams it); a typed array or text as bytes.
+    const body = raw === undefined || raw === null ? new Uint8Array() : typeof raw === "string" ? new TextEncoder().encode(raw) : raw instanceof Blob ? new Uint8Array(await raw.arrayBuffer()) : new Uint8Array(raw as ArrayBuffer);
     const request = { method: init.method ?? "GET", url: new URL(String(input)), headers: new Headers(init.headers), body };
     seen.push(request);
     const json = (value: unknown) => new Response(JSON.stringify(value), { headers: { "Content-Type": "application/json" } });
