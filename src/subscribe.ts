@@ -2,7 +2,7 @@
 import { queueOperations } from "../generated/spec.js";
 import { validateQueueStatus } from "../generated/validators.js";
 import { redact } from "./redaction.js";
-import { FluxApiError, FluxResponseError, FluxSubmitUncertainError, FluxTimeoutError } from "./errors.js";
+import { FluxApiError, FluxResponseError, FluxSubmitUncertainError, FluxTimeoutError, FluxValidationError } from "./errors.js";
 import type { QueueContext, QueueInternals } from "./queue.js";
 import { sleep } from "./retry.js";
 import { sseData } from "./sse.js";
@@ -42,6 +42,10 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
     getJob: (signal: AbortSignal) => Promise<QueueJob>,
     options: SubscribeOptions & AnswerObserver,
   ): Promise<ImageToImageOutput> {
+    // Before the job exists: a mode the client does not have would otherwise be taken as "stream".
+    if (options.mode !== undefined && options.mode !== "stream" && options.mode !== "poll") {
+      throw new FluxValidationError([{ field: "mode", rule: "enum", message: `must be "stream" or "poll", got ${JSON.stringify(options.mode)}`, params: { allowedValues: ["stream", "poll"] } }]);
+    }
     const deadline = options.timeout === undefined ? undefined : AbortSignal.timeout(options.timeout);
     // Aborted when a callback throws, so that the job is cancelled like on any other abort.
     const callbackFailed = new AbortController();

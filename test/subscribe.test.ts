@@ -7,6 +7,7 @@ import {
   createFluxClient,
   FluxApiError,
   FluxTimeoutError,
+  FluxValidationError,
   type FluxClientOptions,
   type QueueStatus,
 } from "../src/index.js";
@@ -38,6 +39,17 @@ function client(options: FluxClientOptions = {}) {
     ...options,
   });
 }
+
+describe("subscribe's options", () => {
+  it("a mode it does not have (\"polling\" for \"poll\") is refused, naming the field, before anything is submitted", async () => {
+    const error = (await client()
+      .subscribe(input, { mode: "polling" as never })
+      .catch((e: unknown) => e)) as FluxValidationError;
+    expect(error).toBeInstanceOf(FluxValidationError);
+    expect(error.issues[0]).toMatchObject({ field: "mode", rule: "enum" });
+    expect(fake.log).toEqual([]);
+  });
+});
 
 describe("subscribe over the status stream", () => {
   it("three requests (submit, stream, result); the result is fetched on the COMPLETED event, not when the stream closes", async () => {
