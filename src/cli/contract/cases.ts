@@ -43,7 +43,8 @@ export interface InvalidCase {
 
 const inputSchema = imageToImageInputSchema as unknown as ObjectSchema;
 
-const typesOf = (prop: PropertySchema) => (prop.type === undefined ? [] : ([] as string[]).concat(prop.type as string | string[]));
+/** A property's JSON Schema types, as a list. */
+export const typesOf = (prop: PropertySchema) => (prop.type === undefined ? [] : ([] as string[]).concat(prop.type as string | string[]));
 
 /** A URL or data URI the `image_url` pattern accepts; other patterns are not generated (none in the schema yet). */
 const imageUrl = fc.oneof(
@@ -91,12 +92,13 @@ export function validBody(schema: ObjectSchema = inputSchema): fc.Arbitrary<Reco
 }
 
 /** `value` off by the smallest step the bound's own precision shows (20 -> 0.1 for a number, 1 for an integer). */
-function stepOf(bound: number, integer: boolean): number {
+export function stepOf(bound: number, integer: boolean): number {
   if (integer) return 1;
   const decimals = (String(bound).split(".")[1] ?? "").length;
   return 10 ** -(decimals + 1);
 }
-const shift = (value: number, by: number) => Number((value + by).toPrecision(12));
+/** `value` moved by `by`, without the float noise of the sum. */
+export const shift = (value: number, by: number) => Number((value + by).toPrecision(12));
 
 /** One way to break a property: the value it gets (or its removal), what was done, the keyword broken. */
 export interface Breaking {

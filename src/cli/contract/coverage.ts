@@ -6,7 +6,7 @@
 // gives the same requests.
 import { operationBodies, operationParameters } from "../../../generated/spec.js";
 import type { OperationId } from "../../types.js";
-import { breakings, describeBreaking, type ObjectSchema, type PropertySchema } from "./cases.js";
+import { breakings, describeBreaking, shift, stepOf, typesOf, type ObjectSchema, type PropertySchema } from "./cases.js";
 
 /** One request of the coverage phase: what the server must do with it, and the values that differ from the plain one. */
 export interface CoverageRequest {
@@ -25,15 +25,6 @@ interface Boundary {
   value: unknown;
   raw?: string;
 }
-
-const typesOf = (prop: PropertySchema) => (prop.type === undefined ? [] : ([] as string[]).concat(prop.type as string | string[]));
-
-/** The smallest step the bound's own precision shows: 1 for an integer, 0.1 for 20, 0.001 for 0.01. */
-function stepOf(bound: number, integer: boolean): number {
-  if (integer) return 1;
-  return 10 ** -((String(bound).split(".")[1] ?? "").length + 1);
-}
-const shift = (value: number, by: number) => Number((value + by).toPrecision(12));
 
 /** Texts at a pattern's edges; those it accepts are boundaries (a minimal URL, a data URI, JSON braces, one character). */
 const patternCandidates = ["http://a", "https://example.com/cat.png?size=1#top", "data:image/png;base64,iVBORw0KGgo=", "{}", "a", "~"];
@@ -118,7 +109,8 @@ function bodyText(base: Record<string, unknown>, field: string, boundary: { valu
 const wireText = (value: unknown) => String(value);
 
 type Parameter = { name: string; in: string; required: boolean; schema: PropertySchema };
-const parametersOf = (operation: OperationId) => (operationParameters[operation] as readonly Parameter[]).filter((p) => p.in === "query" || p.in === "header");
+/** The operation's query and header parameters (a job's id, a path parameter, is followed, not made up). */
+export const parametersOf = (operation: OperationId) => (operationParameters[operation] as readonly Parameter[]).filter((p) => p.in === "query" || p.in === "header");
 
 /** The query and headers every request of the operation carries: each required parameter at its first valid value (`storage_type=fal-cdn-v3`). */
 export function requiredParameters(operation: OperationId): Pick<CoverageRequest, "query" | "headers"> {

@@ -11,9 +11,9 @@ import fc from "fast-check";
 import { operationBodies, operationParameters, operationResponses } from "../../../generated/spec.js";
 import { endpointPath } from "../../endpoint.js";
 import type { OperationId } from "../../types.js";
-import { invalidBody, validBody, type ObjectSchema, type PropertySchema } from "./cases.js";
+import { invalidBody, validBody, type ObjectSchema } from "./cases.js";
 import { checkNames, type CheckName } from "./checks.js";
-import { coverageRequests, requiredParameters, type CoverageRequest } from "./coverage.js";
+import { coverageRequests, parametersOf, requiredParameters, type CoverageRequest } from "./coverage.js";
 import { maxJobs, send, type ContractOptions, type ContractReport, type Probe } from "./exchange.js";
 import { followJob, type JobUrls } from "./jobs.js";
 
@@ -75,7 +75,7 @@ function coverageProbes(operation: OperationId, url: string, report: ContractRep
 
 /** The operation's query and header parameters as one object schema (sent as text), for random sets of them. */
 function parameterSchema(operation: OperationId): ObjectSchema {
-  const parameters = (operationParameters[operation] as readonly { name: string; in: string; required: boolean; schema: PropertySchema }[]).filter((p) => p.in === "query" || p.in === "header");
+  const parameters = parametersOf(operation);
   return {
     properties: Object.fromEntries(parameters.map((p) => [p.name, p.schema])),
     required: parameters.filter((p) => p.required).map((p) => p.name),
