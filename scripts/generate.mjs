@@ -182,6 +182,17 @@ function schemaTitle(schema) {
   return schema?.title ?? null;
 }
 
+/** Every operation of the documents, `{ document, route, method, operation }`, in document and path order. */
+function operationsOf(specs) {
+  return Object.entries(specs).flatMap(([document, spec]) =>
+    Object.entries(spec.paths).flatMap(([route, item]) =>
+      Object.entries(item)
+        .filter(([, operation]) => operation?.operationId)
+        .map(([method, operation]) => ({ document, route, method, operation, spec })),
+    ),
+  );
+}
+
 /**
  * What each operation of both documents may answer, for a contract run against a server: per
  * status, the media types, the schema's title (its validator is `validate` + title) and the
@@ -189,25 +200,20 @@ function schemaTitle(schema) {
  */
 function responseTable(specs) {
   const table = {};
-  for (const [document, spec] of Object.entries(specs)) {
-    for (const [route, item] of Object.entries(spec.paths)) {
-      for (const [method, operation] of Object.entries(item)) {
-        if (!operation?.operationId) continue;
-        const responses = {};
-        for (const [status, response] of Object.entries(operation.responses)) {
-          const content = Object.fromEntries(
-            Object.entries(response.content ?? {}).map(([type, media]) => [type, schemaTitle(media.schema)]),
-          );
-          const headers = Object.fromEntries(
-            Object.entries(response.headers ?? {}).map(([name, header]) => [name.toLowerCase(), header.schema?.enum ?? null]),
-          );
-          // An answer the spec marks `x-outcome` is one of the operation's results, not an error.
-          responses[status] = response["x-outcome"] ? { content, headers, outcome: true } : { content, headers };
-        }
-        const security = (operation.security ?? spec.security ?? []).length > 0;
-        table[operation.operationId] = { document, method: method.toUpperCase(), path: route, secured: security, responses };
-      }
+  for (const { document, route, method, operation, spec } of operationsOf(specs)) {
+    const responses = {};
+    for (const [status, response] of Object.entries(operation.responses)) {
+      const content = Object.fromEntries(
+        Object.entries(response.content ?? {}).map(([type, media]) => [type, schemaTitle(media.schema)]),
+      );
+      const headers = Object.fromEntries(
+        Object.entries(response.headers ?? {}).map(([name, header]) => [name.toLowerCase(), header.schema?.enum ?? null]),
+      );
+      // An answer the spec marks `x-outcome` is one of the operation's results, not an error.
+      responses[status] = response["x-outcome"] ? { content, headers, outcome: true } : { content, headers };
     }
+    const security = (operation.security ?? spec.security ?? []).length > 0;
+    table[operation.operationId] = { document, method: method.toUpperCase(), path: route, secured: security, responses };
   }
   return table;
 }
@@ -218,21 +224,12 @@ function responseTable(specs) {
  * coverage phase. A table of its own, so that what imports `operationResponses` does not carry it.
  */
 function parameterTable(specs) {
-  const table = {};
-  for (const spec of Object.values(specs)) {
-    for (const item of Object.values(spec.paths)) {
-      for (const operation of Object.values(item)) {
-        if (!operation?.operationId) continue;
-        table[operation.operationId] = (operation.parameters ?? []).map(({ name, in: place, required, schema }) => ({
-          name,
-          in: place,
-          required: required === true,
-          schema: toJsonSchema(schema, true),
-        }));
-      }
-    }
-  }
-  return table;
+  return Object.fromEntries(
+    operationsOf(specs).map(({ operation }) => [
+      operation.operationId,
+      (operation.parameters ?? []).map(({ name, in: place, required, schema }) => ({ name, in: place, required: required === true, schema: toJsonSchema(schema, true) })),
+    ]),
+  );
 }
 
 /**
@@ -242,17 +239,13 @@ function parameterTable(specs) {
  */
 function bodyTable(specs) {
   const table = {};
-  for (const spec of Object.values(specs)) {
-    for (const item of Object.values(spec.paths)) {
-      for (const operation of Object.values(item)) {
-        const media = operation?.requestBody?.content?.["application/json"];
-        if (!operation?.operationId || !media) continue;
-        const examples = Object.values(media.examples ?? {}).map((example) => example.value);
-        // The smallest example: the plainest valid body (for the image endpoint, only what is required).
-        const example = examples.sort((a, b) => JSON.stringify(a).length - JSON.stringify(b).length)[0];
-        table[operation.operationId] = { schema: toJsonSchema(media.schema), example };
-      }
-    }
+  for (const { operation } of operationsOf(specs)) {
+    const media = operation.requestBody?.content?.["application/json"];
+    if (!media) continue;
+    const examples = Object.values(media.examples ?? {}).map((example) => example.value);
+    // The smallest example: the plainest valid body (for the image endpoint, only what is required).
+    const example = examples.sort((a, b) => JSON.stringify(a).length - JSON.stringify(b).length)[0];
+    table[operation.operationId] = { schema: toJsonSchema(media.schema), example };
   }
   return table;
 }
@@ -356,26 +349,23 @@ function parametersSchema(operation) {
 /** What the client needs of each queue operation, by operationId: method, path, retryable statuses. */
 function queueConstants(spec) {
   const operations = {};
-  for (const [route, item] of Object.entries(spec.paths)) {
-    for (const [method, operation] of Object.entries(item)) {
-      if (!operation?.operationId) continue;
-      const responses = Object.entries(operation.responses);
-      const retryable = responses
-        .filter(([status, response]) => Number(status) >= 400 && !response["x-outcome"])
-        .map(([status, response]) => [status, response["x-retryable"] === true]);
-      const statusesWhere = (extension, value) =>
-        responses.filter(([, response]) => response[extension] === value).map(([status]) => Number(status));
-      operations[operation.operationId] = {
-        method: method.toUpperCase(),
-        path: route,
-        // Where each parameter goes: query, header or path.
-        parameters: parameterPlaces(operation),
-        retryableByStatus: Object.fromEntries(retryable),
-        // Answers that are outcomes, not errors (`x-outcome`), and refusals that created no job (`x-job-created: false`).
-        outcomeStatuses: statusesWhere("x-outcome", true),
-        refusedStatuses: statusesWhere("x-job-created", false),
-      };
-    }
+  for (const { route, method, operation } of operationsOf({ queue: spec })) {
+    const responses = Object.entries(operation.responses);
+    const retryable = responses
+      .filter(([status, response]) => Number(status) >= 400 && !response["x-outcome"])
+      .map(([status, response]) => [status, response["x-retryable"] === true]);
+    const statusesWhere = (extension, value) =>
+      responses.filter(([, response]) => response[extension] === value).map(([status]) => Number(status));
+    operations[operation.operationId] = {
+      method: method.toUpperCase(),
+      path: route,
+      // Where each parameter goes: query, header or path.
+      parameters: parameterPlaces(operation),
+      retryableByStatus: Object.fromEntries(retryable),
+      // Answers that are outcomes, not errors (`x-outcome`), and refusals that created no job (`x-job-created: false`).
+      outcomeStatuses: statusesWhere("x-outcome", true),
+      refusedStatuses: statusesWhere("x-job-created", false),
+    };
   }
   const webhook = spec.webhooks.imageToImageCompleted.post;
   const result = spec.paths["/fal-ai/flux-1/requests/{request_id}"].get;
