@@ -8,7 +8,7 @@ import { imageToImageExamples, storageUpload } from "../generated/spec.js";
 import { createFluxClient } from "../src/index.js";
 import { createFalProxy, type FalProxyOptions } from "../src/proxy.js";
 import { startFakeQueue, type FakeQueue, type FakeQueueOptions } from "./support/fake-queue.js";
-import { startLocalServer } from "./support/local-server.js";
+import { startStorageFake } from "./support/storage-fake.js";
 import { serveFetchHandler } from "./support/node-adapter.js";
 
 const serverKey = "server-key-id:server-key-secret-0123456789";
@@ -96,14 +96,7 @@ describe("fal storage through the proxy, as @fal-ai/server-proxy lets it through
   it("fal's own client uploads a Blob input: the initiate call through the proxy with the server's key, the bytes PUT straight to the signed URL with none, the job given the file's URL", async () => {
     const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
     const fileUrl = "https://v3b.fal.media/files/b/cat.png";
-    const storage = await startLocalServer((req, res, body) => {
-      const url = new URL(req.url!, "http://127.0.0.1");
-      if (req.method === "POST" && url.pathname === storageUpload.initiatePath) {
-        return res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ upload_url: `${storage.url}/put/cat.png?signature=s`, file_url: fileUrl }));
-      }
-      res.writeHead(req.method === "PUT" ? 200 : 404).end();
-      void body;
-    });
+    const storage = await startStorageFake(fileUrl);
     try {
       const toFakes = (url: string | URL | Request, init?: RequestInit) =>
         globalThis.fetch(String(url).replace(/^https:\/\/rest\.fal\.ai/, storage.url).replace(/^https:\/\/(queue\.)?fal\.run/, fake.url), init);
@@ -128,10 +121,7 @@ describe("fal storage through the proxy, as @fal-ai/server-proxy lets it through
 
   it("this package's client with storageUrl at the proxy: a Blob uploaded through it, then subscribed with the file's URL", async () => {
     const fileUrl = "https://v3b.fal.media/files/b/own-client.png";
-    const storage = await startLocalServer((req, res) => {
-      if (req.method === "POST") return res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ upload_url: `${storage.url}/put/1?signature=s`, file_url: fileUrl }));
-      res.writeHead(req.method === "PUT" ? 200 : 404).end();
-    });
+    const storage = await startStorageFake(fileUrl);
     try {
       await setUp({ storageUrl: storage.url });
       const browser = createFluxClient({ baseUrl: `${proxy.url}/api/fal/run`, queueUrl: `${proxy.url}/api/fal/queue`, storageUrl: `${proxy.url}/api/fal/storage` });

@@ -1,14 +1,14 @@
 // The browser tier's servers, in Node: fal's queue (the local fake), fal.run (a Prism mock of the
-// sync document), fal storage (a local fake that answers the upload's initiate call and takes the
-// PUT of the bytes, with CORS, as fal's signed URL does), and flux-i2i/proxy in front of the three,
+// sync document), fal storage (test/support/storage-fake.ts: the upload's initiate call, and the
+// PUT of the bytes with CORS, as fal's signed URL takes it), and flux-i2i/proxy in front of the three,
 // holding the only key. The page reaches the proxy alone, and storage's signed URL; the fakes' logs
 // reach the page through the `queueLog` and `storageLog` commands (vitest.config.ts).
 import type { TestProject } from "vitest/node";
 import { specPath, startPrismMock } from "../../src/mock.js";
 import { createFalProxy } from "../../src/proxy.js";
-import { storageUpload } from "../../generated/spec.js";
 import { startFakeQueue, type FakeQueue } from "../support/fake-queue.js";
-import { startLocalServer, type LocalServer } from "../support/local-server.js";
+import type { LocalServer } from "../support/local-server.js";
+import { startStorageFake } from "../support/storage-fake.js";
 import { serveFetchHandler } from "../support/node-adapter.js";
 
 declare module "vitest" {
@@ -27,27 +27,13 @@ export interface BrowserTierState {
 
 /** The file's URL the storage fake answers for every upload. */
 export const uploadedFileUrl = "https://v3b.fal.media/files/b/page-upload.png";
-
-/** fal storage played locally: the initiate call answers a signed URL on this server, which takes the PUT (CORS open, as a CDN's signed URL is). */
-async function startStorageFake(): Promise<LocalServer> {
-  const storage: LocalServer = await startLocalServer((req, res) => {
-    const cors = { "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "PUT", "Access-Control-Allow-Headers": "content-type" };
-    const url = new URL(req.url!, "http://127.0.0.1");
-    if (req.method === "OPTIONS") return res.writeHead(204, cors).end();
-    if (req.method === "POST" && url.pathname === storageUpload.initiatePath) {
-      return res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ upload_url: `${storage.url}/put/page-upload.png?signature=s`, file_url: uploadedFileUrl }));
-    }
-    res.writeHead(req.method === "PUT" && url.pathname.startsWith("/put/") ? 200 : 404, cors).end();
-  });
-  return storage;
-}
 const state = globalThis as unknown as { fluxBrowserTier?: BrowserTierState };
 
 export default async function setup(project: TestProject) {
   const [fake, prism, storage] = await Promise.all([
     startFakeQueue({ closeAfterCompletedMs: 200, queueMs: () => 50, runMs: () => 150 }),
     startPrismMock({ spec: specPath("image-to-image.yaml") }),
-    startStorageFake(),
+    startStorageFake(uploadedFileUrl),
   ]);
   // fal's real URLs, as fal's own client names them, handed to the local servers.
   const toLocal = (url: string | URL | Request, init?: RequestInit) =>

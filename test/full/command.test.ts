@@ -10,7 +10,7 @@ import { imageToImageExamples, imageToImageInputSchema, resultRetention } from "
 import { maxImageBytes } from "../../src/cli/image-input.js";
 import { createFluxClient } from "../../src/index.js";
 import { startContractServer } from "../support/contract-server.js";
-import { startLocalServer } from "../support/local-server.js";
+import { startStorageFake } from "../support/storage-fake.js";
 import { fakeJpeg, png, startFakeQueue, type FakeQueue } from "../support/fake-queue.js";
 import { bin, loopbackOnly, runCli, startCli } from "../support/cli.js";
 import { waitFor } from "../support/wait.js";
@@ -137,10 +137,7 @@ describe("a job", () => {
 
   it("a local file is uploaded to fal storage (--storage-url): the initiate call with the key, the bytes PUT to the signed URL with none, the job given the file's URL", async () => {
     const fileUrl = "https://v3b.fal.media/files/b/cat.png";
-    const storage = await startLocalServer((req, res) => {
-      if (req.method === "POST") return res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ upload_url: `${storage.url}/put/1?signature=s`, file_url: fileUrl }));
-      res.writeHead(req.method === "PUT" ? 200 : 404).end();
-    });
+    const storage = await startStorageFake(fileUrl);
     try {
       const { code, stderr } = await runCli(["--live", "--queue-url", fake.url, "--storage-url", storage.url, "--image", "cat.png", "--prompt", "p"], { cwd: dir, env: withKey });
       expect(code, stderr).toBe(0);
