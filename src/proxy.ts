@@ -228,12 +228,21 @@ function parseUrl(text: string): URL | undefined {
   }
 }
 
-/** The spec's operations on each of fal's servers: the queue document's on the queue, the sync document's on fal.run. */
-const operationsOn: Record<Kind, OperationId[]> = {
-  queue: (Object.keys(operationResponses) as OperationId[]).filter((id) => operationResponses[id].document === "queue"),
-  run: (Object.keys(operationResponses) as OperationId[]).filter((id) => operationResponses[id].document === "sync"),
-  storage: (Object.keys(operationResponses) as OperationId[]).filter((id) => operationResponses[id].document === "storage"),
-};
+/** Each of fal's servers and the spec's document whose operations it serves. */
+const documentOf = { run: "sync", queue: "queue", storage: "storage" } as const satisfies Record<Kind, string>;
+
+/**
+ * The routes on each of fal's servers, made once: every operation of its document under each of
+ * the endpoint's ids (the path template a request is matched against).
+ */
+const routesOn = Object.fromEntries(
+  (Object.keys(documentOf) as Kind[]).map((kind) => [
+    kind,
+    (Object.keys(operationResponses) as OperationId[])
+      .filter((operationId) => operationResponses[operationId].document === documentOf[kind])
+      .flatMap((operationId) => endpointIds.map((endpointId) => ({ operationId, method: operationResponses[operationId].method as string, template: endpointPath(operationResponses[operationId].path, endpointId) }))),
+  ]),
+) as Record<Kind, { operationId: OperationId; method: string; template: string }[]>;
 
 /**
  * The operation `method path` is on that server (the spec's paths under any of the endpoint's ids,
@@ -241,14 +250,11 @@ const operationsOn: Record<Kind, OperationId[]> = {
  */
 function routeOf(kind: Kind, method: string, path: string): Pick<ProxyTarget, "operationId" | "requestId"> | "method" | "none" {
   let pathKnown = false;
-  for (const operationId of operationsOn[kind]) {
-    const operation = operationResponses[operationId];
-    for (const endpointId of endpointIds) {
-      const requestId = matchPath(endpointPath(operation.path, endpointId), path);
-      if (requestId === undefined) continue;
-      pathKnown = true;
-      if (operation.method === method) return requestId ? { operationId, requestId } : { operationId };
-    }
+  for (const route of routesOn[kind]) {
+    const requestId = matchPath(route.template, path);
+    if (requestId === undefined) continue;
+    pathKnown = true;
+    if (route.method === method) return requestId ? { operationId: route.operationId, requestId } : { operationId: route.operationId };
   }
   return pathKnown ? "method" : "none";
 }
