@@ -78,3 +78,12 @@ export function parseBaseUrl(baseUrl: string, option = "baseUrl"): URL {
   }
   return url;
 }
+
+/** Whether `url` is on `origin`: where a URL from an answer may be sent the key (a URL that does not parse is not). */
+export function sameOrigin(url: string, origin: string): boolean {
+  try {
+    return new URL(url).origin === origin;
+  } catch {
+    return false;
+  }
+}

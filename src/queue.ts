@@ -11,6 +11,7 @@ import {
   validateSubmitParameters,
   type Validator,
 } from "../generated/validators.js";
+import { sameOrigin } from "./credentials.js";
 import { endpointPath } from "./endpoint.js";
 import { withUploadedImage, type UploadContext } from "./upload.js";
 import { platformParameters } from "./platform-options.js";
@@ -210,14 +211,6 @@ function idOf(job: QueueJob): string {
   if (validateRequestId(id)) return id;
   const message = ruleMessages["/request_id"]?.pattern?.message ?? "is not a request id";
   throw new FluxValidationError([{ field: "requestId", rule: "pattern", message: `${message}, got ${JSON.stringify(id)}`, params: {} }]);
-}
-
-function sameOrigin(url: string, origin: string): boolean {
-  try {
-    return new URL(url).origin === origin;
-  } catch {
-    return false;
-  }
 }
 
 /** Whether a body is a cancel's answer for its status (a 404 may also be fal's `{detail}` form). */

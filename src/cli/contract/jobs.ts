@@ -6,6 +6,7 @@
 import { operationResponses } from "../../../generated/spec.js";
 import { validateRequestId } from "../../../generated/validators.js";
 import { maxAnswerBytes, readBody } from "../../read-body.js";
+import { sameOrigin } from "../../credentials.js";
 import { endpointPath } from "../../endpoint.js";
 import type { EndpointId, OperationId } from "../../types.js";
 import { jobState, type Answer } from "./checks.js";
@@ -40,11 +41,7 @@ export function jobUrls(answer: Answer, queueUrl: string, endpointId?: EndpointI
   const origin = new URL(queueUrl).origin;
   const given = (name: string) => {
     const url = submitted[name];
-    try {
-      return typeof url === "string" && new URL(url).origin === origin ? url : undefined;
-    } catch {
-      return undefined;
-    }
+    return typeof url === "string" && sameOrigin(url, origin) ? url : undefined;
   };
   const fromDocument = (operation: OperationId) => queueUrl + endpointPath(operationResponses[operation].path, endpointId).replace("{request_id}", encodeURIComponent(id));
   const statusUrl = given("status_url");
