@@ -6,7 +6,8 @@ import { queueLog, storageLog } from "./test/browser/global-setup.js";
 // - fast: everything under test/ but test/full/. No test starts a process of its own or waits long;
 //   they share two Prism mocks started once (globalSetup). `npm test`.
 // - full: test/full/, whose tests start processes (the built command, the linter, the generator,
-//   npm start) or kill them. `npm run test:full` runs it after the fast tier; CI runs both.
+//   npm start) or kill them. `npm run test:full` runs it after the fast tier; CI runs both. Its
+//   breaking-change gate file (a whole `npm test` in a clone) is the `gate` project, run alone last.
 export default defineConfig({
   test: {
     testTimeout: 20_000,
@@ -35,6 +36,17 @@ export default defineConfig({
         test: {
           name: "full",
           include: ["test/full/**/*.test.ts"],
+          exclude: ["test/full/breaking-gate.test.ts"],
+        },
+      },
+      {
+        // The breaking-change gate proved in a fresh clone: it runs the whole of `npm test` there,
+        // so it runs alone, after the full tier, as CI runs `npm test`, not beside other files
+        // that share its two cores.
+        extends: true,
+        test: {
+          name: "gate",
+          include: ["test/full/breaking-gate.test.ts"],
         },
       },
       {
