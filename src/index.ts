@@ -1,6 +1,7 @@
 export { createFluxClient, type CallOptions, type FluxClient, type FluxClientOptions } from "./client.js";
 export { createSyncClient, type SyncClient, type SyncClientOptions } from "./sync.js";
-export { createQueueClient, type QueueClient, type QueueClientOptions } from "./queue-client.js";
+export { createQueueClient, type FluxStorage, type QueueClient, type QueueClientOptions } from "./queue-client.js";
+export type { UploadOptions } from "./upload.js";
 export type { AuthScheme } from "./credentials.js";
 export type { EndpointId } from "./types.js";
 export {

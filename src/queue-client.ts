@@ -9,8 +9,8 @@ import { createQueue } from "./queue.js";
 import { retryPolicy, type RetryOptions } from "./retry.js";
 import { createSubscribe, type FollowOptions, type SubscribeOptions } from "./subscribe.js";
 import { checkedEndpointId } from "./endpoint.js";
-import { uploadContext } from "./upload.js";
-import type { EndpointId, FetchLike, FluxQueue, ImageToImageInput, ImageToImageOutput, QueueCallOptions, QueueJob, WithResponse, WithResponseCall } from "./types.js";
+import { uploadContext, uploadImage, type UploadOptions } from "./upload.js";
+import type { EndpointId, FetchLike, FluxQueue, ImageBytes, ImageToImageInput, ImageToImageOutput, QueueCallOptions, QueueJob, WithResponse, WithResponseCall } from "./types.js";
 
 export interface QueueClientOptions extends CallHooks {
   /** fal's API key (`key_id:key_secret`). Default: `FAL_KEY`, else `FAL_KEY_ID` + `FAL_KEY_SECRET`. */
@@ -67,6 +67,23 @@ export interface QueueClient {
   /** fal's queue, call by call. */
   readonly queue: FluxQueue;
   readonly queueUrl: string;
+  /**
+   * fal storage, where `subscribe` and `queue.submit` upload an `image_url` given as bytes. Upload
+   * one yourself to send its URL in many requests (a batch with one photo), or to follow its progress.
+   */
+  readonly storage: FluxStorage;
+}
+
+export interface FluxStorage {
+  /**
+   * Uploads an image's bytes (a `Blob` or `File`, typed array, stream) as fal's clients do and gives
+   * the file's URL, what `image_url` takes. Refused before anything is sent, as a FluxValidationError
+   * on `image_url`: more than one upload takes, or not an image fal reads. A failed upload is a
+   * FluxUploadError naming the file.
+   */
+  upload(image: ImageBytes, options?: UploadOptions): Promise<string>;
+  /** Its server (`storageUrl`), without a trailing slash. */
+  readonly storageUrl: string;
 }
 
 /**
@@ -129,5 +146,9 @@ export function createQueueClient(options: QueueClientOptions = {}): QueueClient
       cancel: publicCall(cancel, jobId),
     },
     queueUrl,
+    storage: {
+      upload: redacting((image: ImageBytes, uploadOptions?: UploadOptions) => uploadImage(image, queueContext.upload, uploadOptions), key),
+      storageUrl: queueContext.upload.storageUrl,
+    },
   };
 }

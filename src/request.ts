@@ -20,8 +20,11 @@ export interface Call<T> {
   method: string;
   url: string;
   headers?: Record<string, string>;
-  /** Text, or bytes (an upload's `PUT`: a Blob is streamed by fetch, and read again by a retry). */
-  body?: string | Uint8Array<ArrayBuffer> | Blob;
+  /**
+   * Text, or bytes (an upload's `PUT`: a Blob is streamed by fetch, and read again by a retry), or
+   * a function that makes a stream of them anew for each attempt (an upload that counts what it sent).
+   */
+  body?: string | Uint8Array<ArrayBuffer> | Blob | (() => ReadableStream<Uint8Array>);
   /** Safe to send again (GET, PUT cancel). Default true. */
   idempotent?: boolean;
   /** The most the answer may hold; see {@link maxAnswerBytes}. Default: `maxAnswerBytes.small`. */
@@ -75,7 +78,7 @@ export async function send<T>(transport: Transport, call: Call<T>): Promise<T> {
       const response = await transport.fetch(call.url, {
         method: call.method,
         headers: call.headers ?? transport.headers,
-        body: call.body,
+        ...(typeof call.body === "function" ? { body: call.body(), duplex: "half" } : { body: call.body }),
         signal,
         // A redirect is an error (failures.ts), never followed: it would take the key where the answer says.
         redirect: "manual",

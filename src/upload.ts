@@ -53,6 +53,19 @@ export function isImageBytes(value: unknown): value is ImageBytes {
   );
 }
 
+/** What an upload is told besides its bytes. */
+export interface UploadOptions {
+  /** Aborts the upload (and the reading of a stream's bytes). */
+  signal?: AbortSignal | undefined;
+  /**
+   * Told the bytes sent so far, as fetch reads them, and the total. In Node the `PUT` streams its
+   * body through a counter, with its `Content-Length` set so that the signed URL sees the same request
+   * as for a Blob; where a request body cannot be streamed with a known length (a browser), it is
+   * told 0 before the `PUT` and the total once it is answered.
+   */
+  onProgress?: ((sentBytes: number, totalBytes: number) => void) | undefined;
+}
+
 /**
  * `input` with its `image_url` uploaded when it is bytes (else `input` itself). `precheck` is given
  * the input with a placeholder URL first and throws what is wrong with the rest of it, so that a bad
@@ -62,6 +75,15 @@ export async function withUploadedImage<T extends object>(input: T, ctx: UploadC
   const source = (input as { image_url?: unknown }).image_url;
   if (!isImageBytes(source)) return input;
   precheck({ ...input, image_url: placeholderUrl });
+  return { ...input, image_url: await uploadImage(source, ctx, { signal }) };
+}
+
+/**
+ * Uploads an image's bytes to fal storage and gives the file's URL. The bytes are read with a bound
+ * and their type sniffed before anything is sent: an image too large or of no type fal takes is a
+ * FluxValidationError (`image_url`); a failure of the upload itself is a FluxUploadError naming the file.
+ */
+export async function uploadImage(source: ImageBytes, ctx: UploadContext, options: UploadOptions = {}): Promise<string> {
   const named = typeof Blob !== "undefined" && source instanceof Blob && "name" in source && typeof source.name === "string" && source.name ? source.name : undefined;
   // A Blob is sent as it is (fetch streams it, and a retry reads it again): only its first bytes are read, to sniff.
   const bytes = await readBounded(source, storageUpload.maxBytes, named);
@@ -73,9 +95,9 @@ export async function withUploadedImage<T extends object>(input: T, ctx: UploadC
   }
   const file = named ?? `image.${image.extension}`;
   try {
-    return { ...input, image_url: await upload(bytes, image.type, file, ctx, signal) };
+    return await upload(bytes, image.type, file, ctx, options);
   } catch (error) {
-    if (signal?.aborted && error === signal.reason) throw error;
+    if (options.signal?.aborted && error === options.signal.reason) throw error;
     throw new FluxUploadError(`the upload of ${file} to fal storage failed, so nothing was submitted: ${(error as Error).message}`, file, { cause: error });
   }
 }
@@ -124,7 +146,8 @@ async function* streamChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator
  * come), then the PUT of the bytes to the signed URL it answered (without the key; safe to retry,
  * a PUT of the same bytes stores the same file). Gives the file's URL.
  */
-async function upload(bytes: Uint8Array<ArrayBuffer> | Blob, type: string, file: string, ctx: UploadContext, signal: AbortSignal | undefined): Promise<string> {
+async function upload(bytes: Uint8Array<ArrayBuffer> | Blob, type: string, file: string, ctx: UploadContext, options: UploadOptions): Promise<string> {
+  const { signal, onProgress } = options;
   const target = await send(ctx, {
     method: "POST",
     url: `${ctx.storageUrl}${storageUpload.initiatePath}?storage_type=${storageUpload.storageType}`,
@@ -143,15 +166,57 @@ async function upload(bytes: Uint8Array<ArrayBuffer> | Blob, type: string, file:
   if (put.protocol !== "https:" && !(put.protocol === "http:" && isLoopback(put.hostname))) {
     throw new FluxError(`fal storage answered an upload URL that is not https (${put.origin}); the image was not sent there`);
   }
+  const total = bytes instanceof Blob ? bytes.size : bytes.byteLength;
+  const counted = onProgress && canStreamWithLength();
+  onProgress?.(0, total);
   await send(ctx, {
     method: storageUpload.put.method,
     url: put.href,
-    headers: { "Content-Type": type }, // no key: the URL is signed (fal-js sends none either)
-    body: bytes,
+    // No key: the URL is signed (fal-js sends none either).
+    headers: counted ? { "Content-Type": type, "Content-Length": String(total) } : { "Content-Type": type },
+    body: counted ? () => countedStream(bytes, (sent) => onProgress(sent, total)) : bytes,
     // The signed URL's answers are not fal's documented ones: retried as the initiate call's are (an inference).
     retryableByStatus: storageUpload.retryableByStatus,
     signal,
     parse: () => undefined,
   });
+  onProgress?.(total, total);
   return target.file_url;
+}
+
+/**
+ * Whether a request body may be a stream sent with a `Content-Length` of its own: in Node (undici)
+ * yes; a browser forbids the header and streams a body only over HTTP/2, in chunks a signed URL
+ * may refuse.
+ */
+function canStreamWithLength(): boolean {
+  const runtime = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof runtime?.versions?.node === "string" && typeof (globalThis as { window?: unknown }).window === "undefined";
+}
+
+/** The bytes as a stream that tells `sent` the running count as fetch pulls each chunk; made anew for each attempt. */
+function countedStream(bytes: Uint8Array<ArrayBuffer> | Blob, sent: (count: number) => void): ReadableStream<Uint8Array> {
+  const chunkBytes = 256 * 1024;
+  let count = 0;
+  let offset = 0;
+  const source: ReadableStream<Uint8Array> =
+    bytes instanceof Blob
+      ? bytes.stream()
+      : new ReadableStream({
+          // Views of the one copy, never another copy of the image (and not a byte stream, which
+          // would transfer the buffer away from the next attempt).
+          pull(controller) {
+            if (offset >= bytes.byteLength) return controller.close();
+            controller.enqueue(bytes.subarray(offset, (offset += chunkBytes)));
+          },
+        });
+  return source.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        count += chunk.byteLength;
+        controller.enqueue(chunk);
+        sent(count);
+      },
+    }),
+  );
 }

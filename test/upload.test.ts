@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { imageToImageExamples, storageUpload } from "../generated/spec.js";
 import { createFluxClient, FluxUploadError, FluxValidationError } from "../src/index.js";
 import type { FetchLike } from "../src/types.js";
+import { startStorageFake } from "./support/storage-fake.js";
 import { firstExample } from "./support/spec.js";
 
 const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 73, 72, 68, 82]);
@@ -26,7 +27,14 @@ function fal(answer: (seen: Seen) => Response | undefined = () => undefined) {
   const fetch: FetchLike = async (input, init = {}) => {
     const raw = init.body;
     // A Blob is PUT as it is (fetch streams it); a typed array or text as bytes.
-    const body = raw === undefined || raw === null ? new Uint8Array() : typeof raw === "string" ? new TextEncoder().encode(raw) : raw instanceof Blob ? new Uint8Array(await raw.arrayBuffer()) : new Uint8Array(raw as ArrayBuffer);
+    const body =
+      raw === undefined || raw === null
+        ? new Uint8Array()
+        : typeof raw === "string"
+          ? new TextEncoder().encode(raw)
+          : raw instanceof Blob || raw instanceof ReadableStream
+            ? new Uint8Array(await new Response(raw).arrayBuffer())
+            : new Uint8Array(raw as ArrayBuffer);
     const request = { method: init.method ?? "GET", url: new URL(String(input)), headers: new Headers(init.headers), body };
     seen.push(request);
     const json = (value: unknown) => new Response(JSON.stringify(value), { headers: { "Content-Type": "application/json" } });
@@ -121,5 +129,64 @@ describe("an image_url given as bytes", () => {
     );
     await expect(client.queue.submit({ image_url: png.slice(), prompt })).rejects.toThrow(/not https/);
     expect(seen.map((s) => s.method)).toEqual(["POST"]);
+  });
+});
+
+describe("client.storage.upload", () => {
+  /** A PNG of `size` bytes: its signature, then bytes that differ along the way (a chunk sent twice or out of order shows). */
+  const bigPng = (size: number) => {
+    const bytes = new Uint8Array(size).map((_, i) => (i * 7919) % 251);
+    bytes.set(png);
+    return bytes;
+  };
+
+  it("gives the file's URL and tells the bytes sent as fetch reads them, with the PUT's Content-Length set", async () => {
+    const { client, seen } = fal();
+    const image = bigPng(1024 * 1024 + 5);
+    const told: [number, number][] = [];
+    expect(await client.storage.upload(image, { onProgress: (sent, total) => told.push([sent, total]) })).toBe(fileUrl);
+    expect(seen.map((s) => s.method)).toEqual(["POST", "PUT"]);
+    expect(seen[1]!.headers.get("content-length")).toBe(String(image.byteLength));
+    expect(Buffer.from(seen[1]!.body).equals(Buffer.from(image))).toBe(true);
+    expect(told.length).toBeGreaterThan(4); // 0, each 256 KiB chunk, the end
+    expect(told[0]).toEqual([0, image.byteLength]);
+    expect(told.at(-1)).toEqual([image.byteLength, image.byteLength]);
+    expect(told.every(([sent], i) => i === 0 || sent >= told[i - 1]![0])).toBe(true);
+  });
+
+  it("a PUT answered 503 is sent again whole: the counted body is made anew for each attempt", async () => {
+    let puts = 0;
+    const { client, seen } = fal((request) => (request.method === "PUT" && ++puts === 1 ? new Response(null, { status: 503 }) : undefined));
+    const image = bigPng(600 * 1024);
+    await client.storage.upload(new Blob([image]), { onProgress: () => undefined });
+    const sent = seen.filter((s) => s.method === "PUT");
+    expect(sent).toHaveLength(2);
+    for (const put of sent) expect(Buffer.from(put.body).equals(Buffer.from(image))).toBe(true);
+  });
+
+  it("over real HTTP: the signed URL gets the whole file with its length, not chunked, and the progress reaches the total", async () => {
+    const storage = await startStorageFake(fileUrl);
+    try {
+      const client = createFluxClient({ credentials: key, storageUrl: storage.url, retry: false });
+      const image = bigPng(3 * 1024 * 1024);
+      let last = 0;
+      expect(await client.storage.upload(new File([image], "big.png"), { onProgress: (sent) => (last = sent) })).toBe(fileUrl);
+      const put = storage.requests.find((r) => r.method === "PUT")!;
+      expect(put.headers["content-length"]).toBe(String(image.byteLength));
+      expect(put.headers["transfer-encoding"]).toBeUndefined();
+      expect(put.bytes.equals(Buffer.from(image))).toBe(true);
+      expect(last).toBe(image.byteLength);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it("refuses what is not an image before sending anything, and redacts the key from a failure", async () => {
+    const { client, seen } = fal((request) => (request.method === "POST" ? new Response(`{"detail":"bad key ${key}"}`, { status: 401 }) : undefined));
+    await expect(client.storage.upload(new Uint8Array([1, 2, 3]))).rejects.toThrow(FluxValidationError);
+    expect(seen).toHaveLength(0);
+    const error = (await client.storage.upload(png.slice()).catch((e: unknown) => e)) as FluxUploadError;
+    expect(error).toBeInstanceOf(FluxUploadError);
+    expect(JSON.stringify(error.toJSON()) + error.message + String(error.stack)).not.toContain("key-secret");
   });
 });

@@ -4,8 +4,8 @@ import type { AddressInfo } from "node:net";
 
 export interface LocalServer {
   url: string;
-  /** Every request, in order of arrival: its method, path (with the query), headers and body. */
-  requests: { method: string; path: string; headers: IncomingMessage["headers"]; body: string }[];
+  /** Every request, in order of arrival: its method, path (with the query), headers and body (as text, and as bytes). */
+  requests: { method: string; path: string; headers: IncomingMessage["headers"]; body: string; bytes: Buffer }[];
   close(): Promise<void>;
 }
 
@@ -14,10 +14,12 @@ export async function startLocalServer(
 ): Promise<LocalServer> {
   const requests: LocalServer["requests"] = [];
   const server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk: Buffer) => (body += chunk));
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
-      requests.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body });
+      const bytes = Buffer.concat(chunks);
+      const body = bytes.toString();
+      requests.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body, bytes });
       handler(req, res, body);
     });
   });
