@@ -1,7 +1,8 @@
-// --image: a URL is passed on; a local file is read, its type sniffed from its bytes (not its
-// name), and sent as a data URI, which fal accepts in place of a URL.
+// --image: a URL is passed on; a local file, its type sniffed from its bytes (not its name), is
+// given as a File the client uploads to fal storage, or (--inline) sent as a data URI, which fal
+// accepts in place of a URL.
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, openAsBlob } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename, extname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -55,16 +56,28 @@ export async function resolveImage(value: string, baseDir: string, flag = "--ima
         : `${flag}: ${value} is ${size}, over the ${megabytes(limit)} sent inline; leave out --inline to upload it, or pass a URL`,
     );
   if (info.size > limit) throw tooLarge(megabytes(info.size));
+  if (upload) return { imageUrl: await openImageFile(path, value, flag), stem: stemOf(basename(path)) };
   const bytes = await readAtMost(path, limit, signal);
   if (!bytes) throw tooLarge(`more than ${megabytes(limit)}`);
-  const type = sniffImageType(bytes);
-  if (!type) {
-    throw new UsageError(
-      `${flag}: ${value} is not a jpeg, png, webp, gif or avif image (it starts with ${bytes.subarray(0, 8).toString("hex") || "nothing"})`,
-    );
-  }
-  if (upload) return { imageUrl: new File([new Uint8Array(bytes)], basename(path), { type }), stem: stemOf(basename(path)) };
-  return { imageUrl: `data:${type};base64,${bytes.toString("base64")}`, stem: stemOf(basename(path)) };
+  return { imageUrl: `data:${type(bytes, value, flag)};base64,${bytes.toString("base64")}`, stem: stemOf(basename(path)) };
+}
+
+/** The image's MIME type from its first bytes, or a UsageError naming the file. */
+function type(head: Buffer, value: string, flag: string): string {
+  const sniffed = sniffImageType(head);
+  if (sniffed) return sniffed;
+  throw new UsageError(`${flag}: ${value} is not a jpeg, png, webp, gif or avif image (it starts with ${head.subarray(0, 8).toString("hex") || "nothing"})`);
+}
+
+/**
+ * The file as a `File` read from disk as it is sent (`fs.openAsBlob`): a 90 MiB photo is never held
+ * in memory. Its size is fixed when it is opened (a file that claims 0 bytes, as /proc's do, is
+ * empty; one changed meanwhile fails the upload's read), and its type sniffed from its first bytes.
+ */
+async function openImageFile(path: string, value: string, flag: string): Promise<File> {
+  const blob = await openAsBlob(path);
+  const head = Buffer.from(await blob.slice(0, 32).arrayBuffer());
+  return new File([blob], basename(path), { type: type(head, value, flag) });
 }
 
 /** The file's bytes, or undefined when it holds more than `limit`; reading stops there. */

@@ -60,6 +60,18 @@ describe("resolveImage", () => {
     await expect(resolveImage("/proc/self/pagemap", dir)).rejects.toThrow(`is more than ${(maxImageBytes / 1024 / 1024).toFixed(1)} MiB, over the`);
   });
 
+  it.runIf(existsSync("/proc/self/pagemap"))("to upload, the same file is an empty one: refused as no image, nothing read past its claimed size", async () => {
+    await expect(resolveImage("/proc/self/pagemap", dir, "--image", undefined, true)).rejects.toThrow("(it starts with nothing)");
+  });
+
+  it("to upload, the File reads the disk when it is sent, not a copy in memory: a file changed after it was opened fails its read", async () => {
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 7, 8, 9]);
+    writeFileSync(join(dir, "edited.jpg"), jpeg);
+    const { imageUrl } = await resolveImage("edited.jpg", dir, "--image", undefined, true);
+    writeFileSync(join(dir, "edited.jpg"), Buffer.concat([jpeg, jpeg]));
+    await expect((imageUrl as File).arrayBuffer()).rejects.toThrow();
+  });
+
   it("an abort (Ctrl-C) stops the reading", async () => {
     writeFileSync(join(dir, "big.png"), Buffer.alloc(5 * 1024 * 1024));
     await expect(resolveImage("big.png", dir, "--image", AbortSignal.abort())).rejects.toMatchObject({ name: "AbortError" });
