@@ -39,7 +39,7 @@ export function uploadContext(
 }
 
 /** Stands for the uploaded file's URL while the rest of the input is checked. */
-const placeholderUrl = "https://upload.invalid/image";
+export const placeholderUrl = "https://upload.invalid/image";
 
 /** Whether `value` is an image's bytes (to upload) rather than a URL, a data URI or something the spec refuses. */
 export function isImageBytes(value: unknown): value is ImageBytes {

@@ -3,7 +3,7 @@
 // (src/cli/flags.ts); with no --live it runs against a Prism mock of the spec (no key, no network).
 import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { imageToImageExamples, queueOperations } from "../../generated/spec.js";
+import { imageToImageExamples, queueOperations, storageUpload } from "../../generated/spec.js";
 import type { FluxClient } from "../client.js";
 import type { FetchLike, ImageToImageInput } from "../types.js";
 import { resolveCredentials } from "../credentials.js";
@@ -13,6 +13,7 @@ import type { StorageStandIn } from "../cli/storage-stand-in.js";
 import { forValidation, stringifyExact } from "../seed.js";
 import type { BatchSummary } from "../cli/batch.js";
 import { flagIssue, inputFromFlags, specFlagOptions, specFlagsHelp } from "../cli/flags.js";
+import { maxImageBytes } from "../cli/image-input.js";
 import { createProgress, type Progress } from "../cli/progress.js";
 import { terminalSafe, terminalSafeJson } from "../cli/terminal-text.js";
 import { UsageError } from "../cli/usage-error.js";
@@ -36,9 +37,10 @@ With no request parameters at all, it sends the endpoint document's example requ
 Options:
   --image FILE|URL     the image to start from: a local jpeg, png, webp, gif or avif file or an
                        http(s) URL; the same as --image-url. A local file is uploaded to fal storage
-                       (up to 90 MiB; against the mock, to a stand-in on this machine) and the job
-                       given its URL; a batch line's file is sent inline as a data URI (up to 10 MiB)
-  --inline             send --image's local file inline as a data URI (up to 10 MiB) instead
+                       (up to ${storageUpload.maxBytes / 1024 / 1024} MiB, read from disk as it is sent; against the mock, to a
+                       stand-in on this machine) and the job given its URL, as is a batch line's file
+  --inline             send local files (--image's, a batch line's) inline as data URIs (up to
+                       ${maxImageBytes / 1024 / 1024} MiB) instead of uploading them
   --out DIR            write every image to DIR as NAME-SEED-INDEX.EXT (NAME from the input image),
                        never over an existing file
   --json               print a machine-readable summary on stdout (seeds with every digit)
@@ -59,9 +61,11 @@ Batches:
   --concurrency N      jobs at once; default 2, fal's starting concurrency limit per account
   --results FILE       where each line's result is appended (fsync'd) as it completes; default
                        FILE.results.jsonl beside the batch. Its journal, FILE.results.jsonl.journal,
-                       records every submit and request id
+                       records every submit and request id, and each file's upload (a file named
+                       by many lines, or by the flags, is uploaded once)
   --resume             continue a batch: lines with a result are skipped, jobs already submitted
-                       are followed to their results, never submitted again
+                       are followed to their results, never submitted again, files already
+                       uploaded are not uploaded again
   --resend-uncertain   with --resume: also send the lines whose submit may have reached fal with no
                        request id recorded (the batch was killed in that instant)
   Ctrl-C stops a batch: submits under way finish so their ids are recorded; jobs running on fal
@@ -151,7 +155,7 @@ async function main(args: string[]): Promise<number> {
       if (!values.live) throw new UsageError("--follow is for --live: a job on fal's queue");
     } else if (values.batch) {
       // The flags are defaults of every line: check what they give now, the rest per line.
-      const { messages, stem } = await readImage(input, imageFlag, (issue) => issue.rule !== "required", interrupt.signal);
+      const { messages, stem } = await readImage(input, imageFlag, (issue) => issue.rule !== "required", interrupt.signal, !values.inline);
       if (messages.length) return badInput(messages, values);
       defaultStem = stem;
     } else {
@@ -179,13 +183,14 @@ async function main(args: string[]): Promise<number> {
         throw new UsageError(`${error.message}\n(or run on fal with --live)`);
       });
       // An image to upload goes to a stand-in for fal storage on this machine, never to fal.
-      storage = single?.input.image_url instanceof File ? await (await import("../cli/storage-stand-in.js")).startStorageStandIn() : undefined;
+      const uploads = single ? single.input.image_url instanceof File : !values.inline && values.follow === undefined;
+      storage = uploads ? await (await import("../cli/storage-stand-in.js")).startStorageStandIn() : undefined;
       client = createFluxClient({ queueUrl: mock.url, credentials: "mock-key", fetch: inlineImagesFromMock, storageUrl: storage?.url });
     }
 
     const jobOptions = { out: values.out as string | undefined, json: Boolean(values.json), progress, signal: interrupt.signal };
-    const upload = single?.input.image_url;
-    if (upload instanceof File) progress.log(`Uploading ${upload.name} (${(upload.size / 1024 / 1024).toFixed(1)} MiB) to ${values.live ? "fal storage" : "the stand-in for fal storage"} before the submit...`);
+    const where = values.live ? "fal storage" : "the stand-in for fal storage";
+    if (single?.input.image_url instanceof File) single.input.image_url = await uploadWithProgress(client, single.input.image_url, where, progress, interrupt.signal);
     const { runOneJob } = await import("../cli/one-job.js");
     if (typeof values.follow === "string") return await runOneJob(client, values.follow, { ...jobOptions, stem: defaultStem });
     if (single) return await runOneJob(client, single.input as ImageToImageInput, { ...jobOptions, stem: single.stem });
@@ -202,6 +207,7 @@ async function main(args: string[]): Promise<number> {
       resendUncertain: Boolean(values["resend-uncertain"]),
       out: values.out as string | undefined,
       progress,
+      uploadTo: values.inline ? undefined : values.live ? client.storage.storageUrl : "the command's stand-in",
       interrupt: interrupt.signal,
     });
     return reportBatch(summary, Boolean(values.json), progress);
@@ -240,6 +246,15 @@ async function readImage(input: Record<string, unknown>, flag: string, keep: (is
     }
   }
   return { messages, stem };
+}
+
+/** The file uploaded before the submit, its progress on stderr; gives its URL. */
+async function uploadWithProgress(client: FluxClient, file: File, where: string, progress: Progress, signal: AbortSignal): Promise<string> {
+  const { tellUpload } = await import("../cli/upload-progress.js");
+  const told = tellUpload(progress, file, where);
+  const url = await client.storage.upload(file, { signal, onProgress: told.onProgress });
+  told.done();
+  return url;
 }
 
 function reportBatch(summary: BatchSummary, json: boolean, progress: Progress): number {

@@ -9,6 +9,7 @@ import { createLineRunner } from "./batch/line.js";
 import { lockBatch, openBatchRecords, planLines, readEarlierRuns, type BatchLine } from "./batch/journal.js";
 import { createBatchReport, type BatchSummary } from "./batch/report.js";
 import { createScheduler } from "./batch/scheduler.js";
+import { createBatchUploads } from "./batch/uploads.js";
 import type { Progress } from "./progress.js";
 import { UsageError } from "./usage-error.js";
 
@@ -31,6 +32,12 @@ export interface BatchOptions {
   resendUncertain: boolean;
   out?: string | undefined;
   progress: Progress;
+  /**
+   * Where local images go: uploaded to fal storage, each distinct file once, and recorded in the
+   * journal under this name of the storage (a resume on the same one reuses the URLs); undefined
+   * (--inline): sent as data URIs.
+   */
+  uploadTo: string | undefined;
   /** Ctrl-C: no new submit starts; submits under way finish so that their ids are recorded. */
   interrupt: AbortSignal;
 }
@@ -44,7 +51,8 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
   const started = performance.now();
   const lines = await readLines(options.file);
   await lockBatch(options.results);
-  const plan = planLines(lines, await readEarlierRuns(options.results, options.resume), options.resendUncertain);
+  const earlier = await readEarlierRuns(options.results, options.resume);
+  const plan = planLines(lines, earlier, options.resendUncertain);
   const report = createBatchReport(options.progress, lines.length, options.results);
   report.planned(plan);
 
@@ -59,6 +67,18 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
     onThrottled: report.throttled,
     onRecovered: report.recovered,
   });
+  const uploads =
+    options.uploadTo === undefined
+      ? undefined
+      : createBatchUploads({
+          storage: options.client.storage,
+          storageName: options.uploadTo,
+          recorded: earlier.uploads,
+          records,
+          counts: report.summary.uploads,
+          onProgress: report.uploading,
+          onUploaded: report.uploaded,
+        });
   const runLine = createLineRunner({
     client: options.client,
     records,
@@ -67,6 +87,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
     defaults: options.defaults,
     defaultStem: options.defaultStem,
     baseDir: dirname(options.file),
+    uploads,
     out: options.out,
     stopping,
     signal: options.interrupt,

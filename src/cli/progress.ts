@@ -4,7 +4,7 @@
 import { terminalSafe } from "./terminal-text.js";
 
 export interface Progress {
-  /** Replaces the status line (shown on a terminal only). */
+  /** Replaces the status line (shown on a terminal only); an empty text clears it. */
   status(text: string): void;
   /** A message of its own line, kept above the status line. */
   log(text: string): void;
@@ -34,6 +34,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, env 
   return {
     status(text) {
       if (!live) return;
+      if (line && !text) stream.write("\r\x1b[2K"); // an empty status clears the line
       line = terminalSafe(text).replace(/\s+/g, " ");
       draw();
     },

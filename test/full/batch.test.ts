@@ -7,12 +7,17 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fakeJpeg, png, startFakeQueue, type FakeQueue, type FakeQueueOptions } from "../support/fake-queue.js";
 import { runCli, startCli } from "../support/cli.js";
+import { startLocalServer, type LocalServer } from "../support/local-server.js";
+import { startStorageFake } from "../support/storage-fake.js";
 import { waitFor } from "../support/wait.js";
 
 const env = { FAL_KEY: "test-key-id:test-key-secret" };
 
 let dir: string;
 let fake: FakeQueue;
+/** fal storage for the lines' local files: every run of a test uploads there. */
+let storage: LocalServer;
+const fileUrl = "https://v3b.fal.media/files/b/cat.png";
 async function useFake(options: FakeQueueOptions) {
   await fake?.close();
   fake = await startFakeQueue({ closeAfterCompletedMs: 0, images: "self", ...options });
@@ -21,9 +26,10 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "flux-i2i-batch-"));
   writeFileSync(join(dir, "cat.png"), png);
   await useFake({ runMs: () => 300 });
+  storage = await startStorageFake(fileUrl);
 });
 afterEach(async () => {
-  await fake.close();
+  await Promise.all([fake.close(), storage.close()]);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -31,7 +37,8 @@ function writeBatch(lines: string[]) {
   writeFileSync(join(dir, "batch.jsonl"), `${lines.join("\n")}\n`);
 }
 const jobLines = (n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ image_url: "cat.png", prompt: `line ${i + 1}` }));
-const batch = (...args: string[]) => ["--live", "--queue-url", fake.url, "--batch", "batch.jsonl", ...args];
+const batch = (...args: string[]) => ["--live", "--queue-url", fake.url, "--storage-url", storage.url, "--batch", "batch.jsonl", ...args];
+const puts = () => storage.requests.filter((r) => r.method === "PUT");
 
 /** The results file's records; a line torn by a kill is not one. */
 function results(): { line: number; status: string; request_id?: string; output?: { prompt: string } }[] {
@@ -297,7 +304,61 @@ describe("--batch", () => {
     expect(code).toBe(0);
     const inputs = [...fake.jobs.values()].map((job) => job.input);
     expect(inputs.map((input) => input.num_images).sort()).toEqual([2, 3]);
-    expect(inputs.every((input) => String(input.image_url).startsWith("data:image/png;base64,"))).toBe(true);
+    expect(inputs.map((input) => input.image_url)).toEqual([fileUrl, fileUrl]);
+    expect(puts()).toHaveLength(1); // the flags' file, once for both lines
+  });
+
+  it("--inline sends every local file as a data URI: nothing is uploaded", async () => {
+    writeBatch([JSON.stringify({ prompt: "line 1" }), JSON.stringify({ prompt: "line 2", image_url: "cat.png" })]);
+    const { code, stderr } = await runCli(batch("--image", "cat.png", "--inline"), { cwd: dir, env });
+    expect(code, stderr).toBe(0);
+    const inputs = [...fake.jobs.values()].map((job) => job.input);
+    expect(inputs.map((input) => input.image_url)).toEqual([`data:image/png;base64,${png.toString("base64")}`, `data:image/png;base64,${png.toString("base64")}`]);
+    expect(storage.requests).toEqual([]);
+  });
+
+  it("each distinct file is uploaded once, whatever path names it; the journal records its URL, and --resume uploads nothing again", async () => {
+    await useFake({ hold: true }); // the first job runs until the batch has been killed
+    writeFileSync(join(dir, "dog.png"), Buffer.concat([png, Buffer.from("dog")]));
+    writeBatch([
+      JSON.stringify({ image_url: "cat.png", prompt: "line 1" }),
+      JSON.stringify({ image_url: "./cat.png", prompt: "line 2" }),
+      JSON.stringify({ image_url: join(dir, "cat.png"), prompt: "line 3" }),
+      JSON.stringify({ image_url: "dog.png", prompt: "line 4" }),
+    ]);
+    const first = startCli(batch("--concurrency", "1"), { cwd: dir, env });
+    await fake.arrived("stream");
+    first.child.kill("SIGKILL");
+    await first.exited;
+    expect(puts()).toHaveLength(1);
+    const journal = readFileSync(join(dir, "batch.results.jsonl.journal"), "utf8");
+    expect(journal).toContain(`"event":"uploaded","storage":"${storage.url}"`);
+    fake.release();
+    const resumed = await runCli(batch("--resume", "--json"), { cwd: dir, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ done: 4, uploads: { uploaded: 1, reused: 2 } });
+    expect(puts()).toHaveLength(2); // cat.png in the first run, dog.png in the resume
+    expect(new Set(puts().map((put) => put.bytes.length))).toEqual(new Set([png.length, png.length + 3]));
+    expect(submits()).toEqual(new Map([1, 2, 3, 4].map((n) => [`line ${n}`, 1])));
+    expect([...fake.jobs.values()].every((job) => job.input.image_url === fileUrl)).toBe(true);
+  });
+
+  it("a failed upload leaves its line for --resume, nothing submitted (exit 4); the resume uploads it and sends the line", async () => {
+    writeBatch(jobLines(2));
+    const refusing = await startLocalServer((_req, res) => res.writeHead(403, { "Content-Type": "application/json" }).end('{"detail":"storage refused"}'));
+    try {
+      const failed = await runCli(["--live", "--queue-url", fake.url, "--storage-url", refusing.url, "--batch", "batch.jsonl"], { cwd: dir, env });
+      expect(failed.code, failed.stderr).toBe(4);
+      expect(failed.stderr).toContain("line 1: FluxUploadError: the upload of cat.png to fal storage failed, so nothing was submitted");
+      expect(failed.stderr).toContain("not submitted, --resume sends it");
+      expect(fake.count("submit")).toBe(0);
+    } finally {
+      await refusing.close();
+    }
+    const resumed = await runCli(batch("--resume"), { cwd: dir, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(puts()).toHaveLength(1);
+    expect(submits()).toEqual(new Map([["line 1", 1], ["line 2", 1]]));
   });
 
   it("a job that fails on fal is recorded as failed (exit 3) and not re-sent by a resume", async () => {

@@ -141,13 +141,20 @@ describe("a job", () => {
     try {
       const { code, stderr } = await runCli(["--live", "--queue-url", fake.url, "--storage-url", storage.url, "--image", "cat.png", "--prompt", "p"], { cwd: dir, env: withKey });
       expect(code, stderr).toBe(0);
-      expect(stderr).toContain("Uploading cat.png");
+      expect(stderr).toContain("uploading cat.png (0.0 MiB) to fal storage before the submit");
+      expect(stderr).not.toContain("uploaded cat.png"); // a small file's end is not told
       expect(storage.requests.map((r) => [r.method, r.headers.authorization ?? null])).toEqual([
         ["POST", `Key ${key}`],
         ["PUT", null],
       ]);
       expect(JSON.parse(storage.requests[0]!.body)).toEqual({ content_type: "image/png", file_name: "cat.png" });
       expect([...fake.jobs.values()][0]!.input.image_url).toBe(fileUrl);
+      // A big file, past the inline cap: sent whole, its end told with its size, time and rate.
+      writeFileSync(join(dir, "big.png"), Buffer.concat([png, Buffer.alloc(maxImageBytes)]));
+      const big = await runCli(["--live", "--queue-url", fake.url, "--storage-url", storage.url, "--image", "big.png", "--prompt", "p"], { cwd: dir, env: withKey });
+      expect(big.code, big.stderr).toBe(0);
+      expect(big.stderr).toMatch(/uploaded big\.png \(10\.0 MiB\) in \d+\.\d s, [\d.]+ MiB\/s/);
+      expect(storage.requests.at(-1)!.bytes.length).toBe(png.length + maxImageBytes);
     } finally {
       await storage.close();
     }
@@ -156,7 +163,12 @@ describe("a job", () => {
   it("against the mock, --image's file goes to a stand-in for fal storage on this machine; --storage-url is for --live", async () => {
     const mocked = await runCli(["--image", "cat.png", "--prompt", "p"], { cwd: dir });
     expect(mocked.code, mocked.stderr).toBe(0);
-    expect(mocked.stderr).toContain("Uploading cat.png (0.0 MiB) to the stand-in for fal storage");
+    expect(mocked.stderr).toContain("uploading cat.png (0.0 MiB) to the stand-in for fal storage before the submit");
+    // A batch's files too, recorded under the stand-in's name: a --live resume would not reuse their URLs.
+    writeFileSync(join(dir, "mocked.jsonl"), `${JSON.stringify({ image_url: "cat.png", prompt: "p" })}\n`);
+    const batch = await runCli(["--batch", "mocked.jsonl"], { cwd: dir });
+    expect(batch.code, batch.stderr).toBe(0);
+    expect(readFileSync(join(dir, "mocked.results.jsonl.journal"), "utf8")).toContain(`"event":"uploaded","storage":"the command's stand-in"`);
     const misplaced = await runCli(["--image", "cat.png", "--prompt", "p", "--storage-url", "https://rest.fal.ai"], { cwd: dir });
     expect(misplaced.code).toBe(2);
     expect(misplaced.stderr).toContain("--storage-url is for --live");

@@ -1,7 +1,7 @@
 // A batch's records on disk, and the lock that makes one process their only writer. The results
 // file (FILE.results.jsonl) holds one record per finished line; the journal beside it
 // (FILE.results.jsonl.journal) records each submit before it goes out and its request id as soon as
-// fal returns it. Both are written through durable-log (fsync'd) and read back here on --resume:
+// fal returns it, and each file uploaded to fal storage with its URL. Both are written through durable-log (fsync'd) and read back here on --resume:
 // what a run recorded decides what the next one follows, submits, or leaves alone.
 import { createHash, randomBytes } from "node:crypto";
 import { unlinkSync } from "node:fs";
@@ -34,7 +34,12 @@ export interface EarlierRuns {
   lastEvent: Map<number, Record<string, unknown>>;
   /** Lines whose result is recorded but whose images were not saved: the last such record, by line. */
   unsaved: Map<number, { requestId: string; output: ImageToImageOutput }>;
+  /** Files uploaded to fal storage: the URL of each, by {@link uploadKey}. */
+  uploads: Map<string, string>;
 }
+
+/** Which upload a file's is: its bytes' SHA-256 on one storage server (a mock's URL is never sent to fal). */
+export const uploadKey = (storage: string, sha256: string) => `${storage} ${sha256}`;
 
 /** Where each line of the batch stands, from what earlier runs recorded. */
 export interface BatchPlan {
@@ -140,7 +145,7 @@ export async function readEarlierRuns(results: string, resume: boolean): Promise
     }
   }
   // A result ends a line; the journal's last event says where the rest stand.
-  const earlier: EarlierRuns = { finished: new Map(), recordedText: new Map(), lastEvent: new Map(), unsaved: new Map() };
+  const earlier: EarlierRuns = { finished: new Map(), recordedText: new Map(), lastEvent: new Map(), unsaved: new Map(), uploads: new Map() };
   for (const record of await readRecords(results)) {
     if (typeof record.line !== "number") continue;
     earlier.recordedText.set(record.line, record.text_sha256);
@@ -151,6 +156,10 @@ export async function readEarlierRuns(results: string, resume: boolean): Promise
     }
   }
   for (const record of await readRecords(journalPath(results))) {
+    const { storage, image_sha256: sha256, file_url: fileUrl } = record;
+    if (record.event === "uploaded" && typeof storage === "string" && typeof sha256 === "string" && typeof fileUrl === "string") {
+      earlier.uploads.set(uploadKey(storage, sha256), fileUrl);
+    }
     if (typeof record.line !== "number") continue;
     earlier.lastEvent.set(record.line, record);
     if (record.text_sha256) earlier.recordedText.set(record.line, record.text_sha256);
@@ -184,6 +193,8 @@ export function planLines(lines: BatchLine[], earlier: EarlierRuns, resendUncert
 
 /** The records a run appends, each on disk before its promise resolves. */
 export interface BatchRecords {
+  /** Journal: a file is on fal storage at `fileUrl`; a resume sends that URL instead of uploading the file again. */
+  uploaded(upload: { storage: string; sha256: string; fileUrl: string; file: string }): Promise<void>;
   /** Journal: the line's submit is about to go out (written before it is sent). */
   submitting(line: BatchLine): Promise<void>;
   /** Journal: fal returned the line's request id. */
@@ -206,6 +217,8 @@ export async function openBatchRecords(results: string): Promise<BatchRecords> {
   const resultsLog = await openDurableLog(results);
   const journal = await openDurableLog(journalPath(results));
   return {
+    uploaded: ({ storage, sha256, fileUrl, file }) =>
+      journal.append({ event: "uploaded", storage, image_sha256: sha256, file_url: fileUrl, file, at: new Date().toISOString() }),
     submitting: (line) =>
       journal.append({ line: line.line, event: "submitting", at: new Date().toISOString(), text_sha256: textHash(line.text) }),
     submitted: (line, requestId) => journal.append({ line: line.line, event: "submitted", request_id: requestId, at: new Date().toISOString() }),

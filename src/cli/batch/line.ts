@@ -12,7 +12,9 @@ import { checkInput } from "../../validation.js";
 import { goneResult } from "../gone-result.js";
 import { resolveImage, stemOfImage } from "../image-input.js";
 import { saveImages } from "../save-images.js";
+import { placeholderUrl } from "../../upload.js";
 import type { BatchLine, BatchRecords } from "./journal.js";
+import type { BatchUploads } from "./uploads.js";
 import type { BatchReport } from "./report.js";
 import type { LineOutcome, Scheduler } from "./scheduler.js";
 
@@ -30,6 +32,8 @@ export interface LineContext {
   defaultStem: string | undefined;
   /** The batch file's folder: image paths of its lines are read from there. */
   baseDir: string;
+  /** Where local images are uploaded, each once; without it (--inline), they are sent as data URIs. */
+  uploads: BatchUploads | undefined;
   /** --out */
   out: string | undefined;
   /** No new submit once this holds (Ctrl-C, a refused key). */
@@ -132,10 +136,21 @@ export function createLineRunner(ctx: LineContext): (line: BatchLine) => Promise
     if (line.requestId) return follow(line, line.requestId, recordedStem());
     let prepared: { input: ImageToImageInput; stem: string };
     try {
-      prepared = await prepare(line, ctx.defaults, ctx.baseDir, ctx.defaultStem, ctx.signal);
+      prepared = await prepare(line, ctx);
     } catch (error) {
       if (ctx.stopping()) return; // Ctrl-C cut the reading of its image: the line is merely not reached
       return report.invalid(line.line, error);
+    }
+    if (ctx.stopping()) return;
+    const image = prepared.input.image_url;
+    if (image instanceof File) {
+      try {
+        prepared.input.image_url = await ctx.uploads!.urlOf(image, ctx.signal);
+      } catch (error) {
+        if (ctx.stopping()) return;
+        // Nothing was submitted: a resume uploads the file and sends the line.
+        return error instanceof FluxValidationError ? report.invalid(line.line, error) : report.notSubmitted(line.line, error);
+      }
     }
     if (ctx.stopping()) return;
     const requestId = await ctx.scheduler.guard(submitAndRecord(line, prepared.input));
@@ -157,14 +172,11 @@ function isKeyRefused(error: unknown): error is FluxApiError {
   return error instanceof FluxApiError && (error.status === 401 || error.status === 403);
 }
 
-/** A line as a request: its JSON over the flags' values, its image read if it is a local file, checked against the spec. */
-async function prepare(
-  line: BatchLine,
-  defaults: Readonly<Record<string, unknown>>,
-  baseDir: string,
-  defaultStem = "image",
-  signal?: AbortSignal,
-) {
+/**
+ * A line as a request: its JSON over the flags' values, its image opened if it is a local file (a
+ * File to upload, or with --inline a data URI), checked against the spec before anything is uploaded.
+ */
+async function prepare(line: BatchLine, ctx: LineContext) {
   let parsed: unknown;
   try {
     parsed = JSON.parse(line.text);
@@ -176,14 +188,14 @@ async function prepare(
   const repeated = duplicateKey(line.text);
   if (repeated !== undefined) throw new Error(`${repeated}: the key is given twice; give it once`);
   withExactSeed(parsed, line.text);
-  const input: Record<string, unknown> = { ...defaults, ...parsed };
-  let stem = defaultStem;
+  const input: Record<string, unknown> = { ...ctx.defaults, ...parsed };
+  let stem = ctx.defaultStem ?? "image";
   if (typeof (parsed as { image_url?: unknown }).image_url === "string") {
-    const image = await resolveImage(input.image_url as string, baseDir, "image_url", signal);
+    const image = await resolveImage(input.image_url as string, ctx.baseDir, "image_url", ctx.signal, ctx.uploads !== undefined);
     input.image_url = image.imageUrl;
     stem = image.stem;
   }
-  const issues = checkInput(forValidation(input));
+  const issues = checkInput(forValidation(input.image_url instanceof File ? { ...input, image_url: placeholderUrl } : input));
   if (issues.length) throw new FluxValidationError(issues);
   return { input: input as ImageToImageInput, stem };
 }

@@ -3,6 +3,7 @@
 // where it is told so that the two cannot disagree.
 import { FluxValidationError } from "../../errors.js";
 import type { Progress } from "../progress.js";
+import { bigUploadBytes, uploadDone, uploadShare } from "../upload-progress.js";
 import type { BatchPlan } from "./journal.js";
 
 export interface BatchSummary {
@@ -22,6 +23,8 @@ export interface BatchSummary {
   interrupted: boolean;
   /** fal refused the key: the batch stopped. */
   unauthorized: boolean;
+  /** Files this run uploaded to fal storage, and lines that sent a file's URL uploaded already (by this run or an earlier one). */
+  uploads: { uploaded: number; reused: number };
   results: string;
   elapsedMs: number;
 }
@@ -32,6 +35,10 @@ export interface BatchReport {
   planned(plan: BatchPlan): void;
   /** How many lines are being run now (the status line shows it). */
   running(count: number): void;
+  /** The bytes sent of a file being uploaded (the status line shows the uploads under way). */
+  uploading(file: string, sentBytes: number, totalBytes: number): void;
+  /** A file is on fal storage: a big one is told in a message. */
+  uploaded(file: string, bytes: number, elapsedMs: number): void;
   /** Whether the line's job is waiting in fal's queue (the status line counts them). */
   inQueue(line: number, waiting: boolean): void;
   done(line: number, files: string[] | undefined): void;
@@ -63,12 +70,14 @@ export function createBatchReport(progress: Progress, lines: number, results: st
   const summary = emptySummary(lines, results);
   let running = 0;
   const queued = new Set<number>();
+  const uploads = new Map<string, string>();
   const draw = () =>
     progress.status(
       `batch: ${summary.done}/${lines} done, ${running} running` +
         (queued.size ? ` (${queued.size} waiting in fal's queue)` : "") +
         (summary.failed ? `, ${summary.failed} failed` : "") +
-        (summary.invalid ? `, ${summary.invalid} invalid` : ""),
+        (summary.invalid ? `, ${summary.invalid} invalid` : "") +
+        [...uploads.values()].map((share) => `; ${share}`).join(""),
     );
   const warn = (text: string) => progress.log(progress.paint(text, "yellow"));
   const fail = (text: string) => progress.log(progress.paint(text, "red"));
@@ -97,6 +106,16 @@ export function createBatchReport(progress: Progress, lines: number, results: st
     },
     running(count) {
       running = count;
+      draw();
+    },
+    uploading(file, sentBytes, totalBytes) {
+      if (sentBytes < totalBytes) uploads.set(file, uploadShare(file, sentBytes, totalBytes));
+      else uploads.delete(file);
+      draw();
+    },
+    uploaded(file, bytes, elapsedMs) {
+      uploads.delete(file);
+      if (bytes >= bigUploadBytes) progress.log(uploadDone(file, bytes, elapsedMs));
       draw();
     },
     inQueue(line, waiting) {
@@ -143,7 +162,7 @@ export function createBatchReport(progress: Progress, lines: number, results: st
 function emptySummary(lines: number, results: string): BatchSummary {
   return {
     lines, done: 0, failed: 0, invalid: 0, uncertain: [], unfinished: 0, running: 0,
-    interrupted: false, unauthorized: false, results, elapsedMs: 0,
+    interrupted: false, unauthorized: false, uploads: { uploaded: 0, reused: 0 }, results, elapsedMs: 0,
   };
 }
 
