@@ -60,8 +60,25 @@ const submitParameters = {
 /** How many submitted jobs' URLs a client remembers, so a long-lived client does not grow without bound. */
 const rememberedJobs = 1000;
 
+/** What became of a submit whose caller gave up (its signal aborted) while it was on its way. */
+export interface AbandonedSubmit {
+  /** The job fal's answer named, when one came (then cancelled). */
+  requestId?: string | undefined;
+  /** What the cancel said; undefined if it failed. */
+  cancel?: CancelResult["status"] | undefined;
+  /** The submit's own failure, when no answer named a job. */
+  error?: unknown;
+}
+
+/** Told what became of a submit its caller gave up on (`subscribe` explains its timeout with it). */
+export interface AbandonObserver {
+  onAbandoned?: (outcome: AbandonedSubmit) => void;
+}
+
 /** The queue, plus what `subscribe` needs of it. */
-export interface QueueInternals extends QueueCalls {
+export interface QueueInternals extends Omit<QueueCalls, "submit"> {
+  /** `submit`, which also tells what became of it when its caller gives up. */
+  submit(input: ImageToImageInput, options?: SubmitOptions & AnswerObserver & AbandonObserver): Promise<QueueSubmitted>;
   /** The job's status URL, as `status` would request it. */
   statusUrl(job: QueueJob): string;
 }
@@ -78,7 +95,7 @@ export function createQueue(ctx: QueueContext): QueueInternals {
     return ctx.queueUrl + endpointPath(queueOperations[operation].path, ctx.endpointId).replace("{request_id}", encodeURIComponent(id));
   }
 
-  async function submit(given: ImageToImageInput, options: SubmitOptions & AnswerObserver = {}): Promise<QueueSubmitted> {
+  async function submit(given: ImageToImageInput, options: SubmitOptions & AnswerObserver & AbandonObserver = {}): Promise<QueueSubmitted> {
     // An image given as bytes is uploaded first, once the rest of the call is known to be good.
     const precheck = (checked: unknown) => void platformParameters(options, submitParameters, ctx.key, serializeInput(checked).issues);
     const input = await withUploadedImage(given, ctx.upload, precheck, options.signal);
@@ -121,7 +138,10 @@ export function createQueue(ctx: QueueContext): QueueInternals {
     );
     if (signal.aborted) {
       // Best effort, bounded: the caller is gone, and a job left running would be billed for nothing.
-      if (outcome.id) await cancel(outcome.id, { signal: AbortSignal.timeout(Math.min(ctx.requestTimeoutMs, 10_000)) }).catch(() => undefined);
+      const cancelled = outcome.id
+        ? await cancel(outcome.id, { signal: AbortSignal.timeout(Math.min(ctx.requestTimeoutMs, 10_000)) }).catch(() => undefined)
+        : undefined;
+      options.onAbandoned?.({ requestId: outcome.id, cancel: cancelled?.status, error: "error" in outcome ? outcome.error : undefined });
       throw signal.reason;
     }
     if ("error" in outcome) throw outcome.error;

@@ -3,7 +3,7 @@ import { queueOperations } from "../generated/spec.js";
 import { validateQueueStatus } from "../generated/validators.js";
 import { redact } from "./redaction.js";
 import { FluxApiError, FluxResponseError, FluxSubmitUncertainError, FluxTimeoutError, FluxValidationError } from "./errors.js";
-import type { QueueContext, QueueInternals } from "./queue.js";
+import type { AbandonedSubmit, QueueContext, QueueInternals } from "./queue.js";
 import { sleep } from "./retry.js";
 import { sseData } from "./sse.js";
 import type { AnswerObserver, ImageToImageInput, ImageToImageOutput, QueueCalls, QueueJob, QueueStatus, SubmitOptions } from "./types.js";
@@ -39,7 +39,7 @@ export type FollowOptions = Pick<SubscribeOptions, "onQueueUpdate" | "logs" | "s
 export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
   /** From the job's submit (or, for `follow`, its id) to its output; aborts and timeouts cancel the job. */
   async function track(
-    getJob: (signal: AbortSignal) => Promise<QueueJob>,
+    getJob: (signal: AbortSignal, onAbandoned: (outcome: AbandonedSubmit) => void) => Promise<QueueJob>,
     options: SubscribeOptions & AnswerObserver,
   ): Promise<ImageToImageOutput> {
     // Before the job exists: a mode the client does not have would otherwise be taken as "stream".
@@ -52,14 +52,11 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
     const signal = AbortSignal.any([options.signal, deadline, callbackFailed.signal].filter((s) => s !== undefined));
 
     let job: QueueJob;
+    let abandoned: AbandonedSubmit | undefined;
     try {
-      job = await getJob(signal);
+      job = await getJob(signal, (outcome) => (abandoned = outcome));
     } catch (error) {
-      if (deadline?.aborted && !options.signal?.aborted) {
-        throw new FluxTimeoutError(
-          `the submit did not complete within ${options.timeout} ms; a job its answer named was cancelled (with no answer, check fal's request history)`,
-        );
-      }
+      if (deadline?.aborted && !options.signal?.aborted) throw submitTimedOut(options.timeout!, abandoned);
       throw error;
     }
     const requestId = typeof job === "string" ? job : job.request_id;
@@ -111,9 +108,37 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
 
   return {
     subscribe: (input: ImageToImageInput, options: SubscribeOptions & AnswerObserver = {}) =>
-      track((signal) => queue.submit(input, { ...options, signal }).catch(jobFromUnreadableAnswer), options),
+      track((signal, onAbandoned) => queue.submit(input, { ...options, signal, onAbandoned }).catch(jobFromUnreadableAnswer), options),
     follow: (job: QueueJob, options: FollowOptions & AnswerObserver = {}) => track(async () => job, options),
   };
+}
+
+/**
+ * `subscribe`'s timeout ran out before the submit was answered (the submit's request has the same
+ * time limit): what became of it, each case on its own, with the job's id when what arrived of the
+ * answer named it, and the submit's failure as `cause`.
+ */
+function submitTimedOut(timeoutMs: number, outcome: AbandonedSubmit | undefined): FluxTimeoutError {
+  const late = `the submit did not complete within ${timeoutMs} ms`;
+  const id = outcome?.requestId;
+  if (id) {
+    const then =
+      outcome.cancel === "ALREADY_COMPLETED"
+        ? `it had already completed: fetch its result with queue.result("${id}")`
+        : outcome.cancel
+          ? "it was cancelled"
+          : `cancelling it failed: cancel it with queue.cancel("${id}"), or follow it with client.follow("${id}")`;
+    return new FluxTimeoutError(`${late}; what arrived of its answer named job ${id}, and ${then}`, { requestId: id, cause: outcome.error });
+  }
+  if (!outcome) return new FluxTimeoutError(`${late}: it had not been sent (the image's upload was under way), so nothing was submitted`);
+  if (outcome.error instanceof FluxSubmitUncertainError) {
+    return new FluxTimeoutError(
+      `${late} and its answer did not come in time: the job may exist and be billed; check fal's request history (https://fal.ai/dashboard) before sending it again`,
+      { cause: outcome.error },
+    );
+  }
+  // Never sent, or refused (429) and the wait before sending it again ran past the time limit.
+  return new FluxTimeoutError(`${late}; fal made no job of it, so nothing was submitted`, { cause: outcome.error });
 }
 
 /**

@@ -6,6 +6,7 @@ import { imageToImageExamples } from "../generated/spec.js";
 import {
   createFluxClient,
   FluxApiError,
+  FluxSubmitUncertainError,
   FluxTimeoutError,
   FluxValidationError,
   type FluxClientOptions,
@@ -242,6 +243,44 @@ describe("abort and timeout cancel the job on fal's side", () => {
     const [job] = [...fake.jobs.values()];
     expect(fake.count("cancel")).toBe(1);
     expect(job!.cancelled).toBe(true);
+  });
+
+  describe("a timeout while the submit is on its way (its request has the same limit): each outcome said on its own", () => {
+    it("what arrived of the answer named a job: it was cancelled, and the error carries its id", async () => {
+      const queue = await startLocalServer((req, res) => {
+        if (req.method === "PUT") return res.writeHead(200, { "Content-Type": "application/json" }).end('{"status":"CANCELLATION_REQUESTED"}');
+        res.writeHead(200, { "Content-Type": "application/json" }).write('{"request_id":"job-7","status":"IN_'); // and no more
+      });
+      try {
+        const error = (await client({ queueUrl: queue.url }).subscribe(input, { timeout: 50 }).catch((e: unknown) => e)) as FluxTimeoutError;
+        expect(error).toBeInstanceOf(FluxTimeoutError);
+        expect(error.message).toBe("the submit did not complete within 50 ms; what arrived of its answer named job job-7, and it was cancelled");
+        expect(error.requestId).toBe("job-7");
+        expect(error.cause).toBeInstanceOf(FluxSubmitUncertainError);
+        expect(queue.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["POST /fal-ai/flux-1/dev/image-to-image", "PUT /fal-ai/flux-1/requests/job-7/cancel"]);
+      } finally {
+        await queue.close();
+      }
+    });
+
+    it("no answer came: the job may exist, and the submit's failure is the cause", async () => {
+      fake.inject("submit", { kind: "held" });
+      const error = (await client().subscribe(input, { timeout: 50 }).catch((e: unknown) => e)) as FluxTimeoutError;
+      expect(error.message).toBe(
+        "the submit did not complete within 50 ms and its answer did not come in time: the job may exist and be billed; check fal's request history (https://fal.ai/dashboard) before sending it again",
+      );
+      expect(error.cause).toBeInstanceOf(FluxSubmitUncertainError);
+      expect(error.requestId).toBeUndefined();
+      expect(fake.count("cancel")).toBe(0);
+    });
+
+    it("refused for now (429) and the wait to send it again outran the limit: nothing was submitted", async () => {
+      fake.inject("submit", { kind: "status", status: 429, body: { detail: "busy" }, headers: { "Retry-After": "5" } });
+      const error = (await client().subscribe(input, { timeout: 50 }).catch((e: unknown) => e)) as FluxTimeoutError;
+      expect(error.message).toBe("the submit did not complete within 50 ms; fal made no job of it, so nothing was submitted");
+      expect(error.requestId).toBeUndefined();
+      expect(fake.jobs.size).toBe(0);
+    });
   });
 
   it("an abort before anything is sent sends nothing", async () => {
