@@ -84,7 +84,10 @@ export function networkError(
     });
   }
   const cause = error as { message?: string; cause?: { code?: string; message?: string } };
-  const reason = cause.cause?.code ?? cause.cause?.message ?? cause.message ?? String(error);
+  const reason =
+    cause.cause?.message === "bad port"
+      ? `fetch refuses to connect to port ${new URL(url).port} (a port the Fetch standard blocks); nothing was sent`
+      : (cause.cause?.code ?? cause.cause?.message ?? cause.message ?? String(error));
   return new FluxNetworkError(`no answer from ${origin}: ${reason}`, {
     cause: error,
     requestId: options.jobId,
@@ -92,14 +95,20 @@ export function networkError(
 }
 
 /**
- * Whether a fetch failure proves the request never left this machine: the connection was refused
- * or the host name did not resolve. A reset or a timeout proves nothing: the server may have read
- * the whole request.
+ * fetch's own refusals, made before any socket is opened: its message for a port the Fetch
+ * standard blocks (`http://127.0.0.1:9`: undici's fetch checks `requestBadPort` and fails with the network error "bad port").
+ */
+const refusedByFetch = new Set(["bad port"]);
+
+/**
+ * Whether a fetch failure proves the request never left this machine: the connection was refused,
+ * the host name did not resolve, or fetch itself refused to open one. A reset or a timeout proves
+ * nothing: the server may have read the whole request.
  */
 export function neverSent(error: unknown): boolean {
   const codes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]);
-  const cause = (error as { cause?: { code?: string; errors?: { code?: string }[] } }).cause;
+  const cause = (error as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
   if (!cause) return false;
   if (cause.errors?.length) return cause.errors.every((e) => codes.has(e.code ?? ""));
-  return codes.has(cause.code ?? "");
+  return codes.has(cause.code ?? "") || (cause.code === undefined && refusedByFetch.has(cause.message ?? ""));
 }
