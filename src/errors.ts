@@ -123,10 +123,11 @@ export class FluxNetworkError extends FluxError {
 
 /**
  * A submit whose request may have reached fal, but whose answer was lost: the connection was reset
- * or cut, or no answer came in time. The job may exist and be billed; it was not sent again (that
- * could run it twice). `requestId` is the job's when the part of the answer that arrived named it
+ * or cut, or no answer came in time; or that fal took (2xx) with an answer that cannot be used. The
+ * job may exist and be billed; it was not sent again (that could run it twice). `requestId` is the
+ * job's when the part of the answer that arrived (or its `x-fal-request-id` header) named it
  * (follow it); otherwise check fal's request history. `cause` is the transport's failure (a
- * {@link FluxTimeoutError} when time ran out).
+ * {@link FluxTimeoutError} when time ran out), or the FluxResponseError that keeps the answer.
  */
 export class FluxSubmitUncertainError extends FluxNetworkError {
   override name = "FluxSubmitUncertainError";

@@ -17,7 +17,7 @@ import { withUploadedImage, type UploadContext } from "./upload.js";
 import { platformParameters } from "./platform-options.js";
 import { parseErrorBody } from "./failures.js";
 import { callHeaders } from "./call-controls.js";
-import { FluxSubmitUncertainError, FluxValidationError } from "./errors.js";
+import { FluxSubmitUncertainError, FluxValidationError, type FluxResponseError } from "./errors.js";
 import { maxAnswerBytes } from "./read-body.js";
 import { mismatch, parseJson, send, type Transport } from "./request.js";
 import { withExactSeed } from "./seed.js";
@@ -122,13 +122,17 @@ export function createQueue(ctx: QueueContext): QueueInternals {
       // Aborted with the submit on its way, its answer is awaited so that the job it names is cancelled, not orphaned.
       finishOnAbort: true,
       signal,
-      parse: (text) => {
-        // Not retryable: fal may hold the job; recoverRequestId finds its id in a cut answer.
-        const body = parseJson(text, "the submit", recoverRequestId(text), false);
-        if (!validateQueueSubmitted(body)) {
-          throw mismatch("the submit", body, issuesOf(validateQueueSubmitted, body), recoverRequestId(text));
+      parse: (text, _status, headers) => {
+        // fal took the submit (2xx): the job exists and is billed whatever its body says. Its id is
+        // the body's, if what is there names one, else the x-fal-request-id header the spec declares.
+        const named = recoverRequestId(text) ?? requestIdOf(headers.get("x-fal-request-id"));
+        try {
+          const body = parseJson(text, "the submit", named, false);
+          if (!validateQueueSubmitted(body)) throw mismatch("the submit", body, issuesOf(validateQueueSubmitted, body), named);
+          return body;
+        } catch (error) {
+          throw unusableSubmitAnswer(error as FluxResponseError, named);
         }
-        return body;
       },
     });
     if (!signal) return remember(await submitting);
@@ -250,5 +254,25 @@ function cancelResult(body: unknown, httpStatus: number, jobId: string): CancelR
 /** A submit whose answer could not be read may still have created a job: find its id if the text shows one. */
 function recoverRequestId(text: string): string | undefined {
   const found = /"request_id"\s*:\s*"([^"\\/?#\s]+)"/.exec(text)?.[1];
-  return validateRequestId(found) ? found : undefined;
+  return requestIdOf(found);
+}
+
+/** `value` if it is a request id the spec allows (one URL path segment), else undefined. */
+function requestIdOf(value: string | null | undefined): string | undefined {
+  return validateRequestId(value) ? (value as string) : undefined;
+}
+
+/**
+ * A submit fal took (2xx) whose answer cannot be used (not JSON, off the spec): the job exists and
+ * is billed, so it is the uncertain error, never one that invites sending it again, with the job's
+ * id when the answer named it. `cause` keeps the answer (`body`) and what is wrong with it.
+ */
+function unusableSubmitAnswer(error: FluxResponseError, requestId: string | undefined): FluxSubmitUncertainError {
+  return new FluxSubmitUncertainError(
+    `fal took the submit, but ${error.message.replace(/^fal's answer to the submit /, "its answer ")}. The job exists and is billed: ` +
+      (requestId
+        ? `it is job ${requestId}; follow it (client.follow, flux-i2i --live --follow ${requestId}) rather than sending it again.`
+        : "nothing in the answer named it; check fal's request history (https://fal.ai/dashboard) before sending it again."),
+    { cause: error, requestId },
+  );
 }

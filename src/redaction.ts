@@ -166,11 +166,14 @@ function isPlainData(value: unknown): value is object {
 /**
  * An error with every form of the key removed from its message, stack and own fields (body,
  * issues, headers it quotes), in place, so that `toString`, JSON, `inspect` and a stack trace are
- * all clean. Errors of this package only: a caller's abort reason is theirs.
+ * all clean; and so its `cause`, when that is one of this package's errors too (an unusable
+ * answer's FluxResponseError, which keeps the body). Errors of this package only: a caller's abort
+ * reason is theirs.
  */
-export function redactError<E>(error: E, key: string | undefined): E {
+export function redactError<E>(error: E, key: string | undefined, depth = 0): E {
   const redactor = redactorFor(key);
   if (!redactor || !(error instanceof Error) || !error.name.startsWith("Flux")) return error;
+  if (depth < 4) redactError(error.cause, key, depth + 1);
   const clean = (text: string) => replaceForms(text, redactor);
   const target = error as unknown as Record<string, unknown>;
   for (const name of Object.keys(target)) target[name] = scrubValue(target[name], clean);

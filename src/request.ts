@@ -52,7 +52,7 @@ export interface Call<T> {
   /** A non-2xx answer to read as an answer rather than an error. */
   accept?: (status: number, text: string) => boolean;
   /** The body (and its status) as the caller's type; a FluxResponseError with `retryable` set asks for another read. */
-  parse: (text: string, status: number) => T;
+  parse: (text: string, status: number, headers: Headers) => T;
   /** Told the answer that was parsed (the one that succeeded), for `withResponse`. */
   onAnswer?: ((response: Response) => void) | undefined;
 }
@@ -91,7 +91,7 @@ export async function send<T>(transport: Transport, call: Call<T>): Promise<T> {
       });
       if (response.ok || call.accept?.(response.status, text)) {
         try {
-          const parsed = call.parse(text, response.status);
+          const parsed = call.parse(text, response.status, response.headers);
           call.onAnswer?.(response);
           return parsed;
         } catch (error) {

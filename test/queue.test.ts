@@ -205,20 +205,33 @@ describe("a submit is billed: never sent twice after an ambiguous failure", () =
     expect(fake.jobs.size).toBe(1);
   });
 
-  it("a 200 that is not JSON: one submit, FluxResponseError that keeps the body", async () => {
+  it("a 200 that is not JSON: one submit, the uncertain error naming the job its x-fal-request-id header names, the body kept in its cause", async () => {
     fake.inject("submit", { kind: "malformed" });
-    const error = (await client().queue.submit(input).catch((e: unknown) => e)) as FluxResponseError;
-    expect(error).toBeInstanceOf(FluxResponseError);
-    expect(error.body).toContain("Bad gateway");
-    expect(error.retryable).toBe(false); // fal may hold the job: sending it again could pay twice
+    const error = (await client().queue.submit(input).catch((e: unknown) => e)) as FluxSubmitUncertainError;
+    const [id] = [...fake.jobs.keys()];
+    expect(error).toBeInstanceOf(FluxSubmitUncertainError);
+    expect(error.requestId).toBe(id);
+    expect(error.message).toContain(`fal took the submit, but its answer is not JSON`);
+    expect(error.message).toContain(`The job exists and is billed: it is job ${id}; follow it (client.follow, flux-i2i --live --follow ${id})`);
+    const cause = error.cause as FluxResponseError;
+    expect(cause).toBeInstanceOf(FluxResponseError);
+    expect(cause.body).toContain("Bad gateway");
+    expect(cause.retryable).toBe(false); // fal holds the job: sending it again would pay twice
     expect(fake.count("submit")).toBe(1);
   });
 
-  it("a 200 cut in half: one submit, FluxResponseError naming the job it found in the half", async () => {
+  it("subscribe follows the job an unreadable submit answer's header names, to its output", async () => {
+    fake.inject("submit", { kind: "malformed" });
+    const output = await client().subscribe(input);
+    expect(output.seed).toBe([...fake.jobs.values()][0]!.seed);
+    expect(fake.count("submit")).toBe(1);
+  });
+
+  it("a 200 cut in half: one submit, the uncertain error naming the job it found in the half", async () => {
     fake.inject("submit", { kind: "half-json" });
-    const error = (await client().queue.submit(input).catch((e: unknown) => e)) as FluxResponseError;
-    expect(error).toBeInstanceOf(FluxResponseError);
-    expect(error).toMatchObject({ retryable: false, requestId: [...fake.jobs.keys()][0] });
+    const error = (await client().queue.submit(input).catch((e: unknown) => e)) as FluxSubmitUncertainError;
+    expect(error).toBeInstanceOf(FluxSubmitUncertainError);
+    expect(error.requestId).toBe([...fake.jobs.keys()][0]);
     expect(fake.count("submit")).toBe(1);
   });
 
@@ -410,11 +423,12 @@ describe("request ids are one URL path segment", () => {
   });
 
   it("a submit answer naming '..' is off the spec: no job to follow is made of it", async () => {
-    fake.inject("submit", { kind: "status", status: 200, body: { request_id: ".." } });
-    const error = (await client().queue.submit(input).catch((e: unknown) => e)) as FluxResponseError;
-    expect(error).toBeInstanceOf(FluxResponseError);
+    fake.inject("submit", { kind: "status", status: 200, body: { request_id: ".." }, headers: { "x-fal-request-id": "../admin" } });
+    const error = (await client().queue.submit(input).catch((e: unknown) => e)) as FluxSubmitUncertainError;
+    expect(error).toBeInstanceOf(FluxSubmitUncertainError);
     expect(error.requestId).toBeUndefined();
     expect(error.message).toContain("request_id: must be one URL path segment");
+    expect(error.message).toContain("nothing in the answer named it; check fal's request history");
   });
 });
 

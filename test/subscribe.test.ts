@@ -346,9 +346,9 @@ describe("a submit answer that cannot be read but names its job", () => {
     expect(fake.count("submit")).toBe(1);
   });
 
-  it("one that names no job: the FluxResponseError stands (it says the job may exist)", async () => {
-    fake.inject("submit", { kind: "malformed" });
-    await expect(client().subscribe(input)).rejects.toMatchObject({ name: "FluxResponseError", requestId: undefined });
+  it("one that names no job, neither in its body nor in its header: the uncertain error stands (the job exists, its id is unknown)", async () => {
+    fake.inject("submit", { kind: "status", status: 200, body: "<html>Bad gateway</html>" }); // no x-fal-request-id
+    await expect(client().subscribe(input)).rejects.toMatchObject({ name: "FluxSubmitUncertainError", requestId: undefined });
     expect(fake.count("submit")).toBe(1);
   });
 });

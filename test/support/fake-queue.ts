@@ -230,7 +230,7 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
       };
       jobs.set(job.id, job);
       if (!holding) runOnTimers(job);
-      return { job, send: () => json(200, submitText(job)), text: submitText(job) };
+      return { job, send: () => json(200, submitText(job), { "x-fal-request-id": job.id }), text: submitText(job) };
     }
     const job = id === undefined ? undefined : jobs.get(id);
     if (!job) return { send: () => json(404, { detail: options.echoKey ? `Request not found for ${echoOf(req.headers)}` : "Request not found" }) };
@@ -346,7 +346,8 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
         const text = (handled as { text?: string }).text ?? submitText(handled.job);
         res.writeHead(200, { "Content-Type": "application/json" }).end(text.slice(0, Math.floor(text.length / 2)));
       } else if (fault?.kind === "malformed") {
-        res.writeHead(200, { "Content-Type": "application/json" }).end("<html>Bad gateway</html>");
+        // As fal's answers do, the header names the job (the spec's x-fal-request-id on the submit's 200).
+        res.writeHead(200, { "Content-Type": "application/json", ...(handled.job ? { "x-fal-request-id": handled.job.id } : {}) }).end("<html>Bad gateway</html>");
       } else if (fault?.kind === "held") {
         heldAnswers.push(() => (req.socket.destroyed ? undefined : handled.send()));
       } else if (fault?.kind === "slow") {
