@@ -28,7 +28,28 @@ export function serializeInput(input: unknown): { text: string; issues: FluxIssu
     return { text: "", issues: [{ field: "(input)", rule: "type", message: `cannot be written as JSON (${reason})`, params: { type: "object" } }] };
   }
   if (text === undefined) return { text: "", issues: [{ field: "(input)", rule: "type", message: "must be an object", params: { type: "object" } }] };
-  return { text, issues: checkInput(JSON.parse(text)) };
+  let dropped: FluxIssue[] = [];
+  try {
+    dropped = unwritableValues(input);
+  } catch {
+    // a getter that threw the second time it was read: the bytes written once are what is judged
+  }
+  return { text, issues: [...dropped, ...checkInput(JSON.parse(text))] };
+}
+
+/**
+ * Values JSON leaves out without a word (a function, a symbol: `num_images: () => 1` would vanish
+ * from the body and the call go out without it), each as an issue naming its field.
+ */
+function unwritableValues(value: unknown, path = "", depth = 0): FluxIssue[] {
+  if (value === null || typeof value !== "object" || depth > 32) return [];
+  return Object.entries(value).flatMap(([name, item]) => {
+    const field = path ? `${path}${Array.isArray(value) ? `[${name}]` : `.${name}`}` : name;
+    if (typeof item === "function" || typeof item === "symbol") {
+      return [{ field, rule: "type", message: `must be a JSON value, got a ${typeof item} (JSON would leave it out)`, params: { type: typeof item } }];
+    }
+    return unwritableValues(item, field, depth + 1);
+  });
 }
 
 /** The spec's rules for a 200 body. */

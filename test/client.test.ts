@@ -124,6 +124,17 @@ describe("what is checked is what is sent", () => {
     expect(calls).toHaveLength(0);
   });
 
+  it("a function or symbol JSON would silently leave out is refused, naming its field: the call does not go out without it", async () => {
+    const { calls, fetch } = countingFetch();
+    const client = createFluxClient({ credentials: secret, fetch });
+    const error = (await client.imageToImage({ ...input, num_images: (() => 1) as never }).catch((e: unknown) => e)) as FluxValidationError;
+    expect(error).toBeInstanceOf(FluxValidationError);
+    expect(error.issues).toEqual([{ field: "num_images", rule: "type", message: "must be a JSON value, got a function (JSON would leave it out)", params: { type: "function" } }]);
+    const nested = (await client.queue.submit({ ...input, loras: [{ path: Symbol("x") }] } as never).catch((e: unknown) => e)) as FluxValidationError;
+    expect(nested.issues[0]).toMatchObject({ field: "loras[0].path", rule: "type" });
+    expect(calls).toHaveLength(0);
+  });
+
   it("an inherited property is not sent, so it is not judged: the bytes are", async () => {
     const { calls, fetch } = countingFetch();
     const child = Object.assign(Object.create({ num_images: 9 }) as object, input) as ImageToImageInput;
