@@ -3,6 +3,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ExtraMissingError, isMissing } from "./extras.js";
+
+export { ExtraMissingError } from "./extras.js";
 
 /** A running Prism mock of a spec of this package. */
 export interface PrismMock {
@@ -39,13 +42,15 @@ const prismUnderWatchdog = [
   "require(process.argv[1]);",
 ].join("");
 
+/** Prism's CLI, or an ExtraMissingError: Prism is an optional peer, installed by who runs mocks. */
 function prismBin(): string {
   const require = createRequire(import.meta.url);
   let manifest: string;
   try {
     manifest = require.resolve("@stoplight/prism-cli/package.json");
-  } catch {
-    throw new Error("the mock needs Prism: npm install --save-dev @stoplight/prism-cli@5.14.2");
+  } catch (error) {
+    if (isMissing(error, "@stoplight/prism-cli")) throw new ExtraMissingError("@stoplight/prism-cli", "the mock");
+    throw error;
   }
   const { bin } = JSON.parse(readFileSync(manifest, "utf8")) as { bin: { prism: string } };
   return join(dirname(manifest), bin.prism);
@@ -56,11 +61,13 @@ function prismBin(): string {
  * against the spec (a bad body gets 422 with the reasons in `sl-violations`, no credential gets 401)
  * and answers with the spec's examples; `Prefer: code=503` picks a declared status.
  */
-export function startPrismMock(options: PrismMockOptions = {}): Promise<PrismMock> {
+export async function startPrismMock(options: PrismMockOptions = {}): Promise<PrismMock> {
+  // async: a Prism that is not installed, or a document not found, is a rejection like any other failure.
   const { spec = specPath(), port = 0, host = "127.0.0.1", startTimeoutMs = 30_000 } = options;
+  const bin = prismBin();
   // Prism runs under a watchdog that ends it when its stdin closes, which happens when this
   // process ends in any way, SIGKILL and SIGHUP included: it can never be left listening.
-  const child = spawn(process.execPath, ["-e", prismUnderWatchdog, prismBin(), "mock", "-h", host, "-p", String(port), spec], {
+  const child = spawn(process.execPath, ["-e", prismUnderWatchdog, bin, "mock", "-h", host, "-p", String(port), spec], {
     stdio: ["pipe", "pipe", "pipe"],
   });
   // A test runner or CLI that dies must not leave Prism behind.

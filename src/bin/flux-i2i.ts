@@ -2,7 +2,6 @@
 // flux-i2i: FLUX.1 [dev] image-to-image from a terminal. Request flags come from the spec
 // (src/cli/flags.ts); with no --live it runs against a Prism mock of the spec (no key, no network).
 import { basename, dirname, join } from "node:path";
-import { parseArgs } from "node:util";
 import { imageToImageExamples, queueOperations, storageUpload } from "../../generated/spec.js";
 import type { FluxClient } from "../client.js";
 import type { FetchLike, ImageToImageInput } from "../types.js";
@@ -14,6 +13,7 @@ import { forValidation, stringifyExact } from "../seed.js";
 import type { BatchSummary } from "../cli/batch.js";
 import { flagIssue, inputFromFlags, specFlagOptions, specFlagsHelp } from "../cli/flags.js";
 import { maxImageBytes } from "../cli/image-input.js";
+import { parseFlags } from "../cli/parse-flags.js";
 import { createProgress, type Progress } from "../cli/progress.js";
 import { terminalSafe, terminalSafeJson } from "../cli/terminal-text.js";
 import { UsageError } from "../cli/usage-error.js";
@@ -99,14 +99,22 @@ async function main(args: string[]): Promise<number> {
   // Each path loads only its own modules: --help and a bad flag need none of the client, a job
   // none of the batch's or the contract checks' (fast-check, Prism).
   if (args[0] === "mock") return (await import("../cli/serve-mock.js")).serveMock(args.slice(1));
-  if (args[0] === "contract") return (await import("../cli/contract.js")).runContractCommand(args.slice(1));
+  if (args[0] === "contract") {
+    // fast-check is an optional peer: a library user never installs it, the contract checks need it.
+    const contract = await import("../cli/contract.js").catch(async (error: unknown) => {
+      const { ExtraMissingError, isMissing } = await import("../extras.js");
+      if (!isMissing(error, "fast-check")) throw error;
+      console.error(new ExtraMissingError("fast-check", "flux-i2i contract").message);
+    });
+    return contract ? contract.runContractCommand(args.slice(1)) : 2;
+  }
   const specOptions = specFlagOptions();
   const clash = Object.keys(specOptions).find((name) => name in cliOptions);
   if (clash) throw new Error(`the spec's parameter --${clash} clashes with a flag of flux-i2i: rename the flag`);
 
   let values: Values;
   try {
-    ({ values } = parseArgs({ args, options: { ...cliOptions, ...specOptions }, strict: true }));
+    values = parseFlags(args, { ...cliOptions, ...specOptions });
   } catch (error) {
     console.error(terminalSafe(`${(error as Error).message}\nRun flux-i2i --help for the flags.`));
     return 2;
@@ -168,6 +176,9 @@ async function main(args: string[]): Promise<number> {
       single = { input, stem };
     }
 
+    const results = values.batch ? ((values.results as string | undefined) ?? join(dirname(values.batch as string), `${basename(values.batch as string).replace(/\.jsonl?$/i, "")}.results.jsonl`)) : "";
+    // A batch run over an earlier one's records is refused before anything (a mock) starts.
+    if (values.batch) await (await import("../cli/batch/journal.js")).refuseOverEarlierBatch(results, Boolean(values.resume));
     // The folder is made now: a bad --out is a usage error before any job is sent.
     if (typeof values.out === "string") await (await import("../cli/save-images.js")).prepareOutDir(values.out).catch((error: Error) => Promise.reject(new UsageError(`--out: ${error.message}`)));
 
@@ -202,7 +213,7 @@ async function main(args: string[]): Promise<number> {
       defaultStem,
       client,
       concurrency,
-      results: (values.results as string | undefined) ?? join(dirname(file), `${basename(file).replace(/\.jsonl?$/i, "")}.results.jsonl`),
+      results,
       resume: Boolean(values.resume),
       resendUncertain: Boolean(values["resend-uncertain"]),
       out: values.out as string | undefined,

@@ -2,13 +2,13 @@
 // mocks by default, fal itself with --live and a cap on paid calls), a table of checks by
 // operation, JUnit XML for CI, exit 1 on any failure.
 import { writeFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import { defaultBaseUrl, defaultQueueUrl, defaultStorageUrl, endpointIds } from "../../generated/spec.js";
 import { assertSafeTransport, resolveCredentials } from "../credentials.js";
-import { specPath, startPrismMock, type PrismMock } from "../mock.js";
+import { ExtraMissingError, specPath, startPrismMock, type PrismMock } from "../mock.js";
 import { redact } from "../redaction.js";
 import { checkNames, checkQuestions } from "./contract/checks.js";
 import { toJunit } from "./contract/junit.js";
+import { parseFlags } from "./parse-flags.js";
 import { checksRun, maxJobs, runContract, type ContractReport } from "./contract/run.js";
 import type { EndpointId } from "../types.js";
 import { terminalSafe } from "./terminal-text.js";
@@ -46,22 +46,19 @@ package's own Prism mocks. Exit 0 when every check passed, 1 when one failed, 2 
 export async function runContractCommand(args: string[]): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        target: { type: "string" },
-        "queue-target": { type: "string" },
-        "storage-target": { type: "string" },
-        examples: { type: "string" },
-        seed: { type: "string" },
-        junit: { type: "string" },
-        live: { type: "boolean" },
-        "max-paid": { type: "string" },
-        "job-timeout": { type: "string" },
-        "endpoint-id": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
+    values = parseFlags(args, {
+      target: { type: "string" },
+      "queue-target": { type: "string" },
+      "storage-target": { type: "string" },
+      examples: { type: "string" },
+      seed: { type: "string" },
+      junit: { type: "string" },
+      live: { type: "boolean" },
+      "max-paid": { type: "string" },
+      "job-timeout": { type: "string" },
+      "endpoint-id": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    });
   } catch (error) {
     console.error(`${(error as Error).message}\n${usage}`);
     return 2;
@@ -113,7 +110,14 @@ export async function runContractCommand(args: string[]): Promise<number> {
     let storageUrl = values.live ? defaultStorageUrl : (values["storage-target"] as string | undefined);
     if (!syncUrl || !queueUrl) {
       console.error("Starting Prism mocks of openapi/image-to-image.yaml, openapi/queue.yaml and openapi/storage.yaml...");
-      mocks.push(...(await Promise.all([startPrismMock(), startPrismMock({ spec: specPath("queue.yaml") }), startPrismMock({ spec: specPath("storage.yaml") })])));
+      const started = await Promise.allSettled([startPrismMock(), startPrismMock({ spec: specPath("queue.yaml") }), startPrismMock({ spec: specPath("storage.yaml") })]);
+      for (const mock of started) if (mock.status === "fulfilled") mocks.push(mock.value);
+      const failed = started.find((mock) => mock.status === "rejected");
+      if (failed) {
+        if (!(failed.reason instanceof ExtraMissingError)) throw failed.reason;
+        console.error(`${failed.reason.message}\n(or check a server of your own with --target, which needs no mock)`);
+        return 2;
+      }
       syncUrl ??= mocks[0]!.url;
       queueUrl ??= mocks[1]!.url;
       storageUrl ??= mocks[2]!.url;

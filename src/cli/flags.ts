@@ -87,6 +87,8 @@ function convert(text: string, type: SpecFlag["type"]): unknown {
 /** `num_images: must be <= 4` as the flag a user typed: `--num-images: must be <= 4`. */
 export function flagIssue(issue: FluxIssue): string {
   const flag = byParameter.get(issue.field.split(/[.[]/)[0]!)?.flag;
+  // A missing image is asked for by the flag --help shows first (the command's own --image).
+  if (flag === "image-url" && issue.rule === "required") return `--image FILE|URL (or --image-url): ${issue.message}`;
   return `${flag ? `--${flag}` : issue.field}: ${issue.message}`;
 }
 

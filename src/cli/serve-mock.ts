@@ -1,11 +1,11 @@
 // flux-i2i mock: the Prism mock of the spec, served until Ctrl-C, for testing an app against the contract.
-import { parseArgs } from "node:util";
-import { specPath, startPrismMock, type PrismMock } from "../mock.js";
+import { parseFlags } from "./parse-flags.js";
+import { ExtraMissingError, specPath, startPrismMock, type PrismMock } from "../mock.js";
 
 export async function serveMock(args: string[]): Promise<number> {
   let values: { port?: string; queue?: boolean; help?: boolean };
   try {
-    ({ values } = parseArgs({ args, options: { port: { type: "string" }, queue: { type: "boolean" }, help: { type: "boolean", short: "h" } } }));
+    values = parseFlags(args, { port: { type: "string" }, queue: { type: "boolean" }, help: { type: "boolean", short: "h" } }) as typeof values;
   } catch (error) {
     console.error(`${(error as Error).message}\nUsage: flux-i2i mock [--port N] [--queue]`);
     return 2;
@@ -36,6 +36,10 @@ answers 200 COMPLETED otherwise), \`example=failed\` a failed one, \`code=404\` 
     mock = await startPrismMock({ spec: specPath(document), port });
   } catch (error) {
     const message = (error as Error).message;
+    if (error instanceof ExtraMissingError) {
+      console.error(message);
+      return 2;
+    }
     // Prism answers a taken port with its whole usage text: the one line that matters is enough.
     const listen = /listen E\w+[^\n]*/.exec(message)?.[0];
     console.error(listen ? `Prism cannot ${listen}: choose another --port` : message);

@@ -470,5 +470,10 @@ describe("--batch", () => {
     expect(code).toBe(2);
     expect(stderr).toContain("--resume");
     expect(fake.log).toEqual([]);
+    // Against the mock too, before a Prism is started for nothing.
+    const mocked = await runCli(["--batch", "batch.jsonl"], { cwd: dir });
+    expect(mocked.code).toBe(2);
+    expect(mocked.stderr).toContain("already records a batch: add --resume");
+    expect(mocked.stderr).not.toContain("Prism");
   });
 });

@@ -100,10 +100,19 @@ describe("bad input: exit 2, the flag and the rule named, nothing sent", () => {
     expect(queueUrl.stderr).toContain("--queue-url is for --live");
   });
 
-  it("an unknown flag, and --live without a key", async () => {
+  it("an unknown flag (with the flag meant, as the library suggests a parameter), a missing image, and --live without a key", async () => {
     const unknown = await runCli(["--num-image", "2"]);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("--num-image");
+    expect(unknown.stderr).toContain("unknown flag --num-image (did you mean --num-images?)");
+    for (const [args, meant] of [[["mock", "--prot", "0"], "--port"], [["contract", "--exmaples", "1"], "--examples"]] as const) {
+      const typo = await runCli([...args]);
+      expect(typo.code).toBe(2);
+      expect(typo.stderr).toContain(`(did you mean ${meant}?)`);
+    }
+    const imageless = await runCli(["--prompt", "p"]);
+    expect(imageless.code).toBe(2);
+    expect(imageless.stderr).toContain("--image FILE|URL (or --image-url): is required");
+    expect(imageless.stderr).not.toContain("Prism");
     const keyless = await runCli(live("--image", "cat.png", "--prompt", "p"), { cwd: dir });
     expect(keyless.code).toBe(2);
     expect(keyless.stderr).toContain("FAL_KEY");

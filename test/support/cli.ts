@@ -32,7 +32,7 @@ afterEach(() => {
   running.clear();
 });
 
-export function startCli(args: string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}): CliRun {
+export function startCli(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; bin?: string } = {}): CliRun {
   const env: Record<string, string | undefined> = {
     ...process.env,
     FAL_KEY: undefined,
@@ -42,7 +42,7 @@ export function startCli(args: string[], options: { cwd?: string; env?: Record<s
     NODE_OPTIONS: loopbackOnly,
     ...options.env,
   };
-  const child = spawn(process.execPath, [bin, ...args], {
+  const child = spawn(process.execPath, [options.bin ?? bin, ...args], {
     cwd: options.cwd,
     env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],

@@ -133,17 +133,25 @@ function isRunning(pid: number): boolean {
 }
 
 /**
+ * Without `resume`, a UsageError if the results file or its journal already records a batch:
+ * starting over would submit its lines a second time. The command asks before it starts anything
+ * (a mock), and again when it reads the records.
+ */
+export async function refuseOverEarlierBatch(results: string, resume: boolean): Promise<void> {
+  if (resume) return;
+  for (const path of [results, journalPath(results)]) {
+    if ((await stat(path).catch(() => undefined))?.size) {
+      throw new UsageError(`${path} already records a batch: add --resume to continue it, or choose another --results file`);
+    }
+  }
+}
+
+/**
  * What earlier runs recorded. Without `resume`, a results file or journal that already records a
  * batch is refused: starting over would submit its lines a second time.
  */
 export async function readEarlierRuns(results: string, resume: boolean): Promise<EarlierRuns> {
-  if (!resume) {
-    for (const path of [results, journalPath(results)]) {
-      if ((await stat(path).catch(() => undefined))?.size) {
-        throw new UsageError(`${path} already records a batch: add --resume to continue it, or choose another --results file`);
-      }
-    }
-  }
+  await refuseOverEarlierBatch(results, resume);
   // A result ends a line; the journal's last event says where the rest stand.
   const earlier: EarlierRuns = { finished: new Map(), recordedText: new Map(), lastEvent: new Map(), unsaved: new Map(), uploads: new Map() };
   for (const record of await readRecords(results)) {
