@@ -269,9 +269,10 @@ async function uploadWithProgress(client: FluxClient, file: File, where: string,
 }
 
 function reportBatch(summary: BatchSummary, json: boolean, progress: Progress): number {
-  const { lines, done, failed, invalid, uncertain, unfinished, running } = summary;
+  const { lines, done, failed, invalid, invalidLines, uncertain, unfinished, running } = summary;
   progress.log(
     `${lines} lines: ${done} done, ${failed} failed, ${invalid} invalid` +
+      (invalid ? ` (lines ${[...invalidLines].sort((a, b) => a - b).join(", ")})` : "") +
       (uncertain.length ? `, ${uncertain.length} uncertain (lines ${uncertain.join(", ")})` : "") +
       (unfinished ? `, ${unfinished} unfinished` : "") +
       ` in ${(summary.elapsedMs / 1000).toFixed(1)} s. Results: ${summary.results}` +

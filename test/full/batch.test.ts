@@ -128,6 +128,23 @@ describe("--batch", () => {
     }
   });
 
+  it("killed (SIGKILL) at --concurrency 32 with submits under way side by side, then resumed: every line once, none submitted twice", async () => {
+    await useFake({ runMs: () => 20 });
+    const lines = 96;
+    writeBatch(jobLines(lines));
+    const run = startCli(batch("--concurrency", "32"), { cwd: dir, env });
+    await Promise.race([fake.arrived("submit", 48), run.exited]); // the second wave of submits is going out
+    run.child.kill("SIGKILL");
+    await run.exited;
+    const resumed = await runCli(batch("--concurrency", "32", "--resume", "--json"), { cwd: dir, env });
+    const uncertain = uncertainLines(resumed.stderr);
+    // The journal records each line's submit before it goes out: a line is either followed, sent once, or named uncertain.
+    expect(uncertain.length).toBeLessThanOrEqual(32);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ lines, done: lines - uncertain.length, uncertain });
+    const counts = submits();
+    for (let line = 1; line <= lines; line++) expect(counts.get(`line ${line}`) ?? 0, `line ${line}`).toBeLessThanOrEqual(1);
+  });
+
   it("killed again and again at different moments, then resumed: still every line once, none submitted twice unless asked", async () => {
     const lines = 10;
     writeBatch(jobLines(lines));
@@ -283,8 +300,10 @@ describe("--batch", () => {
       // JSON.parse keeps the last seed; a reader of the line may mean the first: sent neither.
       `{"image_url":"cat.png","prompt":"line 7","seed":15860307465884635512,"seed":42}`,
     ]);
-    const { code, stderr } = await runCli(batch(), { cwd: dir, env });
+    const { code, stderr, stdout } = await runCli(batch("--json"), { cwd: dir, env });
     expect(code).toBe(2);
+    expect(JSON.parse(stdout)).toMatchObject({ invalid: 5 });
+    expect((JSON.parse(stdout) as { invalidLines: number[] }).invalidLines.sort()).toEqual([2, 3, 4, 5, 7]);
     expect(stderr).toContain("line 2: not JSON");
     expect(stderr).toContain("line 7: seed: the key is given twice; give it once");
     expect(stderr).toContain("line 3: image_url: is required");

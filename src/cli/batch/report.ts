@@ -14,6 +14,8 @@ export interface BatchSummary {
   failed: number;
   /** Lines that are not a valid request: reported, not sent. */
   invalid: number;
+  /** Their numbers, in the order they were found. */
+  invalidLines: number[];
   /** Lines whose submit may have reached fal with no request id recorded: not re-sent unless asked. */
   uncertain: number[];
   /** Lines left for a resume: not reached (interrupted, the key refused) or a network failure. */
@@ -133,6 +135,7 @@ export function createBatchReport(progress: Progress, lines: number, results: st
     },
     invalid(line, error) {
       summary.invalid++;
+      summary.invalidLines.push(line);
       fail(`line ${line}: ${error instanceof FluxValidationError ? describe(error) : (error as Error).message}; skipped`);
     },
     keyRefused(line, error) {
@@ -161,7 +164,7 @@ export function createBatchReport(progress: Progress, lines: number, results: st
 
 function emptySummary(lines: number, results: string): BatchSummary {
   return {
-    lines, done: 0, failed: 0, invalid: 0, uncertain: [], unfinished: 0, running: 0,
+    lines, done: 0, failed: 0, invalid: 0, invalidLines: [], uncertain: [], unfinished: 0, running: 0,
     interrupted: false, unauthorized: false, uploads: { uploaded: 0, reused: 0 }, results, elapsedMs: 0,
   };
 }
