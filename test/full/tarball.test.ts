@@ -125,8 +125,15 @@ try {
 }
 `,
     );
+    // The README's TypeScript, as a user would paste it: it must typecheck too, and its mock example run.
+    const snippets = [...readFileSync(join(root, "README.md"), "utf8").matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
+    expect(snippets.length).toBeGreaterThanOrEqual(2);
+    snippets.forEach((code, i) => writeFileSync(join(dir, `readme-${i}.ts`), code));
     const tsc = node(dir, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "."]);
     expect(tsc.stdout + tsc.stderr).toBe("");
+    const mockSnippet = snippets.findIndex((code) => code.includes("startPrismMock"));
+    const readme = node(dir, [`out/readme-${mockSnippet}.js`]);
+    expect(readme.code, readme.stderr).toBe(0);
     const run = node(dir, ["out/index.js"]);
     expect(run.stderr).toBe("");
     expect(JSON.parse(run.stdout)).toEqual({ images: 1, refused: true });
