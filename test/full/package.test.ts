@@ -20,7 +20,7 @@ describe("the built package", () => {
       const error = await client.imageToImage({ prompt: "x" }).catch((e) => e);
       console.log(JSON.stringify({
         exports: Object.keys(pkg).sort(),
-        types: existsSync(manifest.exports["."].types),
+        types: existsSync(manifest.exports["."].import.types) && existsSync(manifest.exports["."].require.types),
         error: error.name,
       }));`;
     const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: root });
@@ -40,7 +40,8 @@ describe("the built package", () => {
       const entries = {};
       for (const name of ["sync", "queue", "webhook", "proxy", "mock"]) {
         const mod = await import("flux-i2i/" + name);
-        entries[name] = { exports: Object.keys(mod).sort(), types: existsSync(manifest.exports["./" + name].types) };
+        const entry = manifest.exports["./" + name];
+        entries[name] = { exports: Object.keys(mod).sort(), types: existsSync(entry.import.types) && existsSync(entry.require.types) };
       }
       const queue = (await import("flux-i2i/queue")).createQueueClient({ credentials: "k", fetch: async () => new Response("{}") });
       entries.queueCall = await queue.subscribe({ prompt: "x" }).catch((e) => e.name);
