@@ -2,7 +2,8 @@
 // limit halves and new starts pause, each refusal in a row doubles the pause, and accepted submits
 // bring the limit back up to --concurrency. Jobs end when the test says, never on a timer.
 import { describe, expect, it } from "vitest";
-import { createScheduler, type SchedulerOptions } from "../../src/cli/batch/scheduler.js";
+import { createScheduler, maxSubmitsAtOnce, type SchedulerOptions } from "../../src/cli/batch/scheduler.js";
+import { waitFor } from "../support/wait.js";
 
 function scheduler(concurrency: number, more: Partial<SchedulerOptions> = {}) {
   const throttled: [number, number][] = [];
@@ -116,5 +117,34 @@ describe("the batch scheduler meets 429s", () => {
     interrupt.abort();
     await expect(run).resolves.toEqual({ interrupted: true, running: 0 });
     expect(calls).toBe(1);
+  });
+});
+
+describe("submits at once", () => {
+  it("at most maxSubmitsAtOnce between their journal records, whatever the concurrency; one queued when the batch stops is not run", async () => {
+    const { s, interrupt } = scheduler(32);
+    let inFlight = 0;
+    let most = 0;
+    const release: (() => void)[] = [];
+    const ran: number[] = [];
+    const submitting = Array.from({ length: 6 }, (_, n) =>
+      s.submit(async () => {
+        ran.push(n);
+        most = Math.max(most, ++inFlight);
+        await new Promise<void>((resolve) => release.push(resolve));
+        inFlight--;
+        return n;
+      }),
+    );
+    await waitFor(() => release.length === maxSubmitsAtOnce);
+    expect(ran).toEqual([0, 1]);
+    release.shift()!();
+    await waitFor(() => release.length === maxSubmitsAtOnce);
+    interrupt.abort();
+    while (release.length) release.shift()!();
+    const outcomes = await Promise.all(submitting);
+    expect(most).toBe(maxSubmitsAtOnce);
+    expect(ran).toEqual([0, 1, 2]);
+    expect(outcomes).toEqual([0, 1, 2, undefined, undefined, undefined]);
   });
 });

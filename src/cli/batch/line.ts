@@ -25,7 +25,7 @@ export interface LineContext {
   client: FluxClient;
   records: BatchRecords;
   report: BatchReport;
-  scheduler: Pick<Scheduler, "guard" | "accepted">;
+  scheduler: Pick<Scheduler, "submit" | "accepted">;
   /** Request parameters from the flags, the image already read; a line's own values win. */
   defaults: Readonly<Record<string, unknown>>;
   /** The outputs' name for lines that take the flags' image. */
@@ -153,7 +153,7 @@ export function createLineRunner(ctx: LineContext): (line: BatchLine) => Promise
       }
     }
     if (ctx.stopping()) return;
-    const requestId = await ctx.scheduler.guard(submitAndRecord(line, prepared.input));
+    const requestId = await ctx.scheduler.submit(() => submitAndRecord(line, prepared.input));
     if (requestId === "refused") return "refused";
     if (requestId) return follow(line, requestId, prepared.stem);
   };

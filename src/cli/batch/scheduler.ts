@@ -2,11 +2,20 @@
 // batch is stopping (Ctrl-C, or fal refused the key). When fal refuses a submit with 429 (over the
 // account's concurrency limit: no job was made), the line goes back to the front, the limit halves
 // and new starts pause, backing off while refusals go on; each accepted submit earns the limit back
-// one step at a time, up to `concurrency` (additive increase, multiplicative decrease). On Ctrl-C it
-// returns without waiting for the jobs being followed (they go on on fal, paid for; a resume collects
-// them), but only after every submit under way has settled, so that each one's request id is in the
-// journal.
+// one step at a time, up to `concurrency` (additive increase, multiplicative decrease). Submits go
+// out at most two at a time (maxSubmitsAtOnce), so that a kill leaves at most two lines uncertain.
+// On Ctrl-C it returns without waiting for the jobs being followed (they go on on fal, paid for; a
+// resume collects them), but only after every submit under way has settled, so that each one's
+// request id is in the journal.
 import { sleep } from "../../retry.js";
+
+/**
+ * Submits between their two journal records (going out, and its request id) at once, at most: a
+ * line is uncertain after a SIGKILL only there, so a killed batch leaves at most this many, at any
+ * concurrency and however busy the machine. Two keep a batch at fal's usual limits fed (a submit
+ * takes a fraction of a job's seconds); the jobs themselves still run `concurrency` at once.
+ */
+export const maxSubmitsAtOnce = 2;
 
 /** What running a line came to: `refused` puts it back for another try. */
 export type LineOutcome = "refused" | void;
@@ -38,6 +47,12 @@ export interface Scheduler {
    * gives its outcome.
    */
   guard<T>(work: Promise<T>): Promise<T>;
+  /**
+   * Runs a submit (from its first journal record to its last) once fewer than
+   * {@link maxSubmitsAtOnce} are under way, guarded as {@link guard} does; undefined, without
+   * running it, if the batch is stopping by then.
+   */
+  submit<T>(work: () => Promise<T>): Promise<T | undefined>;
   /** A submit was accepted: the limit may rise again. */
   accepted(): void;
   /**
@@ -63,6 +78,19 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   function guard<T>(work: Promise<T>): Promise<T> {
     underWay.add(work);
     return work.finally(() => underWay.delete(work));
+  }
+
+  let submitting = 0;
+  const waitingToSubmit: (() => void)[] = [];
+  async function submit<T>(work: () => Promise<T>): Promise<T | undefined> {
+    while (submitting >= maxSubmitsAtOnce) await new Promise<void>((resolve) => waitingToSubmit.push(resolve));
+    submitting++;
+    try {
+      return options.stopping() ? undefined : await guard(work());
+    } finally {
+      submitting--;
+      waitingToSubmit.shift()?.();
+    }
   }
 
   function accepted() {
@@ -133,5 +161,5 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     return { interrupted: true, running };
   }
 
-  return { guard, accepted, run };
+  return { guard, submit, accepted, run };
 }
