@@ -164,6 +164,7 @@ const { startPrismMock, specPath } = require("flux-i2i/mock");
     const run = node(dir, ["index.js"]);
     expect(run.stderr).toBe("");
     expect(JSON.parse(run.stdout)).toEqual({ job: "string", sameClass: true });
+    expect(node(dir, [bin(dir), "--help"]).code).toBe(0);
   });
 
   it("a browser bundle of flux-i2i/sync, without Prism or fast-check installed: builds with no Node module, calls a mock; the command names what to install", async () => {
