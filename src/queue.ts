@@ -84,59 +84,17 @@ export interface QueueInternals extends Omit<QueueCalls, "submit"> {
 }
 
 export function createQueue(ctx: QueueContext): QueueInternals {
-  const jobs = new Map<string, Pick<QueueSubmitted, UrlKind>>();
-  const queueOrigin = new URL(ctx.queueUrl).origin;
-
-  /** A URL fal gave for the job if it is on the queue's own origin (the key goes with it), else the spec's path. */
-  function urlOf(job: QueueJob, kind: UrlKind, operation: OperationId): string {
-    const id = idOf(job);
-    const given = (typeof job === "string" ? undefined : job[kind]) ?? jobs.get(id)?.[kind];
-    if (given && sameOrigin(given, queueOrigin)) return given;
-    return ctx.queueUrl + endpointPath(queueOperations[operation].path, ctx.endpointId).replace("{request_id}", encodeURIComponent(id));
-  }
+  const urls = jobUrls(ctx);
+  const status = (job: QueueJob, options: StatusOptions = {}) => requestStatus(ctx, urls.urlOf(job, "status_url", "getQueueStatus"), job, options);
+  const result = (job: QueueJob, options: QueueCallOptions & AnswerObserver = {}) =>
+    requestResult(ctx, urls.urlOf(job, "response_url", "getQueueResult"), job, options);
+  const cancel = (job: QueueJob, options: QueueCallOptions & AnswerObserver = {}) =>
+    requestCancel(ctx, urls.urlOf(job, "cancel_url", "cancelQueueRequest"), job, options);
 
   async function submit(given: ImageToImageInput, options: SubmitOptions & AnswerObserver & AbandonObserver = {}): Promise<QueueSubmitted> {
-    // An image given as bytes is uploaded first, once the rest of the call is known to be good.
-    const precheck = (checked: unknown) => void platformParameters(options, submitParameters, ctx.key, serializeInput(checked).issues);
-    const input = await withUploadedImage(given, ctx.upload, precheck, options.signal);
-    const body = serializeInput(input);
-    const wire = platformParameters(options, submitParameters, ctx.key, body.issues);
-    const url = new URL(ctx.queueUrl + endpointPath(queueOperations.submitImageToImage.path, ctx.endpointId));
-    for (const [name, value] of Object.entries(wire.query)) url.searchParams.set(name, value);
-
     const { signal } = options;
-    if (signal?.aborted) throw signal.reason;
-    const submitting = send(ctx, {
-      retryableByStatus: queueOperations.submitImageToImage.retryableByStatus,
-      method: "POST",
-      url: url.href,
-      headers: { ...callHeaders(options.headers), ...wire.headers, ...ctx.headers, "Content-Type": "application/json" },
-      timeoutMs: options.timeout,
-      maxRetries: options.maxRetries,
-      onAnswer: options.onAnswer,
-      body: body.text,
-      idempotent: false,
-      // A 429 is a refusal: no job exists, so sending the submit again cannot bill twice.
-      refusedStatuses: queueOperations.submitImageToImage.refusedStatuses,
-      recoverRequestId,
-      // Aborted with the submit on its way, its answer is awaited so that the job it names is cancelled, not orphaned.
-      finishOnAbort: true,
-      signal,
-      parse: (text, _status, headers) => {
-        // fal took the submit (2xx): the job exists and is billed whatever its body says. Its id is
-        // the body's, if what is there names one, else the x-fal-request-id header the spec declares.
-        const named = recoverRequestId(text) ?? requestIdOf(headers.get("x-fal-request-id"));
-        try {
-          const body = parseJson(text, "the submit", named, false);
-          if (!validateQueueSubmitted(body)) throw mismatch("the submit", body, issuesOf(validateQueueSubmitted, body), named);
-          return body;
-        } catch (error) {
-          throw unusableSubmitAnswer(error as FluxResponseError, named);
-        }
-      },
-    });
-    if (!signal) return remember(await submitting);
-    const outcome = await submitting.then(
+    if (!signal) return urls.remember(await sendSubmit(ctx, given, options));
+    const outcome = await sendSubmit(ctx, given, options).then(
       (job) => ({ job, id: job.request_id }),
       (error: unknown) => ({ error, id: error instanceof FluxSubmitUncertainError ? error.requestId : undefined }),
     );
@@ -149,70 +107,135 @@ export function createQueue(ctx: QueueContext): QueueInternals {
       throw signal.reason;
     }
     if ("error" in outcome) throw outcome.error;
-    return remember(outcome.job);
+    return urls.remember(outcome.job);
   }
 
-  function remember(submitted: QueueSubmitted): QueueSubmitted {
-    if (jobs.size >= rememberedJobs) jobs.delete(jobs.keys().next().value!);
-    jobs.set(submitted.request_id, submitted);
-    return submitted;
-  }
-
-  function status(job: QueueJob, options: QueueCallOptions & AnswerObserver & { logs?: boolean } = {}): Promise<QueueStatus> {
-    const url = new URL(urlOf(job, "status_url", "getQueueStatus"));
-    if (options.logs) url.searchParams.set("logs", "1");
-    return send(ctx, {
-      retryableByStatus: queueOperations.getQueueStatus.retryableByStatus,
-      method: "GET",
-      url: url.href,
-      jobId: idOf(job),
-      ...callControls(options, ctx.headers),
-      parse: (text) => {
-        const body = parseJson(text, "a status request", idOf(job));
-        if (!validateQueueStatus(body)) throw mismatch("a status request", body, issuesOf(validateQueueStatus, body), idOf(job));
-        return body;
-      },
-    });
-  }
-
-  function result(job: QueueJob, options: QueueCallOptions & AnswerObserver = {}): Promise<ImageToImageOutput> {
-    return send(ctx, {
-      maxBytes: maxAnswerBytes.output,
-      retryableByStatus: queueOperations.getQueueResult.retryableByStatus,
-      method: "GET",
-      url: urlOf(job, "response_url", "getQueueResult"),
-      jobId: idOf(job),
-      ...callControls(options, ctx.headers),
-      parse: (text) => {
-        const body = parseJson(text, "a result request", idOf(job)) as ImageToImageOutput;
-        if (ctx.validateResponse) {
-          const issues = checkOutput(body);
-          if (issues.length) throw mismatch("a result request", body, issues, idOf(job));
-        }
-        withExactSeed(body, text);
-        return body;
-      },
-    });
-  }
-
-  function cancel(job: QueueJob, options: QueueCallOptions & AnswerObserver = {}): Promise<CancelResult> {
-    const { outcomeStatuses } = queueOperations.cancelQueueRequest;
-    return send(ctx, {
-      retryableByStatus: queueOperations.cancelQueueRequest.retryableByStatus,
-      method: "PUT",
-      url: urlOf(job, "cancel_url", "cancelQueueRequest"),
-      jobId: idOf(job),
-      ...callControls(options, ctx.headers),
-      // An answer of a status the spec marks `x-outcome` (ALREADY_COMPLETED's 400, NOT_FOUND's 404)
-      // is a result, not a failure, when its body is a cancel's; a proxy's 404 page stays an error.
-      accept: (status, text) =>
-        (outcomeStatuses as readonly number[]).includes(status) && isCancelAnswer(parseErrorBody(text), status),
-      parse: (text, status) => cancelResult(parseJson(text, "a cancel request", idOf(job)), status, idOf(job)),
-    });
-  }
-
-  const statusUrl = (job: QueueJob) => urlOf(job, "status_url", "getQueueStatus");
+  const statusUrl = (job: QueueJob) => urls.urlOf(job, "status_url", "getQueueStatus");
   return { submit, status, result, cancel, statusUrl };
+}
+
+type StatusOptions = QueueCallOptions & AnswerObserver & { logs?: boolean };
+
+/**
+ * The URLs of the jobs a client submitted (the last {@link rememberedJobs}): a URL fal gave for a
+ * job is used if it is on the queue's own origin (the key goes with it), else the spec's path.
+ */
+function jobUrls(ctx: QueueContext) {
+  const jobs = new Map<string, Pick<QueueSubmitted, UrlKind>>();
+  const queueOrigin = new URL(ctx.queueUrl).origin;
+  return {
+    remember(submitted: QueueSubmitted): QueueSubmitted {
+      if (jobs.size >= rememberedJobs) jobs.delete(jobs.keys().next().value!);
+      jobs.set(submitted.request_id, submitted);
+      return submitted;
+    },
+    urlOf(job: QueueJob, kind: UrlKind, operation: OperationId): string {
+      const id = idOf(job);
+      const given = (typeof job === "string" ? undefined : job[kind]) ?? jobs.get(id)?.[kind];
+      if (given && sameOrigin(given, queueOrigin)) return given;
+      return ctx.queueUrl + endpointPath(queueOperations[operation].path, ctx.endpointId).replace("{request_id}", encodeURIComponent(id));
+    },
+  };
+}
+
+/**
+ * The submit itself: an image given as bytes uploaded first (once the rest of the input is known
+ * to be good), the body checked, then sent once; retried only after a refusal that made no job.
+ */
+async function sendSubmit(ctx: QueueContext, given: ImageToImageInput, options: SubmitOptions & AnswerObserver): Promise<QueueSubmitted> {
+  const precheck = (checked: unknown) => void platformParameters(options, submitParameters, ctx.key, serializeInput(checked).issues);
+  const input = await withUploadedImage(given, ctx.upload, precheck, options.signal);
+  const body = serializeInput(input);
+  const platform = platformParameters(options, submitParameters, ctx.key, body.issues);
+  const url = new URL(ctx.queueUrl + endpointPath(queueOperations.submitImageToImage.path, ctx.endpointId));
+  for (const [name, value] of Object.entries(platform.query)) url.searchParams.set(name, value);
+  if (options.signal?.aborted) throw options.signal.reason;
+  return send(ctx, {
+    retryableByStatus: queueOperations.submitImageToImage.retryableByStatus,
+    method: "POST",
+    url: url.href,
+    headers: { ...callHeaders(options.headers), ...platform.headers, ...ctx.headers, "Content-Type": "application/json" },
+    timeoutMs: options.timeout,
+    maxRetries: options.maxRetries,
+    onAnswer: options.onAnswer,
+    body: body.text,
+    idempotent: false,
+    // A 429 is a refusal: no job exists, so sending the submit again cannot bill twice.
+    refusedStatuses: queueOperations.submitImageToImage.refusedStatuses,
+    recoverRequestId,
+    // Aborted with the submit on its way, its answer is awaited so that the job it names is cancelled, not orphaned.
+    finishOnAbort: true,
+    signal: options.signal,
+    parse: (text, _status, headers) => submitAnswer(text, headers),
+  });
+}
+
+/**
+ * A 2xx answer to the submit as the job it made. fal took the submit: the job exists and is billed
+ * whatever the body says, so an answer that cannot be used is the uncertain error, with the job's
+ * id if the body names one, else the x-fal-request-id header the spec declares.
+ */
+function submitAnswer(text: string, headers: Headers): QueueSubmitted {
+  const named = recoverRequestId(text) ?? requestIdOf(headers.get("x-fal-request-id"));
+  try {
+    const body = parseJson(text, "the submit", named, false);
+    if (!validateQueueSubmitted(body)) throw mismatch("the submit", body, issuesOf(validateQueueSubmitted, body), named);
+    return body;
+  } catch (error) {
+    throw unusableSubmitAnswer(error as FluxResponseError, named);
+  }
+}
+
+function requestStatus(ctx: QueueContext, statusUrl: string, job: QueueJob, options: StatusOptions): Promise<QueueStatus> {
+  const url = new URL(statusUrl);
+  if (options.logs) url.searchParams.set("logs", "1");
+  return send(ctx, {
+    retryableByStatus: queueOperations.getQueueStatus.retryableByStatus,
+    method: "GET",
+    url: url.href,
+    jobId: idOf(job),
+    ...callControls(options, ctx.headers),
+    parse: (text) => {
+      const body = parseJson(text, "a status request", idOf(job));
+      if (!validateQueueStatus(body)) throw mismatch("a status request", body, issuesOf(validateQueueStatus, body), idOf(job));
+      return body;
+    },
+  });
+}
+
+function requestResult(ctx: QueueContext, url: string, job: QueueJob, options: QueueCallOptions & AnswerObserver): Promise<ImageToImageOutput> {
+  return send(ctx, {
+    maxBytes: maxAnswerBytes.output,
+    retryableByStatus: queueOperations.getQueueResult.retryableByStatus,
+    method: "GET",
+    url,
+    jobId: idOf(job),
+    ...callControls(options, ctx.headers),
+    parse: (text) => {
+      const body = parseJson(text, "a result request", idOf(job)) as ImageToImageOutput;
+      if (ctx.validateResponse) {
+        const issues = checkOutput(body);
+        if (issues.length) throw mismatch("a result request", body, issues, idOf(job));
+      }
+      withExactSeed(body, text);
+      return body;
+    },
+  });
+}
+
+function requestCancel(ctx: QueueContext, url: string, job: QueueJob, options: QueueCallOptions & AnswerObserver): Promise<CancelResult> {
+  const { outcomeStatuses } = queueOperations.cancelQueueRequest;
+  return send(ctx, {
+    retryableByStatus: queueOperations.cancelQueueRequest.retryableByStatus,
+    method: "PUT",
+    url,
+    jobId: idOf(job),
+    ...callControls(options, ctx.headers),
+    // An answer of a status the spec marks `x-outcome` (ALREADY_COMPLETED's 400, NOT_FOUND's 404)
+    // is a result, not a failure, when its body is a cancel's; a proxy's 404 page stays an error.
+    accept: (status, text) => (outcomeStatuses as readonly number[]).includes(status) && isCancelAnswer(parseErrorBody(text), status),
+    parse: (text, status) => cancelResult(parseJson(text, "a cancel request", idOf(job)), status, idOf(job)),
+  });
 }
 
 /** A queue call's own controls as `send` takes them: its signal, time limit, retries and headers (the key's last, so none replaces it). */
