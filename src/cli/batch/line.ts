@@ -44,119 +44,128 @@ export interface LineContext {
 
 /** Runs one line: follows its recorded job, or prepares and submits it, then follows that. */
 export function createLineRunner(ctx: LineContext): (line: BatchLine) => Promise<LineOutcome> {
-  const { client, records, report } = ctx;
   const refusals = new Map<number, number>();
-
-  async function follow(line: BatchLine, requestId: string, stem: string): Promise<void> {
-    let output: ImageToImageOutput;
-    try {
-      output = await client.follow(requestId, { onQueueUpdate: (status) => report.inQueue(line.line, status.status === "IN_QUEUE") });
-    } catch (error) {
-      if (isKeyRefused(error)) {
-        report.keyRefused(line.line, error);
-      } else if (error instanceof FluxApiError && !error.retryable) {
-        // The job failed (or fal does not know it): final, recorded with fal's error.
-        await records.failed(line, requestId, error);
-        report.failed(line.line, error, goneResult(error, requestId, againInBatch(line.line), line.submittedAt));
-      } else {
-        report.followLater(line.line, error, requestId);
-      }
-      return;
-    } finally {
-      report.inQueue(line.line, false);
-    }
-    return save(line, requestId, output, stem);
-  }
-
-  /** The output's images saved (with --out) and the result recorded; a save that fails records the output, so nothing paid is lost. */
-  async function save(line: BatchLine, requestId: string, output: ImageToImageOutput, stem: string): Promise<void> {
-    let files: string[] | undefined;
-    if (ctx.out) {
-      try {
-        files = await saveImages(output, ctx.out, { stem, httpOrigin: new URL(client.queueUrl).origin, signal: ctx.signal });
-      } catch (error) {
-        if (ctx.signal.aborted) return; // Ctrl-C: the job stays recorded in the journal; a resume fetches it
-        // The output (an inline image included) is kept in the results file; a resume saves it from there.
-        await records.unsaved(line, requestId, output, error as Error);
-        return report.saveFailed(line.line, error as Error);
-      }
-    }
-    await records.done(line, requestId, files, output);
-    report.done(line.line, files);
-  }
-
-  /**
-   * The submit, between its two journal records: its request id once that is on disk, `refused`
-   * when fal refused it for now (no job: the scheduler runs the line again later), or undefined if
-   * there is no job to follow.
-   */
-  async function submitAndRecord(line: BatchLine, input: ImageToImageInput): Promise<string | "refused" | undefined> {
-    await records.submitting(line);
-    let requestId: string;
-    try {
-      requestId = (await client.queue.submit(input)).request_id;
-    } catch (error) {
-      if (isRefusal(error) && (refusals.get(line.line) ?? 0) < maxRefusals) {
-        refusals.set(line.line, (refusals.get(line.line) ?? 0) + 1);
-        await records.notSent(line);
-        return "refused";
-      }
-      // The answer broke or was cut, but what arrived named the job: follow it, never send it again.
-      const recovered = error instanceof FluxResponseError || error instanceof FluxSubmitUncertainError ? error.requestId : undefined;
-      if (!recovered) return void (await submitFailed(line, error));
-      requestId = recovered;
-    }
-    ctx.scheduler.accepted();
-    await records.submitted(line, requestId);
-    return requestId;
-  }
-
-  async function submitFailed(line: BatchLine, error: unknown): Promise<void> {
-    if (error instanceof FluxValidationError) {
-      // Refused before anything was sent.
-      await records.notSent(line);
-      return report.invalid(line.line, error);
-    }
-    const answered = error instanceof FluxApiError;
-    // The client throws a plain network error from a submit only when the request never left; one
-    // that may have reached fal is a FluxSubmitUncertainError.
-    const provablyUnsent = error instanceof FluxNetworkError && !(error instanceof FluxSubmitUncertainError);
-    if (answered || provablyUnsent) await records.notSent(line);
-    if (isKeyRefused(error)) report.keyRefused(line.line, error);
-    else if (answered && !error.retryable) {
-      await records.failed(line, undefined, error);
-      report.failed(line.line, error);
-    } else if (answered || provablyUnsent) report.notSubmitted(line.line, error);
-    else report.uncertain(line.line, error);
-  }
-
   return async function runLine(line: BatchLine): Promise<LineOutcome> {
     const recordedStem = () => stemFromText(line.text) ?? ctx.defaultStem ?? "image";
-    if (line.requestId && line.unsavedOutput) return save(line, line.requestId, line.unsavedOutput, recordedStem());
-    if (line.requestId) return follow(line, line.requestId, recordedStem());
-    let prepared: { input: ImageToImageInput; stem: string };
-    try {
-      prepared = await prepare(line, ctx);
-    } catch (error) {
-      if (ctx.stopping()) return; // Ctrl-C cut the reading of its image: the line is merely not reached
-      return report.invalid(line.line, error);
-    }
-    if (ctx.stopping()) return;
-    const image = prepared.input.image_url;
-    if (image instanceof File) {
-      try {
-        prepared.input.image_url = await ctx.uploads!.urlOf(image, ctx.signal);
-      } catch (error) {
-        if (ctx.stopping()) return;
-        // Nothing was submitted: a resume uploads the file and sends the line.
-        return error instanceof FluxValidationError ? report.invalid(line.line, error) : report.notSubmitted(line.line, error);
-      }
-    }
-    if (ctx.stopping()) return;
-    const requestId = await ctx.scheduler.submit(() => submitAndRecord(line, prepared.input));
+    if (line.requestId && line.unsavedOutput) return save(ctx, line, line.requestId, line.unsavedOutput, recordedStem());
+    if (line.requestId) return follow(ctx, line, line.requestId, recordedStem());
+    const prepared = await prepareAndUpload(ctx, line);
+    if (!prepared || ctx.stopping()) return;
+    const requestId = await ctx.scheduler.submit(() => submitAndRecord(ctx, line, prepared.input, refusals));
     if (requestId === "refused") return "refused";
-    if (requestId) return follow(line, requestId, prepared.stem);
+    if (requestId) return follow(ctx, line, requestId, prepared.stem);
   };
+}
+
+/**
+ * The line as a request ready to submit, its local image uploaded (once per file); undefined when
+ * it is not a valid request (reported) or its upload failed (left for a resume: nothing was submitted).
+ */
+async function prepareAndUpload(ctx: LineContext, line: BatchLine): Promise<{ input: ImageToImageInput; stem: string } | undefined> {
+  let prepared: { input: ImageToImageInput; stem: string };
+  try {
+    prepared = await prepare(line, ctx);
+  } catch (error) {
+    if (ctx.stopping()) return; // Ctrl-C cut the reading of its image: the line is merely not reached
+    return void ctx.report.invalid(line.line, error);
+  }
+  const image = prepared.input.image_url;
+  if (!(image instanceof File) || ctx.stopping()) return prepared;
+  try {
+    prepared.input.image_url = await ctx.uploads!.urlOf(image, ctx.signal);
+    return prepared;
+  } catch (error) {
+    if (ctx.stopping()) return;
+    return void (error instanceof FluxValidationError ? ctx.report.invalid(line.line, error) : ctx.report.notSubmitted(line.line, error));
+  }
+}
+
+/** Follows the line's job to its output, then saves it; a failure is recorded only when it is final. */
+async function follow(ctx: LineContext, line: BatchLine, requestId: string, stem: string): Promise<void> {
+  const { client, records, report } = ctx;
+  let output: ImageToImageOutput;
+  try {
+    output = await client.follow(requestId, { onQueueUpdate: (status) => report.inQueue(line.line, status.status === "IN_QUEUE") });
+  } catch (error) {
+    if (isKeyRefused(error)) {
+      report.keyRefused(line.line, error);
+    } else if (error instanceof FluxApiError && !error.retryable) {
+      // The job failed (or fal does not know it): final, recorded with fal's error.
+      await records.failed(line, requestId, error);
+      report.failed(line.line, error, goneResult(error, requestId, againInBatch(line.line), line.submittedAt));
+    } else {
+      report.followLater(line.line, error, requestId);
+    }
+    return;
+  } finally {
+    report.inQueue(line.line, false);
+  }
+  return save(ctx, line, requestId, output, stem);
+}
+
+/** The output's images saved (with --out) and the result recorded; a save that fails records the output, so nothing paid is lost. */
+async function save(ctx: LineContext, line: BatchLine, requestId: string, output: ImageToImageOutput, stem: string): Promise<void> {
+  let files: string[] | undefined;
+  if (ctx.out) {
+    try {
+      files = await saveImages(output, ctx.out, { stem, httpOrigin: new URL(ctx.client.queueUrl).origin, signal: ctx.signal });
+    } catch (error) {
+      if (ctx.signal.aborted) return; // Ctrl-C: the job stays recorded in the journal; a resume fetches it
+      // The output (an inline image included) is kept in the results file; a resume saves it from there.
+      await ctx.records.unsaved(line, requestId, output, error as Error);
+      return ctx.report.saveFailed(line.line, error as Error);
+    }
+  }
+  await ctx.records.done(line, requestId, files, output);
+  ctx.report.done(line.line, files);
+}
+
+/**
+ * The submit, between its two journal records: its request id once that is on disk, `refused`
+ * when fal refused it for now (no job: the scheduler runs the line again later), or undefined if
+ * there is no job to follow.
+ */
+async function submitAndRecord(ctx: LineContext, line: BatchLine, input: ImageToImageInput, refusals: Map<number, number>): Promise<string | "refused" | undefined> {
+  const { records } = ctx;
+  await records.submitting(line);
+  let requestId: string;
+  try {
+    requestId = (await ctx.client.queue.submit(input)).request_id;
+  } catch (error) {
+    if (isRefusal(error) && (refusals.get(line.line) ?? 0) < maxRefusals) {
+      refusals.set(line.line, (refusals.get(line.line) ?? 0) + 1);
+      await records.notSent(line);
+      return "refused";
+    }
+    // The answer broke or was cut, but what arrived named the job: follow it, never send it again.
+    const recovered = error instanceof FluxResponseError || error instanceof FluxSubmitUncertainError ? error.requestId : undefined;
+    if (!recovered) return void (await submitFailed(ctx, line, error));
+    requestId = recovered;
+  }
+  ctx.scheduler.accepted();
+  await records.submitted(line, requestId);
+  return requestId;
+}
+
+/** What a failed submit means for its line: not sent (recorded so), final (recorded failed), or uncertain (left alone). */
+async function submitFailed(ctx: LineContext, line: BatchLine, error: unknown): Promise<void> {
+  const { records, report } = ctx;
+  if (error instanceof FluxValidationError) {
+    // Refused before anything was sent.
+    await records.notSent(line);
+    return report.invalid(line.line, error);
+  }
+  const answered = error instanceof FluxApiError;
+  // The client throws a plain network error from a submit only when the request never left; one
+  // that may have reached fal is a FluxSubmitUncertainError.
+  const provablyUnsent = error instanceof FluxNetworkError && !(error instanceof FluxSubmitUncertainError);
+  if (answered || provablyUnsent) await records.notSent(line);
+  if (isKeyRefused(error)) report.keyRefused(line.line, error);
+  else if (answered && !error.retryable) {
+    await records.failed(line, undefined, error);
+    report.failed(line.line, error);
+  } else if (answered || provablyUnsent) report.notSubmitted(line.line, error);
+  else report.uncertain(line.line, error);
 }
 
 /** fal refused the submit for now without making a job (the spec's `x-job-created: false`: 429), unless it said a retry cannot help. */

@@ -83,28 +83,14 @@ export function createBatchReport(progress: Progress, lines: number, results: st
     );
   const warn = (text: string) => progress.log(progress.paint(text, "yellow"));
   const fail = (text: string) => progress.log(progress.paint(text, "red"));
-  const checkHistory = "Not sent again: check fal's request history, then run with --resume --resend-uncertain to send it.";
 
   return {
     summary,
     planned(plan) {
-      for (const line of plan.changed) {
-        warn(`line ${line} has changed since an earlier run sent it: what that run recorded for it stands. To send the new text, put it on a line of its own.`);
-      }
       summary.done += plan.done;
       summary.failed += plan.failed;
       summary.uncertain.push(...plan.uncertain);
-      if (plan.done + plan.failed) {
-        progress.log(
-          `${plan.done + plan.failed} of ${lines} lines already have a result in ${results}` +
-            (plan.failed ? ` (${plan.failed} failed: not sent again)` : ""),
-        );
-      }
-      if (plan.save.length) progress.log(`saving the images of ${plan.save.length} result(s) an earlier run recorded but could not save (fal is not asked again)`);
-      if (plan.follow.length) progress.log(`following ${plan.follow.length} job(s) submitted by an earlier run`);
-      for (const line of plan.uncertain) {
-        warn(`line ${line}: its submit may have reached fal but no request id was recorded (the batch stopped in that instant). ${checkHistory}`);
-      }
+      tellPlan(progress, plan, lines, results);
     },
     running(count) {
       running = count;
@@ -161,6 +147,24 @@ export function createBatchReport(progress: Progress, lines: number, results: st
     stop: () => progress.stop(),
   };
 }
+
+/** Where the lines stood when the run began, told: edited lines, results already there, jobs to follow, uncertain lines. */
+function tellPlan(progress: Progress, plan: BatchPlan, lines: number, results: string): void {
+  const warn = (text: string) => progress.log(progress.paint(text, "yellow"));
+  for (const line of plan.changed) {
+    warn(`line ${line} has changed since an earlier run sent it: what that run recorded for it stands. To send the new text, put it on a line of its own.`);
+  }
+  if (plan.done + plan.failed) {
+    progress.log(`${plan.done + plan.failed} of ${lines} lines already have a result in ${results}` + (plan.failed ? ` (${plan.failed} failed: not sent again)` : ""));
+  }
+  if (plan.save.length) progress.log(`saving the images of ${plan.save.length} result(s) an earlier run recorded but could not save (fal is not asked again)`);
+  if (plan.follow.length) progress.log(`following ${plan.follow.length} job(s) submitted by an earlier run`);
+  for (const line of plan.uncertain) {
+    warn(`line ${line}: its submit may have reached fal but no request id was recorded (the batch stopped in that instant). ${checkHistory}`);
+  }
+}
+
+const checkHistory = "Not sent again: check fal's request history, then run with --resume --resend-uncertain to send it.";
 
 function emptySummary(lines: number, results: string): BatchSummary {
   return {

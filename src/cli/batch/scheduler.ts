@@ -67,49 +67,17 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const underWay = new Set<Promise<unknown>>();
   const { concurrency, interrupt } = options;
   let running = 0;
-  let limit = concurrency;
-  let acceptedAtLimit = 0;
-  let refusalsInRow = 0;
-  let pausedUntil = 0;
   const waiting: (() => void)[] = [];
   const wake = () => waiting.splice(0).forEach((resolve) => resolve());
   interrupt.addEventListener("abort", wake, { once: true });
+  const limit = createLimit(options, wake);
 
   function guard<T>(work: Promise<T>): Promise<T> {
     underWay.add(work);
     return work.finally(() => underWay.delete(work));
   }
-
-  let submitting = 0;
-  const waitingToSubmit: (() => void)[] = [];
-  async function submit<T>(work: () => Promise<T>): Promise<T | undefined> {
-    while (submitting >= maxSubmitsAtOnce) await new Promise<void>((resolve) => waitingToSubmit.push(resolve));
-    submitting++;
-    try {
-      return options.stopping() ? undefined : await guard(work());
-    } finally {
-      submitting--;
-      waitingToSubmit.shift()?.();
-    }
-  }
-
-  function accepted() {
-    refusalsInRow = 0;
-    if (limit >= concurrency || ++acceptedAtLimit < limit) return;
-    acceptedAtLimit = 0;
-    limit++;
-    if (limit === concurrency) options.onRecovered?.(limit);
-    wake();
-  }
-
-  function refused() {
-    const base = options.pauseMs ?? 2_000;
-    const pauseMs = Math.min(options.maxPauseMs ?? 30_000, base * 2 ** refusalsInRow++);
-    limit = Math.max(1, Math.floor(limit / 2));
-    acceptedAtLimit = 0;
-    pausedUntil = Math.max(pausedUntil, Date.now() + pauseMs);
-    options.onThrottled?.(limit, pauseMs);
-  }
+  const submit = submitGate(options.stopping, guard);
+  const accepted = () => limit.accepted();
 
   /**
    * Takes a place for a line once one is free (under the limit, past any pause), counting it in
@@ -118,9 +86,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
    */
   async function slot(): Promise<boolean> {
     while (!options.stopping()) {
-      const pause = pausedUntil - Date.now();
+      const pause = limit.pausedUntil - Date.now();
       if (pause > 0) await sleep(pause, interrupt).catch(() => undefined);
-      else if (running < limit) {
+      else if (running < limit.value) {
         running++;
         return true;
       }
@@ -144,7 +112,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         try {
           if ((await runOne(item)) === "refused") {
             again.push(item);
-            refused();
+            limit.refused();
           }
         } finally {
           options.onRunning(--running);
@@ -162,4 +130,51 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   }
 
   return { guard, submit, accepted, run };
+}
+
+/**
+ * The number of lines run at once: `concurrency`, halved (and new starts paused, the pause doubling
+ * while refusals go on) when fal refuses a submit, and earned back one step per `limit` accepted
+ * submits. `wake` is told when it rises.
+ */
+function createLimit(options: SchedulerOptions, wake: () => void) {
+  const { concurrency } = options;
+  let acceptedAtLimit = 0;
+  let refusalsInRow = 0;
+  const limit = { value: concurrency, pausedUntil: 0, accepted, refused };
+
+  function accepted() {
+    refusalsInRow = 0;
+    if (limit.value >= concurrency || ++acceptedAtLimit < limit.value) return;
+    acceptedAtLimit = 0;
+    limit.value++;
+    if (limit.value === concurrency) options.onRecovered?.(limit.value);
+    wake();
+  }
+
+  function refused() {
+    const base = options.pauseMs ?? 2_000;
+    const pauseMs = Math.min(options.maxPauseMs ?? 30_000, base * 2 ** refusalsInRow++);
+    limit.value = Math.max(1, Math.floor(limit.value / 2));
+    acceptedAtLimit = 0;
+    limit.pausedUntil = Math.max(limit.pausedUntil, Date.now() + pauseMs);
+    options.onThrottled?.(limit.value, pauseMs);
+  }
+  return limit;
+}
+
+/** {@link Scheduler.submit}: at most {@link maxSubmitsAtOnce} submits under way, each guarded; none started once stopping. */
+function submitGate(stopping: () => boolean, guard: <T>(work: Promise<T>) => Promise<T>) {
+  let submitting = 0;
+  const waitingToSubmit: (() => void)[] = [];
+  return async function submit<T>(work: () => Promise<T>): Promise<T | undefined> {
+    while (submitting >= maxSubmitsAtOnce) await new Promise<void>((resolve) => waitingToSubmit.push(resolve));
+    submitting++;
+    try {
+      return stopping() ? undefined : await guard(work());
+    } finally {
+      submitting--;
+      waitingToSubmit.shift()?.();
+    }
+  };
 }
