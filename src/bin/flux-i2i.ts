@@ -99,105 +99,25 @@ async function main(args: string[]): Promise<number> {
   // Each path loads only its own modules: --help and a bad flag need none of the client, a job
   // none of the batch's or the contract checks' (fast-check, Prism).
   if (args[0] === "mock") return (await import("../cli/serve-mock.js")).serveMock(args.slice(1));
-  if (args[0] === "contract") {
-    // fast-check is an optional peer: a library user never installs it, the contract checks need it.
-    const contract = await import("../cli/contract.js").catch(async (error: unknown) => {
-      const { ExtraMissingError, isMissing } = await import("../extras.js");
-      if (!isMissing(error, "fast-check")) throw error;
-      console.error(new ExtraMissingError("fast-check", "flux-i2i contract").message);
-    });
-    return contract ? contract.runContractCommand(args.slice(1)) : 2;
-  }
-  const specOptions = specFlagOptions();
-  const clash = Object.keys(specOptions).find((name) => name in cliOptions);
-  if (clash) throw new Error(`the spec's parameter --${clash} clashes with a flag of flux-i2i: rename the flag`);
-
-  let values: Values;
-  try {
-    values = parseFlags(args, { ...cliOptions, ...specOptions });
-  } catch (error) {
-    console.error(terminalSafe(`${(error as Error).message}\nRun flux-i2i --help for the flags.`));
-    return 2;
-  }
-  if (values.help) {
-    console.log(help);
-    return 0;
-  }
-
+  if (args[0] === "contract") return runContract(args.slice(1));
+  const values = readFlags(args);
+  if (typeof values === "number") return values;
   const progress = createProgress();
-  const interrupt = new AbortController();
-  // SIGTERM (a CI job cancelled, a container stopped) is handled as Ctrl-C is.
-  const onInterrupt = () => {
-    if (interrupt.signal.aborted) process.exit(130);
-    progress.log(
-      values.batch
-        ? "interrupted: stopping the batch (Ctrl-C again to quit at once)"
-        : "interrupted: cancelling the job on fal's side (Ctrl-C again to quit at once)",
-    );
-    interrupt.abort(new Error("interrupted"));
-  };
-  process.on("SIGINT", onInterrupt);
-  process.on("SIGTERM", onInterrupt);
-
-  let mock: PrismMock | undefined;
-  let storage: StorageStandIn | undefined;
+  const interrupt = interruptOnSignals(values, progress);
+  let targets: Targets | undefined;
   try {
     const input = inputFromFlags(values);
-    if (typeof values.image === "string") {
-      if (input.image_url !== undefined) throw new UsageError("give --image or --image-url, not both");
-      input.image_url = values.image;
-    }
-    const batchOnly = ["concurrency", "results", "resume", "resend-uncertain"].filter((name) => values[name] !== undefined);
-    if (!values.batch && batchOnly.length) throw new UsageError(`--${batchOnly[0]} is for batches: add --batch FILE.jsonl`);
-    for (const flag of ["queue-url", "storage-url"]) {
-      if (!values.live && values[flag] !== undefined) throw new UsageError(`--${flag} is for --live: without it, the command runs against its own mock`);
-    }
-    const concurrency = values.concurrency === undefined ? 2 : Number(values.concurrency);
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency: must be a whole number >= 1, got ${values.concurrency}`);
-
-    const imageFlag = values.image ? "--image" : "--image-url";
-    let single: { input: Record<string, unknown>; stem: string } | undefined;
-    let defaultStem = "image";
-    if (values.follow !== undefined) {
-      if (values.batch || Object.keys(input).length) throw new UsageError("--follow takes a job already on the queue: no request parameters, no --batch");
-      if (!values.live) throw new UsageError("--follow is for --live: a job on fal's queue");
-    } else if (values.batch) {
-      // The flags are defaults of every line: check what they give now, the rest per line.
-      const { messages, stem } = await readImage(input, imageFlag, (issue) => issue.rule !== "required", interrupt.signal, !values.inline);
-      if (messages.length) return badInput(messages, values);
-      defaultStem = stem;
-    } else {
-      if (Object.keys(input).length === 0) {
-        progress.log("No request parameters: sending the endpoint document's example request.");
-        Object.assign(input, imageToImageExamples["seed-example"]);
-      }
-      const { messages, stem } = await readImage(input, imageFlag, () => true, interrupt.signal, !values.inline);
-      if (messages.length) return badInput(messages, values);
-      single = { input, stem };
-    }
-
-    const results = values.batch ? ((values.results as string | undefined) ?? join(dirname(values.batch as string), `${basename(values.batch as string).replace(/\.jsonl?$/i, "")}.results.jsonl`)) : "";
+    const concurrency = checkUsage(values, input);
+    const planned = await planRun(values, input, progress, interrupt.signal);
+    if (typeof planned === "number") return planned;
+    const { single, defaultStem } = planned;
+    const results = resultsPath(values);
     // A batch run over an earlier one's records is refused before anything (a mock) starts.
     if (values.batch) await (await import("../cli/batch/journal.js")).refuseOverEarlierBatch(results, Boolean(values.resume));
     // The folder is made now: a bad --out is a usage error before any job is sent.
     if (typeof values.out === "string") await (await import("../cli/save-images.js")).prepareOutDir(values.out).catch((error: Error) => Promise.reject(new UsageError(`--out: ${error.message}`)));
-
-    const { createFluxClient } = await import("../client.js");
-    let client: FluxClient;
-    if (values.live) {
-      if (!resolveCredentials(undefined)) throw new UsageError("--live needs a key: set FAL_KEY (or FAL_KEY_ID and FAL_KEY_SECRET)");
-      client = createFluxClient({ queueUrl: values["queue-url"] as string | undefined, storageUrl: values["storage-url"] as string | undefined });
-    } else {
-      progress.log("Starting a Prism mock of openapi/queue.yaml (no key, no network; --live runs on fal)...");
-      const { specPath, startPrismMock } = await import("../mock.js");
-      mock = await startPrismMock({ spec: specPath("queue.yaml") }).catch((error: Error) => {
-        throw new UsageError(`${error.message}\n(or run on fal with --live)`);
-      });
-      // An image to upload goes to a stand-in for fal storage on this machine, never to fal.
-      const uploads = single ? single.input.image_url instanceof File : !values.inline && values.follow === undefined;
-      storage = uploads ? await (await import("../cli/storage-stand-in.js")).startStorageStandIn() : undefined;
-      client = createFluxClient({ queueUrl: mock.url, credentials: "mock-key", fetch: inlineImagesFromMock, storageUrl: storage?.url });
-    }
+    targets = await startTargets(values, single, progress);
+    const { client } = targets;
 
     const jobOptions = { out: values.out as string | undefined, json: Boolean(values.json), progress, signal: interrupt.signal };
     const where = values.live ? "fal storage" : "the stand-in for fal storage";
@@ -205,10 +125,9 @@ async function main(args: string[]): Promise<number> {
     const { runOneJob } = await import("../cli/one-job.js");
     if (typeof values.follow === "string") return await runOneJob(client, values.follow, { ...jobOptions, stem: defaultStem });
     if (single) return await runOneJob(client, single.input as ImageToImageInput, { ...jobOptions, stem: single.stem });
-    const file = values.batch as string;
     const { runBatch } = await import("../cli/batch.js");
     const summary = await runBatch({
-      file,
+      file: values.batch as string,
       defaults: input,
       defaultStem,
       client,
@@ -225,13 +144,137 @@ async function main(args: string[]): Promise<number> {
   } catch (error) {
     progress.stop();
     if (interrupt.signal.aborted) return 130;
-    const message = error instanceof FluxValidationError ? error.issues.map(flagIssue).join("\n") : `${(error as Error).message}`;
-    console.error(terminalSafe(error instanceof UsageError || error instanceof FluxValidationError ? message : `${(error as Error).name}: ${message}`));
-    if (values.json) console.log(terminalSafeJson(stringifyExact({ error: error instanceof FluxError ? error.toJSON() : { name: (error as Error).name, message } }, 2)));
-    return exitCodeOf(error);
+    return reportFailure(error, values);
   } finally {
-    await Promise.all([mock?.stop(), storage?.stop()]);
+    await targets?.stop();
   }
+}
+
+/** `flux-i2i contract`, or exit 2 naming fast-check when it is not installed (an optional peer the library never needs). */
+async function runContract(args: string[]): Promise<number> {
+  const contract = await import("../cli/contract.js").catch(async (error: unknown) => {
+    const { ExtraMissingError, isMissing } = await import("../extras.js");
+    if (!isMissing(error, "fast-check")) throw error;
+    console.error(new ExtraMissingError("fast-check", "flux-i2i contract").message);
+  });
+  return contract ? contract.runContractCommand(args) : 2;
+}
+
+/** The flags, or the exit code when they are wrong (2) or ask for --help (0). */
+function readFlags(args: string[]): Values | number {
+  const specOptions = specFlagOptions();
+  const clash = Object.keys(specOptions).find((name) => name in cliOptions);
+  if (clash) throw new Error(`the spec's parameter --${clash} clashes with a flag of flux-i2i: rename the flag`);
+  let values: Values;
+  try {
+    values = parseFlags(args, { ...cliOptions, ...specOptions });
+  } catch (error) {
+    console.error(terminalSafe(`${(error as Error).message}\nRun flux-i2i --help for the flags.`));
+    return 2;
+  }
+  if (!values.help) return values;
+  console.log(help);
+  return 0;
+}
+
+/** Ctrl-C (and SIGTERM: a CI job cancelled, a container stopped) aborts the run; a second one quits at once. */
+function interruptOnSignals(values: Values, progress: Progress): AbortController {
+  const interrupt = new AbortController();
+  const onInterrupt = () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    progress.log(
+      values.batch
+        ? "interrupted: stopping the batch (Ctrl-C again to quit at once)"
+        : "interrupted: cancelling the job on fal's side (Ctrl-C again to quit at once)",
+    );
+    interrupt.abort(new Error("interrupted"));
+  };
+  process.on("SIGINT", onInterrupt);
+  process.on("SIGTERM", onInterrupt);
+  return interrupt;
+}
+
+/** Flags that do not go together, as UsageErrors; gives --concurrency. `--image` becomes the input's image_url. */
+function checkUsage(values: Values, input: Record<string, unknown>): number {
+  if (typeof values.image === "string") {
+    if (input.image_url !== undefined) throw new UsageError("give --image or --image-url, not both");
+    input.image_url = values.image;
+  }
+  const batchOnly = ["concurrency", "results", "resume", "resend-uncertain"].filter((name) => values[name] !== undefined);
+  if (!values.batch && batchOnly.length) throw new UsageError(`--${batchOnly[0]} is for batches: add --batch FILE.jsonl`);
+  for (const flag of ["queue-url", "storage-url"]) {
+    if (!values.live && values[flag] !== undefined) throw new UsageError(`--${flag} is for --live: without it, the command runs against its own mock`);
+  }
+  if (values.follow !== undefined) {
+    if (values.batch || Object.keys(input).length) throw new UsageError("--follow takes a job already on the queue: no request parameters, no --batch");
+    if (!values.live) throw new UsageError("--follow is for --live: a job on fal's queue");
+  }
+  const concurrency = values.concurrency === undefined ? 2 : Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency: must be a whole number >= 1, got ${values.concurrency}`);
+  return concurrency;
+}
+
+/**
+ * The single job's request (its image opened), or a batch's defaults checked, or nothing to prepare
+ * (--follow); the exit code 2 when the flags' request is bad (every problem told at once).
+ */
+async function planRun(values: Values, input: Record<string, unknown>, progress: Progress, signal: AbortSignal) {
+  const imageFlag = values.image ? "--image" : "--image-url";
+  if (values.follow !== undefined) return { single: undefined, defaultStem: "image" };
+  if (values.batch) {
+    // The flags are defaults of every line: check what they give now, the rest per line.
+    const { messages, stem } = await readImage(input, imageFlag, (issue) => issue.rule !== "required", signal, !values.inline);
+    return messages.length ? badInput(messages, values) : { single: undefined, defaultStem: stem };
+  }
+  if (Object.keys(input).length === 0) {
+    progress.log("No request parameters: sending the endpoint document's example request.");
+    Object.assign(input, imageToImageExamples["seed-example"]);
+  }
+  const { messages, stem } = await readImage(input, imageFlag, () => true, signal, !values.inline);
+  return messages.length ? badInput(messages, values) : { single: { input, stem }, defaultStem: "image" };
+}
+
+/** A batch's results file: --results, else FILE.results.jsonl beside the batch. */
+function resultsPath(values: Values): string {
+  if (!values.batch) return "";
+  const file = values.batch as string;
+  return (values.results as string | undefined) ?? join(dirname(file), `${basename(file).replace(/\.jsonl?$/i, "")}.results.jsonl`);
+}
+
+interface Targets {
+  client: FluxClient;
+  stop(): Promise<void>;
+}
+
+/** The client: on fal with --live, else on a Prism mock of the queue (and a stand-in for fal storage when something is uploaded). */
+async function startTargets(values: Values, single: { input: Record<string, unknown> } | undefined, progress: Progress): Promise<Targets> {
+  const { createFluxClient } = await import("../client.js");
+  if (values.live) {
+    if (!resolveCredentials(undefined)) throw new UsageError("--live needs a key: set FAL_KEY (or FAL_KEY_ID and FAL_KEY_SECRET)");
+    const client = createFluxClient({ queueUrl: values["queue-url"] as string | undefined, storageUrl: values["storage-url"] as string | undefined });
+    return { client, stop: async () => undefined };
+  }
+  progress.log("Starting a Prism mock of openapi/queue.yaml (no key, no network; --live runs on fal)...");
+  const { specPath, startPrismMock } = await import("../mock.js");
+  const mock: PrismMock = await startPrismMock({ spec: specPath("queue.yaml") }).catch((error: Error) => {
+    throw new UsageError(`${error.message}\n(or run on fal with --live)`);
+  });
+  // An image to upload goes to a stand-in for fal storage on this machine, never to fal.
+  const uploads = single ? single.input.image_url instanceof File : !values.inline && values.follow === undefined;
+  const storage: StorageStandIn | undefined = uploads ? await (await import("../cli/storage-stand-in.js")).startStorageStandIn().catch(async (error: unknown) => {
+    await mock.stop();
+    throw error;
+  }) : undefined;
+  const client = createFluxClient({ queueUrl: mock.url, credentials: "mock-key", fetch: inlineImagesFromMock, storageUrl: storage?.url });
+  return { client, stop: async () => void (await Promise.all([mock.stop(), storage?.stop()])) };
+}
+
+/** A failure told on stderr (and --json), with its exit code. */
+function reportFailure(error: unknown, values: Values): number {
+  const message = error instanceof FluxValidationError ? error.issues.map(flagIssue).join("\n") : `${(error as Error).message}`;
+  console.error(terminalSafe(error instanceof UsageError || error instanceof FluxValidationError ? message : `${(error as Error).name}: ${message}`));
+  if (values.json) console.log(terminalSafeJson(stringifyExact({ error: error instanceof FluxError ? error.toJSON() : { name: (error as Error).name, message } }, 2)));
+  return exitCodeOf(error);
 }
 
 /**
