@@ -90,6 +90,53 @@ class PreparedRequest {
   }
 }
 
+/**
+ * The two openapi-fetch clients on the client's fetch: `raw` (the public one, real Requests, so
+ * that middleware sees what it expects) and `fast` (the call's: PreparedRequest, its answer's body
+ * read with its cap and kept in `bodies` beside the bodiless Response openapi-fetch is handed). No
+ * redirect is followed, on either: it would take the key where an answer points.
+ */
+function openapiClients(baseUrl: string, headers: Record<string, string>, fetchImpl: FetchLike, onEndpoint: (url: string) => string) {
+  const raw = createClient<paths>({
+    baseUrl,
+    headers,
+    fetch: (request: Request) => {
+      const url = onEndpoint(request.url);
+      return fetchImpl(url === request.url ? request : new Request(url, request), { redirect: "manual" });
+    },
+  });
+  const bodies = new WeakMap<Response, string>();
+  const fast = createClient<paths>({
+    baseUrl,
+    headers,
+    Request: PreparedRequest as unknown as typeof Request,
+    fetch: async (request) => {
+      const { url, init } = request as unknown as PreparedRequest;
+      const response = await fetchImpl(onEndpoint(url), { ...init, redirect: "manual" });
+      const text = await readBody(response, maxAnswerBytes.output);
+      const bodiless = new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
+      bodies.set(bodiless, text);
+      return bodiless;
+    },
+  });
+  return { raw, fast, bodies };
+}
+
+/** The call's answer as its output: an error answer as FluxApiError, a body off the spec as FluxResponseError (not retryable: the call is billed), the seed exact. */
+function outputOf(response: Response, text: string, key: string | undefined, validateResponse: boolean): ImageToImageOutput {
+  const requestId = response.headers.get("x-fal-request-id") ?? undefined;
+  if (!response.ok) throw apiError(response, parseErrorBody(text), retryableByStatus, key);
+  // An empty body is left to the output check, which names what is missing.
+  const data = text ? parseJson(text, "the call", requestId, false) : undefined;
+  if (validateResponse) {
+    const outputIssues = checkOutput(data);
+    if (outputIssues.length) throw mismatch("the call", data, outputIssues, requestId);
+  }
+  const output = data as ImageToImageOutput;
+  withExactSeed(output, text);
+  return output;
+}
+
 export function createSyncClient(options: SyncClientOptions = {}): SyncClient {
   const baseUrl = options.baseUrl ?? defaultBaseUrl;
   parseBaseUrl(baseUrl);
@@ -108,29 +155,7 @@ export function createSyncClient(options: SyncClientOptions = {}): SyncClient {
     return target.href;
   };
 
-  // No redirect is followed, on either client: it would take the key where an answer points.
-  const raw = createClient<paths>({
-    baseUrl,
-    headers,
-    fetch: (request: Request) => fetchImpl(endpointId === endpointIds[0] ? request : new Request(onEndpoint(request.url), request), { redirect: "manual" }),
-  });
-  /** The text of each answer `fast` received, by the Response it handed openapi-fetch. */
-  const bodies = new WeakMap<Response, string>();
-  const fast = createClient<paths>({
-    baseUrl,
-    headers,
-    Request: PreparedRequest as unknown as typeof Request,
-    fetch: async (request) => {
-      const { url, init } = request as unknown as PreparedRequest;
-      // The body is read here with its cap, so that an endless answer cannot fill memory, and kept
-      // beside the answer handed to openapi-fetch, which then has no body of its own to read.
-      const response = await fetchImpl(onEndpoint(url), { ...init, redirect: "manual" });
-      const text = await readBody(response, maxAnswerBytes.output);
-      const bodiless = new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
-      bodies.set(bodiless, text);
-      return bodiless;
-    },
-  });
+  const { raw, fast, bodies } = openapiClients(baseUrl, headers, fetchImpl, onEndpoint);
 
   async function imageToImage(given: ImageToImageInput, call: CallOptions = {}): Promise<WithResponse<ImageToImageOutput>> {
     // An image given as bytes is uploaded first, once the rest of the call is known to be good.
@@ -161,18 +186,7 @@ export function createSyncClient(options: SyncClientOptions = {}): SyncClient {
         throw networkError(cause, baseUrl, key, { timedOutAfterMs: deadline.aborted ? limitMs : undefined });
       });
     const { response } = result;
-    const text = bodies.get(response) ?? "";
-    const requestId = response.headers.get("x-fal-request-id") ?? undefined;
-    if (!response.ok) throw apiError(response, parseErrorBody(text), retryableByStatus, key);
-    // Not retryable: the call is billed. An empty body is left to the output check, which names what is missing.
-    const data = text ? parseJson(text, "the call", requestId, false) : undefined;
-    if (validateResponse) {
-      const outputIssues = checkOutput(data);
-      if (outputIssues.length) throw mismatch("the call", data, outputIssues, requestId);
-    }
-    const output = data as ImageToImageOutput;
-    withExactSeed(output, text);
-    return { data: output, requestId, response };
+    return { data: outputOf(response, bodies.get(response) ?? "", key, validateResponse), requestId: response.headers.get("x-fal-request-id") ?? undefined, response };
   }
 
   // The answer is copied (its key-free headers, no body) only for withResponse: a Response costs

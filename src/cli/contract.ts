@@ -67,42 +67,12 @@ export async function runContractCommand(args: string[]): Promise<number> {
     console.log(`${usage}\n\nThe checks (a failure names one):\n${checkNames.map((check) => `  ${check.padEnd(31)} ${checkQuestions[check]}`).join("\n")}`);
     return 0;
   }
-  const examples = wholeNumber(values.examples, 25, "--examples");
-  const seed = wholeNumber(values.seed, Date.now() % 2 ** 31, "--seed");
-  const maxPaid = values["max-paid"] === undefined ? undefined : wholeNumber(values["max-paid"], 0, "--max-paid");
-  const jobTimeout = wholeNumber(values["job-timeout"], 120, "--job-timeout");
-  if (typeof examples === "string" || typeof seed === "string" || typeof maxPaid === "string" || typeof jobTimeout === "string") {
-    console.error([examples, seed, maxPaid, jobTimeout].find((v) => typeof v === "string"));
+  const settings = settingsOf(values);
+  if (typeof settings === "string") {
+    console.error(settings);
     return 2;
   }
-  const endpointId = values["endpoint-id"] ?? endpointIds[0];
-  if (!(endpointIds as readonly unknown[]).includes(endpointId)) {
-    console.error(`--endpoint-id: must be one of ${endpointIds.join(", ")}, got ${String(endpointId)}`);
-    return 2;
-  }
-  if (values.live && (values.target || values["queue-target"] || values["storage-target"])) {
-    console.error("--live runs against fal's own servers: no --target");
-    return 2;
-  }
-  // fal's key goes to fal (--live) or to a target over https or on this machine; the mocks take any.
-  const key = values.live || values.target || values["queue-target"] || values["storage-target"] ? resolveCredentials(undefined) : "contract-test";
-  if (values.live && !key) {
-    console.error("--live needs a key: set FAL_KEY (or FAL_KEY_ID and FAL_KEY_SECRET)");
-    return 2;
-  }
-  if (values.live && maxPaid === undefined) {
-    console.error("--live sends requests fal may bill: give --max-paid N to cap them (nothing was sent)");
-    return 2;
-  }
-  for (const url of [values.target, values["queue-target"], values["storage-target"]]) {
-    if (typeof url !== "string" || !key) continue;
-    try {
-      assertSafeTransport(url);
-    } catch (error) {
-      console.error(`${(error as Error).message} (unset FAL_KEY to run without a key)`);
-      return 2;
-    }
-  }
+  const { examples, seed, maxPaid, jobTimeout, endpointId, key } = settings;
   const mocks: PrismMock[] = [];
   try {
     let syncUrl = values.live ? defaultBaseUrl : (values.target as string | undefined);
@@ -127,13 +97,40 @@ export async function runContractCommand(args: string[]): Promise<number> {
     console.error(`seed ${seed} (--seed ${seed} replays this run), ${examples} valid and ${examples} invalid random requests per operation, ${Math.min(Math.max(examples, 1), maxJobs)} job(s)`);
     // A failure quotes what the server answered, which may echo the key: stdout and the JUnit file
     // (kept by CI as an artifact) are made from a report with every form of it cut out.
-    const report = redact(await runContract({ syncUrl, queueUrl, storageUrl, key: key ?? "contract-test", examples, seed, maxPaid, jobTimeoutMs: jobTimeout * 1000, endpointId: endpointId as EndpointId }), key);
+    const report = redact(await runContract({ syncUrl, queueUrl, storageUrl, key: key ?? "contract-test", examples, seed, maxPaid, jobTimeoutMs: jobTimeout * 1000, endpointId }), key);
     console.log(table(report));
     if (values.junit) await writeFile(values.junit as string, toJunit(report));
     return failures(report) ? 1 : 0;
   } finally {
     await Promise.all(mocks.map((mock) => mock.stop()));
   }
+}
+
+/** The run's settings from its flags, or what is wrong with them (nothing is sent then). */
+function settingsOf(values: Record<string, string | boolean | undefined>) {
+  const examples = wholeNumber(values.examples, 25, "--examples");
+  const seed = wholeNumber(values.seed, Date.now() % 2 ** 31, "--seed");
+  const maxPaid = values["max-paid"] === undefined ? undefined : wholeNumber(values["max-paid"], 0, "--max-paid");
+  const jobTimeout = wholeNumber(values["job-timeout"], 120, "--job-timeout");
+  const wrong = [examples, seed, maxPaid, jobTimeout].find((v) => typeof v === "string");
+  if (typeof wrong === "string") return wrong;
+  const endpointId = values["endpoint-id"] ?? endpointIds[0];
+  if (!(endpointIds as readonly unknown[]).includes(endpointId)) return `--endpoint-id: must be one of ${endpointIds.join(", ")}, got ${String(endpointId)}`;
+  const targets = [values.target, values["queue-target"], values["storage-target"]];
+  if (values.live && targets.some(Boolean)) return "--live runs against fal's own servers: no --target";
+  // fal's key goes to fal (--live) or to a target over https or on this machine; the mocks take any.
+  const key = values.live || targets.some(Boolean) ? resolveCredentials(undefined) : "contract-test";
+  if (values.live && !key) return "--live needs a key: set FAL_KEY (or FAL_KEY_ID and FAL_KEY_SECRET)";
+  if (values.live && maxPaid === undefined) return "--live sends requests fal may bill: give --max-paid N to cap them (nothing was sent)";
+  for (const url of targets) {
+    if (typeof url !== "string" || !key) continue;
+    try {
+      assertSafeTransport(url);
+    } catch (error) {
+      return `${(error as Error).message} (unset FAL_KEY to run without a key)`;
+    }
+  }
+  return { examples: examples as number, seed: seed as number, maxPaid: maxPaid as number | undefined, jobTimeout: jobTimeout as number, endpointId: endpointId as EndpointId, key };
 }
 
 function wholeNumber(value: string | boolean | undefined, fallback: number, flag: string): number | string {
