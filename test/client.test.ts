@@ -228,13 +228,14 @@ describe("credentials", () => {
   });
 });
 
-describe("against a real local server that misbehaves", () => {
-  let server: LocalServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+/** The misbehaving server of the test that runs: closed after it. */
+let server: LocalServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
 
+describe("against a real local server that misbehaves: its answers", () => {
   it("an error answer that echoes the key never shows it: message, toString, JSON, inspect", async () => {
     server = await startLocalServer((req, res) => {
       res.writeHead(401, { "Content-Type": "application/json", "x-fal-request-id": "req-401" });
@@ -333,6 +334,9 @@ describe("against a real local server that misbehaves", () => {
     expect(error).toMatchObject({ body: '{"images": [', retryable: false, requestId: "r-9" });
   });
 
+});
+
+describe("against a real local server that misbehaves: its connection", () => {
   it("a connection reset throws FluxNetworkError, sent once and not retried", async () => {
     server = await startLocalServer((req) => req.socket.destroy());
     const error = (await createFluxClient({ credentials: secret, baseUrl: server.url })

@@ -73,7 +73,7 @@ async function killOnceFollowing() {
 
 const uncertainLines = (stderr: string) => [...stderr.matchAll(/line (\d+): its submit may have reached fal/g)].map((m) => Number(m[1]));
 
-describe("--batch", () => {
+describe("--batch: a run, and runs killed and resumed", () => {
   it("runs every line, appends each result as it completes, with the seed exact and images written", async () => {
     writeBatch(jobLines(5));
     const { code, stdout } = await runCli(batch("--concurrency", "2", "--out", "out", "--json"), { cwd: dir, env });
@@ -193,6 +193,9 @@ describe("--batch", () => {
     }
   });
 
+});
+
+describe("--batch: uncertain submits, Ctrl-C, fal's refusals and a key it echoes", () => {
   it("a line whose submit reached fal but whose id was never recorded is named on resume, and re-sent only when asked", async () => {
     writeBatch(jobLines(2));
     fake.inject("submit", { kind: "held" });
@@ -296,6 +299,9 @@ describe("--batch", () => {
     }
   });
 
+});
+
+describe("--batch: its lines, the flags as defaults, local files", () => {
   it("a bad line is reported with its number and skipped; the others go on; exit 2", async () => {
     writeBatch([
       JSON.stringify({ image_url: "cat.png", prompt: "line 1" }),
@@ -387,6 +393,9 @@ describe("--batch", () => {
     expect(submits()).toEqual(new Map([["line 1", 1], ["line 2", 1]]));
   });
 
+});
+
+describe("--batch: failed jobs, refused keys, edited lines, unsaved images, the lock", () => {
   it("a job that fails on fal is recorded as failed (exit 3) and not re-sent by a resume", async () => {
     await useFake({
       runMs: () => 50,

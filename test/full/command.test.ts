@@ -136,7 +136,7 @@ describe("bad input: exit 2, the flag and the rule named, nothing sent", () => {
   });
 });
 
-describe("a job", () => {
+describe("a job: images in and out", () => {
   it("npm start with no arguments: the seed's example request against the Prism mock, exit 0", async () => {
     const { code, stderr } = await runCli([]);
     expect(code).toBe(0);
@@ -228,6 +228,9 @@ describe("a job", () => {
     expect(readFileSync(join(dir, file)).subarray(0, 4).toString("latin1")).toBe("\x89PNG");
   });
 
+});
+
+describe("a job: failures, hostile text, the modules it loads", () => {
   it("a job that fails on fal exits 3 with fal's message; piped, stderr has no status line or colour", async () => {
     await fake.close();
     fake = await startFakeQueue({ outcome: () => ({ status: 422, body: { detail: [{ loc: ["body", "prompt"], msg: "prompt rejected", type: "value_error" }] } }) });
@@ -292,6 +295,9 @@ describe("a job", () => {
     expect(job.modules.filter((m) => never.test(m))).toEqual([]);
   });
 
+});
+
+describe("a job: unsaved images, --out, --follow, a key echoed", () => {
   it("images that cannot be saved: exit 4, and the whole result is kept in a file so nothing paid is lost", async () => {
     // An output whose image is no image: the job is done and paid, its image cannot be saved.
     const notAnImage = { url: "data:text/plain;base64,aGVsbG8=", width: 1, height: 1, content_type: "image/jpeg" };
