@@ -1,7 +1,7 @@
 // A local fake of fal's queue (openapi/queue.yaml) on 127.0.0.1 that runs jobs on timers, or holds
 // them in a state until the test moves them on, and can inject faults request by request. Used by
 // the queue fault tests, the command's tests and the benches (bench/fake-queue-process.mjs).
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Socket } from "node:net";
 
@@ -127,255 +127,79 @@ const now = () => performance.timeOrigin + performance.now();
 const echoOf = (headers: IncomingMessage["headers"]) => String(headers.authorization ?? "").replace(/^Key /, "");
 const baseSeed = 15860307465884635512n;
 
-export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<FakeQueue> {
-  const jobs = new Map<string, FakeJob>();
-  const log: FakeQueue["log"] = [];
-  const faults = new Map<Route, Fault[]>();
-  const listeners = new Map<string, Set<(job: FakeJob) => void>>();
-  const timers = new Set<ReturnType<typeof setTimeout>>();
-  const sockets = new Set<Socket>();
+/** Everything one fake holds: its jobs, its log, the faults waiting, what it holds back, its connections. */
+interface FakeState {
+  options: FakeQueueOptions;
+  jobs: Map<string, FakeJob>;
+  log: FakeQueue["log"];
+  faults: Map<Route, Fault[]>;
+  listeners: Map<string, Set<(job: FakeJob) => void>>;
+  timers: Set<ReturnType<typeof setTimeout>>;
+  sockets: Set<Socket>;
   /** Each connection's number, in the order they were opened (from 1). */
-  const connectionIds = new WeakMap<Socket, number>();
-  let connectionCount = 0;
-  const heldStreams = new Set<ServerResponse>();
-  const arrivals = new Set<() => boolean>();
-  let holding = options.hold ?? false;
-  const heldAnswers: (() => void)[] = [];
-  let submitted = 0;
-  let imagesToFail = options.failImages ?? 0;
-  let refused = 0;
-  let origin = "";
+  connectionIds: WeakMap<Socket, number>;
+  connectionCount: number;
+  heldStreams: Set<ServerResponse>;
+  arrivals: Set<() => boolean>;
+  holding: boolean;
+  heldAnswers: (() => void)[];
+  submitted: number;
+  imagesToFail: number;
+  refused: number;
+  origin: string;
+}
 
-  const later = (ms: number, fn: () => void) => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      fn();
-    }, ms);
-    timers.add(timer);
+/** What a route made of a request: its job, how to send its answer, and the answer's text (for the faults that cut it). */
+interface Handled {
+  job?: FakeJob;
+  send: () => void;
+  text?: string;
+}
+
+export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<FakeQueue> {
+  const state: FakeState = {
+    options,
+    jobs: new Map(),
+    log: [],
+    faults: new Map(),
+    listeners: new Map(),
+    timers: new Set(),
+    sockets: new Set(),
+    connectionIds: new WeakMap(),
+    connectionCount: 0,
+    heldStreams: new Set(),
+    arrivals: new Set(),
+    holding: options.hold ?? false,
+    heldAnswers: [],
+    submitted: 0,
+    imagesToFail: options.failImages ?? 0,
+    refused: 0,
+    origin: "",
   };
-  const changed = (job: FakeJob) => listeners.get(job.id)?.forEach((listener) => listener(job));
-  /** Moves the job through its remaining states: `queueMs` in the queue, then `runMs` in progress. */
-  function runOnTimers(job: FakeJob) {
-    const run = () => later(options.runMs?.(job.n) ?? 20, () => step(job));
-    if (job.state === "IN_QUEUE") {
-      later(options.queueMs?.(job.n) ?? 0, () => {
-        step(job);
-        run();
-      });
-    } else if (job.state === "IN_PROGRESS") run();
-  }
-  /** The job's next state: IN_QUEUE, IN_PROGRESS, COMPLETED; a cancelled job stays where it is. */
-  function step(job: FakeJob): FakeJob["state"] {
-    if (job.cancelled || job.state === "COMPLETED") return job.state;
-    job.state = job.state === "IN_QUEUE" ? "IN_PROGRESS" : "COMPLETED";
-    if (job.state === "COMPLETED") job.completedAt = now();
-    changed(job);
-    return job.state;
-  }
-
-  function statusOf(job: FakeJob) {
-    const response_url = urls(job.id).response_url;
-    if (job.state === "IN_QUEUE") return { status: "IN_QUEUE", queue_position: 0, response_url };
-    if (job.state === "IN_PROGRESS") return { status: "IN_PROGRESS", response_url, logs: options.echoKey ? [{ message: `loaded ${echoOf(job.headers)}` }] : [] };
-    return { status: "COMPLETED", response_url, logs: [], metrics: { inference_time: 0.02 }, ...job.outcome?.statusError };
-  }
-
-  function urls(id: string) {
-    const base = `${options.urlOrigin ?? origin}/fal-ai/flux-1${options.urlForm === "long" ? "/dev/image-to-image" : ""}/requests/${id}`;
-    return { response_url: base, status_url: `${base}/status`, cancel_url: `${base}/cancel` };
-  }
-
-  function submitText(job: FakeJob | undefined): string {
-    if (!job) return "{}";
-    if (options.submitAnswer === "ids-only") return JSON.stringify({ request_id: job.id, gateway_request_id: job.id });
-    return JSON.stringify({ request_id: job.id, ...urls(job.id), status: "IN_QUEUE", queue_position: 0 });
-  }
-
-  function outputText(job: FakeJob): string {
-    const rest = JSON.stringify({
-      images: [{ url: `${options.images === "self" ? origin : "https://v3.fal.media"}/files/fake/${job.id}.jpeg`, width: 1024, height: 768, content_type: "image/jpeg" }],
-      timings: { inference: 0.02 },
-      has_nsfw_concepts: [false],
-      prompt: options.echoKey ? `${String(job.input.prompt)} ${echoOf(job.headers)}` : job.input.prompt,
-    });
-    // Written by hand so that the seed keeps every digit.
-    return `{"seed":${job.seed},${rest.slice(1)}`;
-  }
-
-  function handle(route: Route, req: IncomingMessage, res: ServerResponse, body: string, id: string | undefined) {
-    const json = (status: number, value: unknown, headers: Record<string, string> = {}) => {
-      const text = typeof value === "string" ? value : JSON.stringify(value);
-      res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), ...headers });
-      res.end(text);
-    };
-    if (route === "submit") {
-      const unfinished = [...jobs.values()].filter((job) => job.state !== "COMPLETED" && !job.cancelled).length;
-      if (options.concurrencyLimit !== undefined && unfinished >= options.concurrencyLimit) {
-        refused++;
-        return { send: () => json(429, { detail: "Concurrent requests limit exceeded. Please try again later." }) };
-      }
-      const n = submitted++;
-      const job: FakeJob = {
-        id: `job-${n}-${Math.random().toString(36).slice(2, 8)}`,
-        n,
-        input: JSON.parse(body),
-        rawBody: body,
-        seed: baseSeed + BigInt(n),
-        state: "IN_QUEUE",
-        cancelled: false,
-        resultsServed: 0,
-        outcome: options.outcome?.(n, JSON.parse(body)),
-        webhook: new URL(req.url!, "http://x").searchParams.get("fal_webhook") ?? undefined,
-        headers: req.headers,
-      };
-      jobs.set(job.id, job);
-      if (!holding) runOnTimers(job);
-      return { job, send: () => json(200, submitText(job), { "x-fal-request-id": job.id }), text: submitText(job) };
-    }
-    const job = id === undefined ? undefined : jobs.get(id);
-    if (!job) return { send: () => json(404, { detail: options.echoKey ? `Request not found for ${echoOf(req.headers)}` : "Request not found" }) };
-    if (route === "status") return { job, send: () => json(job.state === "COMPLETED" ? 200 : 202, statusOf(job)) };
-    if (route === "cancel") {
-      if (job.state === "COMPLETED") return { job, send: () => json(400, { status: "ALREADY_COMPLETED" }) };
-      job.cancelled = true;
-      return { job, send: () => json(202, { status: "CANCELLATION_REQUESTED" }) };
-    }
-    if (route === "result") {
-      if (job.state !== "COMPLETED") return { job, send: () => json(400, { detail: "Request is still in progress" }) };
-      return {
-        job,
-        send: () => {
-          job.resultsServed++;
-          if (job.outcome) json(job.outcome.status, job.outcome.body);
-          else json(200, outputText(job));
-        },
-        text: job.outcome ? JSON.stringify(job.outcome.body) : outputText(job),
-      };
-    }
-    return { job, send: () => stream(job, req, res) };
-  }
-
-  function stream(job: FakeJob, _req: IncomingMessage, res: ServerResponse, cut?: { afterEvents: number; end?: boolean }) {
-    res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive" });
-    let sent = 0;
-    let last = "";
-    const ping = setInterval(() => res.write(": ping\n\n"), options.pingMs ?? 1000);
-    const stop = () => {
-      clearInterval(ping);
-      listeners.get(job.id)?.delete(emit);
-    };
-    const emit = (current: FakeJob) => {
-      const frame = JSON.stringify(statusOf(current));
-      if (frame === last) return;
-      last = frame;
-      if (cut && sent >= cut.afterEvents) {
-        stop();
-        if (cut.end) res.end();
-        else res.socket?.destroy();
-        return;
-      }
-      res.write(`data: ${frame}\n\n`);
-      sent++;
-      if (current.state === "COMPLETED") {
-        stop();
-        const closeAfter = options.closeAfterCompletedMs ?? 1000;
-        if (closeAfter === Number.POSITIVE_INFINITY) heldStreams.add(res);
-        else later(closeAfter, () => res.end());
-      }
-    };
-    if (!listeners.has(job.id)) listeners.set(job.id, new Set());
-    listeners.get(job.id)!.add(emit);
-    res.on("close", stop);
-    emit(job);
-  }
-
-  const server = createServer((req, res) => {
-    const url = new URL(req.url!, "http://x");
-    if (options.images === "self" && req.method === "GET" && url.pathname.startsWith("/files/fake/")) {
-      if (imagesToFail > 0) {
-        imagesToFail--;
-        res.writeHead(404, { "Content-Type": "text/plain" }).end("no such image");
-        return;
-      }
-      res.writeHead(200, { "Content-Type": "image/jpeg", "Content-Length": fakeJpeg.length }).end(fakeJpeg);
-      return;
-    }
-    const match = /^\/fal-ai\/flux-1(?:\/dev\/image-to-image)?\/requests\/([^/]+)(\/status(\/stream)?|\/cancel)?$/.exec(url.pathname);
-    const route: Route | "unknown" =
-      req.method === "POST" && url.pathname === "/fal-ai/flux-1/dev/image-to-image"
-        ? "submit"
-        : !match
-          ? "unknown"
-          : match[3]
-            ? "stream"
-            : match[2] === "/status"
-              ? "status"
-              : match[2] === "/cancel"
-                ? req.method === "PUT" ? "cancel" : "unknown"
-                : "result";
-    log.push({ route, method: req.method!, url: req.url!, headers: req.headers, at: now(), connection: connectionIds.get(req.socket) ?? 0 });
-    for (const check of arrivals) if (check()) arrivals.delete(check);
-    if (route === "unknown") {
-      res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ detail: "Not found" }));
-      return;
-    }
-    const fault = faults.get(route)?.shift();
-    if (fault?.kind === "reset-before-body") {
-      req.socket.destroy();
-      return;
-    }
-    let body = "";
-    req.on("data", (chunk: Buffer) => (body += chunk));
-    req.on("end", () => {
-      if (fault?.kind === "status") {
-        const text = JSON.stringify(fault.body ?? { detail: "fault" });
-        res.writeHead(fault.status, { "Content-Type": "application/json", ...fault.headers }).end(text);
-        return;
-      }
-      const handled = handle(route, req, res, body, match?.[1]);
-      if ((fault?.kind === "drop-stream" || fault?.kind === "end-stream") && route === "stream" && handled.job) {
-        stream(handled.job, req, res, { afterEvents: fault.afterEvents, end: fault.kind === "end-stream" });
-      } else if (fault?.kind === "reset-after-body") {
-        req.socket.destroy();
-      } else if (fault?.kind === "truncate") {
-        const text = (handled as { text?: string }).text ?? '{"status":"IN_QUEUE","request_id":"cut"}';
-        res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
-        res.write(text.slice(0, Math.floor(text.length / 2)));
-        later(5, () => req.socket.destroy());
-      } else if (fault?.kind === "half-json") {
-        const text = (handled as { text?: string }).text ?? submitText(handled.job);
-        res.writeHead(200, { "Content-Type": "application/json" }).end(text.slice(0, Math.floor(text.length / 2)));
-      } else if (fault?.kind === "malformed") {
-        // As fal's answers do, the header names the job (the spec's x-fal-request-id on the submit's 200).
-        res.writeHead(200, { "Content-Type": "application/json", ...(handled.job ? { "x-fal-request-id": handled.job.id } : {}) }).end("<html>Bad gateway</html>");
-      } else if (fault?.kind === "held") {
-        heldAnswers.push(() => (req.socket.destroyed ? undefined : handled.send()));
-      } else if (fault?.kind === "slow") {
-        later(fault.ms, () => (req.socket.destroyed ? undefined : handled.send()));
-      } else {
-        handled.send();
-      }
-    });
-  });
+  const server = createServer((req, res) => onRequest(state, req, res));
   server.on("connection", (socket) => {
-    sockets.add(socket);
-    connectionIds.set(socket, ++connectionCount);
-    socket.on("close", () => sockets.delete(socket));
+    state.sockets.add(socket);
+    state.connectionIds.set(socket, ++state.connectionCount);
+    socket.on("close", () => state.sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const count = (route: Route) => log.filter((entry) => entry.route === route).length;
+  state.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return controls(state, server);
+}
 
+/** The fake as a test drives it. */
+function controls(state: FakeState, server: Server): FakeQueue {
+  const count = (route: Route) => state.log.filter((entry) => entry.route === route).length;
   return {
-    url: origin,
-    jobs,
-    log,
+    url: state.origin,
+    jobs: state.jobs,
+    log: state.log,
     count,
-    refused: () => refused,
-    connections: () => connectionCount,
+    refused: () => state.refused,
+    connections: () => state.connectionCount,
     endStreams() {
-      for (const res of heldStreams) res.end();
-      heldStreams.clear();
+      for (const res of state.heldStreams) res.end();
+      state.heldStreams.clear();
     },
     arrived: (route, n = 1) =>
       new Promise<void>((resolve) => {
@@ -384,26 +208,254 @@ export async function startFakeQueue(options: FakeQueueOptions = {}): Promise<Fa
           resolve();
           return true;
         };
-        if (!check()) arrivals.add(check);
+        if (!check()) state.arrivals.add(check);
       }),
     advance(id) {
-      const job = jobs.get(id);
+      const job = state.jobs.get(id);
       if (!job) throw new Error(`the fake has no job ${id}`);
-      return step(job);
+      return step(state, job);
     },
     release() {
-      if (holding) for (const job of jobs.values()) runOnTimers(job);
-      holding = false;
-      for (const answer of heldAnswers.splice(0)) answer();
+      if (state.holding) for (const job of state.jobs.values()) runOnTimers(state, job);
+      state.holding = false;
+      for (const answer of state.heldAnswers.splice(0)) answer();
     },
     inject(route, ...more) {
-      faults.set(route, [...(faults.get(route) ?? []), ...more]);
+      state.faults.set(route, [...(state.faults.get(route) ?? []), ...more]);
     },
     close: () =>
       new Promise<void>((resolve) => {
-        for (const timer of timers) clearTimeout(timer);
-        for (const socket of sockets) socket.destroy();
+        for (const timer of state.timers) clearTimeout(timer);
+        for (const socket of state.sockets) socket.destroy();
         server.close(() => resolve());
       }),
   };
+}
+
+function later(state: FakeState, ms: number, fn: () => void) {
+  const timer = setTimeout(() => {
+    state.timers.delete(timer);
+    fn();
+  }, ms);
+  state.timers.add(timer);
+}
+
+/** Moves the job through its remaining states: `queueMs` in the queue, then `runMs` in progress. */
+function runOnTimers(state: FakeState, job: FakeJob) {
+  const run = () => later(state, state.options.runMs?.(job.n) ?? 20, () => step(state, job));
+  if (job.state === "IN_QUEUE") {
+    later(state, state.options.queueMs?.(job.n) ?? 0, () => {
+      step(state, job);
+      run();
+    });
+  } else if (job.state === "IN_PROGRESS") run();
+}
+
+/** The job's next state: IN_QUEUE, IN_PROGRESS, COMPLETED; a cancelled job stays where it is. */
+function step(state: FakeState, job: FakeJob): FakeJob["state"] {
+  if (job.cancelled || job.state === "COMPLETED") return job.state;
+  job.state = job.state === "IN_QUEUE" ? "IN_PROGRESS" : "COMPLETED";
+  if (job.state === "COMPLETED") job.completedAt = now();
+  state.listeners.get(job.id)?.forEach((listener) => listener(job));
+  return job.state;
+}
+
+function statusOf(state: FakeState, job: FakeJob) {
+  const { response_url } = urls(state, job.id);
+  if (job.state === "IN_QUEUE") return { status: "IN_QUEUE", queue_position: 0, response_url };
+  if (job.state === "IN_PROGRESS") return { status: "IN_PROGRESS", response_url, logs: state.options.echoKey ? [{ message: `loaded ${echoOf(job.headers)}` }] : [] };
+  return { status: "COMPLETED", response_url, logs: [], metrics: { inference_time: 0.02 }, ...job.outcome?.statusError };
+}
+
+function urls(state: FakeState, id: string) {
+  const base = `${state.options.urlOrigin ?? state.origin}/fal-ai/flux-1${state.options.urlForm === "long" ? "/dev/image-to-image" : ""}/requests/${id}`;
+  return { response_url: base, status_url: `${base}/status`, cancel_url: `${base}/cancel` };
+}
+
+function submitText(state: FakeState, job: FakeJob | undefined): string {
+  if (!job) return "{}";
+  if (state.options.submitAnswer === "ids-only") return JSON.stringify({ request_id: job.id, gateway_request_id: job.id });
+  return JSON.stringify({ request_id: job.id, ...urls(state, job.id), status: "IN_QUEUE", queue_position: 0 });
+}
+
+function outputText(state: FakeState, job: FakeJob): string {
+  const rest = JSON.stringify({
+    images: [{ url: `${state.options.images === "self" ? state.origin : "https://v3.fal.media"}/files/fake/${job.id}.jpeg`, width: 1024, height: 768, content_type: "image/jpeg" }],
+    timings: { inference: 0.02 },
+    has_nsfw_concepts: [false],
+    prompt: state.options.echoKey ? `${String(job.input.prompt)} ${echoOf(job.headers)}` : job.input.prompt,
+  });
+  // Written by hand so that the seed keeps every digit.
+  return `{"seed":${job.seed},${rest.slice(1)}`;
+}
+
+function jsonAnswer(res: ServerResponse) {
+  return (status: number, value: unknown, headers: Record<string, string> = {}) => {
+    const text = typeof value === "string" ? value : JSON.stringify(value);
+    res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), ...headers });
+    res.end(text);
+  };
+}
+
+/** A submit: a job made (or refused, over `concurrencyLimit`), run on its timers unless the fake holds jobs. */
+function submitJob(state: FakeState, req: IncomingMessage, res: ServerResponse, body: string): Handled {
+  const { options } = state;
+  const json = jsonAnswer(res);
+  const unfinished = [...state.jobs.values()].filter((job) => job.state !== "COMPLETED" && !job.cancelled).length;
+  if (options.concurrencyLimit !== undefined && unfinished >= options.concurrencyLimit) {
+    state.refused++;
+    return { send: () => json(429, { detail: "Concurrent requests limit exceeded. Please try again later." }) };
+  }
+  const n = state.submitted++;
+  const job: FakeJob = {
+    id: `job-${n}-${Math.random().toString(36).slice(2, 8)}`,
+    n,
+    input: JSON.parse(body),
+    rawBody: body,
+    seed: baseSeed + BigInt(n),
+    state: "IN_QUEUE",
+    cancelled: false,
+    resultsServed: 0,
+    outcome: options.outcome?.(n, JSON.parse(body)),
+    webhook: new URL(req.url!, "http://x").searchParams.get("fal_webhook") ?? undefined,
+    headers: req.headers,
+  };
+  state.jobs.set(job.id, job);
+  if (!state.holding) runOnTimers(state, job);
+  return { job, send: () => json(200, submitText(state, job), { "x-fal-request-id": job.id }), text: submitText(state, job) };
+}
+
+function handle(state: FakeState, route: Route, req: IncomingMessage, res: ServerResponse, body: string, id: string | undefined): Handled {
+  const json = jsonAnswer(res);
+  if (route === "submit") return submitJob(state, req, res, body);
+  const job = id === undefined ? undefined : state.jobs.get(id);
+  if (!job) return { send: () => json(404, { detail: state.options.echoKey ? `Request not found for ${echoOf(req.headers)}` : "Request not found" }) };
+  if (route === "status") return { job, send: () => json(job.state === "COMPLETED" ? 200 : 202, statusOf(state, job)) };
+  if (route === "cancel") {
+    if (job.state === "COMPLETED") return { job, send: () => json(400, { status: "ALREADY_COMPLETED" }) };
+    job.cancelled = true;
+    return { job, send: () => json(202, { status: "CANCELLATION_REQUESTED" }) };
+  }
+  if (route === "result") {
+    if (job.state !== "COMPLETED") return { job, send: () => json(400, { detail: "Request is still in progress" }) };
+    return {
+      job,
+      send: () => {
+        job.resultsServed++;
+        if (job.outcome) json(job.outcome.status, job.outcome.body);
+        else json(200, outputText(state, job));
+      },
+      text: job.outcome ? JSON.stringify(job.outcome.body) : outputText(state, job),
+    };
+  }
+  return { job, send: () => stream(state, job, res) };
+}
+
+function stream(state: FakeState, job: FakeJob, res: ServerResponse, cut?: { afterEvents: number; end?: boolean }) {
+  res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive" });
+  let sent = 0;
+  let last = "";
+  const ping = setInterval(() => res.write(": ping\n\n"), state.options.pingMs ?? 1000);
+  const stop = () => {
+    clearInterval(ping);
+    state.listeners.get(job.id)?.delete(emit);
+  };
+  const emit = (current: FakeJob) => {
+    const frame = JSON.stringify(statusOf(state, current));
+    if (frame === last) return;
+    last = frame;
+    if (cut && sent >= cut.afterEvents) {
+      stop();
+      if (cut.end) res.end();
+      else res.socket?.destroy();
+      return;
+    }
+    res.write(`data: ${frame}\n\n`);
+    sent++;
+    if (current.state === "COMPLETED") {
+      stop();
+      const closeAfter = state.options.closeAfterCompletedMs ?? 1000;
+      if (closeAfter === Number.POSITIVE_INFINITY) state.heldStreams.add(res);
+      else later(state, closeAfter, () => res.end());
+    }
+  };
+  if (!state.listeners.has(job.id)) state.listeners.set(job.id, new Set());
+  state.listeners.get(job.id)!.add(emit);
+  res.on("close", stop);
+  emit(job);
+}
+
+/** An output image, when the fake serves them itself (`images: "self"`); false for any other request. */
+function servedImage(state: FakeState, req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+  if (state.options.images !== "self" || req.method !== "GET" || !url.pathname.startsWith("/files/fake/")) return false;
+  if (state.imagesToFail > 0) {
+    state.imagesToFail--;
+    res.writeHead(404, { "Content-Type": "text/plain" }).end("no such image");
+  } else res.writeHead(200, { "Content-Type": "image/jpeg", "Content-Length": fakeJpeg.length }).end(fakeJpeg);
+  return true;
+}
+
+/** The queue route a request is for, and its job's id. */
+function routeOf(req: IncomingMessage, url: URL): { route: Route | "unknown"; id: string | undefined } {
+  const match = /^\/fal-ai\/flux-1(?:\/dev\/image-to-image)?\/requests\/([^/]+)(\/status(\/stream)?|\/cancel)?$/.exec(url.pathname);
+  const id = match?.[1];
+  if (req.method === "POST" && url.pathname === "/fal-ai/flux-1/dev/image-to-image") return { route: "submit", id };
+  if (!match) return { route: "unknown", id };
+  if (match[3]) return { route: "stream", id };
+  if (match[2] === "/status") return { route: "status", id };
+  if (match[2] === "/cancel") return { route: req.method === "PUT" ? "cancel" : "unknown", id };
+  return { route: "result", id };
+}
+
+function onRequest(state: FakeState, req: IncomingMessage, res: ServerResponse) {
+  const url = new URL(req.url!, "http://x");
+  if (servedImage(state, req, res, url)) return;
+  const { route, id } = routeOf(req, url);
+  state.log.push({ route, method: req.method!, url: req.url!, headers: req.headers, at: now(), connection: state.connectionIds.get(req.socket) ?? 0 });
+  for (const check of state.arrivals) if (check()) state.arrivals.delete(check);
+  if (route === "unknown") {
+    res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ detail: "Not found" }));
+    return;
+  }
+  const fault = state.faults.get(route)?.shift();
+  if (fault?.kind === "reset-before-body") {
+    req.socket.destroy();
+    return;
+  }
+  let body = "";
+  req.on("data", (chunk: Buffer) => (body += chunk));
+  req.on("end", () => {
+    if (fault?.kind === "status") {
+      const text = JSON.stringify(fault.body ?? { detail: "fault" });
+      res.writeHead(fault.status, { "Content-Type": "application/json", ...fault.headers }).end(text);
+      return;
+    }
+    answer(state, route, req, res, handle(state, route, req, res, body, id), fault);
+  });
+}
+
+/** The handled request's answer, as its fault (if any) bends it. */
+function answer(state: FakeState, route: Route, req: IncomingMessage, res: ServerResponse, handled: Handled, fault: Fault | undefined) {
+  if ((fault?.kind === "drop-stream" || fault?.kind === "end-stream") && route === "stream" && handled.job) {
+    stream(state, handled.job, res, { afterEvents: fault.afterEvents, end: fault.kind === "end-stream" });
+  } else if (fault?.kind === "reset-after-body") {
+    req.socket.destroy();
+  } else if (fault?.kind === "truncate") {
+    const text = handled.text ?? '{"status":"IN_QUEUE","request_id":"cut"}';
+    res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+    res.write(text.slice(0, Math.floor(text.length / 2)));
+    later(state, 5, () => req.socket.destroy());
+  } else if (fault?.kind === "half-json") {
+    const text = handled.text ?? submitText(state, handled.job);
+    res.writeHead(200, { "Content-Type": "application/json" }).end(text.slice(0, Math.floor(text.length / 2)));
+  } else if (fault?.kind === "malformed") {
+    // As fal's answers do, the header names the job (the spec's x-fal-request-id on the submit's 200).
+    res.writeHead(200, { "Content-Type": "application/json", ...(handled.job ? { "x-fal-request-id": handled.job.id } : {}) }).end("<html>Bad gateway</html>");
+  } else if (fault?.kind === "held") {
+    state.heldAnswers.push(() => (req.socket.destroyed ? undefined : handled.send()));
+  } else if (fault?.kind === "slow") {
+    later(state, fault.ms, () => (req.socket.destroyed ? undefined : handled.send()));
+  } else {
+    handled.send();
+  }
 }
