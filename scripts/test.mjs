@@ -14,7 +14,7 @@ const full = process.argv.includes("--full");
 const scripts = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts;
 
 /** Stages that need nothing but node_modules: all started at once. */
-const fastStages = ["lint:spec", "check:breaking", "check:generated", "check:imports", "typecheck", "test:fast"];
+const fastStages = ["lint:spec", "check:breaking", "check:generated", "check:imports", "check:lengths", "typecheck", "test:fast"];
 
 /**
  * @typedef {{ stage: string; ok: boolean; ms: number; output: string }} Outcome

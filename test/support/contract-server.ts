@@ -102,16 +102,69 @@ function wireParameters(req: IncomingMessage, url: URL, parameters: readonly Par
   return out;
 }
 
+/** One contract server's settings and jobs. */
+interface ContractState {
+  options: ContractServerOptions;
+  bug: ContractServerOptions["bug"];
+  /** The sync call's path, under the endpoint id asked for. */
+  route: string;
+  /** Where the jobs' URLs live: `/{app}/requests`. */
+  requests: string;
+  jobs: Map<string, Job>;
+  nextJob: number;
+  queueUrl: string;
+}
+
 export async function startContractServer(options: ContractServerOptions = {}): Promise<ContractServer> {
-  const { bug } = options;
-  const route = endpointPath(operationResponses.imageToImage.path, options.endpointId);
-  const requests = endpointPath(operationResponses.getQueueResult.path, options.endpointId).replace("/{request_id}", "");
-  const jobs = new Map<string, Job>();
-  let nextJob = 0;
-  const output = (padded = false) => ({
+  const s: ContractState = {
+    options,
+    bug: options.bug,
+    route: endpointPath(operationResponses.imageToImage.path, options.endpointId),
+    requests: endpointPath(operationResponses.getQueueResult.path, options.endpointId).replace("/{request_id}", ""),
+    jobs: new Map(),
+    nextJob: 0,
+    queueUrl: "",
+  };
+  const servers: Server[] = [];
+  const syncUrl = await listen(servers, (req, res, url, body) => handleSync(s, req, res, url, body));
+  s.queueUrl = await listen(servers, (req, res, url, body) => {
+    if (url.pathname !== s.route) return handleJob(s, req, res, url);
+    if (req.method !== "POST") return json(res, 405, { detail: "Method not allowed" });
+    if (!req.headers.authorization) return json(res, 401, { detail: "No user found for Key ID and Secret" });
+    return handleSubmit(s, req, res, url, body);
+  });
+  const close = (server: Server) =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return { syncUrl, queueUrl: s.queueUrl, close: async () => void (await Promise.all(servers.map(close))) };
+}
+
+/** A server on 127.0.0.1 that hands `handler` each request with its whole body; a handler that throws answers 500. */
+async function listen(servers: Server[], handler: (req: IncomingMessage, res: ServerResponse, url: URL, body: string) => void): Promise<string> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      try {
+        handler(req, res, new URL(req.url ?? "/", "http://127.0.0.1"), Buffer.concat(chunks).toString("utf8"));
+      } catch (error) {
+        json(res, 500, { detail: String(error) });
+      }
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** The job's output; `padded`, with an inline image of `outputBytes` (a result near the client's cap). */
+function outputOf(s: ContractState, padded = false) {
+  return {
     images: [
       {
-        url: padded && options.outputBytes ? `data:image/jpeg;base64,${"A".repeat(options.outputBytes)}` : "https://v3.fal.media/files/rabbit/a.jpeg",
+        url: padded && s.options.outputBytes ? `data:image/jpeg;base64,${"A".repeat(s.options.outputBytes)}` : "https://v3.fal.media/files/rabbit/a.jpeg",
         width: 1024,
         height: 768,
         content_type: "image/jpeg",
@@ -121,190 +174,160 @@ export async function startContractServer(options: ContractServerOptions = {}): 
     seed: 42,
     has_nsfw_concepts: [false],
     prompt: imageToImageExamples.minimal.prompt,
-  });
-
-  /** The body's issues as the spec finds them, bent by the bug switched on. */
-  function bodyIssues(text: string): Issue[] {
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return [{ instancePath: "", keyword: "json" }];
-    }
-    let issues = issuesOf(validateImageToImageInput as Validator<unknown>, body);
-    const input = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
-    const drop = (path: string, keyword?: string) => (issues = issues.filter((i) => !(i.instancePath === path && (!keyword || i.keyword === keyword))));
-    const add = (path: string, keyword: string) => issues.push({ instancePath: path, keyword });
-    if (bug === "strength-up-to-1.5" && typeof input.strength === "number" && input.strength <= 1.5) drop("/strength", "maximum");
-    if (bug === "num-images-up-to-5" && input.num_images === 5) drop("/num_images", "maximum");
-    if (bug === "steps-minimum-12" && typeof input.num_inference_steps === "number" && input.num_inference_steps < 12) add("/num_inference_steps", "minimum");
-    if (bug === "file-urls-accepted" && typeof input.image_url === "string" && /^(file:|\/)/.test(input.image_url)) drop("/image_url", "pattern");
-    if (bug === "fractional-seed-accepted" && typeof input.seed === "number") drop("/seed");
-    if (bug === "whole-strength-refused" && Number.isInteger(input.strength)) add("/strength", "type");
-    if (bug === "fraction-written-integer-refused" && /"(num_inference_steps|num_images|seed)":\s*-?\d+\.0\b/.test(text)) add("/num_inference_steps", "type");
-    if (bug === "big-seed-refused" && typeof input.seed === "number" && Math.abs(input.seed) > Number.MAX_SAFE_INTEGER) add("/seed", "maximum");
-    if (bug === "null-seed-refused" && input.seed === null) add("/seed", "type");
-    if (bug === "empty-prompt-refused" && input.prompt === "") add("/prompt", "minLength");
-    if (bug === "acceleration-high-refused" && input.acceleration === "high") add("/acceleration", "enum");
-    if (bug === "unknown-properties-accepted") issues = issues.filter((i) => i.keyword !== "additionalProperties");
-    if (bug === "missing-prompt-accepted" && !("prompt" in input)) issues = issues.filter((i) => i.keyword !== "required");
-    return issues;
-  }
-
-  /** The parameters' issues: the spec's rules on the typed values, and a webhook that must be an absolute URL (a `format`, which the generated validators leave out). */
-  function parameterIssues(values: Record<string, unknown>, validate: Validator<unknown>): Issue[] {
-    let issues = issuesOf(validate, values);
-    const webhook = values.fal_webhook;
-    if (typeof webhook === "string" && !URL.canParse(webhook) && bug !== "webhook-unchecked") issues.push({ instancePath: "/fal_webhook", keyword: "format" });
-    if (bug === "priority-unchecked") issues = issues.filter((i) => i.instancePath !== "/X-Fal-Queue-Priority");
-    if (bug === "timeout-bound-inclusive" && values["X-Fal-Request-Timeout"] === 0.1) issues = issues.filter((i) => i.instancePath !== "/X-Fal-Request-Timeout");
-    if (bug === "negative-queue-length-accepted") issues = issues.filter((i) => i.instancePath !== "/fal_max_queue_length");
-    return issues;
-  }
-
-  function handleSync(req: IncomingMessage, res: ServerResponse, url: URL, body: string) {
-    if (url.pathname !== route) return json(res, 404, { detail: "Not found" });
-    if (req.method !== "POST") return json(res, 405, { detail: "Method not allowed" });
-    if (!req.headers.authorization) return json(res, 401, { detail: "No user found for Key ID and Secret" });
-    const issues = bodyIssues(body);
-    const parameters = parameterIssues(wireParameters(req, url, operationParameters.imageToImage), validateRunParameters as Validator<unknown>);
-    if (issues.length || parameters.length) return refuse(res, [...issues, ...parameters], issues.length ? "body" : "header");
-    return json(res, 200, output());
-  }
-
-  function handleSubmit(req: IncomingMessage, res: ServerResponse, url: URL, body: string) {
-    const issues = bodyIssues(body);
-    const parameters = parameterIssues(wireParameters(req, url, operationParameters.submitImageToImage), validateSubmitParameters as Validator<unknown>);
-    if (issues.length || parameters.length) return refuse(res, [...issues, ...parameters], issues.length ? "body" : "query");
-    const id = `job-${++nextJob}`;
-    jobs.set(id, { state: "IN_QUEUE", statusReads: 0 });
-    if (options.jobUrls === "none") return json(res, 200, { request_id: id, gateway_request_id: id });
-    const base = `${queueUrl}${options.jobUrls === "own" ? "/own-jobs" : requests}/${id}`;
-    const statusUrl = bug === "broken-status-url" ? `${base}/state` : `${base}/status`;
-    return json(res, 200, { request_id: id, response_url: base, status_url: statusUrl, cancel_url: `${base}/cancel`, status: "IN_QUEUE", queue_position: 0 });
-  }
-
-  /** The job a path names and what is asked of it; undefined when the path is not one of the job paths this server answers. */
-  function jobPath(pathname: string): { job?: Job; what: "status" | "stream" | "result" | "cancel" } | undefined {
-    const suffix = (["/status/stream", "/status", "/cancel"] as const).find((end) => pathname.endsWith(end));
-    const rest = pathname.slice(0, pathname.length - (suffix?.length ?? 0));
-    const prefix = rest.slice(0, rest.lastIndexOf("/"));
-    if (prefix !== (options.jobUrls === "own" ? "/own-jobs" : requests)) return undefined;
-    let id: string;
-    try {
-      id = decodeURIComponent(rest.slice(prefix.length + 1));
-    } catch {
-      return undefined; // a malformed escape names no job
-    }
-    const what = suffix ? ({ "/status": "status", "/status/stream": "stream", "/cancel": "cancel" } as const)[suffix] : "result";
-    return { job: validateRequestId(id) ? jobs.get(id) : undefined, what };
-  }
-
-  const statusBody = (state: State, logs: boolean) => ({
-    status: state,
-    response_url: "https://queue.fal.run/fal-ai/flux-1/requests/job",
-    ...(state === "IN_QUEUE" ? { queue_position: 0 } : {}),
-    ...(logs && state !== "IN_QUEUE" ? { logs: [{ message: "Generating 1 image", level: "INFO", source: "user", timestamp: new Date(0).toISOString() }] } : {}),
-    ...(state === "COMPLETED" ? { metrics: { inference_time: 0.1 } } : {}),
-  });
-
-  /** A status read sees the job's state, then moves it on: queued to running, and at the third read to completed. */
-  function readStatus(job: Job): State {
-    const seen = job.state;
-    job.statusReads++;
-    if (job.state === "IN_QUEUE") job.state = "IN_PROGRESS";
-    else if (job.statusReads >= 3) job.state = "COMPLETED";
-    return seen;
-  }
-
-  function statusCode(state: State): number {
-    if (state === "COMPLETED") return bug === "completed-with-202" ? 202 : 200;
-    return state === "IN_PROGRESS" && bug === "in-progress-with-200" ? 200 : 202;
-  }
-
-  function logsIssues(values: Record<string, unknown>, what: string): Issue[] {
-    if (bug === "stream-logs-unchecked" && what === "stream") return [];
-    if (bug === "logs-true-refused" && typeof values.logs === "boolean") return [{ instancePath: "/logs", keyword: "enum" }];
-    const allowed = operationParameters.getQueueStatus.find((p) => p.name === "logs")!.schema.enum as readonly unknown[];
-    return "logs" in values && !allowed.includes(values.logs) ? [{ instancePath: "/logs", keyword: "enum" }] : [];
-  }
-
-  function handleJob(req: IncomingMessage, res: ServerResponse, url: URL) {
-    const target = jobPath(url.pathname);
-    if (!target) return json(res, 404, { detail: "Not found" });
-    if (req.method !== (target.what === "cancel" ? "PUT" : "GET")) return json(res, 405, { detail: "Method not allowed" });
-    if (!req.headers.authorization && !(bug === "missing-auth-on-status" && target.what === "status")) return json(res, 401, { detail: "No user found for Key ID and Secret" });
-    const { job, what } = target;
-    if (what === "status" || what === "stream") {
-      const values = wireParameters(req, url, operationParameters.getQueueStatus);
-      const issues = logsIssues(values, what);
-      if (issues.length) return refuse(res, issues, "query");
-      if (!job || (bug === "unknown-right-after-submit" && what === "status" && job.statusReads++ === 0)) return json(res, 404, { detail: "Request not found" });
-      const logs = values.logs === 1 || values.logs === true;
-      if (what === "stream") return stream(res, job, logs);
-      const state = readStatus(job);
-      return json(res, statusCode(state), statusBody(state, logs));
-    }
-    if (!job) return what === "cancel" ? json(res, 404, { status: "NOT_FOUND" }) : json(res, 404, { detail: "Request not found" });
-    if (what === "result") {
-      if (job.state !== "COMPLETED" && bug !== "result-before-completion") return json(res, 400, { detail: "Request is still in progress" });
-      return json(res, 200, output(true));
-    }
-    if (job.state === "COMPLETED") {
-      if (bug === "cancel-completed-409") return json(res, 409, { detail: "Conflict" });
-      return options.cancelAnswer === "success" ? json(res, 200, { success: true }) : json(res, 400, { status: "ALREADY_COMPLETED" });
-    }
-    return job.state === "IN_QUEUE" ? json(res, 200, { status: "OK" }) : json(res, 202, { status: "CANCELLATION_REQUESTED" });
-  }
-
-  /** The status stream: the state now, the job running, then completed and the end (or a bug's way instead). */
-  function stream(res: ServerResponse, job: Job, logs: boolean) {
-    res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
-    const frame = () => res.write(`data: ${JSON.stringify(statusBody(job.state, logs))}\n\n`);
-    frame();
-    res.write(": ping\n\n");
-    if (job.state === "IN_QUEUE") {
-      job.state = "IN_PROGRESS";
-      frame();
-    }
-    setImmediate(() => {
-      job.state = "COMPLETED";
-      if (bug !== "stream-without-completed") frame();
-      if (bug !== "stream-without-completed" && bug !== "stream-never-ends") return res.end();
-      // Open until the client goes, with pings only.
-      const ping = setInterval(() => res.write(": ping\n\n"), 200);
-      res.on("close", () => clearInterval(ping));
-    });
-  }
-
-  const servers: Server[] = [];
-  const listen = async (handler: (req: IncomingMessage, res: ServerResponse, url: URL, body: string) => void) => {
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (chunk: Buffer) => chunks.push(chunk));
-      req.on("end", () => {
-        try {
-          handler(req, res, new URL(req.url ?? "/", "http://127.0.0.1"), Buffer.concat(chunks).toString("utf8"));
-        } catch (error) {
-          json(res, 500, { detail: String(error) });
-        }
-      });
-    });
-    servers.push(server);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   };
-  const syncUrl = await listen(handleSync);
-  const queueUrl = await listen((req, res, url, body) => {
-    if (url.pathname !== route) return handleJob(req, res, url);
-    if (req.method !== "POST") return json(res, 405, { detail: "Method not allowed" });
-    if (!req.headers.authorization) return json(res, 401, { detail: "No user found for Key ID and Secret" });
-    return handleSubmit(req, res, url, body);
-  });
-  const close = (server: Server) =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  return { syncUrl, queueUrl, close: async () => void (await Promise.all(servers.map(close))) };
 }
+
+/** The body's issues as the spec finds them, bent by the bug switched on. */
+function bodyIssues(s: ContractState, text: string): Issue[] {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return [{ instancePath: "", keyword: "json" }];
+  }
+  let issues = issuesOf(validateImageToImageInput as Validator<unknown>, body);
+  const input = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
+  const drop = (path: string, keyword?: string) => (issues = issues.filter((i) => !(i.instancePath === path && (!keyword || i.keyword === keyword))));
+  const add = (path: string, keyword: string) => issues.push({ instancePath: path, keyword });
+  if (s.bug === "strength-up-to-1.5" && typeof input.strength === "number" && input.strength <= 1.5) drop("/strength", "maximum");
+  if (s.bug === "num-images-up-to-5" && input.num_images === 5) drop("/num_images", "maximum");
+  if (s.bug === "steps-minimum-12" && typeof input.num_inference_steps === "number" && input.num_inference_steps < 12) add("/num_inference_steps", "minimum");
+  if (s.bug === "file-urls-accepted" && typeof input.image_url === "string" && /^(file:|\/)/.test(input.image_url)) drop("/image_url", "pattern");
+  if (s.bug === "fractional-seed-accepted" && typeof input.seed === "number") drop("/seed");
+  if (s.bug === "whole-strength-refused" && Number.isInteger(input.strength)) add("/strength", "type");
+  if (s.bug === "fraction-written-integer-refused" && /"(num_inference_steps|num_images|seed)":\s*-?\d+\.0\b/.test(text)) add("/num_inference_steps", "type");
+  if (s.bug === "big-seed-refused" && typeof input.seed === "number" && Math.abs(input.seed) > Number.MAX_SAFE_INTEGER) add("/seed", "maximum");
+  if (s.bug === "null-seed-refused" && input.seed === null) add("/seed", "type");
+  if (s.bug === "empty-prompt-refused" && input.prompt === "") add("/prompt", "minLength");
+  if (s.bug === "acceleration-high-refused" && input.acceleration === "high") add("/acceleration", "enum");
+  if (s.bug === "unknown-properties-accepted") issues = issues.filter((i) => i.keyword !== "additionalProperties");
+  if (s.bug === "missing-prompt-accepted" && !("prompt" in input)) issues = issues.filter((i) => i.keyword !== "required");
+  return issues;
+}
+
+/** The parameters' issues: the spec's rules on the typed values, and a webhook that must be an absolute URL (a `format`, which the generated validators leave out). */
+function parameterIssues(s: ContractState, values: Record<string, unknown>, validate: Validator<unknown>): Issue[] {
+  let issues = issuesOf(validate, values);
+  const webhook = values.fal_webhook;
+  if (typeof webhook === "string" && !URL.canParse(webhook) && s.bug !== "webhook-unchecked") issues.push({ instancePath: "/fal_webhook", keyword: "format" });
+  if (s.bug === "priority-unchecked") issues = issues.filter((i) => i.instancePath !== "/X-Fal-Queue-Priority");
+  if (s.bug === "timeout-bound-inclusive" && values["X-Fal-Request-Timeout"] === 0.1) issues = issues.filter((i) => i.instancePath !== "/X-Fal-Request-Timeout");
+  if (s.bug === "negative-queue-length-accepted") issues = issues.filter((i) => i.instancePath !== "/fal_max_queue_length");
+  return issues;
+}
+
+function handleSync(s: ContractState, req: IncomingMessage, res: ServerResponse, url: URL, body: string) {
+  if (url.pathname !== s.route) return json(res, 404, { detail: "Not found" });
+  if (req.method !== "POST") return json(res, 405, { detail: "Method not allowed" });
+  if (!req.headers.authorization) return json(res, 401, { detail: "No user found for Key ID and Secret" });
+  const issues = bodyIssues(s, body);
+  const parameters = parameterIssues(s, wireParameters(req, url, operationParameters.imageToImage), validateRunParameters as Validator<unknown>);
+  if (issues.length || parameters.length) return refuse(res, [...issues, ...parameters], issues.length ? "body" : "header");
+  return json(res, 200, outputOf(s, ));
+}
+
+function handleSubmit(s: ContractState, req: IncomingMessage, res: ServerResponse, url: URL, body: string) {
+  const issues = bodyIssues(s, body);
+  const parameters = parameterIssues(s, wireParameters(req, url, operationParameters.submitImageToImage), validateSubmitParameters as Validator<unknown>);
+  if (issues.length || parameters.length) return refuse(res, [...issues, ...parameters], issues.length ? "body" : "query");
+  const id = `job-${++s.nextJob}`;
+  s.jobs.set(id, { state: "IN_QUEUE", statusReads: 0 });
+  if (s.options.jobUrls === "none") return json(res, 200, { request_id: id, gateway_request_id: id });
+  const base = `${s.queueUrl}${s.options.jobUrls === "own" ? "/own-jobs" : s.requests}/${id}`;
+  const statusUrl = s.bug === "broken-status-url" ? `${base}/state` : `${base}/status`;
+  return json(res, 200, { request_id: id, response_url: base, status_url: statusUrl, cancel_url: `${base}/cancel`, status: "IN_QUEUE", queue_position: 0 });
+}
+
+/** The job a path names and what is asked of it; undefined when the path is not one of the job paths this server answers. */
+function jobPath(s: ContractState, pathname: string): { job?: Job; what: "status" | "stream" | "result" | "cancel" } | undefined {
+  const suffix = (["/status/stream", "/status", "/cancel"] as const).find((end) => pathname.endsWith(end));
+  const rest = pathname.slice(0, pathname.length - (suffix?.length ?? 0));
+  const prefix = rest.slice(0, rest.lastIndexOf("/"));
+  if (prefix !== (s.options.jobUrls === "own" ? "/own-jobs" : s.requests)) return undefined;
+  let id: string;
+  try {
+    id = decodeURIComponent(rest.slice(prefix.length + 1));
+  } catch {
+    return undefined; // a malformed escape names no job
+  }
+  const what = suffix ? ({ "/status": "status", "/status/stream": "stream", "/cancel": "cancel" } as const)[suffix] : "result";
+  return { job: validateRequestId(id) ? s.jobs.get(id) : undefined, what };
+}
+
+const statusBody = (state: State, logs: boolean) => ({
+  status: state,
+  response_url: "https://queue.fal.run/fal-ai/flux-1/requests/job",
+  ...(state === "IN_QUEUE" ? { queue_position: 0 } : {}),
+  ...(logs && state !== "IN_QUEUE" ? { logs: [{ message: "Generating 1 image", level: "INFO", source: "user", timestamp: new Date(0).toISOString() }] } : {}),
+  ...(state === "COMPLETED" ? { metrics: { inference_time: 0.1 } } : {}),
+});
+
+/** A status read sees the job's state, then moves it on: queued to running, and at the third read to completed. */
+function readStatus(job: Job): State {
+  const seen = job.state;
+  job.statusReads++;
+  if (job.state === "IN_QUEUE") job.state = "IN_PROGRESS";
+  else if (job.statusReads >= 3) job.state = "COMPLETED";
+  return seen;
+}
+
+function statusCode(s: ContractState, state: State): number {
+  if (state === "COMPLETED") return s.bug === "completed-with-202" ? 202 : 200;
+  return state === "IN_PROGRESS" && s.bug === "in-progress-with-200" ? 200 : 202;
+}
+
+function logsIssues(s: ContractState, values: Record<string, unknown>, what: string): Issue[] {
+  if (s.bug === "stream-logs-unchecked" && what === "stream") return [];
+  if (s.bug === "logs-true-refused" && typeof values.logs === "boolean") return [{ instancePath: "/logs", keyword: "enum" }];
+  const allowed = operationParameters.getQueueStatus.find((p) => p.name === "logs")!.schema.enum as readonly unknown[];
+  return "logs" in values && !allowed.includes(values.logs) ? [{ instancePath: "/logs", keyword: "enum" }] : [];
+}
+
+function handleJob(s: ContractState, req: IncomingMessage, res: ServerResponse, url: URL) {
+  const target = jobPath(s, url.pathname);
+  if (!target) return json(res, 404, { detail: "Not found" });
+  if (req.method !== (target.what === "cancel" ? "PUT" : "GET")) return json(res, 405, { detail: "Method not allowed" });
+  if (!req.headers.authorization && !(s.bug === "missing-auth-on-status" && target.what === "status")) return json(res, 401, { detail: "No user found for Key ID and Secret" });
+  const { job, what } = target;
+  if (what === "status" || what === "stream") {
+    const values = wireParameters(req, url, operationParameters.getQueueStatus);
+    const issues = logsIssues(s, values, what);
+    if (issues.length) return refuse(res, issues, "query");
+    if (!job || (s.bug === "unknown-right-after-submit" && what === "status" && job.statusReads++ === 0)) return json(res, 404, { detail: "Request not found" });
+    const logs = values.logs === 1 || values.logs === true;
+    if (what === "stream") return stream(s, res, job, logs);
+    const state = readStatus(job);
+    return json(res, statusCode(s, state), statusBody(state, logs));
+  }
+  if (!job) return what === "cancel" ? json(res, 404, { status: "NOT_FOUND" }) : json(res, 404, { detail: "Request not found" });
+  if (what === "result") {
+    if (job.state !== "COMPLETED" && s.bug !== "result-before-completion") return json(res, 400, { detail: "Request is still in progress" });
+    return json(res, 200, outputOf(s, true));
+  }
+  if (job.state === "COMPLETED") {
+    if (s.bug === "cancel-completed-409") return json(res, 409, { detail: "Conflict" });
+    return s.options.cancelAnswer === "success" ? json(res, 200, { success: true }) : json(res, 400, { status: "ALREADY_COMPLETED" });
+  }
+  return job.state === "IN_QUEUE" ? json(res, 200, { status: "OK" }) : json(res, 202, { status: "CANCELLATION_REQUESTED" });
+}
+
+/** The status stream: the state now, the job running, then completed and the end (or a bug's way instead). */
+function stream(s: ContractState, res: ServerResponse, job: Job, logs: boolean) {
+  res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
+  const frame = () => res.write(`data: ${JSON.stringify(statusBody(job.state, logs))}\n\n`);
+  frame();
+  res.write(": ping\n\n");
+  if (job.state === "IN_QUEUE") {
+    job.state = "IN_PROGRESS";
+    frame();
+  }
+  setImmediate(() => {
+    job.state = "COMPLETED";
+    if (s.bug !== "stream-without-completed") frame();
+    if (s.bug !== "stream-without-completed" && s.bug !== "stream-never-ends") return res.end();
+    // Open until the client goes, with pings only.
+    const ping = setInterval(() => res.write(": ping\n\n"), 200);
+    res.on("close", () => clearInterval(ping));
+  });
+}
+
