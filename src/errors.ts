@@ -172,7 +172,7 @@ export class FluxWebhookError extends FluxError {
       /** Signed by fal, but for a request id that is not one of yours (`isKnownRequest`). */
       | "unknown-request"
       /** The signed header's request id is not the body's `request_id`. */
-      | "request-mismatch",
+      | "request-offSpecAnswer",
     message: string,
   ) {
     super(message);

@@ -40,7 +40,8 @@ export interface WireParameters {
  */
 export interface ParameterSpec {
   validate: Validator<unknown>;
-  places: Readonly<Record<string, string>>;
+  /** Where each parameter goes, by its name in the spec: `header` or `query`. */
+  locations: Readonly<Record<string, string>>;
 }
 
 /**
@@ -50,24 +51,24 @@ export interface ParameterSpec {
  */
 export function platformParameters(
   options: SubmitOptions,
-  { validate, places }: ParameterSpec,
+  { validate, locations }: ParameterSpec,
   key: string | undefined,
   inputIssues: FluxIssue[] = [],
 ): WireParameters {
   const issues = [...inputIssues];
-  const wire: Record<string, unknown> = {};
+  const sent: Record<string, unknown> = {};
   for (const [option, name] of Object.entries(parameterOf) as [OptionName, string][]) {
     const value = options[option];
-    if (value === undefined || !(name in places)) continue;
+    if (value === undefined || !(name in locations)) continue;
     const converted = toWire(option, value, issues);
-    if (converted !== undefined) wire[name] = converted;
+    if (converted !== undefined) sent[name] = converted;
   }
-  issues.push(...issuesOf(validate, wire).map((issue) => ({ ...issue, field: optionOf[issue.field] ?? issue.field })));
-  if ("fal_webhook" in places) issues.push(...webhookIssues(options.webhookUrl, key));
+  issues.push(...issuesOf(validate, sent).map((issue) => ({ ...issue, field: optionOf[issue.field] ?? issue.field })));
+  if ("fal_webhook" in locations) issues.push(...webhookIssues(options.webhookUrl, key));
   if (issues.length) throw new FluxValidationError(issues);
 
   const out: WireParameters = { query: {}, headers: {} };
-  for (const [name, value] of Object.entries(wire)) (places[name] === "query" ? out.query : out.headers)[name] = String(value);
+  for (const [name, value] of Object.entries(sent)) (locations[name] === "query" ? out.query : out.headers)[name] = String(value);
   return out;
 }
 

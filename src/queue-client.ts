@@ -120,7 +120,7 @@ export function createQueueClient(options: QueueClientOptions = {}): QueueClient
   const { subscribe, follow } = createSubscribe(queueContext, { submit, status, result, cancel, ...internals });
 
   /**
-   * A public call: everything it returns or throws passes the one redaction (src/credentials.ts),
+   * A public call: everything it returns or throws passes the one redaction (src/redaction.ts),
    * and `.withResponse(...)` gives the data with the last answer that succeeded and the request id.
    */
   const publicCall = <A extends QueueCallArgs, T>(call: (...args: A) => Promise<T>, fallbackId: (args: A, data: T) => string | undefined): WithResponseCall<A, T> => {

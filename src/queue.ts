@@ -19,7 +19,7 @@ import { parseErrorBody } from "./failures.js";
 import { callHeaders } from "./call-controls.js";
 import { FluxSubmitUncertainError, FluxValidationError, type FluxResponseError } from "./errors.js";
 import { maxAnswerBytes } from "./read-body.js";
-import { mismatch, parseJson, send, type Transport } from "./request.js";
+import { offSpecAnswer, parseJson, send, type Transport } from "./request.js";
 import { withExactSeed } from "./seed.js";
 import { checkOutput, issuesOf, serializeInput } from "./validation.js";
 import type {
@@ -54,7 +54,7 @@ type UrlKind = "status_url" | "response_url" | "cancel_url";
 
 const submitParameters = {
   validate: validateSubmitParameters as Validator<unknown>,
-  places: queueOperations.submitImageToImage.parameters as Readonly<Record<string, string>>,
+  locations: queueOperations.submitImageToImage.parameters as Readonly<Record<string, string>>,
 };
 
 /** How many submitted jobs' URLs a client remembers, so a long-lived client does not grow without bound. */
@@ -179,7 +179,7 @@ function submitAnswer(text: string, headers: Headers): QueueSubmitted {
   const named = recoverRequestId(text) ?? requestIdOf(headers.get("x-fal-request-id"));
   try {
     const body = parseJson(text, "the submit", named, false);
-    if (!validateQueueSubmitted(body)) throw mismatch("the submit", body, issuesOf(validateQueueSubmitted, body), named);
+    if (!validateQueueSubmitted(body)) throw offSpecAnswer("the submit", body, issuesOf(validateQueueSubmitted, body), named);
     return body;
   } catch (error) {
     throw unusableSubmitAnswer(error as FluxResponseError, named);
@@ -197,7 +197,7 @@ function requestStatus(ctx: QueueContext, statusUrl: string, job: QueueJob, opti
     ...callControls(options, ctx.headers),
     parse: (text) => {
       const body = parseJson(text, "a status request", idOf(job));
-      if (!validateQueueStatus(body)) throw mismatch("a status request", body, issuesOf(validateQueueStatus, body), idOf(job));
+      if (!validateQueueStatus(body)) throw offSpecAnswer("a status request", body, issuesOf(validateQueueStatus, body), idOf(job));
       return body;
     },
   });
@@ -215,7 +215,7 @@ function requestResult(ctx: QueueContext, url: string, job: QueueJob, options: Q
       const body = parseJson(text, "a result request", idOf(job)) as ImageToImageOutput;
       if (ctx.validateResponse) {
         const issues = checkOutput(body);
-        if (issues.length) throw mismatch("a result request", body, issues, idOf(job));
+        if (issues.length) throw offSpecAnswer("a result request", body, issues, idOf(job));
       }
       withExactSeed(body, text);
       return body;
@@ -268,7 +268,7 @@ function isCancelAnswer(body: unknown, httpStatus: number): boolean {
 /** fal's answer to a cancel, in either form it takes, as a {@link CancelResult}. */
 function cancelResult(body: unknown, httpStatus: number, jobId: string): CancelResult {
   if (httpStatus === 404 && validateCancelNotFound(body)) return { status: "NOT_FOUND", httpStatus, body };
-  if (!validateCancelAnswer(body)) throw mismatch("a cancel request", body, issuesOf(validateCancelAnswer, body), jobId);
+  if (!validateCancelAnswer(body)) throw offSpecAnswer("a cancel request", body, issuesOf(validateCancelAnswer, body), jobId);
   if ("status" in body) return { status: body.status, httpStatus, body };
   // fal's `{success}` form: see CancelResult for why these readings.
   return { status: body.success ? "CANCELLATION_REQUESTED" : "ALREADY_COMPLETED", httpStatus, body };

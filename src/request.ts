@@ -149,7 +149,7 @@ export function parseJson(text: string, what: string, requestId: string | undefi
 }
 
 /** A 2xx body that breaks the spec, as a FluxResponseError listing each broken rule. */
-export function mismatch(what: string, body: unknown, issues: FluxIssue[], requestId: string | undefined): FluxResponseError {
+export function offSpecAnswer(what: string, body: unknown, issues: FluxIssue[], requestId: string | undefined): FluxResponseError {
   return new FluxResponseError(
     `fal's answer to ${what} does not match the spec: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")}`,
     body,

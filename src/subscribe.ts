@@ -38,7 +38,7 @@ export type FollowOptions = Pick<SubscribeOptions, "onQueueUpdate" | "logs" | "s
 
 export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
   /** From the job's submit (or, for `follow`, its id) to its output; aborts and timeouts cancel the job. */
-  async function track(
+  async function followToOutput(
     getJob: (signal: AbortSignal, onAbandoned: (outcome: AbandonedSubmit) => void) => Promise<QueueJob>,
     options: SubscribeOptions & AnswerObserver,
   ): Promise<ImageToImageOutput> {
@@ -75,7 +75,7 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
     let lastCompleted: QueueStatus | undefined;
     const onQueueUpdate = (status: QueueStatus) => {
       if (status.status === "COMPLETED") lastCompleted = status;
-      // A callback is an exit too: what it is handed goes through the one redaction (src/credentials.ts).
+      // A callback is an exit too: what it is handed goes through the one redaction (src/redaction.ts).
       report(redact(status, ctx.key));
     };
     try {
@@ -108,8 +108,8 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
 
   return {
     subscribe: (input: ImageToImageInput, options: SubscribeOptions & AnswerObserver = {}) =>
-      track((signal, onAbandoned) => queue.submit(input, { ...options, signal, onAbandoned }).catch(jobFromUnreadableAnswer), options),
-    follow: (job: QueueJob, options: FollowOptions & AnswerObserver = {}) => track(async () => job, options),
+      followToOutput((signal, onAbandoned) => queue.submit(input, { ...options, signal, onAbandoned }).catch(jobFromUnreadableAnswer), options),
+    follow: (job: QueueJob, options: FollowOptions & AnswerObserver = {}) => followToOutput(async () => job, options),
   };
 }
 
@@ -181,12 +181,12 @@ async function followStream(
   let completed = false;
   let idle: ReturnType<typeof setTimeout> | undefined;
   // Reset by whole events and comments only (sseData's onAlive): bytes with no line end cannot keep a dead stream open.
-  const touch = () => {
+  const stillAlive = () => {
     clearTimeout(idle);
     idle = setTimeout(() => stop.abort(), ctx.requestTimeoutMs);
   };
   try {
-    touch();
+    stillAlive();
     const response = await ctx.fetch(url.href, {
       headers: { ...ctx.headers, Accept: "text/event-stream" },
       signal: AbortSignal.any([signal, stop.signal]),
@@ -199,7 +199,7 @@ async function followStream(
     // After COMPLETED, the rest of the stream is read to its end (fal closes it) rather than cut,
     // so that its connection goes back to the pool: cut, it would be closed, and every job would
     // open a new one (a TLS handshake against fal). The result does not wait for this.
-    for await (const data of sseData(response.body, touch, { drainMs: ctx.streamDrainMs })) {
+    for await (const data of sseData(response.body, stillAlive, { drainMs: ctx.streamDrainMs })) {
       let status: unknown;
       try {
         status = JSON.parse(data);

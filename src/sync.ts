@@ -13,7 +13,7 @@ import { FluxResponseError } from "./errors.js";
 import { apiError, networkError, parseErrorBody } from "./failures.js";
 import { platformParameters } from "./platform-options.js";
 import { BodyReadError, maxAnswerBytes, readBody } from "./read-body.js";
-import { mismatch, parseJson } from "./request.js";
+import { offSpecAnswer, parseJson } from "./request.js";
 import { withExactSeed } from "./seed.js";
 import type { CallHeaders, EndpointId, FetchLike, ImageToImageInput, ImageToImageOutput, PlatformOptions, RunParameters, WithResponse, WithResponseCall } from "./types.js";
 import { checkOutput, serializeInput } from "./validation.js";
@@ -72,7 +72,7 @@ export interface SyncClient {
 }
 
 const path = "/fal-ai/flux-1/dev/image-to-image";
-const runParameters = { validate: validateRunParameters as Validator<unknown>, places: imageToImageParameters };
+const runParameters = { validate: validateRunParameters as Validator<unknown>, locations: imageToImageParameters };
 
 /**
  * openapi-fetch builds a `Request` per call and fetch then copies it, which is most of
@@ -92,7 +92,7 @@ class PreparedRequest {
 
 /**
  * The two openapi-fetch clients on the client's fetch: `raw` (the public one, real Requests, so
- * that middleware sees what it expects) and `fast` (the call's: PreparedRequest, its answer's body
+ * that middleware sees what it expects) and `callClient` (the call's: PreparedRequest, its answer's body
  * read with its cap and kept in `bodies` beside the bodiless Response openapi-fetch is handed). No
  * redirect is followed, on either: it would take the key where an answer points.
  */
@@ -106,7 +106,7 @@ function openapiClients(baseUrl: string, headers: Record<string, string>, fetchI
     },
   });
   const bodies = new WeakMap<Response, string>();
-  const fast = createClient<paths>({
+  const callClient = createClient<paths>({
     baseUrl,
     headers,
     Request: PreparedRequest as unknown as typeof Request,
@@ -119,7 +119,7 @@ function openapiClients(baseUrl: string, headers: Record<string, string>, fetchI
       return bodiless;
     },
   });
-  return { raw, fast, bodies };
+  return { raw, callClient, bodies };
 }
 
 /** The call's answer as its output: an error answer as FluxApiError, a body off the spec as FluxResponseError (not retryable: the call is billed), the seed exact. */
@@ -130,7 +130,7 @@ function outputOf(response: Response, text: string, key: string | undefined, val
   const data = text ? parseJson(text, "the call", requestId, false) : undefined;
   if (validateResponse) {
     const outputIssues = checkOutput(data);
-    if (outputIssues.length) throw mismatch("the call", data, outputIssues, requestId);
+    if (outputIssues.length) throw offSpecAnswer("the call", data, outputIssues, requestId);
   }
   const output = data as ImageToImageOutput;
   withExactSeed(output, text);
@@ -155,22 +155,22 @@ export function createSyncClient(options: SyncClientOptions = {}): SyncClient {
     return target.href;
   };
 
-  const { raw, fast, bodies } = openapiClients(baseUrl, headers, fetchImpl, onEndpoint);
+  const { raw, callClient, bodies } = openapiClients(baseUrl, headers, fetchImpl, onEndpoint);
 
   async function imageToImage(given: ImageToImageInput, call: CallOptions = {}): Promise<WithResponse<ImageToImageOutput>> {
     // An image given as bytes is uploaded first, once the rest of the call is known to be good.
     const precheck = (checked: unknown) => void platformParameters(call, runParameters, key, serializeInput(checked).issues);
     const input = await withUploadedImage(given, upload, precheck, call.signal);
     const body = serializeInput(input);
-    const wire = platformParameters(call, runParameters, key, body.issues);
+    const platform = platformParameters(call, runParameters, key, body.issues);
     const limitMs = call.timeout ?? syncTimeoutMs;
     const extra = callHeaders(call.headers);
     const deadline = AbortSignal.timeout(limitMs);
 
-    const result = await fast
+    const result = await callClient
       .POST(path, {
         // No params at all when no header is set: openapi-fetch then has nothing to merge.
-        ...(Object.keys(wire.headers).length ? { params: { header: wire.headers as RunParameters } } : {}),
+        ...(Object.keys(platform.headers).length ? { params: { header: platform.headers as RunParameters } } : {}),
         ...(Object.keys(extra).length ? { headers: extra } : {}),
         body: input as SpecInput,
         // The bytes that were checked, not a second serialization of the object.
@@ -195,6 +195,6 @@ export function createSyncClient(options: SyncClientOptions = {}): SyncClient {
     const { data, requestId, response } = await imageToImage(input, call);
     return { data, requestId, response: answerCopy(response, key) };
   }, key);
-  const justData = redacting(async (input: ImageToImageInput, call?: CallOptions) => (await imageToImage(input, call)).data, key);
-  return { imageToImage: Object.assign(justData, { withResponse }), raw, baseUrl };
+  const outputOnly = redacting(async (input: ImageToImageInput, call?: CallOptions) => (await imageToImage(input, call)).data, key);
+  return { imageToImage: Object.assign(outputOnly, { withResponse }), raw, baseUrl };
 }

@@ -10,7 +10,7 @@ import { imageTypeNames, sniffImage } from "./image-type.js";
 import { isLoopback, keyHeaders, parseBaseUrl, type AuthScheme } from "./credentials.js";
 import { retryPolicy, type RetryOptions } from "./retry.js";
 import { joinBytes } from "./read-body.js";
-import { mismatch, parseJson, send, type Transport } from "./request.js";
+import { offSpecAnswer, parseJson, send, type Transport } from "./request.js";
 import type { FetchLike, ImageBytes } from "./types.js";
 import { issuesOf } from "./validation.js";
 
@@ -157,7 +157,7 @@ async function upload(bytes: Uint8Array<ArrayBuffer> | Blob, type: string, file:
     signal,
     parse: (text) => {
       const body = parseJson(text, "the upload's initiate call", undefined);
-      if (!validateUploadTarget(body)) throw mismatch("the upload's initiate call", body, issuesOf(validateUploadTarget, body), undefined);
+      if (!validateUploadTarget(body)) throw offSpecAnswer("the upload's initiate call", body, issuesOf(validateUploadTarget, body), undefined);
       return body;
     },
   });

@@ -110,7 +110,7 @@ export async function verifyWebhook(
   const payload = body as WebhookPayload;
   if (payload.request_id !== requestId) {
     throw new FluxWebhookError(
-      "request-mismatch",
+      "request-offSpecAnswer",
       `webhook: the body is for request ${JSON.stringify(payload.request_id)}, the signed header for ${JSON.stringify(requestId)}`,
     );
   }
