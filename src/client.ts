@@ -1,5 +1,6 @@
 // createFluxClient: the sync call (./sync.ts) and fal's queue (./queue-client.ts) on one object,
-// with one key and one redaction.
+// with one key, one fetch seen by the hooks (./client-setup.ts) and one redaction.
+import { clientSetup } from "./client-setup.js";
 import { createQueueClient, type QueueClient, type QueueClientOptions } from "./queue-client.js";
 import { createSyncClient, type CallOptions, type SyncClient, type SyncClientOptions } from "./sync.js";
 
@@ -11,7 +12,9 @@ export interface FluxClientOptions extends SyncClientOptions, QueueClientOptions
 export interface FluxClient extends SyncClient, QueueClient {}
 
 export function createFluxClient(options: FluxClientOptions = {}): FluxClient {
-  const queue = createQueueClient(options);
-  const sync = createSyncClient(options);
+  // The key resolved and the fetch wrapped once, for both halves.
+  const setup = clientSetup(options);
+  const queue = createQueueClient(options, setup);
+  const sync = createSyncClient(options, setup);
   return { imageToImage: sync.imageToImage, raw: sync.raw, baseUrl: sync.baseUrl, ...queue };
 }

@@ -2,9 +2,10 @@
 // follow on top of them, for an app that never makes the sync call. It ships no openapi-fetch and
 // none of the sync call's code; createFluxClient puts it beside the sync client (./sync.ts).
 import { defaultQueueUrl } from "../generated/spec.js";
-import { keyHeaders, parseBaseUrl, resolveCredentials, type AuthScheme } from "./credentials.js";
+import { clientSetup, type ClientSetup } from "./client-setup.js";
+import { keyHeaders, parseBaseUrl, type AuthScheme } from "./credentials.js";
 import { answerCopy, redacting } from "./redaction.js";
-import { observedFetch, type CallHooks } from "./call-controls.js";
+import type { CallHooks } from "./call-controls.js";
 import { createQueue } from "./queue.js";
 import { retryPolicy, type RetryOptions } from "./retry.js";
 import { createSubscribe, type FollowOptions, type SubscribeOptions } from "./subscribe.js";
@@ -98,19 +99,19 @@ export function defaultStreamDrainMs(scope: { process?: { versions?: { node?: st
 
 type QueueCallArgs = [unknown, (QueueCallOptions & { onEnqueue?: (id: string) => void })?];
 
-export function createQueueClient(options: QueueClientOptions = {}): QueueClient {
+/** `setup`: the key and wrapped fetch a client shares between its halves (createFluxClient's); made here when alone. */
+export function createQueueClient(options: QueueClientOptions = {}, setup?: ClientSetup): QueueClient {
   const queueUrl = (options.queueUrl ?? defaultQueueUrl).replace(/\/+$/, "");
   parseBaseUrl(queueUrl, "queueUrl");
-  const key = resolveCredentials(options.credentials);
   // One fetch for every call, uploads included, so that the hooks see them all.
-  const fetch = observedFetch(options.fetch ?? ((input, init) => globalThis.fetch(input, init)), options);
+  const { key, fetch } = setup ?? clientSetup(options);
   const queueContext = {
     fetch,
     headers: keyHeaders(key, options.authScheme ?? "Key", [queueUrl]),
     key,
     queueUrl,
     endpointId: checkedEndpointId(options.endpointId),
-    upload: uploadContext({ ...options, fetch }, key),
+    upload: uploadContext(options, fetch, key),
     retry: retryPolicy(options.retry),
     requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
     streamDrainMs: options.streamDrainMs ?? defaultStreamDrainMs(),

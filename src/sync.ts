@@ -4,11 +4,12 @@ import createClient, { type Client } from "openapi-fetch";
 import type { components, paths } from "../generated/image-to-image.js";
 import { defaultBaseUrl, endpointIds, imageToImageParameters, retryableByStatus } from "../generated/spec.js";
 import { validateRunParameters, type Validator } from "../generated/validators.js";
-import { keyHeaders, parseBaseUrl, resolveCredentials, type AuthScheme } from "./credentials.js";
+import { clientSetup, type ClientSetup } from "./client-setup.js";
+import { keyHeaders, parseBaseUrl, type AuthScheme } from "./credentials.js";
 import { checkedEndpointId, endpointPath } from "./endpoint.js";
 import { uploadContext, withUploadedImage } from "./upload.js";
 import { answerCopy, redacting } from "./redaction.js";
-import { callHeaders, observedFetch, type CallHooks } from "./call-controls.js";
+import { callHeaders, type CallHooks } from "./call-controls.js";
 import { FluxResponseError } from "./errors.js";
 import { apiError, networkError, parseErrorBody } from "./failures.js";
 import { platformParameters } from "./platform-options.js";
@@ -137,17 +138,17 @@ function outputOf(response: Response, text: string, key: string | undefined, val
   return output;
 }
 
-export function createSyncClient(options: SyncClientOptions = {}): SyncClient {
+/** `setup`: the key and wrapped fetch a client shares between its halves (createFluxClient's); made here when alone. */
+export function createSyncClient(options: SyncClientOptions = {}, setup?: ClientSetup): SyncClient {
   const baseUrl = options.baseUrl ?? defaultBaseUrl;
   parseBaseUrl(baseUrl);
-  const fetchImpl = observedFetch(options.fetch ?? ((input, init) => globalThis.fetch(input, init)), options);
-  const key = resolveCredentials(options.credentials);
+  const { key, fetch: fetchImpl } = setup ?? clientSetup(options);
   const headers = keyHeaders(key, options.authScheme ?? "Key", [baseUrl]);
   const validateResponse = options.validateResponse ?? true;
   const syncTimeoutMs = options.syncTimeoutMs ?? 300_000;
   // openapi-fetch knows the documents' path; under another id the same call goes to that id's path.
   const endpointId = checkedEndpointId(options.endpointId);
-  const upload = uploadContext({ ...options, fetch: fetchImpl }, key);
+  const upload = uploadContext(options, fetchImpl, key);
   const onEndpoint = (url: string) => {
     if (endpointId === endpointIds[0]) return url;
     const target = new URL(url);

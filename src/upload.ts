@@ -21,16 +21,20 @@ export interface UploadContext extends Transport {
   storageUrl: string;
 }
 
-/** The upload's transport from a client's options: its own server and key header, the client's fetch, retries and time limit. */
+/**
+ * The upload's transport from a client's options: its own server and key header, the client's
+ * (already wrapped) fetch and key, retries and time limit. It reads only those options.
+ */
 export function uploadContext(
-  options: { storageUrl?: string; fetch?: FetchLike; authScheme?: AuthScheme; retry?: RetryOptions | false; requestTimeoutMs?: number },
+  options: { storageUrl?: string; authScheme?: AuthScheme; retry?: RetryOptions | false; requestTimeoutMs?: number },
+  fetch: FetchLike,
   key: string | undefined,
 ): UploadContext {
   const storageUrl = (options.storageUrl ?? defaultStorageUrl).replace(/\/+$/, "");
   parseBaseUrl(storageUrl, "storageUrl");
   return {
     storageUrl,
-    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    fetch,
     headers: keyHeaders(key, options.authScheme ?? "Key", [storageUrl]),
     key,
     retry: retryPolicy(options.retry),

@@ -160,6 +160,23 @@ describe("what is checked is what is sent", () => {
 });
 
 describe("credentials", () => {
+  it("createFluxClient reads the key once for both its halves, and wraps the fetch once: each request seen once by the hooks", async () => {
+    let reads = 0;
+    const seen: string[] = [];
+    const { fetch } = countingFetch();
+    const client = createFluxClient({
+      get credentials() {
+        reads++;
+        return secret;
+      },
+      fetch,
+      onRequest: (request) => void seen.push(request.url),
+    });
+    expect(reads).toBe(1);
+    await client.imageToImage(input);
+    expect(seen).toEqual(["https://fal.run/fal-ai/flux-1/dev/image-to-image"]);
+  });
+
   /** The Authorization header a client made with these options (and env) sends. */
   const authOf = async (options: Parameters<typeof createFluxClient>[0], env: Parameters<typeof withEnv>[0] = {}) => {
     const { calls, fetch } = countingFetch();
