@@ -12,7 +12,8 @@ export function apiError(
   response: Response,
   body: unknown,
   retryableByStatus: Readonly<Record<number, boolean>>,
-  key: string | undefined,
+  /** Whether the call carried a key: a 401 without one says how to give it. */
+  keyGiven: boolean,
   jobId?: string,
 ): FluxApiError {
   const header = (name: string) => response.headers.get(name) ?? undefined;
@@ -40,7 +41,7 @@ export function apiError(
     retryable: final ? false : retryable ? retryable === "true" : (retryableByStatus[response.status] ?? response.status >= 500),
     hint: final
       ? (finalHints[final[0]] ?? `${final[0]}: ${final[1]}; not retried`)
-      : response.status === 401 && key === undefined
+      : response.status === 401 && !keyGiven
         ? "no credentials were given: set FAL_KEY, or FAL_KEY_ID and FAL_KEY_SECRET, or pass credentials"
         : undefined,
   });
@@ -73,7 +74,6 @@ export function parseErrorBody(text: string): unknown {
 export function networkError(
   error: unknown,
   url: string,
-  key: string | undefined,
   options: { timedOutAfterMs?: number; jobId?: string } = {},
 ): FluxNetworkError {
   const origin = new URL(url).origin;

@@ -99,7 +99,7 @@ export async function send<T>(transport: Transport, call: Call<T>): Promise<T> {
           failure = error;
         }
       } else {
-        const answer = apiError(response, parseErrorBody(text), call.retryableByStatus, transport.key, call.jobId);
+        const answer = apiError(response, parseErrorBody(text), call.retryableByStatus, transport.key !== undefined, call.jobId);
         const resendable = idempotent || call.refusedStatuses?.includes(response.status);
         if (!(resendable && answer.retryable)) throw answer;
         failure = answer;
@@ -108,7 +108,7 @@ export async function send<T>(transport: Transport, call: Call<T>): Promise<T> {
     } catch (error) {
       if (error instanceof FluxError) throw error;
       if (call.signal?.aborted && !call.finishOnAbort) throw call.signal.reason;
-      failure = networkError(error, call.url, transport.key, {
+      failure = networkError(error, call.url, {
         timedOutAfterMs: timeout.aborted ? limitMs : undefined,
         jobId: call.jobId,
       });

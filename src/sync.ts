@@ -124,9 +124,9 @@ function openapiClients(baseUrl: string, headers: Record<string, string>, fetchI
 }
 
 /** The call's answer as its output: an error answer as FluxApiError, a body off the spec as FluxResponseError (not retryable: the call is billed), the seed exact. */
-function outputOf(response: Response, text: string, key: string | undefined, validateResponse: boolean): ImageToImageOutput {
+function outputOf(response: Response, text: string, keyGiven: boolean, validateResponse: boolean): ImageToImageOutput {
   const requestId = response.headers.get("x-fal-request-id") ?? undefined;
-  if (!response.ok) throw apiError(response, parseErrorBody(text), retryableByStatus, key);
+  if (!response.ok) throw apiError(response, parseErrorBody(text), retryableByStatus, keyGiven);
   // An empty body is left to the output check, which names what is missing.
   const data = text ? parseJson(text, "the call", requestId, false) : undefined;
   if (validateResponse) {
@@ -184,10 +184,10 @@ export function createSyncClient(options: SyncClientOptions = {}, setup?: Client
         if (call.signal?.aborted) throw call.signal.reason;
         if (error instanceof BodyReadError && error.tooLarge) throw new FluxResponseError(`fal's answer to the call: ${error.message}`, undefined, [], undefined);
         const cause = error instanceof BodyReadError ? (error.cause ?? error) : error;
-        throw networkError(cause, baseUrl, key, { timedOutAfterMs: deadline.aborted ? limitMs : undefined });
+        throw networkError(cause, baseUrl, { timedOutAfterMs: deadline.aborted ? limitMs : undefined });
       });
     const { response } = result;
-    return { data: outputOf(response, bodies.get(response) ?? "", key, validateResponse), requestId: response.headers.get("x-fal-request-id") ?? undefined, response };
+    return { data: outputOf(response, bodies.get(response) ?? "", key !== undefined, validateResponse), requestId: response.headers.get("x-fal-request-id") ?? undefined, response };
   }
 
   // The answer is copied (its key-free headers, no body) only for withResponse: a Response costs
