@@ -28,7 +28,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.image_url === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "image_url"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "image_url"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -38,7 +38,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.prompt === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "prompt"}};
+const err1 = {instancePath,keyword:"required",params:{missingProperty: "prompt"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -49,7 +49,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(func2.call(schema12.properties, key0))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err2 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -63,7 +63,7 @@ if(data.image_url !== undefined){
 let data0 = data.image_url;
 if(typeof data0 === "string"){
 if(!pattern0.test(data0)){
-const err3 = {instancePath:instancePath+"/image_url",schemaPath:"#/properties/image_url/pattern",keyword:"pattern",params:{pattern: "^(?:https?://[^\\s/?#]+[^\\s]*|data:[^,\\s]*,[^\\s]*)$"}};
+const err3 = {instancePath:instancePath+"/image_url",keyword:"pattern",params:{pattern: "^(?:https?://[^\\s/?#]+[^\\s]*|data:[^,\\s]*,[^\\s]*)$"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -74,7 +74,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/image_url",schemaPath:"#/properties/image_url/type",keyword:"type",params:{type: "string"}};
+const err4 = {instancePath:instancePath+"/image_url",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -86,7 +86,7 @@ errors++;
 }
 if(data.prompt !== undefined){
 if(typeof data.prompt !== "string"){
-const err5 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"}};
+const err5 = {instancePath:instancePath+"/prompt",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -100,7 +100,7 @@ if(data.strength !== undefined){
 let data2 = data.strength;
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 > 1 || isNaN(data2)){
-const err6 = {instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1}};
+const err6 = {instancePath:instancePath+"/strength",keyword:"maximum",params:{comparison: "<=", limit: 1}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -110,7 +110,7 @@ vErrors.push(err6);
 errors++;
 }
 if(data2 < 0.01 || isNaN(data2)){
-const err7 = {instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.01}};
+const err7 = {instancePath:instancePath+"/strength",keyword:"minimum",params:{comparison: ">=", limit: 0.01}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -121,7 +121,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/strength",schemaPath:"#/properties/strength/type",keyword:"type",params:{type: "number"}};
+const err8 = {instancePath:instancePath+"/strength",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -134,7 +134,7 @@ errors++;
 if(data.num_inference_steps !== undefined){
 let data3 = data.num_inference_steps;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err9 = {instancePath:instancePath+"/num_inference_steps",schemaPath:"#/properties/num_inference_steps/type",keyword:"type",params:{type: "integer"}};
+const err9 = {instancePath:instancePath+"/num_inference_steps",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -145,7 +145,7 @@ errors++;
 }
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 > 50 || isNaN(data3)){
-const err10 = {instancePath:instancePath+"/num_inference_steps",schemaPath:"#/properties/num_inference_steps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 50}};
+const err10 = {instancePath:instancePath+"/num_inference_steps",keyword:"maximum",params:{comparison: "<=", limit: 50}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -155,7 +155,7 @@ vErrors.push(err10);
 errors++;
 }
 if(data3 < 10 || isNaN(data3)){
-const err11 = {instancePath:instancePath+"/num_inference_steps",schemaPath:"#/properties/num_inference_steps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10}};
+const err11 = {instancePath:instancePath+"/num_inference_steps",keyword:"minimum",params:{comparison: ">=", limit: 10}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -170,7 +170,7 @@ if(data.guidance_scale !== undefined){
 let data4 = data.guidance_scale;
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 > 20 || isNaN(data4)){
-const err12 = {instancePath:instancePath+"/guidance_scale",schemaPath:"#/properties/guidance_scale/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20}};
+const err12 = {instancePath:instancePath+"/guidance_scale",keyword:"maximum",params:{comparison: "<=", limit: 20}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -180,7 +180,7 @@ vErrors.push(err12);
 errors++;
 }
 if(data4 < 1 || isNaN(data4)){
-const err13 = {instancePath:instancePath+"/guidance_scale",schemaPath:"#/properties/guidance_scale/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+const err13 = {instancePath:instancePath+"/guidance_scale",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -191,7 +191,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/guidance_scale",schemaPath:"#/properties/guidance_scale/type",keyword:"type",params:{type: "number"}};
+const err14 = {instancePath:instancePath+"/guidance_scale",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -204,7 +204,7 @@ errors++;
 if(data.seed !== undefined){
 let data5 = data.seed;
 if((!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))) && (data5 !== null)){
-const err15 = {instancePath:instancePath+"/seed",schemaPath:"#/properties/seed/type",keyword:"type",params:{type: schema12.properties.seed.type}};
+const err15 = {instancePath:instancePath+"/seed",keyword:"type",params:{type: schema12.properties.seed.type}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -216,7 +216,7 @@ errors++;
 }
 if(data.sync_mode !== undefined){
 if(typeof data.sync_mode !== "boolean"){
-const err16 = {instancePath:instancePath+"/sync_mode",schemaPath:"#/properties/sync_mode/type",keyword:"type",params:{type: "boolean"}};
+const err16 = {instancePath:instancePath+"/sync_mode",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -229,7 +229,7 @@ errors++;
 if(data.num_images !== undefined){
 let data7 = data.num_images;
 if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-const err17 = {instancePath:instancePath+"/num_images",schemaPath:"#/properties/num_images/type",keyword:"type",params:{type: "integer"}};
+const err17 = {instancePath:instancePath+"/num_images",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -240,7 +240,7 @@ errors++;
 }
 if((typeof data7 == "number") && (isFinite(data7))){
 if(data7 > 4 || isNaN(data7)){
-const err18 = {instancePath:instancePath+"/num_images",schemaPath:"#/properties/num_images/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4}};
+const err18 = {instancePath:instancePath+"/num_images",keyword:"maximum",params:{comparison: "<=", limit: 4}};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -250,7 +250,7 @@ vErrors.push(err18);
 errors++;
 }
 if(data7 < 1 || isNaN(data7)){
-const err19 = {instancePath:instancePath+"/num_images",schemaPath:"#/properties/num_images/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+const err19 = {instancePath:instancePath+"/num_images",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -263,7 +263,7 @@ errors++;
 }
 if(data.enable_safety_checker !== undefined){
 if(typeof data.enable_safety_checker !== "boolean"){
-const err20 = {instancePath:instancePath+"/enable_safety_checker",schemaPath:"#/properties/enable_safety_checker/type",keyword:"type",params:{type: "boolean"}};
+const err20 = {instancePath:instancePath+"/enable_safety_checker",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -276,7 +276,7 @@ errors++;
 if(data.output_format !== undefined){
 let data9 = data.output_format;
 if(typeof data9 !== "string"){
-const err21 = {instancePath:instancePath+"/output_format",schemaPath:"#/properties/output_format/type",keyword:"type",params:{type: "string"}};
+const err21 = {instancePath:instancePath+"/output_format",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -286,7 +286,7 @@ vErrors.push(err21);
 errors++;
 }
 if(!((data9 === "jpeg") || (data9 === "png"))){
-const err22 = {instancePath:instancePath+"/output_format",schemaPath:"#/properties/output_format/enum",keyword:"enum",params:{allowedValues: schema12.properties.output_format.enum}};
+const err22 = {instancePath:instancePath+"/output_format",keyword:"enum",params:{allowedValues: schema12.properties.output_format.enum}};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -299,7 +299,7 @@ errors++;
 if(data.acceleration !== undefined){
 let data10 = data.acceleration;
 if(typeof data10 !== "string"){
-const err23 = {instancePath:instancePath+"/acceleration",schemaPath:"#/properties/acceleration/type",keyword:"type",params:{type: "string"}};
+const err23 = {instancePath:instancePath+"/acceleration",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -309,7 +309,7 @@ vErrors.push(err23);
 errors++;
 }
 if(!(((data10 === "none") || (data10 === "regular")) || (data10 === "high"))){
-const err24 = {instancePath:instancePath+"/acceleration",schemaPath:"#/properties/acceleration/enum",keyword:"enum",params:{allowedValues: schema12.properties.acceleration.enum}};
+const err24 = {instancePath:instancePath+"/acceleration",keyword:"enum",params:{allowedValues: schema12.properties.acceleration.enum}};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -321,7 +321,7 @@ errors++;
 }
 }
 else {
-const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err25 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -343,7 +343,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.images === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "images"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "images"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -353,7 +353,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.timings === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "timings"}};
+const err1 = {instancePath,keyword:"required",params:{missingProperty: "timings"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -363,7 +363,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.seed === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "seed"}};
+const err2 = {instancePath,keyword:"required",params:{missingProperty: "seed"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -373,7 +373,7 @@ vErrors.push(err2);
 errors++;
 }
 if(data.has_nsfw_concepts === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "has_nsfw_concepts"}};
+const err3 = {instancePath,keyword:"required",params:{missingProperty: "has_nsfw_concepts"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -383,7 +383,7 @@ vErrors.push(err3);
 errors++;
 }
 if(data.prompt === undefined){
-const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "prompt"}};
+const err4 = {instancePath,keyword:"required",params:{missingProperty: "prompt"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -400,7 +400,7 @@ for(let i0=0; i0<len0; i0++){
 let data1 = data0[i0];
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 if(data1.url === undefined){
-const err5 = {instancePath:instancePath+"/images/" + i0,schemaPath:"#/$defs/Image/required",keyword:"required",params:{missingProperty: "url"}};
+const err5 = {instancePath:instancePath+"/images/" + i0,keyword:"required",params:{missingProperty: "url"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -411,7 +411,7 @@ errors++;
 }
 if(data1.url !== undefined){
 if(typeof data1.url !== "string"){
-const err6 = {instancePath:instancePath+"/images/" + i0+"/url",schemaPath:"#/$defs/Image/properties/url/type",keyword:"type",params:{type: "string"}};
+const err6 = {instancePath:instancePath+"/images/" + i0+"/url",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -424,7 +424,7 @@ errors++;
 if(data1.width !== undefined){
 let data3 = data1.width;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err7 = {instancePath:instancePath+"/images/" + i0+"/width",schemaPath:"#/$defs/Image/properties/width/type",keyword:"type",params:{type: "integer"}};
+const err7 = {instancePath:instancePath+"/images/" + i0+"/width",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -437,7 +437,7 @@ errors++;
 if(data1.height !== undefined){
 let data4 = data1.height;
 if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-const err8 = {instancePath:instancePath+"/images/" + i0+"/height",schemaPath:"#/$defs/Image/properties/height/type",keyword:"type",params:{type: "integer"}};
+const err8 = {instancePath:instancePath+"/images/" + i0+"/height",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -449,7 +449,7 @@ errors++;
 }
 if(data1.content_type !== undefined){
 if(typeof data1.content_type !== "string"){
-const err9 = {instancePath:instancePath+"/images/" + i0+"/content_type",schemaPath:"#/$defs/Image/properties/content_type/type",keyword:"type",params:{type: "string"}};
+const err9 = {instancePath:instancePath+"/images/" + i0+"/content_type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -461,7 +461,7 @@ errors++;
 }
 if(data1.file_name !== undefined){
 if(typeof data1.file_name !== "string"){
-const err10 = {instancePath:instancePath+"/images/" + i0+"/file_name",schemaPath:"#/$defs/Image/properties/file_name/type",keyword:"type",params:{type: "string"}};
+const err10 = {instancePath:instancePath+"/images/" + i0+"/file_name",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -474,7 +474,7 @@ errors++;
 if(data1.file_size !== undefined){
 let data7 = data1.file_size;
 if((!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))) && (data7 !== null)){
-const err11 = {instancePath:instancePath+"/images/" + i0+"/file_size",schemaPath:"#/$defs/Image/properties/file_size/type",keyword:"type",params:{type: schema14.properties.file_size.type}};
+const err11 = {instancePath:instancePath+"/images/" + i0+"/file_size",keyword:"type",params:{type: schema14.properties.file_size.type}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -486,7 +486,7 @@ errors++;
 }
 if(data1.file_data !== undefined){
 if(typeof data1.file_data !== "string"){
-const err12 = {instancePath:instancePath+"/images/" + i0+"/file_data",schemaPath:"#/$defs/Image/properties/file_data/type",keyword:"type",params:{type: "string"}};
+const err12 = {instancePath:instancePath+"/images/" + i0+"/file_data",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -498,7 +498,7 @@ errors++;
 }
 }
 else {
-const err13 = {instancePath:instancePath+"/images/" + i0,schemaPath:"#/$defs/Image/type",keyword:"type",params:{type: "object"}};
+const err13 = {instancePath:instancePath+"/images/" + i0,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -510,7 +510,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/images",schemaPath:"#/properties/images/type",keyword:"type",params:{type: "array"}};
+const err14 = {instancePath:instancePath+"/images",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -526,7 +526,7 @@ if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
 for(const key0 in data9){
 let data10 = data9[key0];
 if(!((typeof data10 == "number") && (isFinite(data10)))){
-const err15 = {instancePath:instancePath+"/timings/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/timings/additionalProperties/type",keyword:"type",params:{type: "number"}};
+const err15 = {instancePath:instancePath+"/timings/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -538,7 +538,7 @@ errors++;
 }
 }
 else {
-const err16 = {instancePath:instancePath+"/timings",schemaPath:"#/properties/timings/type",keyword:"type",params:{type: "object"}};
+const err16 = {instancePath:instancePath+"/timings",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -551,7 +551,7 @@ errors++;
 if(data.seed !== undefined){
 let data11 = data.seed;
 if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
-const err17 = {instancePath:instancePath+"/seed",schemaPath:"#/properties/seed/type",keyword:"type",params:{type: "integer"}};
+const err17 = {instancePath:instancePath+"/seed",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -567,7 +567,7 @@ if(Array.isArray(data12)){
 const len1 = data12.length;
 for(let i1=0; i1<len1; i1++){
 if(typeof data12[i1] !== "boolean"){
-const err18 = {instancePath:instancePath+"/has_nsfw_concepts/" + i1,schemaPath:"#/properties/has_nsfw_concepts/items/type",keyword:"type",params:{type: "boolean"}};
+const err18 = {instancePath:instancePath+"/has_nsfw_concepts/" + i1,keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -579,7 +579,7 @@ errors++;
 }
 }
 else {
-const err19 = {instancePath:instancePath+"/has_nsfw_concepts",schemaPath:"#/properties/has_nsfw_concepts/type",keyword:"type",params:{type: "array"}};
+const err19 = {instancePath:instancePath+"/has_nsfw_concepts",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -591,7 +591,7 @@ errors++;
 }
 if(data.prompt !== undefined){
 if(typeof data.prompt !== "string"){
-const err20 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: "string"}};
+const err20 = {instancePath:instancePath+"/prompt",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -603,7 +603,7 @@ errors++;
 }
 }
 else {
-const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err21 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -626,7 +626,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.request_id === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "request_id"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "request_id"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -639,7 +639,7 @@ if(data.request_id !== undefined){
 let data0 = data.request_id;
 if(typeof data0 === "string"){
 if(!pattern1.test(data0)){
-const err1 = {instancePath:instancePath+"/request_id",schemaPath:"#/$defs/RequestId/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/?#\\\\\\s\\x00-\\x1f\\x7f]+$"}};
+const err1 = {instancePath:instancePath+"/request_id",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/?#\\\\\\s\\x00-\\x1f\\x7f]+$"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -650,7 +650,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath:instancePath+"/request_id",schemaPath:"#/$defs/RequestId/type",keyword:"type",params:{type: "string"}};
+const err2 = {instancePath:instancePath+"/request_id",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -662,7 +662,7 @@ errors++;
 }
 if(data.gateway_request_id !== undefined){
 if(typeof data.gateway_request_id !== "string"){
-const err3 = {instancePath:instancePath+"/gateway_request_id",schemaPath:"#/properties/gateway_request_id/type",keyword:"type",params:{type: "string"}};
+const err3 = {instancePath:instancePath+"/gateway_request_id",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -674,7 +674,7 @@ errors++;
 }
 if(data.response_url !== undefined){
 if(typeof data.response_url !== "string"){
-const err4 = {instancePath:instancePath+"/response_url",schemaPath:"#/properties/response_url/type",keyword:"type",params:{type: "string"}};
+const err4 = {instancePath:instancePath+"/response_url",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -686,7 +686,7 @@ errors++;
 }
 if(data.status_url !== undefined){
 if(typeof data.status_url !== "string"){
-const err5 = {instancePath:instancePath+"/status_url",schemaPath:"#/properties/status_url/type",keyword:"type",params:{type: "string"}};
+const err5 = {instancePath:instancePath+"/status_url",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -698,7 +698,7 @@ errors++;
 }
 if(data.cancel_url !== undefined){
 if(typeof data.cancel_url !== "string"){
-const err6 = {instancePath:instancePath+"/cancel_url",schemaPath:"#/properties/cancel_url/type",keyword:"type",params:{type: "string"}};
+const err6 = {instancePath:instancePath+"/cancel_url",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -711,7 +711,7 @@ errors++;
 if(data.status !== undefined){
 let data5 = data.status;
 if(typeof data5 !== "string"){
-const err7 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"}};
+const err7 = {instancePath:instancePath+"/status",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -721,7 +721,7 @@ vErrors.push(err7);
 errors++;
 }
 if("IN_QUEUE" !== data5){
-const err8 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/const",keyword:"const",params:{allowedValue: "IN_QUEUE"}};
+const err8 = {instancePath:instancePath+"/status",keyword:"const",params:{allowedValue: "IN_QUEUE"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -734,7 +734,7 @@ errors++;
 if(data.queue_position !== undefined){
 let data6 = data.queue_position;
 if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-const err9 = {instancePath:instancePath+"/queue_position",schemaPath:"#/properties/queue_position/type",keyword:"type",params:{type: "integer"}};
+const err9 = {instancePath:instancePath+"/queue_position",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -745,7 +745,7 @@ errors++;
 }
 if((typeof data6 == "number") && (isFinite(data6))){
 if(data6 < 0 || isNaN(data6)){
-const err10 = {instancePath:instancePath+"/queue_position",schemaPath:"#/properties/queue_position/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+const err10 = {instancePath:instancePath+"/queue_position",keyword:"minimum",params:{comparison: ">=", limit: 0}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -758,7 +758,7 @@ errors++;
 }
 }
 else {
-const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err11 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -778,7 +778,7 @@ let vErrors = null;
 let errors = 0;
 if(typeof data === "string"){
 if(!pattern1.test(data)){
-const err0 = {instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/?#\\\\\\s\\x00-\\x1f\\x7f]+$"}};
+const err0 = {instancePath,keyword:"pattern",params:{pattern: "^(?!\\.\\.?$)[^/?#\\\\\\s\\x00-\\x1f\\x7f]+$"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -789,7 +789,7 @@ errors++;
 }
 }
 else {
-const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"}};
+const err1 = {instancePath,keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -813,7 +813,7 @@ function validate17(data, {instancePath="", parentData, parentDataProperty, root
 let vErrors = null;
 let errors = 0;
 if((!(Array.isArray(data))) && (data !== null)){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema21.type}};
+const err0 = {instancePath,keyword:"type",params:{type: schema21.type}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -828,7 +828,7 @@ for(let i0=0; i0<len0; i0++){
 let data0 = data[i0];
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 if(data0.message === undefined){
-const err1 = {instancePath:instancePath+"/" + i0,schemaPath:"#/$defs/RequestLog/required",keyword:"required",params:{missingProperty: "message"}};
+const err1 = {instancePath:instancePath+"/" + i0,keyword:"required",params:{missingProperty: "message"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -839,7 +839,7 @@ errors++;
 }
 if(data0.message !== undefined){
 if(typeof data0.message !== "string"){
-const err2 = {instancePath:instancePath+"/" + i0+"/message",schemaPath:"#/$defs/RequestLog/properties/message/type",keyword:"type",params:{type: "string"}};
+const err2 = {instancePath:instancePath+"/" + i0+"/message",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -852,7 +852,7 @@ errors++;
 if(data0.level !== undefined){
 let data2 = data0.level;
 if(typeof data2 !== "string"){
-const err3 = {instancePath:instancePath+"/" + i0+"/level",schemaPath:"#/$defs/RequestLog/properties/level/type",keyword:"type",params:{type: "string"}};
+const err3 = {instancePath:instancePath+"/" + i0+"/level",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -862,7 +862,7 @@ vErrors.push(err3);
 errors++;
 }
 if(!((((((data2 === "STDERR") || (data2 === "STDOUT")) || (data2 === "ERROR")) || (data2 === "INFO")) || (data2 === "WARN")) || (data2 === "DEBUG"))){
-const err4 = {instancePath:instancePath+"/" + i0+"/level",schemaPath:"#/$defs/RequestLog/properties/level/enum",keyword:"enum",params:{allowedValues: schema22.properties.level.enum}};
+const err4 = {instancePath:instancePath+"/" + i0+"/level",keyword:"enum",params:{allowedValues: schema22.properties.level.enum}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -874,7 +874,7 @@ errors++;
 }
 if(data0.source !== undefined){
 if(typeof data0.source !== "string"){
-const err5 = {instancePath:instancePath+"/" + i0+"/source",schemaPath:"#/$defs/RequestLog/properties/source/type",keyword:"type",params:{type: "string"}};
+const err5 = {instancePath:instancePath+"/" + i0+"/source",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -886,7 +886,7 @@ errors++;
 }
 if(data0.timestamp !== undefined){
 if(typeof data0.timestamp !== "string"){
-const err6 = {instancePath:instancePath+"/" + i0+"/timestamp",schemaPath:"#/$defs/RequestLog/properties/timestamp/type",keyword:"type",params:{type: "string"}};
+const err6 = {instancePath:instancePath+"/" + i0+"/timestamp",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -898,7 +898,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/" + i0,schemaPath:"#/$defs/RequestLog/type",keyword:"type",params:{type: "object"}};
+const err7 = {instancePath:instancePath+"/" + i0,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -919,7 +919,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.status === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "status"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "status"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -931,7 +931,7 @@ errors++;
 if(data.status !== undefined){
 let data0 = data.status;
 if(typeof data0 !== "string"){
-const err1 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"}};
+const err1 = {instancePath:instancePath+"/status",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -941,7 +941,7 @@ vErrors.push(err1);
 errors++;
 }
 if("IN_PROGRESS" !== data0){
-const err2 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/const",keyword:"const",params:{allowedValue: "IN_PROGRESS"}};
+const err2 = {instancePath:instancePath+"/status",keyword:"const",params:{allowedValue: "IN_PROGRESS"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -953,7 +953,7 @@ errors++;
 }
 if(data.response_url !== undefined){
 if(typeof data.response_url !== "string"){
-const err3 = {instancePath:instancePath+"/response_url",schemaPath:"#/properties/response_url/type",keyword:"type",params:{type: "string"}};
+const err3 = {instancePath:instancePath+"/response_url",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -971,7 +971,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err4 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -991,7 +991,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.status === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "status"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "status"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1003,7 +1003,7 @@ errors++;
 if(data.status !== undefined){
 let data0 = data.status;
 if(typeof data0 !== "string"){
-const err1 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"}};
+const err1 = {instancePath:instancePath+"/status",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1013,7 +1013,7 @@ vErrors.push(err1);
 errors++;
 }
 if("COMPLETED" !== data0){
-const err2 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/const",keyword:"const",params:{allowedValue: "COMPLETED"}};
+const err2 = {instancePath:instancePath+"/status",keyword:"const",params:{allowedValue: "COMPLETED"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1025,7 +1025,7 @@ errors++;
 }
 if(data.response_url !== undefined){
 if(typeof data.response_url !== "string"){
-const err3 = {instancePath:instancePath+"/response_url",schemaPath:"#/properties/response_url/type",keyword:"type",params:{type: "string"}};
+const err3 = {instancePath:instancePath+"/response_url",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1047,7 +1047,7 @@ if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
 if(data3.inference_time !== undefined){
 let data4 = data3.inference_time;
 if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/metrics/inference_time",schemaPath:"#/properties/metrics/properties/inference_time/type",keyword:"type",params:{type: schema23.properties.metrics.properties.inference_time.type}};
+const err4 = {instancePath:instancePath+"/metrics/inference_time",keyword:"type",params:{type: schema23.properties.metrics.properties.inference_time.type}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1059,7 +1059,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"}};
+const err5 = {instancePath:instancePath+"/metrics",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1072,7 +1072,7 @@ errors++;
 if(data.error !== undefined){
 let data5 = data.error;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: schema23.properties.error.type}};
+const err6 = {instancePath:instancePath+"/error",keyword:"type",params:{type: schema23.properties.error.type}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1085,7 +1085,7 @@ errors++;
 if(data.error_type !== undefined){
 let data6 = data.error_type;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/error_type",schemaPath:"#/properties/error_type/type",keyword:"type",params:{type: schema23.properties.error_type.type}};
+const err7 = {instancePath:instancePath+"/error_type",keyword:"type",params:{type: schema23.properties.error_type.type}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1097,7 +1097,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err8 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1120,7 +1120,7 @@ let passing0 = null;
 const _errs1 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.status === undefined){
-const err0 = {instancePath,schemaPath:"#/$defs/InQueueStatus/required",keyword:"required",params:{missingProperty: "status"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "status"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1132,7 +1132,7 @@ errors++;
 if(data.status !== undefined){
 let data0 = data.status;
 if(typeof data0 !== "string"){
-const err1 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/InQueueStatus/properties/status/type",keyword:"type",params:{type: "string"}};
+const err1 = {instancePath:instancePath+"/status",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1142,7 +1142,7 @@ vErrors.push(err1);
 errors++;
 }
 if("IN_QUEUE" !== data0){
-const err2 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/InQueueStatus/properties/status/const",keyword:"const",params:{allowedValue: "IN_QUEUE"}};
+const err2 = {instancePath:instancePath+"/status",keyword:"const",params:{allowedValue: "IN_QUEUE"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1155,7 +1155,7 @@ errors++;
 if(data.queue_position !== undefined){
 let data1 = data.queue_position;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err3 = {instancePath:instancePath+"/queue_position",schemaPath:"#/$defs/InQueueStatus/properties/queue_position/type",keyword:"type",params:{type: "integer"}};
+const err3 = {instancePath:instancePath+"/queue_position",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1166,7 +1166,7 @@ errors++;
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 0 || isNaN(data1)){
-const err4 = {instancePath:instancePath+"/queue_position",schemaPath:"#/$defs/InQueueStatus/properties/queue_position/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+const err4 = {instancePath:instancePath+"/queue_position",keyword:"minimum",params:{comparison: ">=", limit: 0}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1179,7 +1179,7 @@ errors++;
 }
 if(data.response_url !== undefined){
 if(typeof data.response_url !== "string"){
-const err5 = {instancePath:instancePath+"/response_url",schemaPath:"#/$defs/InQueueStatus/properties/response_url/type",keyword:"type",params:{type: "string"}};
+const err5 = {instancePath:instancePath+"/response_url",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1191,7 +1191,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath,schemaPath:"#/$defs/InQueueStatus/type",keyword:"type",params:{type: "object"}};
+const err6 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1238,7 +1238,7 @@ passing0 = 2;
 }
 }
 if(!valid0){
-const err7 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
+const err7 = {instancePath,keyword:"oneOf",params:{passingSchemas: passing0}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1275,7 +1275,7 @@ let valid0 = false;
 const _errs1 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.status === undefined){
-const err0 = {instancePath,schemaPath:"#/$defs/CancelOutcome/required",keyword:"required",params:{missingProperty: "status"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "status"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1287,7 +1287,7 @@ errors++;
 if(data.status !== undefined){
 let data0 = data.status;
 if(typeof data0 !== "string"){
-const err1 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/CancelOutcome/properties/status/type",keyword:"type",params:{type: "string"}};
+const err1 = {instancePath:instancePath+"/status",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1297,7 +1297,7 @@ vErrors.push(err1);
 errors++;
 }
 if(!((((data0 === "OK") || (data0 === "CANCELLATION_REQUESTED")) || (data0 === "ALREADY_COMPLETED")) || (data0 === "NOT_FOUND"))){
-const err2 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/CancelOutcome/properties/status/enum",keyword:"enum",params:{allowedValues: schema25.properties.status.enum}};
+const err2 = {instancePath:instancePath+"/status",keyword:"enum",params:{allowedValues: schema25.properties.status.enum}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1309,7 +1309,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath,schemaPath:"#/$defs/CancelOutcome/type",keyword:"type",params:{type: "object"}};
+const err3 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1324,7 +1324,7 @@ if(!valid0){
 const _errs6 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.success === undefined){
-const err4 = {instancePath,schemaPath:"#/$defs/CancelSuccess/required",keyword:"required",params:{missingProperty: "success"}};
+const err4 = {instancePath,keyword:"required",params:{missingProperty: "success"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1335,7 +1335,7 @@ errors++;
 }
 if(data.success !== undefined){
 if(typeof data.success !== "boolean"){
-const err5 = {instancePath:instancePath+"/success",schemaPath:"#/$defs/CancelSuccess/properties/success/type",keyword:"type",params:{type: "boolean"}};
+const err5 = {instancePath:instancePath+"/success",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1347,7 +1347,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath,schemaPath:"#/$defs/CancelSuccess/type",keyword:"type",params:{type: "object"}};
+const err6 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1360,7 +1360,7 @@ var _valid0 = _errs6 === errors;
 valid0 = valid0 || _valid0;
 }
 if(!valid0){
-const err7 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{}};
+const err7 = {instancePath,keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1396,7 +1396,7 @@ let valid0 = false;
 const _errs1 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.status === undefined){
-const err0 = {instancePath,schemaPath:"#/$defs/CancelOutcome/required",keyword:"required",params:{missingProperty: "status"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "status"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1408,7 +1408,7 @@ errors++;
 if(data.status !== undefined){
 let data0 = data.status;
 if(typeof data0 !== "string"){
-const err1 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/CancelOutcome/properties/status/type",keyword:"type",params:{type: "string"}};
+const err1 = {instancePath:instancePath+"/status",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1418,7 +1418,7 @@ vErrors.push(err1);
 errors++;
 }
 if(!((((data0 === "OK") || (data0 === "CANCELLATION_REQUESTED")) || (data0 === "ALREADY_COMPLETED")) || (data0 === "NOT_FOUND"))){
-const err2 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/CancelOutcome/properties/status/enum",keyword:"enum",params:{allowedValues: schema25.properties.status.enum}};
+const err2 = {instancePath:instancePath+"/status",keyword:"enum",params:{allowedValues: schema25.properties.status.enum}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1430,7 +1430,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath,schemaPath:"#/$defs/CancelOutcome/type",keyword:"type",params:{type: "object"}};
+const err3 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1445,7 +1445,7 @@ if(!valid0){
 const _errs6 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.detail === undefined){
-const err4 = {instancePath,schemaPath:"#/$defs/PlatformErrorBody/required",keyword:"required",params:{missingProperty: "detail"}};
+const err4 = {instancePath,keyword:"required",params:{missingProperty: "detail"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1456,7 +1456,7 @@ errors++;
 }
 if(data.detail !== undefined){
 if(typeof data.detail !== "string"){
-const err5 = {instancePath:instancePath+"/detail",schemaPath:"#/$defs/PlatformErrorBody/properties/detail/type",keyword:"type",params:{type: "string"}};
+const err5 = {instancePath:instancePath+"/detail",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1468,7 +1468,7 @@ errors++;
 }
 if(data.error_type !== undefined){
 if(typeof data.error_type !== "string"){
-const err6 = {instancePath:instancePath+"/error_type",schemaPath:"#/$defs/PlatformErrorBody/properties/error_type/type",keyword:"type",params:{type: "string"}};
+const err6 = {instancePath:instancePath+"/error_type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1480,7 +1480,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath,schemaPath:"#/$defs/PlatformErrorBody/type",keyword:"type",params:{type: "object"}};
+const err7 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1493,7 +1493,7 @@ var _valid0 = _errs6 === errors;
 valid0 = valid0 || _valid0;
 }
 if(!valid0){
-const err8 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{}};
+const err8 = {instancePath,keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1527,7 +1527,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.detail === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "detail"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "detail"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1547,7 +1547,7 @@ for(let i0=0; i0<len0; i0++){
 let data1 = data0[i0];
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 if(data1.loc === undefined){
-const err1 = {instancePath:instancePath+"/detail/" + i0,schemaPath:"#/$defs/ValidationErrorItem/required",keyword:"required",params:{missingProperty: "loc"}};
+const err1 = {instancePath:instancePath+"/detail/" + i0,keyword:"required",params:{missingProperty: "loc"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1557,7 +1557,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data1.msg === undefined){
-const err2 = {instancePath:instancePath+"/detail/" + i0,schemaPath:"#/$defs/ValidationErrorItem/required",keyword:"required",params:{missingProperty: "msg"}};
+const err2 = {instancePath:instancePath+"/detail/" + i0,keyword:"required",params:{missingProperty: "msg"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1567,7 +1567,7 @@ vErrors.push(err2);
 errors++;
 }
 if(data1.type === undefined){
-const err3 = {instancePath:instancePath+"/detail/" + i0,schemaPath:"#/$defs/ValidationErrorItem/required",keyword:"required",params:{missingProperty: "type"}};
+const err3 = {instancePath:instancePath+"/detail/" + i0,keyword:"required",params:{missingProperty: "type"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1586,7 +1586,7 @@ const _errs11 = errors;
 let valid8 = false;
 const _errs12 = errors;
 if(typeof data3 !== "string"){
-const err4 = {instancePath:instancePath+"/detail/" + i0+"/loc/" + i1,schemaPath:"#/$defs/ValidationErrorItem/properties/loc/items/anyOf/0/type",keyword:"type",params:{type: "string"}};
+const err4 = {instancePath:instancePath+"/detail/" + i0+"/loc/" + i1,keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1600,7 +1600,7 @@ valid8 = valid8 || _valid1;
 if(!valid8){
 const _errs14 = errors;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err5 = {instancePath:instancePath+"/detail/" + i0+"/loc/" + i1,schemaPath:"#/$defs/ValidationErrorItem/properties/loc/items/anyOf/1/type",keyword:"type",params:{type: "integer"}};
+const err5 = {instancePath:instancePath+"/detail/" + i0+"/loc/" + i1,keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1613,7 +1613,7 @@ var _valid1 = _errs14 === errors;
 valid8 = valid8 || _valid1;
 }
 if(!valid8){
-const err6 = {instancePath:instancePath+"/detail/" + i0+"/loc/" + i1,schemaPath:"#/$defs/ValidationErrorItem/properties/loc/items/anyOf",keyword:"anyOf",params:{}};
+const err6 = {instancePath:instancePath+"/detail/" + i0+"/loc/" + i1,keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1636,7 +1636,7 @@ vErrors = null;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/detail/" + i0+"/loc",schemaPath:"#/$defs/ValidationErrorItem/properties/loc/type",keyword:"type",params:{type: "array"}};
+const err7 = {instancePath:instancePath+"/detail/" + i0+"/loc",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1648,7 +1648,7 @@ errors++;
 }
 if(data1.msg !== undefined){
 if(typeof data1.msg !== "string"){
-const err8 = {instancePath:instancePath+"/detail/" + i0+"/msg",schemaPath:"#/$defs/ValidationErrorItem/properties/msg/type",keyword:"type",params:{type: "string"}};
+const err8 = {instancePath:instancePath+"/detail/" + i0+"/msg",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1660,7 +1660,7 @@ errors++;
 }
 if(data1.type !== undefined){
 if(typeof data1.type !== "string"){
-const err9 = {instancePath:instancePath+"/detail/" + i0+"/type",schemaPath:"#/$defs/ValidationErrorItem/properties/type/type",keyword:"type",params:{type: "string"}};
+const err9 = {instancePath:instancePath+"/detail/" + i0+"/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1672,7 +1672,7 @@ errors++;
 }
 if(data1.url !== undefined){
 if(typeof data1.url !== "string"){
-const err10 = {instancePath:instancePath+"/detail/" + i0+"/url",schemaPath:"#/$defs/ValidationErrorItem/properties/url/type",keyword:"type",params:{type: "string"}};
+const err10 = {instancePath:instancePath+"/detail/" + i0+"/url",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1685,7 +1685,7 @@ errors++;
 if(data1.ctx !== undefined){
 let data7 = data1.ctx;
 if(!(data7 && typeof data7 == "object" && !Array.isArray(data7))){
-const err11 = {instancePath:instancePath+"/detail/" + i0+"/ctx",schemaPath:"#/$defs/ValidationErrorItem/properties/ctx/type",keyword:"type",params:{type: "object"}};
+const err11 = {instancePath:instancePath+"/detail/" + i0+"/ctx",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1697,7 +1697,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/detail/" + i0,schemaPath:"#/$defs/ValidationErrorItem/type",keyword:"type",params:{type: "object"}};
+const err12 = {instancePath:instancePath+"/detail/" + i0,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1709,7 +1709,7 @@ errors++;
 }
 }
 else {
-const err13 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/anyOf/0/type",keyword:"type",params:{type: "array"}};
+const err13 = {instancePath:instancePath+"/detail",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1723,7 +1723,7 @@ valid1 = valid1 || _valid0;
 if(!valid1){
 const _errs24 = errors;
 if(typeof data0 !== "string"){
-const err14 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/anyOf/1/type",keyword:"type",params:{type: "string"}};
+const err14 = {instancePath:instancePath+"/detail",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1736,7 +1736,7 @@ var _valid0 = _errs24 === errors;
 valid1 = valid1 || _valid0;
 }
 if(!valid1){
-const err15 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/anyOf",keyword:"anyOf",params:{}};
+const err15 = {instancePath:instancePath+"/detail",keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1759,7 +1759,7 @@ vErrors = null;
 }
 }
 else {
-const err16 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err16 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1778,7 +1778,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.request_id === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "request_id"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "request_id"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1788,7 +1788,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.status === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "status"}};
+const err1 = {instancePath,keyword:"required",params:{missingProperty: "status"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1799,7 +1799,7 @@ errors++;
 }
 if(data.request_id !== undefined){
 if(typeof data.request_id !== "string"){
-const err2 = {instancePath:instancePath+"/request_id",schemaPath:"#/properties/request_id/type",keyword:"type",params:{type: "string"}};
+const err2 = {instancePath:instancePath+"/request_id",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1811,7 +1811,7 @@ errors++;
 }
 if(data.gateway_request_id !== undefined){
 if(typeof data.gateway_request_id !== "string"){
-const err3 = {instancePath:instancePath+"/gateway_request_id",schemaPath:"#/properties/gateway_request_id/type",keyword:"type",params:{type: "string"}};
+const err3 = {instancePath:instancePath+"/gateway_request_id",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1824,7 +1824,7 @@ errors++;
 if(data.status !== undefined){
 let data2 = data.status;
 if(typeof data2 !== "string"){
-const err4 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"}};
+const err4 = {instancePath:instancePath+"/status",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1834,7 +1834,7 @@ vErrors.push(err4);
 errors++;
 }
 if(!((data2 === "OK") || (data2 === "ERROR"))){
-const err5 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema30.properties.status.enum}};
+const err5 = {instancePath:instancePath+"/status",keyword:"enum",params:{allowedValues: schema30.properties.status.enum}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1866,7 +1866,7 @@ valid1 = valid1 || _valid0;
 if(!valid1){
 const _errs11 = errors;
 if(data3 !== null){
-const err6 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/anyOf/2/type",keyword:"type",params:{type: "null"}};
+const err6 = {instancePath:instancePath+"/payload",keyword:"type",params:{type: "null"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1880,7 +1880,7 @@ valid1 = valid1 || _valid0;
 }
 }
 if(!valid1){
-const err7 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/anyOf",keyword:"anyOf",params:{}};
+const err7 = {instancePath:instancePath+"/payload",keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1903,7 +1903,7 @@ vErrors = null;
 }
 if(data.error !== undefined){
 if(typeof data.error !== "string"){
-const err8 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: "string"}};
+const err8 = {instancePath:instancePath+"/error",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1915,7 +1915,7 @@ errors++;
 }
 if(data.payload_error !== undefined){
 if(typeof data.payload_error !== "string"){
-const err9 = {instancePath:instancePath+"/payload_error",schemaPath:"#/properties/payload_error/type",keyword:"type",params:{type: "string"}};
+const err9 = {instancePath:instancePath+"/payload_error",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1927,7 +1927,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err10 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1949,7 +1949,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.content_type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "content_type"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "content_type"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1959,7 +1959,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.file_name === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "file_name"}};
+const err1 = {instancePath,keyword:"required",params:{missingProperty: "file_name"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1970,7 +1970,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "content_type") || (key0 === "file_name"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err2 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1983,7 +1983,7 @@ errors++;
 if(data.content_type !== undefined){
 let data0 = data.content_type;
 if((typeof data0 !== "string") && (data0 !== null)){
-const err3 = {instancePath:instancePath+"/content_type",schemaPath:"#/properties/content_type/type",keyword:"type",params:{type: schema33.properties.content_type.type}};
+const err3 = {instancePath:instancePath+"/content_type",keyword:"type",params:{type: schema33.properties.content_type.type}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1997,7 +1997,7 @@ if(data.file_name !== undefined){
 let data1 = data.file_name;
 if(typeof data1 === "string"){
 if(!pattern3.test(data1)){
-const err4 = {instancePath:instancePath+"/file_name",schemaPath:"#/properties/file_name/pattern",keyword:"pattern",params:{pattern: "\\S"}};
+const err4 = {instancePath:instancePath+"/file_name",keyword:"pattern",params:{pattern: "\\S"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2008,7 +2008,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/file_name",schemaPath:"#/properties/file_name/type",keyword:"type",params:{type: "string"}};
+const err5 = {instancePath:instancePath+"/file_name",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2020,7 +2020,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err6 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2041,7 +2041,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.upload_url === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "upload_url"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "upload_url"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2051,7 +2051,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.file_url === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "file_url"}};
+const err1 = {instancePath,keyword:"required",params:{missingProperty: "file_url"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2062,7 +2062,7 @@ errors++;
 }
 if(data.upload_url !== undefined){
 if(typeof data.upload_url !== "string"){
-const err2 = {instancePath:instancePath+"/upload_url",schemaPath:"#/properties/upload_url/type",keyword:"type",params:{type: "string"}};
+const err2 = {instancePath:instancePath+"/upload_url",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2074,7 +2074,7 @@ errors++;
 }
 if(data.file_url !== undefined){
 if(typeof data.file_url !== "string"){
-const err3 = {instancePath:instancePath+"/file_url",schemaPath:"#/properties/file_url/type",keyword:"type",params:{type: "string"}};
+const err3 = {instancePath:instancePath+"/file_url",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2086,7 +2086,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err4 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2106,7 +2106,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.detail === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "detail"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "detail"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2126,7 +2126,7 @@ for(let i0=0; i0<len0; i0++){
 let data1 = data0[i0];
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 if(data1.loc === undefined){
-const err1 = {instancePath:instancePath+"/detail/" + i0,schemaPath:"#/$defs/ValidationErrorItem/required",keyword:"required",params:{missingProperty: "loc"}};
+const err1 = {instancePath:instancePath+"/detail/" + i0,keyword:"required",params:{missingProperty: "loc"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2136,7 +2136,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data1.msg === undefined){
-const err2 = {instancePath:instancePath+"/detail/" + i0,schemaPath:"#/$defs/ValidationErrorItem/required",keyword:"required",params:{missingProperty: "msg"}};
+const err2 = {instancePath:instancePath+"/detail/" + i0,keyword:"required",params:{missingProperty: "msg"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2146,7 +2146,7 @@ vErrors.push(err2);
 errors++;
 }
 if(data1.type === undefined){
-const err3 = {instancePath:instancePath+"/detail/" + i0,schemaPath:"#/$defs/ValidationErrorItem/required",keyword:"required",params:{missingProperty: "type"}};
+const err3 = {instancePath:instancePath+"/detail/" + i0,keyword:"required",params:{missingProperty: "type"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2165,7 +2165,7 @@ const _errs11 = errors;
 let valid8 = false;
 const _errs12 = errors;
 if(typeof data3 !== "string"){
-const err4 = {instancePath:instancePath+"/detail/" + i0+"/loc/" + i1,schemaPath:"#/$defs/ValidationErrorItem/properties/loc/items/anyOf/0/type",keyword:"type",params:{type: "string"}};
+const err4 = {instancePath:instancePath+"/detail/" + i0+"/loc/" + i1,keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2179,7 +2179,7 @@ valid8 = valid8 || _valid1;
 if(!valid8){
 const _errs14 = errors;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err5 = {instancePath:instancePath+"/detail/" + i0+"/loc/" + i1,schemaPath:"#/$defs/ValidationErrorItem/properties/loc/items/anyOf/1/type",keyword:"type",params:{type: "integer"}};
+const err5 = {instancePath:instancePath+"/detail/" + i0+"/loc/" + i1,keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2192,7 +2192,7 @@ var _valid1 = _errs14 === errors;
 valid8 = valid8 || _valid1;
 }
 if(!valid8){
-const err6 = {instancePath:instancePath+"/detail/" + i0+"/loc/" + i1,schemaPath:"#/$defs/ValidationErrorItem/properties/loc/items/anyOf",keyword:"anyOf",params:{}};
+const err6 = {instancePath:instancePath+"/detail/" + i0+"/loc/" + i1,keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2215,7 +2215,7 @@ vErrors = null;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/detail/" + i0+"/loc",schemaPath:"#/$defs/ValidationErrorItem/properties/loc/type",keyword:"type",params:{type: "array"}};
+const err7 = {instancePath:instancePath+"/detail/" + i0+"/loc",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -2227,7 +2227,7 @@ errors++;
 }
 if(data1.msg !== undefined){
 if(typeof data1.msg !== "string"){
-const err8 = {instancePath:instancePath+"/detail/" + i0+"/msg",schemaPath:"#/$defs/ValidationErrorItem/properties/msg/type",keyword:"type",params:{type: "string"}};
+const err8 = {instancePath:instancePath+"/detail/" + i0+"/msg",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2239,7 +2239,7 @@ errors++;
 }
 if(data1.type !== undefined){
 if(typeof data1.type !== "string"){
-const err9 = {instancePath:instancePath+"/detail/" + i0+"/type",schemaPath:"#/$defs/ValidationErrorItem/properties/type/type",keyword:"type",params:{type: "string"}};
+const err9 = {instancePath:instancePath+"/detail/" + i0+"/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2251,7 +2251,7 @@ errors++;
 }
 if(data1.url !== undefined){
 if(typeof data1.url !== "string"){
-const err10 = {instancePath:instancePath+"/detail/" + i0+"/url",schemaPath:"#/$defs/ValidationErrorItem/properties/url/type",keyword:"type",params:{type: "string"}};
+const err10 = {instancePath:instancePath+"/detail/" + i0+"/url",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -2264,7 +2264,7 @@ errors++;
 if(data1.ctx !== undefined){
 let data7 = data1.ctx;
 if(!(data7 && typeof data7 == "object" && !Array.isArray(data7))){
-const err11 = {instancePath:instancePath+"/detail/" + i0+"/ctx",schemaPath:"#/$defs/ValidationErrorItem/properties/ctx/type",keyword:"type",params:{type: "object"}};
+const err11 = {instancePath:instancePath+"/detail/" + i0+"/ctx",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -2276,7 +2276,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/detail/" + i0,schemaPath:"#/$defs/ValidationErrorItem/type",keyword:"type",params:{type: "object"}};
+const err12 = {instancePath:instancePath+"/detail/" + i0,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -2288,7 +2288,7 @@ errors++;
 }
 }
 else {
-const err13 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/anyOf/0/type",keyword:"type",params:{type: "array"}};
+const err13 = {instancePath:instancePath+"/detail",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -2302,7 +2302,7 @@ valid1 = valid1 || _valid0;
 if(!valid1){
 const _errs24 = errors;
 if(typeof data0 !== "string"){
-const err14 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/anyOf/1/type",keyword:"type",params:{type: "string"}};
+const err14 = {instancePath:instancePath+"/detail",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -2315,7 +2315,7 @@ var _valid0 = _errs24 === errors;
 valid1 = valid1 || _valid0;
 }
 if(!valid1){
-const err15 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/anyOf",keyword:"anyOf",params:{}};
+const err15 = {instancePath:instancePath+"/detail",keyword:"anyOf",params:{}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2338,7 +2338,7 @@ vErrors = null;
 }
 }
 else {
-const err16 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err16 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -2358,7 +2358,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.detail === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "detail"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "detail"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2369,7 +2369,7 @@ errors++;
 }
 if(data.detail !== undefined){
 if(typeof data.detail !== "string"){
-const err1 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/type",keyword:"type",params:{type: "string"}};
+const err1 = {instancePath:instancePath+"/detail",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2381,7 +2381,7 @@ errors++;
 }
 if(data.error_type !== undefined){
 if(typeof data.error_type !== "string"){
-const err2 = {instancePath:instancePath+"/error_type",schemaPath:"#/properties/error_type/type",keyword:"type",params:{type: "string"}};
+const err2 = {instancePath:instancePath+"/error_type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2393,7 +2393,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err3 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2415,7 +2415,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(Object.keys(data).length < 1){
-const err0 = {instancePath,schemaPath:"#/minProperties",keyword:"minProperties",params:{limit: 1}};
+const err0 = {instancePath,keyword:"minProperties",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2426,7 +2426,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "expiration_duration_seconds") || (key0 === "initial_acl"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err1 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2439,7 +2439,7 @@ errors++;
 if(data.expiration_duration_seconds !== undefined){
 let data0 = data.expiration_duration_seconds;
 if((!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))) && (data0 !== null)){
-const err2 = {instancePath:instancePath+"/expiration_duration_seconds",schemaPath:"#/properties/expiration_duration_seconds/type",keyword:"type",params:{type: schema38.properties.expiration_duration_seconds.type}};
+const err2 = {instancePath:instancePath+"/expiration_duration_seconds",keyword:"type",params:{type: schema38.properties.expiration_duration_seconds.type}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2450,7 +2450,7 @@ errors++;
 }
 if((typeof data0 == "number") && (isFinite(data0))){
 if(data0 < 1 || isNaN(data0)){
-const err3 = {instancePath:instancePath+"/expiration_duration_seconds",schemaPath:"#/properties/expiration_duration_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+const err3 = {instancePath:instancePath+"/expiration_duration_seconds",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2466,7 +2466,7 @@ let data1 = data.initial_acl;
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 for(const key1 in data1){
 if(!((key1 === "default") || (key1 === "rules"))){
-const err4 = {instancePath:instancePath+"/initial_acl",schemaPath:"#/$defs/StorageAcl/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
+const err4 = {instancePath:instancePath+"/initial_acl",keyword:"additionalProperties",params:{additionalProperty: key1}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2479,7 +2479,7 @@ errors++;
 if(data1.default !== undefined){
 let data2 = data1.default;
 if(typeof data2 !== "string"){
-const err5 = {instancePath:instancePath+"/initial_acl/default",schemaPath:"#/$defs/StorageAcl/properties/default/type",keyword:"type",params:{type: "string"}};
+const err5 = {instancePath:instancePath+"/initial_acl/default",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2489,7 +2489,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!(((data2 === "hide") || (data2 === "forbid")) || (data2 === "allow"))){
-const err6 = {instancePath:instancePath+"/initial_acl/default",schemaPath:"#/$defs/StorageAcl/properties/default/enum",keyword:"enum",params:{allowedValues: schema39.properties.default.enum}};
+const err6 = {instancePath:instancePath+"/initial_acl/default",keyword:"enum",params:{allowedValues: schema39.properties.default.enum}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2507,7 +2507,7 @@ for(let i0=0; i0<len0; i0++){
 let data4 = data3[i0];
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 if(data4.user === undefined){
-const err7 = {instancePath:instancePath+"/initial_acl/rules/" + i0,schemaPath:"#/$defs/StorageAcl/properties/rules/items/required",keyword:"required",params:{missingProperty: "user"}};
+const err7 = {instancePath:instancePath+"/initial_acl/rules/" + i0,keyword:"required",params:{missingProperty: "user"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -2517,7 +2517,7 @@ vErrors.push(err7);
 errors++;
 }
 if(data4.decision === undefined){
-const err8 = {instancePath:instancePath+"/initial_acl/rules/" + i0,schemaPath:"#/$defs/StorageAcl/properties/rules/items/required",keyword:"required",params:{missingProperty: "decision"}};
+const err8 = {instancePath:instancePath+"/initial_acl/rules/" + i0,keyword:"required",params:{missingProperty: "decision"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2528,7 +2528,7 @@ errors++;
 }
 for(const key2 in data4){
 if(!((key2 === "user") || (key2 === "decision"))){
-const err9 = {instancePath:instancePath+"/initial_acl/rules/" + i0,schemaPath:"#/$defs/StorageAcl/properties/rules/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2}};
+const err9 = {instancePath:instancePath+"/initial_acl/rules/" + i0,keyword:"additionalProperties",params:{additionalProperty: key2}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2540,7 +2540,7 @@ errors++;
 }
 if(data4.user !== undefined){
 if(typeof data4.user !== "string"){
-const err10 = {instancePath:instancePath+"/initial_acl/rules/" + i0+"/user",schemaPath:"#/$defs/StorageAcl/properties/rules/items/properties/user/type",keyword:"type",params:{type: "string"}};
+const err10 = {instancePath:instancePath+"/initial_acl/rules/" + i0+"/user",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -2553,7 +2553,7 @@ errors++;
 if(data4.decision !== undefined){
 let data6 = data4.decision;
 if(typeof data6 !== "string"){
-const err11 = {instancePath:instancePath+"/initial_acl/rules/" + i0+"/decision",schemaPath:"#/$defs/StorageAcl/properties/rules/items/properties/decision/type",keyword:"type",params:{type: "string"}};
+const err11 = {instancePath:instancePath+"/initial_acl/rules/" + i0+"/decision",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -2563,7 +2563,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!(((data6 === "hide") || (data6 === "forbid")) || (data6 === "allow"))){
-const err12 = {instancePath:instancePath+"/initial_acl/rules/" + i0+"/decision",schemaPath:"#/$defs/StorageAcl/properties/rules/items/properties/decision/enum",keyword:"enum",params:{allowedValues: schema39.properties.rules.items.properties.decision.enum}};
+const err12 = {instancePath:instancePath+"/initial_acl/rules/" + i0+"/decision",keyword:"enum",params:{allowedValues: schema39.properties.rules.items.properties.decision.enum}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -2575,7 +2575,7 @@ errors++;
 }
 }
 else {
-const err13 = {instancePath:instancePath+"/initial_acl/rules/" + i0,schemaPath:"#/$defs/StorageAcl/properties/rules/items/type",keyword:"type",params:{type: "object"}};
+const err13 = {instancePath:instancePath+"/initial_acl/rules/" + i0,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -2587,7 +2587,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/initial_acl/rules",schemaPath:"#/$defs/StorageAcl/properties/rules/type",keyword:"type",params:{type: "array"}};
+const err14 = {instancePath:instancePath+"/initial_acl/rules",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -2599,7 +2599,7 @@ errors++;
 }
 }
 else {
-const err15 = {instancePath:instancePath+"/initial_acl",schemaPath:"#/$defs/StorageAcl/type",keyword:"type",params:{type: "object"}};
+const err15 = {instancePath:instancePath+"/initial_acl",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2611,7 +2611,7 @@ errors++;
 }
 }
 else {
-const err16 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err16 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -2635,7 +2635,7 @@ let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((((((((key0 === "fal_webhook") || (key0 === "fal_max_queue_length")) || (key0 === "X-Fal-Queue-Priority")) || (key0 === "X-Fal-Request-Timeout")) || (key0 === "X-Fal-Runner-Hint")) || (key0 === "X-Fal-Object-Lifecycle-Preference")) || (key0 === "X-Fal-Store-IO")) || (key0 === "x-fal-no-retry"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err0 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2647,7 +2647,7 @@ errors++;
 }
 if(data.fal_webhook !== undefined){
 if(typeof data.fal_webhook !== "string"){
-const err1 = {instancePath:instancePath+"/fal_webhook",schemaPath:"#/properties/fal_webhook/type",keyword:"type",params:{type: "string"}};
+const err1 = {instancePath:instancePath+"/fal_webhook",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2660,7 +2660,7 @@ errors++;
 if(data.fal_max_queue_length !== undefined){
 let data1 = data.fal_max_queue_length;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err2 = {instancePath:instancePath+"/fal_max_queue_length",schemaPath:"#/properties/fal_max_queue_length/type",keyword:"type",params:{type: "integer"}};
+const err2 = {instancePath:instancePath+"/fal_max_queue_length",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2671,7 +2671,7 @@ errors++;
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 0 || isNaN(data1)){
-const err3 = {instancePath:instancePath+"/fal_max_queue_length",schemaPath:"#/properties/fal_max_queue_length/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+const err3 = {instancePath:instancePath+"/fal_max_queue_length",keyword:"minimum",params:{comparison: ">=", limit: 0}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2685,7 +2685,7 @@ errors++;
 if(data["X-Fal-Queue-Priority"] !== undefined){
 let data2 = data["X-Fal-Queue-Priority"];
 if(typeof data2 !== "string"){
-const err4 = {instancePath:instancePath+"/X-Fal-Queue-Priority",schemaPath:"#/properties/X-Fal-Queue-Priority/type",keyword:"type",params:{type: "string"}};
+const err4 = {instancePath:instancePath+"/X-Fal-Queue-Priority",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2695,7 +2695,7 @@ vErrors.push(err4);
 errors++;
 }
 if(!((data2 === "normal") || (data2 === "low"))){
-const err5 = {instancePath:instancePath+"/X-Fal-Queue-Priority",schemaPath:"#/properties/X-Fal-Queue-Priority/enum",keyword:"enum",params:{allowedValues: schema40.properties["X-Fal-Queue-Priority"].enum}};
+const err5 = {instancePath:instancePath+"/X-Fal-Queue-Priority",keyword:"enum",params:{allowedValues: schema40.properties["X-Fal-Queue-Priority"].enum}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2709,7 +2709,7 @@ if(data["X-Fal-Request-Timeout"] !== undefined){
 let data3 = data["X-Fal-Request-Timeout"];
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 <= 0.1 || isNaN(data3)){
-const err6 = {instancePath:instancePath+"/X-Fal-Request-Timeout",schemaPath:"#/properties/X-Fal-Request-Timeout/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0.1}};
+const err6 = {instancePath:instancePath+"/X-Fal-Request-Timeout",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0.1}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2720,7 +2720,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/X-Fal-Request-Timeout",schemaPath:"#/properties/X-Fal-Request-Timeout/type",keyword:"type",params:{type: "number"}};
+const err7 = {instancePath:instancePath+"/X-Fal-Request-Timeout",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -2734,7 +2734,7 @@ if(data["X-Fal-Runner-Hint"] !== undefined){
 let data4 = data["X-Fal-Runner-Hint"];
 if(typeof data4 === "string"){
 if(!pattern4.test(data4)){
-const err8 = {instancePath:instancePath+"/X-Fal-Runner-Hint",schemaPath:"#/properties/X-Fal-Runner-Hint/pattern",keyword:"pattern",params:{pattern: "^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"}};
+const err8 = {instancePath:instancePath+"/X-Fal-Runner-Hint",keyword:"pattern",params:{pattern: "^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2745,7 +2745,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/X-Fal-Runner-Hint",schemaPath:"#/properties/X-Fal-Runner-Hint/type",keyword:"type",params:{type: "string"}};
+const err9 = {instancePath:instancePath+"/X-Fal-Runner-Hint",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2759,7 +2759,7 @@ if(data["X-Fal-Object-Lifecycle-Preference"] !== undefined){
 let data5 = data["X-Fal-Object-Lifecycle-Preference"];
 if(typeof data5 === "string"){
 if(!pattern5.test(data5)){
-const err10 = {instancePath:instancePath+"/X-Fal-Object-Lifecycle-Preference",schemaPath:"#/properties/X-Fal-Object-Lifecycle-Preference/pattern",keyword:"pattern",params:{pattern: "^\\{.*\\}$"}};
+const err10 = {instancePath:instancePath+"/X-Fal-Object-Lifecycle-Preference",keyword:"pattern",params:{pattern: "^\\{.*\\}$"}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -2770,7 +2770,7 @@ errors++;
 }
 }
 else {
-const err11 = {instancePath:instancePath+"/X-Fal-Object-Lifecycle-Preference",schemaPath:"#/properties/X-Fal-Object-Lifecycle-Preference/type",keyword:"type",params:{type: "string"}};
+const err11 = {instancePath:instancePath+"/X-Fal-Object-Lifecycle-Preference",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -2783,7 +2783,7 @@ errors++;
 if(data["X-Fal-Store-IO"] !== undefined){
 let data6 = data["X-Fal-Store-IO"];
 if(typeof data6 !== "string"){
-const err12 = {instancePath:instancePath+"/X-Fal-Store-IO",schemaPath:"#/properties/X-Fal-Store-IO/type",keyword:"type",params:{type: "string"}};
+const err12 = {instancePath:instancePath+"/X-Fal-Store-IO",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -2793,7 +2793,7 @@ vErrors.push(err12);
 errors++;
 }
 if(!(data6 === "0")){
-const err13 = {instancePath:instancePath+"/X-Fal-Store-IO",schemaPath:"#/properties/X-Fal-Store-IO/enum",keyword:"enum",params:{allowedValues: schema40.properties["X-Fal-Store-IO"].enum}};
+const err13 = {instancePath:instancePath+"/X-Fal-Store-IO",keyword:"enum",params:{allowedValues: schema40.properties["X-Fal-Store-IO"].enum}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -2806,7 +2806,7 @@ errors++;
 if(data["x-fal-no-retry"] !== undefined){
 let data7 = data["x-fal-no-retry"];
 if(typeof data7 !== "string"){
-const err14 = {instancePath:instancePath+"/x-fal-no-retry",schemaPath:"#/properties/x-fal-no-retry/type",keyword:"type",params:{type: "string"}};
+const err14 = {instancePath:instancePath+"/x-fal-no-retry",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -2816,7 +2816,7 @@ vErrors.push(err14);
 errors++;
 }
 if(!(((data7 === "1") || (data7 === "true")) || (data7 === "yes"))){
-const err15 = {instancePath:instancePath+"/x-fal-no-retry",schemaPath:"#/properties/x-fal-no-retry/enum",keyword:"enum",params:{allowedValues: schema40.properties["x-fal-no-retry"].enum}};
+const err15 = {instancePath:instancePath+"/x-fal-no-retry",keyword:"enum",params:{allowedValues: schema40.properties["x-fal-no-retry"].enum}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2828,7 +2828,7 @@ errors++;
 }
 }
 else {
-const err16 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err16 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -2850,7 +2850,7 @@ let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((((key0 === "X-Fal-Request-Timeout") || (key0 === "X-Fal-Runner-Hint")) || (key0 === "X-Fal-Object-Lifecycle-Preference")) || (key0 === "X-Fal-Store-IO"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err0 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2864,7 +2864,7 @@ if(data["X-Fal-Request-Timeout"] !== undefined){
 let data0 = data["X-Fal-Request-Timeout"];
 if((typeof data0 == "number") && (isFinite(data0))){
 if(data0 <= 0.1 || isNaN(data0)){
-const err1 = {instancePath:instancePath+"/X-Fal-Request-Timeout",schemaPath:"#/properties/X-Fal-Request-Timeout/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0.1}};
+const err1 = {instancePath:instancePath+"/X-Fal-Request-Timeout",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0.1}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2875,7 +2875,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath:instancePath+"/X-Fal-Request-Timeout",schemaPath:"#/properties/X-Fal-Request-Timeout/type",keyword:"type",params:{type: "number"}};
+const err2 = {instancePath:instancePath+"/X-Fal-Request-Timeout",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2889,7 +2889,7 @@ if(data["X-Fal-Runner-Hint"] !== undefined){
 let data1 = data["X-Fal-Runner-Hint"];
 if(typeof data1 === "string"){
 if(!pattern4.test(data1)){
-const err3 = {instancePath:instancePath+"/X-Fal-Runner-Hint",schemaPath:"#/properties/X-Fal-Runner-Hint/pattern",keyword:"pattern",params:{pattern: "^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"}};
+const err3 = {instancePath:instancePath+"/X-Fal-Runner-Hint",keyword:"pattern",params:{pattern: "^[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?$"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2900,7 +2900,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/X-Fal-Runner-Hint",schemaPath:"#/properties/X-Fal-Runner-Hint/type",keyword:"type",params:{type: "string"}};
+const err4 = {instancePath:instancePath+"/X-Fal-Runner-Hint",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2914,7 +2914,7 @@ if(data["X-Fal-Object-Lifecycle-Preference"] !== undefined){
 let data2 = data["X-Fal-Object-Lifecycle-Preference"];
 if(typeof data2 === "string"){
 if(!pattern5.test(data2)){
-const err5 = {instancePath:instancePath+"/X-Fal-Object-Lifecycle-Preference",schemaPath:"#/properties/X-Fal-Object-Lifecycle-Preference/pattern",keyword:"pattern",params:{pattern: "^\\{.*\\}$"}};
+const err5 = {instancePath:instancePath+"/X-Fal-Object-Lifecycle-Preference",keyword:"pattern",params:{pattern: "^\\{.*\\}$"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2925,7 +2925,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/X-Fal-Object-Lifecycle-Preference",schemaPath:"#/properties/X-Fal-Object-Lifecycle-Preference/type",keyword:"type",params:{type: "string"}};
+const err6 = {instancePath:instancePath+"/X-Fal-Object-Lifecycle-Preference",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2938,7 +2938,7 @@ errors++;
 if(data["X-Fal-Store-IO"] !== undefined){
 let data3 = data["X-Fal-Store-IO"];
 if(typeof data3 !== "string"){
-const err7 = {instancePath:instancePath+"/X-Fal-Store-IO",schemaPath:"#/properties/X-Fal-Store-IO/type",keyword:"type",params:{type: "string"}};
+const err7 = {instancePath:instancePath+"/X-Fal-Store-IO",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -2948,7 +2948,7 @@ vErrors.push(err7);
 errors++;
 }
 if(!(data3 === "0")){
-const err8 = {instancePath:instancePath+"/X-Fal-Store-IO",schemaPath:"#/properties/X-Fal-Store-IO/enum",keyword:"enum",params:{allowedValues: schema41.properties["X-Fal-Store-IO"].enum}};
+const err8 = {instancePath:instancePath+"/X-Fal-Store-IO",keyword:"enum",params:{allowedValues: schema41.properties["X-Fal-Store-IO"].enum}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2960,7 +2960,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err9 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err9];
 }
