@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
 import { chromium } from "playwright";
-import { createFalProxy } from "../dist/src/proxy.js";
+import { createFalProxy } from "../dist/src/server/proxy.js";
 import { bundleFakeQueue, bundleSupport, startFakeQueueProcess } from "./fake-queue-process.mjs";
 
 const jobsPerClient = Number(process.env.BENCH_JOBS ?? 60);

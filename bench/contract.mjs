@@ -15,7 +15,7 @@ import { pathToFileURL } from "node:url";
 import { baselineArgument, buildBaseline } from "./baseline.mjs";
 import { bundleSupport } from "./fake-queue-process.mjs";
 import { runContract } from "../dist/src/cli/contract/run.js";
-import { startPrismMock, specPath } from "../dist/src/mock.js";
+import { startPrismMock, specPath } from "../dist/src/testing/mock.js";
 
 const sizes = [1, 25, 1000];
 const seedsPer = (size) => (size >= 1000 ? 1 : Number(process.env.BENCH_SEEDS ?? 5));

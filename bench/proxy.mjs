@@ -7,6 +7,7 @@
 //
 // Then, in this process with no network: the handler alone (fetch answered at once) without and
 // with the Origin and authorize checks at work, to show what they cost a call.
+import { existsSync } from "node:fs";
 import { fork } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -14,7 +15,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { performance } from "node:perf_hooks";
 import { createFluxClient, imageToImageExamples } from "../dist/src/index.js";
-import { createFalProxy } from "../dist/src/proxy.js";
+import { createFalProxy } from "../dist/src/server/proxy.js";
 import { baselineArgument, buildBaseline } from "./baseline.mjs";
 import { bundleSupport } from "./fake-queue-process.mjs";
 
@@ -27,7 +28,9 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const revision = baselineArgument();
 const baseline = revision ? await buildBaseline(revision) : undefined;
-const baselineProxy = baseline ? (await import(pathToFileURL(join(baseline.dist, "src/proxy.js")).href)).createFalProxy : undefined;
+// A baseline from before the layers were folders has its proxy at src/proxy.js.
+const baselineModule = baseline && [join(baseline.dist, "src/server/proxy.js"), join(baseline.dist, "src/proxy.js")].find((path) => existsSync(path));
+const baselineProxy = baselineModule ? (await import(pathToFileURL(baselineModule).href)).createFalProxy : undefined;
 
 const server = fork(fileURLToPath(new URL("server.mjs", import.meta.url)), { stdio: "inherit" });
 const { port } = await new Promise((resolve) => server.once("message", resolve));

@@ -108,13 +108,13 @@ const entries = {
     fal.subscribe("fal-ai/flux-1/dev/image-to-image", { input: { image_url: "https://x/y.png", prompt: "p" } }).then(console.log);`,
   "flux-i2i verifyWebhook": `import { verifyWebhook } from "./src/index.ts";
     verifyWebhook("{}", {}, { jwks: { keys: [] } }).then(console.log);`,
-  "flux-i2i/sync imageToImage": `import { createSyncClient } from "./src/sync.ts";
+  "flux-i2i/sync imageToImage": `import { createSyncClient } from "./src/sync/client.ts";
     createSyncClient({ credentials: "k" }).imageToImage({ image_url: "https://x/y.png", prompt: "p" }).then(console.log);`,
-  "flux-i2i/queue subscribe": `import { createQueueClient } from "./src/queue-client.ts";
+  "flux-i2i/queue subscribe": `import { createQueueClient } from "./src/queue/client.ts";
     createQueueClient({ credentials: "k" }).subscribe({ image_url: "https://x/y.png", prompt: "p" }).then(console.log);`,
-  "flux-i2i/webhook verifyWebhook": `import { verifyWebhook } from "./src/webhook.ts";
+  "flux-i2i/webhook verifyWebhook": `import { verifyWebhook } from "./src/server/webhook.ts";
     verifyWebhook("{}", {}, { jwks: { keys: [] } }).then(console.log);`,
-  "flux-i2i/proxy createFalProxy": `import { createFalProxy } from "./src/proxy.ts";
+  "flux-i2i/proxy createFalProxy": `import { createFalProxy } from "./src/server/proxy.ts";
     console.log(createFalProxy({ credentials: "k" }));`,
 };
 console.log("\nShipped size for one call (esbuild, browser, minified; gzip -9)");

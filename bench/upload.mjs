@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { createFalClient, withProxy } from "@fal-ai/client";
 import { bundleFakeQueue, startFakeQueueProcess } from "./fake-queue-process.mjs";
 import { createFluxClient } from "../dist/src/index.js";
-import { createFalProxy, toNodeHandler } from "../dist/src/proxy.js";
+import { createFalProxy, toNodeHandler } from "../dist/src/server/proxy.js";
 import { createServer } from "node:http";
 
 const root = fileURLToPath(new URL("..", import.meta.url));

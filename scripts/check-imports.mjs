@@ -16,8 +16,16 @@ import ts from "typescript";
  */
 export const layers = [
   { name: "generated", pattern: /^generated\// },
-  { name: "shared types", pattern: /^src\/types\.ts$/ },
-  { name: "client", pattern: /^src\/[^/]+\.ts$/ },
+  { name: "shared types", pattern: /^src\/core\/types\.ts$/ },
+  // Transport, errors, retries, bounded reads, SSE, credentials, redaction, seeds, validation: no endpoint call of their own.
+  { name: "core", pattern: /^src\/core\// },
+  { name: "storage", pattern: /^src\/storage\// },
+  // The sync call and the queue: one floor, neither imports the other.
+  { name: "calls", pattern: /^src\/(sync|queue)\// },
+  { name: "server", pattern: /^src\/server\// },
+  { name: "testing", pattern: /^src\/testing\// },
+  // The package's entry: createFluxClient (both halves) and what it exports.
+  { name: "entry", pattern: /^src\/(client|index)\.ts$/ },
   { name: "cli", pattern: /^src\/cli\// },
   { name: "bin", pattern: /^src\/bin\// },
 ];
@@ -46,6 +54,8 @@ export function checkImports(root, graph = importGraph(root)) {
         problems.push(`${file} imports ${target}, which is in no layer of scripts/check-imports.mjs`);
       } else if (layers.indexOf(to) > layers.indexOf(from)) {
         problems.push(`${file} (${from.name}) imports ${target} (${to.name}): imports run down the layers only`);
+      } else if (from.name === "calls" && to.name === "calls" && file.split("/")[1] !== target.split("/")[1]) {
+        problems.push(`${file} imports ${target}: the sync call and the queue stand apart (each entry ships without the other)`);
       }
     }
   }

@@ -106,7 +106,7 @@ function validators(schemas) {
   const ajv = new Ajv({
     strict: true,
     allErrors: true,
-    // The client words each message from the error's keyword and params (src/validation.ts).
+    // The client words each message from the error's keyword and params (src/core/validation.ts).
     messages: false,
     allowUnionTypes: true,
     code: { source: true, esm: true, lines: true },
@@ -256,7 +256,7 @@ function bodyTable(specs) {
 
 /**
  * This endpoint's ids (components.yaml `x-endpoint`): the documents' own first, then its aliases.
- * Every path of both documents must be written with the first, the way `src/endpoint.ts` maps them.
+ * Every path of both documents must be written with the first, the way `src/core/endpoint.ts` maps them.
  */
 function endpointIds(endpoint, ...specs) {
   const app = endpoint.id.split("/").slice(0, 2).join("/");

@@ -1,8 +1,8 @@
 // createFluxClient: the sync call (./sync.ts) and fal's queue (./queue-client.ts) on one object,
 // with one key, one fetch seen by the hooks (./client-setup.ts) and one redaction.
-import { clientSetup } from "./client-setup.js";
-import { createQueueClient, type QueueClient, type QueueClientOptions } from "./queue-client.js";
-import { createSyncClient, type CallOptions, type SyncClient, type SyncClientOptions } from "./sync.js";
+import { clientSetup } from "./core/client-setup.js";
+import { createQueueClient, type QueueClient, type QueueClientOptions } from "./queue/client.js";
+import { createSyncClient, type CallOptions, type SyncClient, type SyncClientOptions } from "./sync/client.js";
 
 export type { CallOptions };
 

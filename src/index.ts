@@ -1,9 +1,9 @@
 export { createFluxClient, type CallOptions, type FluxClient, type FluxClientOptions } from "./client.js";
-export { createSyncClient, type SyncClient, type SyncClientOptions } from "./sync.js";
-export { createQueueClient, type FluxStorage, type QueueClient, type QueueClientOptions } from "./queue-client.js";
-export type { UploadOptions } from "./upload.js";
-export type { AuthScheme } from "./credentials.js";
-export type { EndpointId } from "./types.js";
+export { createSyncClient, type SyncClient, type SyncClientOptions } from "./sync/client.js";
+export { createQueueClient, type FluxStorage, type QueueClient, type QueueClientOptions } from "./queue/client.js";
+export type { UploadOptions } from "./storage/upload.js";
+export type { AuthScheme } from "./core/credentials.js";
+export type { EndpointId } from "./core/types.js";
 export {
   FluxApiError,
   FluxConfigError,
@@ -18,7 +18,7 @@ export {
   FluxWebhookError,
   type FalErrorBody,
   type FluxIssue,
-} from "./errors.js";
+} from "./core/errors.js";
 export type {
   CallHeaders,
   CancelResult,
@@ -38,11 +38,11 @@ export type {
   SubmitOptions,
   WithResponse,
   WithResponseCall,
-} from "./types.js";
-export type { CallHooks, RequestInfo, ResponseInfo } from "./call-controls.js";
-export type { RetryOptions } from "./retry.js";
-export { stringifyExact } from "./seed.js";
-export type { FollowOptions, SubscribeOptions } from "./subscribe.js";
+} from "./core/types.js";
+export type { CallHooks, RequestInfo, ResponseInfo } from "./core/call-controls.js";
+export type { RetryOptions } from "./core/retry.js";
+export { stringifyExact } from "./core/seed.js";
+export type { FollowOptions, SubscribeOptions } from "./queue/subscribe.js";
 export {
   createJwksCache,
   verifyWebhook,
@@ -52,7 +52,7 @@ export {
   type VerifiedWebhook,
   type VerifyWebhookOptions,
   type WebhookPayload,
-} from "./webhook.js";
-export { checkInput, checkOutput } from "./validation.js";
+} from "./server/webhook.js";
+export { checkInput, checkOutput } from "./core/validation.js";
 export { imageToImageInputSchema, imageToImageExamples } from "../generated/spec.js";
 export type { components, paths } from "../generated/image-to-image.js";

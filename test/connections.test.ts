@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { imageToImageExamples } from "../generated/spec.js";
 import { createFluxClient, type FetchLike, type FluxClientOptions } from "../src/index.js";
-import { defaultStreamDrainMs } from "../src/queue-client.js";
+import { defaultStreamDrainMs } from "../src/queue/client.js";
 import { startFakeQueue, type FakeQueue, type FakeQueueOptions } from "./support/fake-queue.js";
 
 const input = imageToImageExamples["seed-example"];

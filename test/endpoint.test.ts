@@ -2,10 +2,10 @@
 // gives, the option checked, and the client's calls under the alias fal's docs page prints.
 import { describe, expect, it } from "vitest";
 import { endpointIds, imageToImageExamples, operationResponses } from "../generated/spec.js";
-import { checkedEndpointId, endpointPath } from "../src/endpoint.js";
-import { FluxValidationError } from "../src/errors.js";
+import { checkedEndpointId, endpointPath } from "../src/core/endpoint.js";
+import { FluxValidationError } from "../src/core/errors.js";
 import { createFluxClient } from "../src/index.js";
-import type { FetchLike } from "../src/types.js";
+import type { FetchLike } from "../src/core/types.js";
 import { firstExample, queueExample } from "./support/spec.js";
 
 const [documentsId, alias] = endpointIds;

@@ -1,7 +1,7 @@
 // Which transport failures prove that a request never left: the only ones a billed submit is re-sent after.
 import { describe, expect, it } from "vitest";
 import { imageToImageExamples } from "../generated/spec.js";
-import { neverSent } from "../src/failures.js";
+import { neverSent } from "../src/core/errors-from-answers.js";
 import { createFluxClient, FluxNetworkError, FluxSubmitUncertainError } from "../src/index.js";
 
 const fetchFailure = (cause: unknown) => Object.assign(new TypeError("fetch failed"), { cause });

@@ -15,10 +15,10 @@ describe("the import graph of src/", () => {
 
   it("is read whole: the client reaches the queue, and the types module only generated/", () => {
     const graph = importGraph(root);
-    expect(graph.get("src/client.ts")).toContain("src/queue-client.ts");
-    expect(graph.get("src/queue-client.ts")).toContain("src/queue.ts");
-    expect(graph.get("src/types.ts")).toEqual(["generated/image-to-image.ts", "generated/queue.ts", "generated/spec.ts"]); // `import type` of operationResponses, for OperationId
-    expect(graph.get("src/index.ts")).toContain("src/types.ts"); // `export type ... from` counts
+    expect(graph.get("src/client.ts")).toContain("src/queue/client.ts");
+    expect(graph.get("src/queue/client.ts")).toContain("src/queue/calls.ts");
+    expect(graph.get("src/core/types.ts")).toEqual(["generated/image-to-image.ts", "generated/queue.ts", "generated/spec.ts"]); // `import type` of operationResponses, for OperationId
+    expect(graph.get("src/index.ts")).toContain("src/core/types.ts"); // `export type ... from` counts
   });
 });
 
@@ -35,28 +35,31 @@ describe("a planted problem is found and named", () => {
     return dir;
   }
 
-  it("an import up the layers: shared types reaching for the client, the client for the command line", () => {
+  it("an import up the layers: shared types reaching for the client, the client for the command line; the sync call for the queue", () => {
     const dir = tree("upward", {
-      "src/types.ts": 'import type { Client } from "./client.js";\nexport type T = Client;\n',
+      "src/core/types.ts": 'import type { Client } from "../client.js";\nexport type T = Client;\n',
       "src/client.ts": 'import { flags } from "./cli/flags.js";\nexport type Client = typeof flags;\n',
       "src/cli/flags.ts": 'import { x } from "../../generated/spec.js";\nexport const flags = x;\n',
+      "src/sync/client.ts": 'import { q } from "../queue/client.js";\nexport const s = q;\n',
+      "src/queue/client.ts": "export const q = 1;\n",
     });
     expect(checkImports(dir)).toEqual([
-      "src/client.ts (client) imports src/cli/flags.ts (cli): imports run down the layers only",
-      "src/types.ts (shared types) imports src/client.ts (client): imports run down the layers only",
+      "src/client.ts (entry) imports src/cli/flags.ts (cli): imports run down the layers only",
+      "src/core/types.ts (shared types) imports src/client.ts (entry): imports run down the layers only",
+      "src/sync/client.ts imports src/queue/client.ts: the sync call and the queue stand apart (each entry ships without the other)",
     ]);
   });
 
   it("a circle of type-only imports, the knot src/ had: every file of it named, and one way round", () => {
     const dir = tree("cycle", {
-      "src/client.ts": 'import { send } from "./request.js";\nexport type FetchLike = () => void;\nexport const c = send;\n',
-      "src/request.ts": 'import type { FetchLike } from "./client.js";\nexport const send = (f: FetchLike) => f;\n',
-      "src/queue.ts": 'export { send } from "./request.js";\nexport type Q = import("./queue-types.js").Q;\n',
-      "src/queue-types.ts": 'import type { send } from "./queue.js";\nexport type Q = typeof send;\n',
+      "src/core/client.ts": 'import { send } from "./request.js";\nexport type FetchLike = () => void;\nexport const c = send;\n',
+      "src/core/request.ts": 'import type { FetchLike } from "./client.js";\nexport const send = (f: FetchLike) => f;\n',
+      "src/core/queue.ts": 'export { send } from "./request.js";\nexport type Q = import("./queue-types.js").Q;\n',
+      "src/core/queue-types.ts": 'import type { send } from "./queue.js";\nexport type Q = typeof send;\n',
     });
     expect(checkImports(dir)).toEqual([
-      "import cycle among src/client.ts, src/request.ts (one way round: src/client.ts -> src/request.ts -> src/client.ts)",
-      "import cycle among src/queue-types.ts, src/queue.ts (one way round: src/queue-types.ts -> src/queue.ts -> src/queue-types.ts)",
+      "import cycle among src/core/client.ts, src/core/request.ts (one way round: src/core/client.ts -> src/core/request.ts -> src/core/client.ts)",
+      "import cycle among src/core/queue-types.ts, src/core/queue.ts (one way round: src/core/queue-types.ts -> src/core/queue.ts -> src/core/queue-types.ts)",
     ]);
   });
 

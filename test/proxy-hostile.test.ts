@@ -6,8 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import express from "express";
 import { imageToImageExamples } from "../generated/spec.js";
-import { FluxConfigError } from "../src/errors.js";
-import { createFalProxy, toNodeHandler, type FalProxyOptions, type ProxyTarget } from "../src/proxy.js";
+import { FluxConfigError } from "../src/core/errors.js";
+import { createFalProxy, toNodeHandler, type FalProxyOptions, type ProxyTarget } from "../src/server/proxy.js";
 import { holdsEchoedKey, redirectTarget, startHostileUpstream, type HostileUpstream } from "./support/hostile-upstream.js";
 import { serveFetchHandler } from "./support/node-adapter.js";
 import { rawExchange } from "./support/proxy-attacks.js";

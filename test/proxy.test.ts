@@ -6,7 +6,7 @@ import { createFalClient, withProxy } from "@fal-ai/client";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { imageToImageExamples, storageUpload } from "../generated/spec.js";
 import { createFluxClient } from "../src/index.js";
-import { createFalProxy, type FalProxyOptions } from "../src/proxy.js";
+import { createFalProxy, type FalProxyOptions } from "../src/server/proxy.js";
 import { startFakeQueue, type FakeQueue, type FakeQueueOptions } from "./support/fake-queue.js";
 import { startStorageFake } from "./support/storage-fake.js";
 import { serveFetchHandler } from "./support/node-adapter.js";

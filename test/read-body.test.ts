@@ -2,7 +2,7 @@
 // gzip answer that inflates far past the cap is refused at the cap, whatever its Content-Length.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createQueueClient, FluxResponseError } from "../src/index.js";
-import { maxAnswerBytes } from "../src/read-body.js";
+import { maxAnswerBytes } from "../src/core/read-body.js";
 import { startHostileUpstream, type HostileUpstream } from "./support/hostile-upstream.js";
 
 const key = "3f2a9c1e-7b4d-4e8a-9c2f-1a2b3c4d5e6f:0123456789abcdef0123456789abcdef";

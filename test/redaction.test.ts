@@ -1,8 +1,8 @@
-// The one redaction (src/redaction.ts): every form of the key a server is likely to echo, in text,
+// The one redaction (src/core/redaction.ts): every form of the key a server is likely to echo, in text,
 // in values of any depth, and in a stream whatever its chunks; and nothing else.
 import { describe, expect, it } from "vitest";
-import { containsKey, redact, redactError, redactText, streamRedactor } from "../src/redaction.js";
-import { FluxApiError } from "../src/errors.js";
+import { containsKey, redact, redactError, redactText, streamRedactor } from "../src/core/redaction.js";
+import { FluxApiError } from "../src/core/errors.js";
 
 const keyId = "3f2a9c1e-7b4d-4e8a-9c2f-1a2b3c4d5e6f";
 const secret = "0123456789abcdef0123456789abcdef";

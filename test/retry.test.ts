@@ -1,6 +1,6 @@
 // The retry schedule: exponential, capped, jittered; Retry-After read in both its forms.
 import { describe, expect, it } from "vitest";
-import { backoff, retryAfterMs, retryPolicy, sleep } from "../src/retry.js";
+import { backoff, retryAfterMs, retryPolicy, sleep } from "../src/core/retry.js";
 
 describe("backoff", () => {
   const policy = retryPolicy({ baseDelayMs: 100, maxDelayMs: 1_000 });

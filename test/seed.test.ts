@@ -1,8 +1,8 @@
 // Seeds above 2^53 (fal's are 64-bit) come back exactly and go out exactly, on the sync call too.
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { createFluxClient, type ImageToImageOutput, type Seed } from "../src/index.js";
-import { duplicateKey } from "../src/json-text.js";
-import { exactSeed, stringifyExact, withExactSeed } from "../src/seed.js";
+import { duplicateKey } from "../src/core/json-text.js";
+import { exactSeed, stringifyExact, withExactSeed } from "../src/core/seed.js";
 import { startLocalServer } from "./support/local-server.js";
 
 const big = 15860307465884635512n;

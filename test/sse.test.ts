@@ -1,6 +1,6 @@
 // The Server-Sent Events reader, fed chunk by chunk as a network would cut them.
 import { describe, expect, it } from "vitest";
-import { sseData } from "../src/sse.js";
+import { sseData } from "../src/core/sse.js";
 
 function streamOf(...chunks: string[]): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();

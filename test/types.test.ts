@@ -2,7 +2,7 @@
 import type { RequestListener } from "node:http";
 import type { RequestHandler } from "express";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { createFalProxy, toNodeHandler, type ProxyTarget } from "../src/proxy.js";
+import { createFalProxy, toNodeHandler, type ProxyTarget } from "../src/server/proxy.js";
 import {
   checkInput,
   createFluxClient,

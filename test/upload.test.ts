@@ -5,7 +5,7 @@ import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { imageToImageExamples, storageUpload } from "../generated/spec.js";
 import { createFluxClient, FluxUploadError, FluxValidationError } from "../src/index.js";
-import type { FetchLike } from "../src/types.js";
+import type { FetchLike } from "../src/core/types.js";
 import { startStorageFake } from "./support/storage-fake.js";
 import { firstExample } from "./support/spec.js";
 

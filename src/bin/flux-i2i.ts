@@ -4,12 +4,12 @@
 import { basename, dirname, join } from "node:path";
 import { imageToImageExamples, queueOperations, storageUpload } from "../../generated/spec.js";
 import type { FluxClient } from "../client.js";
-import type { FetchLike, ImageToImageInput } from "../types.js";
-import { resolveCredentials } from "../credentials.js";
-import { FluxApiError, FluxConfigError, FluxError, FluxNetworkError, FluxResponseError, FluxUploadError, FluxValidationError, type FluxIssue } from "../errors.js";
-import type { PrismMock } from "../mock.js";
+import type { FetchLike, ImageToImageInput } from "../core/types.js";
+import { resolveCredentials } from "../core/credentials.js";
+import { FluxApiError, FluxConfigError, FluxError, FluxNetworkError, FluxResponseError, FluxUploadError, FluxValidationError, type FluxIssue } from "../core/errors.js";
+import type { PrismMock } from "../testing/mock.js";
 import type { StorageStandIn } from "../cli/storage-stand-in.js";
-import { forValidation, stringifyExact } from "../seed.js";
+import { forValidation, stringifyExact } from "../core/seed.js";
 import type { BatchSummary } from "../cli/batch.js";
 import { flagIssue, inputFromFlags, specFlagOptions, specFlagsHelp } from "../cli/flags.js";
 import { maxImageBytes } from "../cli/image-input.js";
@@ -153,7 +153,7 @@ async function main(args: string[]): Promise<number> {
 /** `flux-i2i contract`, or exit 2 naming fast-check when it is not installed (an optional peer the library never needs). */
 async function runContract(args: string[]): Promise<number> {
   const contract = await import("../cli/contract.js").catch(async (error: unknown) => {
-    const { ExtraMissingError, isMissing } = await import("../extras.js");
+    const { ExtraMissingError, isMissing } = await import("../testing/extras.js");
     if (!isMissing(error, "fast-check")) throw error;
     console.error(new ExtraMissingError("fast-check", "flux-i2i contract").message);
   });
@@ -255,7 +255,7 @@ async function startTargets(values: Values, single: { input: Record<string, unkn
     return { client, stop: async () => undefined };
   }
   progress.log("Starting a Prism mock of openapi/queue.yaml (no key, no network; --live runs on fal)...");
-  const { specPath, startPrismMock } = await import("../mock.js");
+  const { specPath, startPrismMock } = await import("../testing/mock.js");
   const mock: PrismMock = await startPrismMock({ spec: specPath("queue.yaml") }).catch((error: Error) => {
     throw new UsageError(`${error.message}\n(or run on fal with --live)`);
   });
@@ -282,7 +282,7 @@ function reportFailure(error: unknown, values: Values): number {
  * into a data URI in `input`. Every problem at once: the file's and the spec's (those `keep` keeps).
  */
 async function readImage(input: Record<string, unknown>, flag: string, keep: (issue: FluxIssue) => boolean, signal: AbortSignal, upload = false) {
-  const [{ checkInput }, { isLocalImage, resolveImage }] = await Promise.all([import("../validation.js"), import("../cli/image-input.js")]);
+  const [{ checkInput }, { isLocalImage, resolveImage }] = await Promise.all([import("../core/validation.js"), import("../cli/image-input.js")]);
   const image = input.image_url;
   const local = typeof image === "string" && isLocalImage(image);
   const messages = checkInput(forValidation(local ? { ...input, image_url: "data:," } : input))

@@ -3,14 +3,14 @@
 // operation, JUnit XML for CI, exit 1 on any failure.
 import { writeFile } from "node:fs/promises";
 import { defaultBaseUrl, defaultQueueUrl, defaultStorageUrl, endpointIds } from "../../generated/spec.js";
-import { assertSafeTransport, resolveCredentials } from "../credentials.js";
-import { ExtraMissingError, specPath, startPrismMock, type PrismMock } from "../mock.js";
-import { redact } from "../redaction.js";
+import { assertSafeTransport, resolveCredentials } from "../core/credentials.js";
+import { ExtraMissingError, specPath, startPrismMock, type PrismMock } from "../testing/mock.js";
+import { redact } from "../core/redaction.js";
 import { checkNames, checkQuestions } from "./contract/checks.js";
 import { toJunit } from "./contract/junit.js";
 import { parseFlags } from "./parse-flags.js";
 import { checksRun, maxJobs, runContract, type ContractReport } from "./contract/run.js";
-import type { EndpointId } from "../types.js";
+import type { EndpointId } from "../core/types.js";
 import { terminalSafe } from "./terminal-text.js";
 
 const usage = `Usage: flux-i2i contract [--target URL] [--queue-target URL] [--storage-target URL] [--examples N] [--seed S] [--junit FILE]

@@ -4,7 +4,7 @@
 import { constants } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
-import { stringifyExact, withExactSeed } from "../seed.js";
+import { stringifyExact, withExactSeed } from "../core/seed.js";
 
 export interface DurableLog {
   /** Appends one record as a line; resolves once it is on disk. Appends are written in call order, those waiting together in one write and one fdatasync. */

@@ -1,7 +1,7 @@
 // The request's flags, made from the spec's input schema (generated/spec.ts): a parameter added to
 // the spec becomes a flag, with its type, bounds, default, choices and description, and no edit here.
 import { imageToImageInputSchema } from "../../generated/spec.js";
-import type { FluxIssue } from "../errors.js";
+import type { FluxIssue } from "../core/errors.js";
 
 interface ParameterSchema {
   type: string | readonly string[];

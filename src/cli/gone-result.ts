@@ -1,7 +1,7 @@
 // A followed job whose result is gone, in words: cancelled while it ran (499), or no longer known to
 // fal (404: expired, or a wrong id). Both --follow and --resume say which, and what to do.
 import { resultRetention } from "../../generated/spec.js";
-import { FluxApiError } from "../errors.js";
+import { FluxApiError } from "../core/errors.js";
 
 /** A duration in the largest whole unit that reads well: 30 days, 120 minutes, 30 seconds. */
 function duration(seconds: number): string {

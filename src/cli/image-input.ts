@@ -7,7 +7,7 @@ import { stat } from "node:fs/promises";
 import { basename, extname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { storageUpload } from "../../generated/spec.js";
-import { sniffImage } from "../image-type.js";
+import { sniffImage } from "../core/image-type.js";
 import { UsageError } from "./usage-error.js";
 
 /**

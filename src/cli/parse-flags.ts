@@ -2,7 +2,7 @@
 // a usage error that names the flag meant, from the same suggestion the library gives an unknown
 // parameter (src/suggest.ts).
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { closest } from "../suggest.js";
+import { closest } from "../core/suggest.js";
 import { UsageError } from "./usage-error.js";
 
 export type FlagValues = Record<string, string | boolean | undefined>;

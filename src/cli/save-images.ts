@@ -2,9 +2,9 @@
 // (without the key: fal's image URLs are public), never over an existing file.
 import { mkdir, open, stat, statfs, unlink } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { BodyReadError, readBytes } from "../read-body.js";
-import { backoff, retryPolicy, sleep, type RetryOptions, type RetryPolicy } from "../retry.js";
-import type { ImageToImageOutput } from "../types.js";
+import { BodyReadError, readBytes } from "../core/read-body.js";
+import { backoff, retryPolicy, sleep, type RetryOptions, type RetryPolicy } from "../core/retry.js";
+import type { ImageToImageOutput } from "../core/types.js";
 import { sniffImageType } from "./image-input.js";
 
 export interface SaveOptions {

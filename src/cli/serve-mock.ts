@@ -1,6 +1,6 @@
 // flux-i2i mock: the Prism mock of the spec, served until Ctrl-C, for testing an app against the contract.
 import { parseFlags } from "./parse-flags.js";
-import { ExtraMissingError, specPath, startPrismMock, type PrismMock } from "../mock.js";
+import { ExtraMissingError, specPath, startPrismMock, type PrismMock } from "../testing/mock.js";
 
 export async function serveMock(args: string[]): Promise<number> {
   let values: { port?: string; queue?: boolean; help?: boolean };

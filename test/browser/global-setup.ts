@@ -4,8 +4,8 @@
 // holding the only key. The page reaches the proxy alone, and storage's signed URL; the fakes' logs
 // reach the page through the `queueLog` and `storageLog` commands (vitest.config.ts).
 import type { TestProject } from "vitest/node";
-import { specPath, startPrismMock } from "../../src/mock.js";
-import { createFalProxy } from "../../src/proxy.js";
+import { specPath, startPrismMock } from "../../src/testing/mock.js";
+import { createFalProxy } from "../../src/server/proxy.js";
 import { startFakeQueue, type FakeQueue } from "../support/fake-queue.js";
 import type { LocalServer } from "../support/local-server.js";
 import { startStorageFake } from "../support/storage-fake.js";

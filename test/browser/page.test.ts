@@ -6,7 +6,7 @@ import { describe, expect, inject, it } from "vitest";
 import { commands } from "vitest/browser";
 import { imageToImageExamples } from "../../generated/spec.js";
 import { createFluxClient, verifyWebhook, type QueueStatus } from "../../src/index.js";
-import { defaultStreamDrainMs } from "../../src/queue-client.js";
+import { defaultStreamDrainMs } from "../../src/queue/client.js";
 
 const proxyUrl = inject("proxyUrl");
 const input = imageToImageExamples["seed-example"];

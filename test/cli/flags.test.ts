@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { imageToImageInputSchema } from "../../generated/spec.js";
 import { flagIssue, flagsOf, inputFromFlags, specFlagOptions, specFlags, specFlagsHelp } from "../../src/cli/flags.js";
-import { checkInput } from "../../src/validation.js";
+import { checkInput } from "../../src/core/validation.js";
 
 describe("specFlags", () => {
   it("one flag per parameter of the spec, booleans with a --no- form", () => {

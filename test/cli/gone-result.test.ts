@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { resultRetention } from "../../generated/spec.js";
 import { goneResult } from "../../src/cli/gone-result.js";
-import { FluxApiError } from "../../src/errors.js";
+import { FluxApiError } from "../../src/core/errors.js";
 
 const answer = (status: number) => new FluxApiError({ status, body: { detail: "x" }, errorType: undefined, requestId: "r", retryable: false });
 const now = Date.parse("2026-11-29T12:00:00Z");

@@ -11,7 +11,7 @@ import { endpointIds, operationParameters } from "../../generated/spec.js";
 import { validateRunParameters } from "../../generated/validators.js";
 import { checkNames } from "../../src/cli/contract/checks.js";
 import { checksRun, runContract, type ContractReport } from "../../src/cli/contract/run.js";
-import { checkInput } from "../../src/validation.js";
+import { checkInput } from "../../src/core/validation.js";
 import { startContractServer } from "../support/contract-server.js";
 import { startLocalServer, type LocalServer } from "../support/local-server.js";
 import { firstExample } from "../support/spec.js";

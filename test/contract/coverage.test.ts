@@ -8,7 +8,7 @@ import { validateSubmitParameters } from "../../generated/validators.js";
 import fc from "fast-check";
 import { validBody, type ObjectSchema } from "../../src/cli/contract/cases.js";
 import { coverageRequests } from "../../src/cli/contract/coverage.js";
-import { checkInput } from "../../src/validation.js";
+import { checkInput } from "../../src/core/validation.js";
 
 const operations = ["imageToImage", "submitImageToImage", "getQueueStatus", "streamQueueStatus", "getQueueResult", "cancelQueueRequest"] as const;
 const schema = imageToImageInputSchema as unknown as ObjectSchema;

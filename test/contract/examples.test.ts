@@ -2,7 +2,7 @@
 import { describe, expect, expectTypeOf, inject, it } from "vitest";
 import { imageToImageExamples } from "../../generated/spec.js";
 import { createFluxClient, type ImageToImageOutput } from "../../src/index.js";
-import { checkOutput } from "../../src/validation.js";
+import { checkOutput } from "../../src/core/validation.js";
 import { firstExample, headerExample } from "../support/spec.js";
 
 const prismUrl = inject("prismUrl");

@@ -5,8 +5,8 @@ import { describe, expect, inject, it } from "vitest";
 import { imageToImageExamples, queueOperations } from "../../generated/spec.js";
 import { validateQueueStatus, validateQueueSubmitted } from "../../generated/validators.js";
 import { createFluxClient, FluxApiError, FluxValidationError, type FetchLike, type FluxClientOptions } from "../../src/index.js";
-import { sseData } from "../../src/sse.js";
-import { checkInput, checkOutput } from "../../src/validation.js";
+import { sseData } from "../../src/core/sse.js";
+import { checkInput, checkOutput } from "../../src/core/validation.js";
 import { constraintCases } from "../support/constraint-cases.js";
 import { queueExample } from "../support/spec.js";
 

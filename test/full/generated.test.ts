@@ -2,7 +2,7 @@
 // a run) through the client's validator and a Prism of its own, whose verdicts and named rules
 // must agree on every one.
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { specPath, startPrismMock, type PrismMock } from "../../src/mock.js";
+import { specPath, startPrismMock, type PrismMock } from "../../src/testing/mock.js";
 import { invalidBodiesAgree, seed, submitParametersAgree, validBodiesAgree } from "../support/agreement.js";
 
 let prism: PrismMock;

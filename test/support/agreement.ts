@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { expect } from "vitest";
 import { imageToImageExamples } from "../../generated/spec.js";
 import { validateSubmitParameters } from "../../generated/validators.js";
-import { checkInput, issuesOf } from "../../src/validation.js";
+import { checkInput, issuesOf } from "../../src/core/validation.js";
 import { invalidBody, validBody, type ObjectSchema } from "../../src/cli/contract/cases.js";
 import { queueSpec } from "./spec.js";
 

@@ -16,8 +16,8 @@ import {
   type ValidationIssue,
   type Validator,
 } from "../../generated/validators.js";
-import { endpointPath } from "../../src/endpoint.js";
-import type { EndpointId } from "../../src/types.js";
+import { endpointPath } from "../../src/core/endpoint.js";
+import type { EndpointId } from "../../src/core/types.js";
 
 /** Each bug and what it does; the suite proves each one is caught at `--examples 1`. */
 export const contractBugs = {
@@ -58,7 +58,7 @@ export interface ContractServerOptions {
   cancelAnswer?: "outcome" | "success";
   /** The URLs of a submit's answer: the document's paths, paths of its own (then only those work), or none (ids only). */
   jobUrls?: "document" | "own" | "none";
-  /** The id it answers to (its paths follow it, as src/endpoint.ts maps them); default: the documents' own. */
+  /** The id it answers to (its paths follow it, as src/core/endpoint.ts maps them); default: the documents' own. */
   endpointId?: EndpointId;
   /** Pad a job's result to about this many bytes (an inline image), to show that a large valid result passes. */
   outputBytes?: number;

@@ -2,7 +2,7 @@
 // adapter, toNodeHandler, as the README mounts it.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { toNodeHandler, type NodeHandlerOptions } from "../../src/node-handler.js";
+import { toNodeHandler, type NodeHandlerOptions } from "../../src/server/node-handler.js";
 
 export async function serveFetchHandler(
   handler: (request: Request) => Promise<Response>,

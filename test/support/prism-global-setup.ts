@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { specPath, startPrismMock } from "../../src/mock.js";
+import { specPath, startPrismMock } from "../../src/testing/mock.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

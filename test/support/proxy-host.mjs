@@ -3,18 +3,21 @@
 // child runs without a TypeScript loader.
 //
 // argv[2]: JSON { dist, adapter, upstream, key }
-// - dist: the build whose src/proxy.js is hosted (this repository's dist/, or a baseline's);
+// - dist: the build whose proxy (src/server/proxy.js; src/proxy.js in builds before the layers
+//   were folders) is hosted (this repository's dist/, or a baseline's);
 // - adapter: "node" (toNodeHandler on node:http), "express", "express-json" (express.json() first),
 //   or "module:PATH", a module whose `mount(handler)` gives a node:http listener;
 // - upstream: fal's two servers, played by one local server.
 // The app's authorize is steered by the request's x-test-authorize header, as the attacks need.
 // Sends { port } once listening.
 import { createServer } from "node:http";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 const { dist, adapter, upstream, key } = JSON.parse(process.argv[2]);
-const { createFalProxy, toNodeHandler } = await import(pathToFileURL(join(dist, "src/proxy.js")).href);
+const proxyModule = [join(dist, "src/server/proxy.js"), join(dist, "src/proxy.js")].find((path) => existsSync(path));
+const { createFalProxy, toNodeHandler } = await import(pathToFileURL(proxyModule).href);
 
 /** node-fetch's Response, or another realm's: `instanceof Response` is false for it. */
 const foreignResponse = () => ({

@@ -1,7 +1,7 @@
 // The spec as the tests read it, every $ref followed: expected answers come from the documents,
 // not from copies.
 import { bundle, createConfig } from "@redocly/openapi-core";
-import { specPath } from "../../src/mock.js";
+import { specPath } from "../../src/testing/mock.js";
 
 type Json = Record<string, any>;
 

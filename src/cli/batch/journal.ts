@@ -6,8 +6,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { unlinkSync } from "node:fs";
 import { link, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
-import { FluxError } from "../../errors.js";
-import type { ImageToImageOutput } from "../../types.js";
+import { FluxError } from "../../core/errors.js";
+import type { ImageToImageOutput } from "../../core/types.js";
 import { openDurableLog, readRecords } from "../durable-log.js";
 import { UsageError } from "../usage-error.js";
 

@@ -4,15 +4,15 @@
 // (final, for a resume, or uncertain) is decided here.
 import { queueOperations } from "../../../generated/spec.js";
 import type { FluxClient } from "../../client.js";
-import { FluxApiError, FluxNetworkError, FluxResponseError, FluxSubmitUncertainError, FluxValidationError } from "../../errors.js";
-import { duplicateKey } from "../../json-text.js";
-import { forValidation, withExactSeed } from "../../seed.js";
-import type { ImageToImageInput, ImageToImageOutput } from "../../types.js";
-import { checkInput } from "../../validation.js";
+import { FluxApiError, FluxNetworkError, FluxResponseError, FluxSubmitUncertainError, FluxValidationError } from "../../core/errors.js";
+import { duplicateKey } from "../../core/json-text.js";
+import { forValidation, withExactSeed } from "../../core/seed.js";
+import type { ImageToImageInput, ImageToImageOutput } from "../../core/types.js";
+import { checkInput } from "../../core/validation.js";
 import { goneResult } from "../gone-result.js";
 import { resolveImage, stemOfImage } from "../image-input.js";
 import { saveImages } from "../save-images.js";
-import { placeholderUrl } from "../../upload.js";
+import { placeholderUrl } from "../../storage/upload.js";
 import type { BatchLine, BatchRecords } from "./journal.js";
 import type { BatchUploads } from "./uploads.js";
 import type { BatchReport } from "./report.js";

@@ -1,7 +1,7 @@
 // What a batch tells: the counts its caller gets (BatchSummary, which the command turns into an
 // exit code and --json), the status line, and every message about a line, each outcome counted
 // where it is told so that the two cannot disagree.
-import { FluxValidationError } from "../../errors.js";
+import { FluxValidationError } from "../../core/errors.js";
 import type { Progress } from "../progress.js";
 import { bigUploadBytes, uploadDone, uploadShare } from "../upload-progress.js";
 import type { BatchPlan } from "./journal.js";

@@ -7,7 +7,7 @@
 // On Ctrl-C it returns without waiting for the jobs being followed (they go on on fal, paid for; a
 // resume collects them), but only after every submit under way has settled, so that each one's
 // request id is in the journal.
-import { sleep } from "../../retry.js";
+import { sleep } from "../../core/retry.js";
 
 /**
  * Submits between their two journal records (going out, and its request id) at once, at most: a

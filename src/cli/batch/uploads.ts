@@ -3,7 +3,7 @@
 // that a resume sends the recorded URL instead of uploading the file again. Two lines that need the
 // same file at once share one upload.
 import { createHash } from "node:crypto";
-import type { FluxStorage } from "../../queue-client.js";
+import type { FluxStorage } from "../../queue/client.js";
 import { uploadKey, type BatchRecords } from "./journal.js";
 
 export interface BatchUploadsOptions {

@@ -4,8 +4,8 @@
 // method the path does not have refused).
 import { operationResponses } from "../../../generated/spec.js";
 import * as validators from "../../../generated/validators.js";
-import { sseData } from "../../sse.js";
-import type { OperationId } from "../../types.js";
+import { sseData } from "../../core/sse.js";
+import type { OperationId } from "../../core/types.js";
 
 export const checkNames = [
   "server_answered",

@@ -5,7 +5,7 @@
 // wrong fails at any run size, and the failure names the constraint. No randomness: the same spec
 // gives the same requests.
 import { operationBodies, operationParameters } from "../../../generated/spec.js";
-import type { OperationId } from "../../types.js";
+import type { OperationId } from "../../core/types.js";
 import { breakings, describeBreaking, shift, stepOf, typesOf, type ObjectSchema, type PropertySchema } from "./cases.js";
 
 /** One request of the coverage phase: what the server must do with it, and the values that differ from the plain one. */

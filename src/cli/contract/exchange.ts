@@ -1,8 +1,8 @@
 // One request of a contract run and the judging of its answer: the paid cap, the time limit, the
 // read's bound (the client's own caps), and every check's verdict tallied into the report.
-import { maxAnswerBytes, BodyReadError, readBody } from "../../read-body.js";
-import { sseData } from "../../sse.js";
-import type { EndpointId, OperationId } from "../../types.js";
+import { maxAnswerBytes, BodyReadError, readBody } from "../../core/read-body.js";
+import { sseData } from "../../core/sse.js";
+import type { EndpointId, OperationId } from "../../core/types.js";
 import { answerChecks, jobState, requestVerdict, type Answer, type CheckName, type Verdict } from "./checks.js";
 
 export interface ContractOptions {

@@ -5,10 +5,10 @@
 // says so, and end soon after), then its status, result and cancel once it has completed.
 import { operationResponses } from "../../../generated/spec.js";
 import { validateRequestId } from "../../../generated/validators.js";
-import { maxAnswerBytes, readBody } from "../../read-body.js";
-import { sameOrigin } from "../../credentials.js";
-import { endpointPath } from "../../endpoint.js";
-import type { EndpointId, OperationId } from "../../types.js";
+import { maxAnswerBytes, readBody } from "../../core/read-body.js";
+import { sameOrigin } from "../../core/credentials.js";
+import { endpointPath } from "../../core/endpoint.js";
+import type { EndpointId, OperationId } from "../../core/types.js";
 import { jobState, type Answer } from "./checks.js";
 import { asEventStream, isEventStream, judge, send, tally, watchStream, type ContractOptions, type ContractReport, type Probe, type StreamWatch } from "./exchange.js";
 

@@ -9,8 +9,8 @@
 // or the submit: fal may bill even one it refuses) are counted against `maxPaid`.
 import fc from "fast-check";
 import { operationBodies, operationParameters, operationResponses } from "../../../generated/spec.js";
-import { endpointPath } from "../../endpoint.js";
-import type { OperationId } from "../../types.js";
+import { endpointPath } from "../../core/endpoint.js";
+import type { OperationId } from "../../core/types.js";
 import { invalidBody, validBody, type ObjectSchema } from "./cases.js";
 import { checkNames, type CheckName } from "./checks.js";
 import { coverageRequests, parametersOf, requiredParameters, type CoverageRequest } from "./coverage.js";

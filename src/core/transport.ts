@@ -1,7 +1,7 @@
 // One HTTP call of the queue with its timeout and retries (what is safe to send again, and when),
 // and the errors for a 2xx body that cannot be used, shared with the sync call.
 import { FluxError, FluxResponseError, FluxSubmitUncertainError, type FluxIssue } from "./errors.js";
-import { apiError, networkError, neverSent, parseErrorBody } from "./failures.js";
+import { apiError, networkError, neverSent, parseErrorBody } from "./errors-from-answers.js";
 import { BodyReadError, maxAnswerBytes, readBody } from "./read-body.js";
 import { backoff, retryAfterMs, sleep, type RetryPolicy } from "./retry.js";
 import type { FetchLike } from "./types.js";

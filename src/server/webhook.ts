@@ -1,15 +1,15 @@
 // fal's webhook signature (openapi/queue.yaml, `webhooks`): ED25519 over the request id, user id,
 // timestamp and the body's SHA-256, with a key of fal's JWKS. WebCrypto, so it runs in Node 20+,
 // browsers and edge runtimes alike.
-import type { components, operations } from "../generated/queue.js";
-import { webhookVerification } from "../generated/spec.js";
-import { validateWebhookPayload } from "../generated/validators.js";
-import { isLoopback } from "./credentials.js";
-import { readBody } from "./read-body.js";
-import type { FetchLike, ImageToImageOutput } from "./types.js";
-import { FluxWebhookError } from "./errors.js";
-import { withExactSeed } from "./seed.js";
-import { issuesOf } from "./validation.js";
+import type { components, operations } from "../../generated/queue.js";
+import { webhookVerification } from "../../generated/spec.js";
+import { validateWebhookPayload } from "../../generated/validators.js";
+import { isLoopback } from "../core/credentials.js";
+import { readBody } from "../core/read-body.js";
+import type { FetchLike, ImageToImageOutput } from "../core/types.js";
+import { FluxWebhookError } from "../core/errors.js";
+import { withExactSeed } from "../core/seed.js";
+import { issuesOf } from "../core/validation.js";
 
 type SpecPayload = components["schemas"]["WebhookPayload"];
 /** What fal POSTs to a webhook; an `OK` payload's `seed` is exact, like every output of this client. */

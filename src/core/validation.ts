@@ -1,11 +1,11 @@
 import { closest } from "./suggest.js";
-import { imageToImageInputParameters, ruleMessages } from "../generated/spec.js";
+import { imageToImageInputParameters, ruleMessages } from "../../generated/spec.js";
 import {
   validateImageToImageInput,
   validateImageToImageOutput,
   type ValidationIssue,
   type Validator,
-} from "../generated/validators.js";
+} from "../../generated/validators.js";
 import type { FluxIssue } from "./errors.js";
 import { stringifyExact } from "./seed.js";
 

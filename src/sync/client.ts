@@ -1,23 +1,23 @@
 // flux-i2i/sync: the synchronous call alone (fal.run), for an app that needs no queue: what it
 // ships is the call, its validators and openapi-fetch. createFluxClient builds on it.
 import createClient, { type Client } from "openapi-fetch";
-import type { components, paths } from "../generated/image-to-image.js";
-import { defaultBaseUrl, endpointIds, imageToImageParameters, retryableByStatus } from "../generated/spec.js";
-import { validateRunParameters, type Validator } from "../generated/validators.js";
-import { clientSetup, type ClientSetup } from "./client-setup.js";
-import { keyHeaders, parseBaseUrl, type AuthScheme } from "./credentials.js";
-import { checkedEndpointId, endpointPath } from "./endpoint.js";
-import { uploadContext, withUploadedImage } from "./upload.js";
-import { answerCopy, redacting } from "./redaction.js";
-import { callHeaders, type CallHooks } from "./call-controls.js";
-import { FluxResponseError } from "./errors.js";
-import { apiError, networkError, parseErrorBody } from "./failures.js";
-import { platformParameters } from "./platform-options.js";
-import { BodyReadError, maxAnswerBytes, readBody } from "./read-body.js";
-import { offSpecAnswer, parseJson } from "./request.js";
-import { withExactSeed } from "./seed.js";
-import type { CallHeaders, EndpointId, FetchLike, ImageToImageInput, ImageToImageOutput, PlatformOptions, RunParameters, WithResponse, WithResponseCall } from "./types.js";
-import { checkOutput, serializeInput } from "./validation.js";
+import type { components, paths } from "../../generated/image-to-image.js";
+import { defaultBaseUrl, endpointIds, imageToImageParameters, retryableByStatus } from "../../generated/spec.js";
+import { validateRunParameters, type Validator } from "../../generated/validators.js";
+import { clientSetup, type ClientSetup } from "../core/client-setup.js";
+import { keyHeaders, parseBaseUrl, type AuthScheme } from "../core/credentials.js";
+import { checkedEndpointId, endpointPath } from "../core/endpoint.js";
+import { uploadContext, withUploadedImage } from "../storage/upload.js";
+import { answerCopy, redacting } from "../core/redaction.js";
+import { callHeaders, type CallHooks } from "../core/call-controls.js";
+import { FluxResponseError } from "../core/errors.js";
+import { apiError, networkError, parseErrorBody } from "../core/errors-from-answers.js";
+import { platformParameters } from "../core/platform-options.js";
+import { BodyReadError, maxAnswerBytes, readBody } from "../core/read-body.js";
+import { offSpecAnswer, parseJson } from "../core/transport.js";
+import { withExactSeed } from "../core/seed.js";
+import type { CallHeaders, EndpointId, FetchLike, ImageToImageInput, ImageToImageOutput, PlatformOptions, RunParameters, WithResponse, WithResponseCall } from "../core/types.js";
+import { checkOutput, serializeInput } from "../core/validation.js";
 
 type SpecInput = components["schemas"]["ImageToImageInput"];
 

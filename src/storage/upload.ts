@@ -3,16 +3,16 @@
 // carries the file's URL instead of megabytes of base64. The rest of the input is checked first,
 // the bytes are read with a bound and their type sniffed, and only then is anything sent: a bad
 // input still costs nothing. A failed upload is a FluxUploadError, and nothing is submitted.
-import { defaultStorageUrl, storageUpload } from "../generated/spec.js";
-import { validateUploadTarget } from "../generated/validators.js";
-import { FluxError, FluxUploadError, FluxValidationError } from "./errors.js";
-import { imageTypeNames, sniffImage } from "./image-type.js";
-import { isLoopback, keyHeaders, parseBaseUrl, type AuthScheme } from "./credentials.js";
-import { retryPolicy, type RetryOptions } from "./retry.js";
-import { joinBytes } from "./read-body.js";
-import { offSpecAnswer, parseJson, send, type Transport } from "./request.js";
-import type { FetchLike, ImageBytes } from "./types.js";
-import { issuesOf } from "./validation.js";
+import { defaultStorageUrl, storageUpload } from "../../generated/spec.js";
+import { validateUploadTarget } from "../../generated/validators.js";
+import { FluxError, FluxUploadError, FluxValidationError } from "../core/errors.js";
+import { imageTypeNames, sniffImage } from "../core/image-type.js";
+import { isLoopback, keyHeaders, parseBaseUrl, type AuthScheme } from "../core/credentials.js";
+import { retryPolicy, type RetryOptions } from "../core/retry.js";
+import { joinBytes } from "../core/read-body.js";
+import { offSpecAnswer, parseJson, send, type Transport } from "../core/transport.js";
+import type { FetchLike, ImageBytes } from "../core/types.js";
+import { issuesOf } from "../core/validation.js";
 
 
 /** The transport of the calls to fal storage, and its server. */

@@ -15,16 +15,16 @@
 // initiate call is let through as `@fal-ai/server-proxy` lets it (`libs/proxy/src/config.ts`), so
 // that fal's client uploads a `Blob` through it; the bytes then go by `PUT` straight to the signed
 // URL fal answered, never through here.
-import { defaultBaseUrl, defaultQueueUrl, defaultStorageUrl, endpointIds, operationResponses, storageUpload } from "../generated/spec.js";
-import { validateRequestId } from "../generated/validators.js";
-import { assertSafeTransport, authorizationHeader, resolveCredentials } from "./credentials.js";
-import { endpointPath } from "./endpoint.js";
-import { BodyReadError, maxAnswerBytes, readBytes } from "./read-body.js";
-import { redactText, streamRedactor } from "./redaction.js";
-import type { FetchLike, OperationId } from "./types.js";
+import { defaultBaseUrl, defaultQueueUrl, defaultStorageUrl, endpointIds, operationResponses, storageUpload } from "../../generated/spec.js";
+import { validateRequestId } from "../../generated/validators.js";
+import { assertSafeTransport, authorizationHeader, resolveCredentials } from "../core/credentials.js";
+import { endpointPath } from "../core/endpoint.js";
+import { BodyReadError, maxAnswerBytes, readBytes } from "../core/read-body.js";
+import { redactText, streamRedactor } from "../core/redaction.js";
+import type { FetchLike, OperationId } from "../core/types.js";
 
 export { toNodeHandler, type NodeHandlerOptions } from "./node-handler.js";
-export type { OperationId } from "./types.js";
+export type { OperationId } from "../core/types.js";
 
 /** What a request will be forwarded as: what `authorize` decides on. */
 export interface ProxyTarget {

@@ -1,12 +1,12 @@
 // subscribe: submit, follow the status stream (or poll), and fetch the result the moment the job completes.
-import { queueOperations } from "../generated/spec.js";
-import { validateQueueStatus } from "../generated/validators.js";
-import { redact } from "./redaction.js";
-import { FluxApiError, FluxResponseError, FluxSubmitUncertainError, FluxTimeoutError, FluxValidationError } from "./errors.js";
-import type { AbandonedSubmit, QueueContext, QueueInternals } from "./queue.js";
-import { sleep } from "./retry.js";
-import { sseData } from "./sse.js";
-import type { AnswerObserver, ImageToImageInput, ImageToImageOutput, QueueCalls, QueueJob, QueueStatus, SubmitOptions } from "./types.js";
+import { queueOperations } from "../../generated/spec.js";
+import { validateQueueStatus } from "../../generated/validators.js";
+import { redact } from "../core/redaction.js";
+import { FluxApiError, FluxResponseError, FluxSubmitUncertainError, FluxTimeoutError, FluxValidationError } from "../core/errors.js";
+import type { AbandonedSubmit, QueueContext, QueueInternals } from "./calls.js";
+import { sleep } from "../core/retry.js";
+import { sseData } from "../core/sse.js";
+import type { AnswerObserver, ImageToImageInput, ImageToImageOutput, QueueCalls, QueueJob, QueueStatus, SubmitOptions } from "../core/types.js";
 
 export interface SubscribeOptions extends Omit<SubmitOptions, "signal" | "timeout"> {
   /** Called with the request id as soon as fal has the job: keep it to fetch the result later if this process dies. */
@@ -75,7 +75,7 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
     let lastCompleted: QueueStatus | undefined;
     const onQueueUpdate = (status: QueueStatus) => {
       if (status.status === "COMPLETED") lastCompleted = status;
-      // A callback is an exit too: what it is handed goes through the one redaction (src/redaction.ts).
+      // A callback is an exit too: what it is handed goes through the one redaction (src/core/redaction.ts).
       report(redact(status, ctx.key));
     };
     try {

@@ -1,7 +1,7 @@
 // This endpoint under each id fal answers to for it (the spec's `x-endpoint`): the documents'
 // paths are written with one id; under an alias, the sync call and the submit sit at `/{alias}` and
 // a job's URLs under the alias's `/{owner}/{app}/requests/`, as fal-js builds them.
-import { endpointIds } from "../generated/spec.js";
+import { endpointIds } from "../../generated/spec.js";
 import { FluxValidationError } from "./errors.js";
 import type { EndpointId } from "./types.js";
 

@@ -2,9 +2,9 @@
 // (exact seeds, the fetch it is handed, the queue's calls). The bottom of src/'s import graph: this
 // file imports only generated/, so every module can import it and none has to reach up to another
 // for a type (scripts/check-imports.mjs keeps it so).
-import type { components as syncComponents, operations as syncOperations } from "../generated/image-to-image.js";
-import type { components as queueComponents, operations } from "../generated/queue.js";
-import type { endpointIds, operationResponses } from "../generated/spec.js";
+import type { components as syncComponents, operations as syncOperations } from "../../generated/image-to-image.js";
+import type { components as queueComponents, operations } from "../../generated/queue.js";
+import type { endpointIds, operationResponses } from "../../generated/spec.js";
 
 /** An operation of the spec, by its `operationId`: `imageToImage`, `submitImageToImage`, `getQueueStatus`, ... */
 export type OperationId = keyof typeof operationResponses;

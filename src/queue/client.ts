@@ -1,17 +1,17 @@
 // flux-i2i/queue: fal's queue alone (queue.fal.run): submit, status, result, cancel, and subscribe /
 // follow on top of them, for an app that never makes the sync call. It ships no openapi-fetch and
 // none of the sync call's code; createFluxClient puts it beside the sync client (./sync.ts).
-import { defaultQueueUrl } from "../generated/spec.js";
-import { clientSetup, type ClientSetup } from "./client-setup.js";
-import { keyHeaders, parseBaseUrl, type AuthScheme } from "./credentials.js";
-import { answerCopy, redacting } from "./redaction.js";
-import type { CallHooks } from "./call-controls.js";
-import { createQueue } from "./queue.js";
-import { retryPolicy, type RetryOptions } from "./retry.js";
+import { defaultQueueUrl } from "../../generated/spec.js";
+import { clientSetup, type ClientSetup } from "../core/client-setup.js";
+import { keyHeaders, parseBaseUrl, type AuthScheme } from "../core/credentials.js";
+import { answerCopy, redacting } from "../core/redaction.js";
+import type { CallHooks } from "../core/call-controls.js";
+import { createQueue } from "./calls.js";
+import { retryPolicy, type RetryOptions } from "../core/retry.js";
 import { createSubscribe, type FollowOptions, type SubscribeOptions } from "./subscribe.js";
-import { checkedEndpointId } from "./endpoint.js";
-import { uploadContext, uploadImage, type UploadOptions } from "./upload.js";
-import type { EndpointId, FetchLike, FluxQueue, ImageBytes, ImageToImageInput, ImageToImageOutput, QueueCallOptions, QueueJob, WithResponse, WithResponseCall } from "./types.js";
+import { checkedEndpointId } from "../core/endpoint.js";
+import { uploadContext, uploadImage, type UploadOptions } from "../storage/upload.js";
+import type { EndpointId, FetchLike, FluxQueue, ImageBytes, ImageToImageInput, ImageToImageOutput, QueueCallOptions, QueueJob, WithResponse, WithResponseCall } from "../core/types.js";
 
 export interface QueueClientOptions extends CallHooks {
   /** fal's API key (`key_id:key_secret`). Default: `FAL_KEY`, else `FAL_KEY_ID` + `FAL_KEY_SECRET`. */
@@ -121,7 +121,7 @@ export function createQueueClient(options: QueueClientOptions = {}, setup?: Clie
   const { subscribe, follow } = createSubscribe(queueContext, { submit, status, result, cancel, ...internals });
 
   /**
-   * A public call: everything it returns or throws passes the one redaction (src/redaction.ts),
+   * A public call: everything it returns or throws passes the one redaction (src/core/redaction.ts),
    * and `.withResponse(...)` gives the data with the last answer that succeeded and the request id.
    */
   const publicCall = <A extends QueueCallArgs, T>(call: (...args: A) => Promise<T>, fallbackId: (args: A, data: T) => string | undefined): WithResponseCall<A, T> => {

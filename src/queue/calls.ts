@@ -1,7 +1,7 @@
-// fal's queue (openapi/queue.yaml): submit, status, result, cancel (sent by src/request.ts).
+// fal's queue (openapi/queue.yaml): submit, status, result, cancel (sent by src/core/transport.ts).
 // Queue calls follow the URLs fal's submit answer carries, which openapi-fetch's path templates
 // cannot express, so they go through `send`; their types come from generated/queue.ts.
-import { queueOperations, ruleMessages } from "../generated/spec.js";
+import { queueOperations, ruleMessages } from "../../generated/spec.js";
 import {
   validateCancelAnswer,
   validateCancelNotFound,
@@ -10,18 +10,18 @@ import {
   validateRequestId,
   validateSubmitParameters,
   type Validator,
-} from "../generated/validators.js";
-import { sameOrigin } from "./credentials.js";
-import { endpointPath } from "./endpoint.js";
-import { withUploadedImage, type UploadContext } from "./upload.js";
-import { platformParameters } from "./platform-options.js";
-import { parseErrorBody } from "./failures.js";
-import { callHeaders } from "./call-controls.js";
-import { FluxSubmitUncertainError, FluxValidationError, type FluxResponseError } from "./errors.js";
-import { maxAnswerBytes } from "./read-body.js";
-import { offSpecAnswer, parseJson, send, type Transport } from "./request.js";
-import { withExactSeed } from "./seed.js";
-import { checkOutput, issuesOf, serializeInput } from "./validation.js";
+} from "../../generated/validators.js";
+import { sameOrigin } from "../core/credentials.js";
+import { endpointPath } from "../core/endpoint.js";
+import { withUploadedImage, type UploadContext } from "../storage/upload.js";
+import { platformParameters } from "../core/platform-options.js";
+import { parseErrorBody } from "../core/errors-from-answers.js";
+import { callHeaders } from "../core/call-controls.js";
+import { FluxSubmitUncertainError, FluxValidationError, type FluxResponseError } from "../core/errors.js";
+import { maxAnswerBytes } from "../core/read-body.js";
+import { offSpecAnswer, parseJson, send, type Transport } from "../core/transport.js";
+import { withExactSeed } from "../core/seed.js";
+import { checkOutput, issuesOf, serializeInput } from "../core/validation.js";
 import type {
   AnswerObserver,
   CancelResult,
@@ -34,7 +34,7 @@ import type {
   QueueStatus,
   QueueSubmitted,
   SubmitOptions,
-} from "./types.js";
+} from "../core/types.js";
 
 /** What the queue calls share with the client that made them. */
 export interface QueueContext extends Transport {

@@ -1,4 +1,4 @@
-import type { components } from "../generated/image-to-image.js";
+import type { components } from "../../generated/image-to-image.js";
 
 /** One broken rule of the spec: `num_images: must be <= 4`. */
 export interface FluxIssue {

@@ -1,6 +1,6 @@
 // fal's platform headers and the submit's query parameters: the typed options of a call turned into
 // what goes on the wire, checked against the spec (generated/) before anything is sent.
-import { validateObjectLifecyclePreference, type Validator } from "../generated/validators.js";
+import { validateObjectLifecyclePreference, type Validator } from "../../generated/validators.js";
 import { FluxValidationError, type FluxIssue } from "./errors.js";
 import { containsKey } from "./redaction.js";
 import type { PlatformOptions, QueueCallOptions, SubmitOptions } from "./types.js";

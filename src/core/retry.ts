@@ -1,4 +1,4 @@
-/** How the queue calls retry. A submit is billed, so it follows stricter rules (see `src/queue.ts`). */
+/** How the queue calls retry. A submit is billed, so it follows stricter rules (see `src/queue/calls.ts`). */
 export interface RetryOptions {
   /**
    * Retries after the first attempt. Default 3: with the default delays a call gives up after about

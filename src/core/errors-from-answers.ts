@@ -1,5 +1,5 @@
-// Turns what went wrong on the wire into this client's typed errors (redacted where they leave the client: src/redaction.ts).
-import { finalWhenHeaders } from "../generated/spec.js";
+// Turns what went wrong on the wire into this client's typed errors (redacted where they leave the client: src/core/redaction.ts).
+import { finalWhenHeaders } from "../../generated/spec.js";
 import { FluxApiError, FluxNetworkError, FluxRedirectError, FluxTimeoutError, type FalErrorBody } from "./errors.js";
 
 /**
