@@ -1,6 +1,6 @@
 // How the command tells an upload to fal storage on stderr: on a terminal the status line shows the
-// share sent; a big file is also told in a message when its upload starts and ends, which stays in
-// a log where the status line does not.
+// share sent; the end of a big file's upload is also told in a message (size, time, rate), which
+// stays in a log where the status line does not; a single job also says where its photo goes.
 import type { Progress } from "./progress.js";
 
 /** From this size an upload is told in messages: at 10 Mbit/s up, 8 MiB takes about 7 s. */
