@@ -2,7 +2,6 @@
 // what goes on the wire, checked against the spec (generated/) before anything is sent.
 import { validateObjectLifecyclePreference, type Validator } from "../../generated/validators.js";
 import { FluxValidationError, type FluxIssue } from "./errors.js";
-import { containsKey } from "./redaction.js";
 import type { PlatformOptions, QueueCallOptions, SubmitOptions } from "./types.js";
 import { issuesOf } from "./validation.js";
 
@@ -52,7 +51,8 @@ export interface ParameterSpec {
 export function platformParameters(
   options: SubmitOptions,
   { validate, locations }: ParameterSpec,
-  key: string | undefined,
+  /** Whether a text holds any form of the client's key (refused in a webhook URL). */
+  carriesKey: (text: string) => boolean,
   inputIssues: FluxIssue[] = [],
 ): WireParameters {
   const issues = [...inputIssues];
@@ -64,7 +64,7 @@ export function platformParameters(
     if (converted !== undefined) sent[name] = converted;
   }
   issues.push(...issuesOf(validate, sent).map((issue) => ({ ...issue, field: optionOf[issue.field] ?? issue.field })));
-  if ("fal_webhook" in locations) issues.push(...webhookIssues(options.webhookUrl, key));
+  if ("fal_webhook" in locations) issues.push(...webhookIssues(options.webhookUrl, carriesKey));
   if (issues.length) throw new FluxValidationError(issues);
 
   const out: WireParameters = { query: {}, headers: {} };
@@ -91,7 +91,7 @@ function toWire(option: OptionName, value: unknown, issues: FluxIssue[]): unknow
   return value;
 }
 
-function webhookIssues(webhook: unknown, key: string | undefined): FluxIssue[] {
+function webhookIssues(webhook: unknown, carriesKey: (text: string) => boolean): FluxIssue[] {
   if (typeof webhook !== "string") return [];
   let url: URL | undefined;
   try {
@@ -103,7 +103,7 @@ function webhookIssues(webhook: unknown, key: string | undefined): FluxIssue[] {
     return [{ field: "webhookUrl", rule: "format", message: "must be an absolute http(s) URL", params: { format: "uri" } }];
   }
   // Spelled any way a URL can spell it (percent-encoded, twice even, or as its secret half alone).
-  if ([webhook, safeDecode(webhook)].some((text) => containsKey(text, key))) {
+  if ([webhook, safeDecode(webhook)].some(carriesKey)) {
     return [{ field: "webhookUrl", rule: "secret", message: "contains the API key; fal would store it in the job", params: {} }];
   }
   return [];

@@ -11,7 +11,8 @@ export interface Transport {
   fetch: FetchLike;
   /** `Authorization`, when there is a key. */
   headers: Record<string, string>;
-  key: string | undefined;
+  /** Whether calls carry a key (a 401 without one says how to give it). */
+  hasKey: boolean;
   retry: RetryPolicy;
   requestTimeoutMs: number;
 }
@@ -99,7 +100,7 @@ export async function send<T>(transport: Transport, call: Call<T>): Promise<T> {
           failure = error;
         }
       } else {
-        const answer = apiError(response, parseErrorBody(text), call.retryableByStatus, transport.key !== undefined, call.jobId);
+        const answer = apiError(response, parseErrorBody(text), call.retryableByStatus, transport.hasKey, call.jobId);
         const resendable = idempotent || call.refusedStatuses?.includes(response.status);
         if (!(resendable && answer.retryable)) throw answer;
         failure = answer;

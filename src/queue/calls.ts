@@ -47,6 +47,10 @@ export interface QueueContext extends Transport {
   validateResponse: boolean;
   /** How long a status stream that said COMPLETED may stay open for its connection to be used again. */
   streamDrainMs: number;
+  /** Whether a text holds any form of the key (the client's setup; the key itself stays there). */
+  carriesKey: (text: string) => boolean;
+  /** The one redaction (a status handed to a callback leaves the client there). */
+  redact: <T>(value: T) => T;
 }
 
 type OperationId = keyof typeof queueOperations;
@@ -143,10 +147,10 @@ function jobUrls(ctx: QueueContext) {
  * to be good), the body checked, then sent once; retried only after a refusal that made no job.
  */
 async function sendSubmit(ctx: QueueContext, given: ImageToImageInput, options: SubmitOptions & AnswerObserver): Promise<QueueSubmitted> {
-  const precheck = (checked: unknown) => void platformParameters(options, submitParameters, ctx.key, serializeInput(checked).issues);
+  const precheck = (checked: unknown) => void platformParameters(options, submitParameters, ctx.carriesKey, serializeInput(checked).issues);
   const input = await withUploadedImage(given, ctx.upload, precheck, options.signal);
   const body = serializeInput(input);
-  const platform = platformParameters(options, submitParameters, ctx.key, body.issues);
+  const platform = platformParameters(options, submitParameters, ctx.carriesKey, body.issues);
   const url = new URL(ctx.queueUrl + endpointPath(queueOperations.submitImageToImage.path, ctx.endpointId));
   for (const [name, value] of Object.entries(platform.query)) url.searchParams.set(name, value);
   if (options.signal?.aborted) throw options.signal.reason;

@@ -3,8 +3,7 @@
 // none of the sync call's code; createFluxClient puts it beside the sync client (./sync.ts).
 import { defaultQueueUrl } from "../../generated/spec.js";
 import { clientSetup, type ClientSetup } from "../core/client-setup.js";
-import { keyHeaders, parseBaseUrl, type AuthScheme } from "../core/credentials.js";
-import { answerCopy, redacting } from "../core/redaction.js";
+import { parseBaseUrl, type AuthScheme } from "../core/credentials.js";
 import type { CallHooks } from "../core/call-controls.js";
 import { createQueue } from "./calls.js";
 import { retryPolicy, type RetryOptions } from "../core/retry.js";
@@ -104,14 +103,16 @@ export function createQueueClient(options: QueueClientOptions = {}, setup?: Clie
   const queueUrl = (options.queueUrl ?? defaultQueueUrl).replace(/\/+$/, "");
   parseBaseUrl(queueUrl, "queueUrl");
   // One fetch for every call, uploads included, so that the hooks see them all.
-  const { key, fetch } = setup ?? clientSetup(options);
+  const client = setup ?? clientSetup(options);
   const queueContext = {
-    fetch,
-    headers: keyHeaders(key, options.authScheme ?? "Key", [queueUrl]),
-    key,
+    fetch: client.fetch,
+    headers: client.keyHeaders([queueUrl]),
+    hasKey: client.hasKey,
+    carriesKey: client.carriesKey,
+    redact: client.redact,
     queueUrl,
     endpointId: checkedEndpointId(options.endpointId),
-    upload: uploadContext(options, fetch, key),
+    upload: uploadContext(options, client),
     retry: retryPolicy(options.retry),
     requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
     streamDrainMs: options.streamDrainMs ?? defaultStreamDrainMs(),
@@ -132,9 +133,9 @@ export function createQueueClient(options: QueueClientOptions = {}, setup?: Clie
       const observed = { ...callOptions, onAnswer: (r: Response) => (answer = r), onEnqueue: (id: string) => ((enqueued = id), callOptions.onEnqueue?.(id)) };
       const data = await call(...([first, observed] as unknown as A));
       const requestId = answer?.headers.get("x-fal-request-id") ?? enqueued ?? fallbackId(args, data);
-      return { data, requestId, response: answerCopy(answer ?? new Response(null), key) };
+      return { data, requestId, response: client.answerCopy(answer ?? new Response(null)) };
     };
-    return Object.assign(redacting(call, key), { withResponse: redacting(withResponse, key) });
+    return Object.assign(client.redacting(call), { withResponse: client.redacting(withResponse) });
   };
   const jobId = (args: [QueueJob, unknown?]) => (typeof args[0] === "string" ? args[0] : args[0].request_id);
   return {
@@ -148,7 +149,7 @@ export function createQueueClient(options: QueueClientOptions = {}, setup?: Clie
     },
     queueUrl,
     storage: {
-      upload: redacting((image: ImageBytes, uploadOptions?: UploadOptions) => uploadImage(image, queueContext.upload, uploadOptions), key),
+      upload: client.redacting((image: ImageBytes, uploadOptions?: UploadOptions) => uploadImage(image, queueContext.upload, uploadOptions)),
       storageUrl: queueContext.upload.storageUrl,
     },
   };

@@ -1,7 +1,6 @@
 // subscribe: submit, follow the status stream (or poll), and fetch the result the moment the job completes.
 import { queueOperations } from "../../generated/spec.js";
 import { validateQueueStatus } from "../../generated/validators.js";
-import { redact } from "../core/redaction.js";
 import { FluxApiError, FluxResponseError, FluxSubmitUncertainError, FluxTimeoutError, FluxValidationError } from "../core/errors.js";
 import type { AbandonedSubmit, QueueContext, QueueInternals } from "./calls.js";
 import { sleep } from "../core/retry.js";
@@ -76,7 +75,7 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
     const onQueueUpdate = (status: QueueStatus) => {
       if (status.status === "COMPLETED") lastCompleted = status;
       // A callback is an exit too: what it is handed goes through the one redaction (src/core/redaction.ts).
-      report(redact(status, ctx.key));
+      report(ctx.redact(status));
     };
     try {
       guarded(options.onEnqueue)(requestId);

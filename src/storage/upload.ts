@@ -7,11 +7,12 @@ import { defaultStorageUrl, storageUpload } from "../../generated/spec.js";
 import { validateUploadTarget } from "../../generated/validators.js";
 import { FluxError, FluxUploadError, FluxValidationError } from "../core/errors.js";
 import { imageTypeNames, sniffImage } from "../core/image-type.js";
-import { isLoopback, keyHeaders, parseBaseUrl, type AuthScheme } from "../core/credentials.js";
+import type { ClientSetup } from "../core/client-setup.js";
+import { isLoopback, parseBaseUrl } from "../core/credentials.js";
 import { retryPolicy, type RetryOptions } from "../core/retry.js";
 import { joinBytes } from "../core/read-body.js";
 import { offSpecAnswer, parseJson, send, type Transport } from "../core/transport.js";
-import type { FetchLike, ImageBytes } from "../core/types.js";
+import type { ImageBytes } from "../core/types.js";
 import { issuesOf } from "../core/validation.js";
 
 
@@ -26,17 +27,16 @@ export interface UploadContext extends Transport {
  * (already wrapped) fetch and key, retries and time limit. It reads only those options.
  */
 export function uploadContext(
-  options: { storageUrl?: string; authScheme?: AuthScheme; retry?: RetryOptions | false; requestTimeoutMs?: number },
-  fetch: FetchLike,
-  key: string | undefined,
+  options: { storageUrl?: string; retry?: RetryOptions | false; requestTimeoutMs?: number },
+  client: Pick<ClientSetup, "fetch" | "hasKey" | "keyHeaders">,
 ): UploadContext {
   const storageUrl = (options.storageUrl ?? defaultStorageUrl).replace(/\/+$/, "");
   parseBaseUrl(storageUrl, "storageUrl");
   return {
     storageUrl,
-    fetch,
-    headers: keyHeaders(key, options.authScheme ?? "Key", [storageUrl]),
-    key,
+    fetch: client.fetch,
+    headers: client.keyHeaders([storageUrl]),
+    hasKey: client.hasKey,
     retry: retryPolicy(options.retry),
     requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
   };

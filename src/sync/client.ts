@@ -5,10 +5,9 @@ import type { components, paths } from "../../generated/image-to-image.js";
 import { defaultBaseUrl, endpointIds, imageToImageParameters, retryableByStatus } from "../../generated/spec.js";
 import { validateRunParameters, type Validator } from "../../generated/validators.js";
 import { clientSetup, type ClientSetup } from "../core/client-setup.js";
-import { keyHeaders, parseBaseUrl, type AuthScheme } from "../core/credentials.js";
+import { parseBaseUrl, type AuthScheme } from "../core/credentials.js";
 import { checkedEndpointId, endpointPath } from "../core/endpoint.js";
 import { uploadContext, withUploadedImage } from "../storage/upload.js";
-import { answerCopy, redacting } from "../core/redaction.js";
 import { callHeaders, type CallHooks } from "../core/call-controls.js";
 import { FluxResponseError } from "../core/errors.js";
 import { apiError, networkError, parseErrorBody } from "../core/errors-from-answers.js";
@@ -142,13 +141,14 @@ function outputOf(response: Response, text: string, keyGiven: boolean, validateR
 export function createSyncClient(options: SyncClientOptions = {}, setup?: ClientSetup): SyncClient {
   const baseUrl = options.baseUrl ?? defaultBaseUrl;
   parseBaseUrl(baseUrl);
-  const { key, fetch: fetchImpl } = setup ?? clientSetup(options);
-  const headers = keyHeaders(key, options.authScheme ?? "Key", [baseUrl]);
+  const client = setup ?? clientSetup(options);
+  const fetchImpl = client.fetch;
+  const headers = client.keyHeaders([baseUrl]);
   const validateResponse = options.validateResponse ?? true;
   const syncTimeoutMs = options.syncTimeoutMs ?? 300_000;
   // openapi-fetch knows the documents' path; under another id the same call goes to that id's path.
   const endpointId = checkedEndpointId(options.endpointId);
-  const upload = uploadContext(options, fetchImpl, key);
+  const upload = uploadContext(options, client);
   const onEndpoint = (url: string) => {
     if (endpointId === endpointIds[0]) return url;
     const target = new URL(url);
@@ -160,10 +160,10 @@ export function createSyncClient(options: SyncClientOptions = {}, setup?: Client
 
   async function imageToImage(given: ImageToImageInput, call: CallOptions = {}): Promise<WithResponse<ImageToImageOutput>> {
     // An image given as bytes is uploaded first, once the rest of the call is known to be good.
-    const precheck = (checked: unknown) => void platformParameters(call, runParameters, key, serializeInput(checked).issues);
+    const precheck = (checked: unknown) => void platformParameters(call, runParameters, client.carriesKey, serializeInput(checked).issues);
     const input = await withUploadedImage(given, upload, precheck, call.signal);
     const body = serializeInput(input);
-    const platform = platformParameters(call, runParameters, key, body.issues);
+    const platform = platformParameters(call, runParameters, client.carriesKey, body.issues);
     const limitMs = call.timeout ?? syncTimeoutMs;
     const extra = callHeaders(call.headers);
     const deadline = AbortSignal.timeout(limitMs);
@@ -187,15 +187,15 @@ export function createSyncClient(options: SyncClientOptions = {}, setup?: Client
         throw networkError(cause, baseUrl, { timedOutAfterMs: deadline.aborted ? limitMs : undefined });
       });
     const { response } = result;
-    return { data: outputOf(response, bodies.get(response) ?? "", key !== undefined, validateResponse), requestId: response.headers.get("x-fal-request-id") ?? undefined, response };
+    return { data: outputOf(response, bodies.get(response) ?? "", client.hasKey, validateResponse), requestId: response.headers.get("x-fal-request-id") ?? undefined, response };
   }
 
   // The answer is copied (its key-free headers, no body) only for withResponse: a Response costs
   // about as much to build as the rest of the call's own work (npm run bench).
-  const withResponse = redacting(async (input: ImageToImageInput, call?: CallOptions) => {
+  const withResponse = client.redacting(async (input: ImageToImageInput, call?: CallOptions) => {
     const { data, requestId, response } = await imageToImage(input, call);
-    return { data, requestId, response: answerCopy(response, key) };
-  }, key);
-  const outputOnly = redacting(async (input: ImageToImageInput, call?: CallOptions) => (await imageToImage(input, call)).data, key);
+    return { data, requestId, response: client.answerCopy(response) };
+  });
+  const outputOnly = client.redacting(async (input: ImageToImageInput, call?: CallOptions) => (await imageToImage(input, call)).data);
   return { imageToImage: Object.assign(outputOnly, { withResponse }), raw, baseUrl };
 }
