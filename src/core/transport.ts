@@ -4,6 +4,7 @@ import { FluxError, FluxResponseError, FluxSubmitUncertainError, type FluxIssue 
 import { apiError, networkError, neverSent, parseErrorBody } from "./errors-from-answers.js";
 import { BodyReadError, maxAnswerBytes, readBody } from "./read-body.js";
 import { backoff, retryAfterMs, sleep, type RetryPolicy } from "./retry.js";
+import { timeLimit } from "./time-limit.js";
 import type { FetchLike } from "./types.js";
 
 /** What every call of a client shares. */
@@ -72,8 +73,8 @@ export async function send<T>(transport: Transport, call: Call<T>): Promise<T> {
     let failure: FluxError;
     let wait: number | undefined;
     const limitMs = call.timeoutMs ?? transport.requestTimeoutMs;
-    const timeout = AbortSignal.timeout(limitMs);
-    const signal = call.signal && !call.finishOnAbort ? AbortSignal.any([call.signal, timeout]) : timeout;
+    const limit = timeLimit(limitMs, [call.finishOnAbort ? undefined : call.signal]);
+    const { signal } = limit;
     let partial = "";
     try {
       const response = await transport.fetch(call.url, {
@@ -110,11 +111,13 @@ export async function send<T>(transport: Transport, call: Call<T>): Promise<T> {
       if (error instanceof FluxError) throw error;
       if (call.signal?.aborted && !call.finishOnAbort) throw call.signal.reason;
       failure = networkError(error, call.url, {
-        timedOutAfterMs: timeout.aborted ? limitMs : undefined,
+        timedOutAfterMs: limit.expired ? limitMs : undefined,
         jobId: call.jobId,
       });
-      if (!idempotent && (timeout.aborted || !neverSent(error))) throw uncertain(failure, call.recoverRequestId?.(partial));
+      if (!idempotent && (limit.expired || !neverSent(error))) throw uncertain(failure, call.recoverRequestId?.(partial));
       if (!idempotent && call.signal?.aborted) throw call.signal.reason;
+    } finally {
+      limit.clear();
     }
     const delay = wait ?? backoff(transport.retry, attempt);
     if (attempt >= (call.maxRetries ?? transport.retry.maxRetries) || delay > transport.retry.maxDelayMs) throw failure;

@@ -5,6 +5,7 @@ import { FluxApiError, FluxResponseError, FluxSubmitUncertainError, FluxTimeoutE
 import type { AbandonedSubmit, QueueContext, QueueInternals } from "./calls.js";
 import { sleep } from "../core/retry.js";
 import { sseData } from "../core/sse.js";
+import { timeLimit, type TimeLimit } from "../core/time-limit.js";
 import type { AnswerObserver, ImageToImageInput, ImageToImageOutput, QueueCalls, QueueJob, QueueStatus, SubmitOptions } from "../core/types.js";
 
 export interface SubscribeOptions extends Omit<SubmitOptions, "signal" | "timeout"> {
@@ -41,21 +42,31 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
     getJob: (signal: AbortSignal, onAbandoned: (outcome: AbandonedSubmit) => void) => Promise<QueueJob>,
     options: SubscribeOptions & AnswerObserver,
   ): Promise<ImageToImageOutput> {
-    // Before the job exists: a mode the client does not have would otherwise be taken as "stream".
-    if (options.mode !== undefined && options.mode !== "stream" && options.mode !== "poll") {
-      throw new FluxValidationError([{ field: "mode", rule: "enum", message: `must be "stream" or "poll", got ${JSON.stringify(options.mode)}`, params: { allowedValues: ["stream", "poll"] } }]);
-    }
-    const deadline = options.timeout === undefined ? undefined : AbortSignal.timeout(options.timeout);
+    checkMode(options.mode);
     // Aborted when a callback throws, so that the job is cancelled like on any other abort.
     const callbackFailed = new AbortController();
-    const signal = AbortSignal.any([options.signal, deadline, callbackFailed.signal].filter((s) => s !== undefined));
+    const limit = timeLimit(options.timeout, [options.signal, callbackFailed.signal]);
+    try {
+      return await followWithin(limit, callbackFailed, getJob, options);
+    } finally {
+      limit.clear();
+    }
+  }
 
+  /** {@link followToOutput} within its limit (the caller's signal, `timeout`, a callback that failed). */
+  async function followWithin(
+    limit: TimeLimit,
+    callbackFailed: AbortController,
+    getJob: (signal: AbortSignal, onAbandoned: (outcome: AbandonedSubmit) => void) => Promise<QueueJob>,
+    options: SubscribeOptions & AnswerObserver,
+  ): Promise<ImageToImageOutput> {
+    const { signal } = limit;
     let job: QueueJob;
     let abandoned: AbandonedSubmit | undefined;
     try {
       job = await getJob(signal, (outcome) => (abandoned = outcome));
     } catch (error) {
-      if (deadline?.aborted && !options.signal?.aborted) throw submitTimedOut(options.timeout!, abandoned);
+      if (limit.expired && !options.signal?.aborted) throw submitTimedOut(options.timeout!, abandoned);
       throw error;
     }
     const requestId = typeof job === "string" ? job : job.request_id;
@@ -94,14 +105,7 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
       const cancel = await queue
         .cancel(job, { signal: AbortSignal.timeout(Math.min(ctx.requestTimeoutMs, 10_000)) })
         .catch(() => undefined);
-      if (callbackFailed.signal.aborted) throw callbackFailed.signal.reason;
-      if (options.signal?.aborted) throw options.signal.reason;
-      throw new FluxTimeoutError(
-        cancel?.status === "ALREADY_COMPLETED"
-          ? `the job completed but its result did not arrive within ${options.timeout} ms: fetch it with queue.result("${requestId}")`
-          : `the job did not complete within ${options.timeout} ms and was cancelled`,
-        { requestId },
-      );
+      throw whyItStopped(callbackFailed.signal, options, requestId, cancel?.status);
     }
   }
 
@@ -110,6 +114,24 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
       followToOutput((signal, onAbandoned) => queue.submit(input, { ...options, signal, onAbandoned }).catch(jobFromUnreadableAnswer), options),
     follow: (job: QueueJob, options: FollowOptions & AnswerObserver = {}) => followToOutput(async () => job, options),
   };
+}
+
+/** Before the job exists: a mode the client does not have would otherwise be taken as "stream". */
+function checkMode(mode: unknown): void {
+  if (mode === undefined || mode === "stream" || mode === "poll") return;
+  throw new FluxValidationError([{ field: "mode", rule: "enum", message: `must be "stream" or "poll", got ${JSON.stringify(mode)}`, params: { allowedValues: ["stream", "poll"] } }]);
+}
+
+/** What a subscription that stopped (its job cancelled) throws: the failed callback's error, the caller's abort reason, or its timeout. */
+function whyItStopped(callbackFailed: AbortSignal, options: SubscribeOptions, requestId: string, cancelled: string | undefined): unknown {
+  if (callbackFailed.aborted) return callbackFailed.reason;
+  if (options.signal?.aborted) return options.signal.reason;
+  return new FluxTimeoutError(
+    cancelled === "ALREADY_COMPLETED"
+      ? `the job completed but its result did not arrive within ${options.timeout} ms: fetch it with queue.result("${requestId}")`
+      : `the job did not complete within ${options.timeout} ms and was cancelled`,
+    { requestId },
+  );
 }
 
 /**

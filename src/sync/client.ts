@@ -15,6 +15,7 @@ import { platformParameters } from "../core/platform-options.js";
 import { BodyReadError, maxAnswerBytes, readBody } from "../core/read-body.js";
 import { offSpecAnswer, parseJson } from "../core/transport.js";
 import { withExactSeed } from "../core/seed.js";
+import { timeLimit } from "../core/time-limit.js";
 import type { CallHeaders, EndpointId, FetchLike, ImageToImageInput, ImageToImageOutput, PlatformOptions, RunParameters, WithResponse, WithResponseCall } from "../core/types.js";
 import { checkOutput, serializeInput } from "../core/validation.js";
 
@@ -166,7 +167,7 @@ export function createSyncClient(options: SyncClientOptions = {}, setup?: Client
     const platform = platformParameters(call, runParameters, client.carriesKey, body.issues);
     const limitMs = call.timeout ?? syncTimeoutMs;
     const extra = callHeaders(call.headers);
-    const deadline = AbortSignal.timeout(limitMs);
+    const limit = timeLimit(limitMs, [call.signal]);
 
     const result = await callClient
       .POST(path, {
@@ -178,14 +179,15 @@ export function createSyncClient(options: SyncClientOptions = {}, setup?: Client
         bodySerializer: () => body.text,
         // Read as text so that a seed above 2^53 can be recovered from its digits.
         parseAs: "text",
-        signal: call.signal ? AbortSignal.any([call.signal, deadline]) : deadline,
+        signal: limit.signal,
       })
       .catch((error: unknown) => {
         if (call.signal?.aborted) throw call.signal.reason;
         if (error instanceof BodyReadError && error.tooLarge) throw new FluxResponseError(`fal's answer to the call: ${error.message}`, undefined, [], undefined);
         const cause = error instanceof BodyReadError ? (error.cause ?? error) : error;
-        throw networkError(cause, baseUrl, { timedOutAfterMs: deadline.aborted ? limitMs : undefined });
-      });
+        throw networkError(cause, baseUrl, { timedOutAfterMs: limit.expired ? limitMs : undefined });
+      })
+      .finally(limit.clear);
     const { response } = result;
     return { data: outputOf(response, bodies.get(response) ?? "", client.hasKey, validateResponse), requestId: response.headers.get("x-fal-request-id") ?? undefined, response };
   }
