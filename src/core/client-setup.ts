@@ -4,7 +4,7 @@
 // header for the servers it may go to, whether a text carries it, and the one redaction.
 // createFluxClient makes one and hands it to both of its halves; each half made alone makes its own.
 import { observedFetch, type CallHooks } from "./call-controls.js";
-import { keyHeaders, resolveCredentials, type AuthScheme } from "./credentials.js";
+import { assertSafeTransport, keyHeaders, resolveCredentials, type AuthScheme } from "./credentials.js";
 import { answerCopy, containsKey, redact, redacting } from "./redaction.js";
 import type { FetchLike } from "./types.js";
 
@@ -33,10 +33,15 @@ export interface ClientSetup {
 
 export function clientSetup(options: ClientSetupOptions): ClientSetup {
   const key = resolveCredentials(options.credentials);
+  // Built once, by the first half that asks; each later server list is checked before it gets it.
+  let header: Record<string, string> | undefined;
   return {
     fetch: observedFetch(options.fetch ?? ((input, init) => globalThis.fetch(input, init)), options),
     hasKey: key !== undefined,
-    keyHeaders: (servers) => keyHeaders(key, options.authScheme ?? "Key", servers),
+    keyHeaders(servers) {
+      if (header && key !== undefined) for (const server of servers) assertSafeTransport(server);
+      return (header ??= keyHeaders(key, options.authScheme ?? "Key", servers));
+    },
     carriesKey: (text) => containsKey(text, key),
     redact: (value) => redact(value, key),
     redacting: (call) => redacting(call, key),
