@@ -6,6 +6,9 @@ export const defaultBaseUrl = "https://fal.run";
 /** This endpoint's ids at fal (`x-endpoint`): the one the documents' paths are written with, then its aliases. */
 export const endpointIds = ["fal-ai/flux-1/dev/image-to-image","fal-ai/flux/dev/image-to-image"] as const;
 
+/** The sync call's path in openapi/image-to-image.yaml: `/` and the endpoint's id (openapi-fetch's key for the call). */
+export const syncPath = "/fal-ai/flux-1/dev/image-to-image" as const;
+
 /** The request body schema, as JSON Schema: every bound, default, enum and description. */
 export const imageToImageInputSchema = {
   "type": "object",

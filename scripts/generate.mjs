@@ -272,7 +272,7 @@ function endpointIds(endpoint, ...specs) {
 
 function constants(schemas, doc, spec, queueSpec, storageSpec, endpoint) {
   const input = toJsonSchema(schemas.ImageToImageInput);
-  const operation = spec.paths["/fal-ai/flux-1/dev/image-to-image"].post;
+  const operation = spec.paths[`/${endpoint.id}`].post;
   const queueOperationList = Object.values(queueSpec.paths).flatMap((item) => Object.values(item));
   const responses = Object.entries(operation.responses).map(([status, response]) => [
     Number(status),
@@ -288,6 +288,9 @@ function constants(schemas, doc, spec, queueSpec, storageSpec, endpoint) {
     "",
     "/** This endpoint's ids at fal (`x-endpoint`): the one the documents' paths are written with, then its aliases. */",
     `export const endpointIds = ${JSON.stringify(endpointIds(endpoint, spec, queueSpec))} as const;`,
+    "",
+    `/** The sync call's path in ${doc.spec}: \`/\` and the endpoint's id (openapi-fetch's key for the call). */`,
+    `export const syncPath = ${JSON.stringify(`/${endpoint.id}`)} as const;`,
     "",
     "/** The request body schema, as JSON Schema: every bound, default, enum and description. */",
     `export const imageToImageInputSchema = ${JSON.stringify(input, null, 2)} as const;`,

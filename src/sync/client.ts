@@ -2,7 +2,7 @@
 // ships is the call, its validators and openapi-fetch. createFluxClient builds on it.
 import createClient, { type Client } from "openapi-fetch";
 import type { components, paths } from "../../generated/image-to-image.js";
-import { defaultBaseUrl, endpointIds, imageToImageParameters, retryableByStatus } from "../../generated/spec.js";
+import { defaultBaseUrl, endpointIds, imageToImageParameters, retryableByStatus, syncPath } from "../../generated/spec.js";
 import { validateRunParameters, type Validator } from "../../generated/validators.js";
 import { clientSetup, type ClientSetup } from "../core/client-setup.js";
 import { parseBaseUrl, type AuthScheme } from "../core/credentials.js";
@@ -72,7 +72,7 @@ export interface SyncClient {
   readonly baseUrl: string;
 }
 
-const path = "/fal-ai/flux-1/dev/image-to-image";
+const path = syncPath;
 const runParameters = { validate: validateRunParameters as Validator<unknown>, locations: imageToImageParameters };
 
 /**
