@@ -2,7 +2,7 @@
 // for AbortSignal.timeout and AbortSignal.any on the hot path: the same aborts and reasons, and
 // nothing left behind once it is cleared.
 import { getEventListeners, once } from "node:events";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { timeLimit } from "../src/core/time-limit.js";
 
 describe("timeLimit", () => {
@@ -30,13 +30,18 @@ describe("timeLimit", () => {
     expect(limit.signal.reason).toBe("gone");
   });
 
-  it("cleared: its listener leaves the caller's long-lived signal, and its timer never fires", async () => {
-    const caller = new AbortController();
-    const limit = timeLimit(1, [caller.signal]);
-    expect(getEventListeners(caller.signal, "abort")).toHaveLength(1);
-    limit.clear();
-    expect(getEventListeners(caller.signal, "abort")).toHaveLength(0);
-    await new Promise((resolve) => setTimeout(resolve, 5)); // past the limit's 1 ms: a timer still set would have fired
-    expect(limit.signal.aborted).toBe(false);
+  it("cleared: its listener leaves the caller's long-lived signal, and its timer never fires", () => {
+    vi.useFakeTimers();
+    try {
+      const caller = new AbortController();
+      const limit = timeLimit(1, [caller.signal]);
+      expect(getEventListeners(caller.signal, "abort")).toHaveLength(1);
+      limit.clear();
+      expect(getEventListeners(caller.signal, "abort")).toHaveLength(0);
+      vi.advanceTimersByTime(10); // past the limit: a timer still set would fire here
+      expect(limit.signal.aborted).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

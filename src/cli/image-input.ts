@@ -11,7 +11,7 @@ import { sniffImage } from "../core/image-type.js";
 import { UsageError } from "./usage-error.js";
 
 /**
- * The largest local image sent inline (`--inline`, and a batch line's file). fal sets no documented
+ * The largest local image sent inline (`--inline`, for `--image` and a batch line's file). fal sets no documented
  * limit on data URIs but warns that large ones slow the request; 10 MiB (13.4 MiB as base64) keeps
  * a submit on a 10 Mbit/s uplink under 15 s. An uploaded image may be as large as one upload to
  * fal storage takes (`storageUpload.maxBytes`, fal-js's single-upload bound, 90 MiB).
@@ -59,11 +59,11 @@ export async function resolveImage(value: string, baseDir: string, flag = "--ima
   if (upload) return { imageUrl: await openImageFile(path, value, flag), stem: stemOf(basename(path)) };
   const bytes = await readAtMost(path, limit, signal);
   if (!bytes) throw tooLarge(`more than ${megabytes(limit)}`);
-  return { imageUrl: `data:${type(bytes, value, flag)};base64,${bytes.toString("base64")}`, stem: stemOf(basename(path)) };
+  return { imageUrl: `data:${imageTypeOf(bytes, value, flag)};base64,${bytes.toString("base64")}`, stem: stemOf(basename(path)) };
 }
 
 /** The image's MIME type from its first bytes, or a UsageError naming the file. */
-function type(head: Buffer, value: string, flag: string): string {
+function imageTypeOf(head: Buffer, value: string, flag: string): string {
   const sniffed = sniffImageType(head);
   if (sniffed) return sniffed;
   throw new UsageError(`${flag}: ${value} is not a jpeg, png, webp, gif or avif image (it starts with ${head.subarray(0, 8).toString("hex") || "nothing"})`);
@@ -77,7 +77,7 @@ function type(head: Buffer, value: string, flag: string): string {
 async function openImageFile(path: string, value: string, flag: string): Promise<File> {
   const blob = await openAsBlob(path);
   const head = Buffer.from(await blob.slice(0, 32).arrayBuffer());
-  return new File([blob], basename(path), { type: type(head, value, flag) });
+  return new File([blob], basename(path), { type: imageTypeOf(head, value, flag) });
 }
 
 /** The file's bytes, or undefined when it holds more than `limit`; reading stops there. */
