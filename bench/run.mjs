@@ -108,9 +108,9 @@ const entries = {
     fal.subscribe("fal-ai/flux-1/dev/image-to-image", { input: { image_url: "https://x/y.png", prompt: "p" } }).then(console.log);`,
   "flux-i2i verifyWebhook": `import { verifyWebhook } from "./src/index.ts";
     verifyWebhook("{}", {}, { jwks: { keys: [] } }).then(console.log);`,
-  "flux-i2i/sync imageToImage": `import { createSyncClient } from "./src/sync/client.ts";
+  "flux-i2i/sync imageToImage": `import { createSyncClient } from "./src/sync.ts";
     createSyncClient({ credentials: "k" }).imageToImage({ image_url: "https://x/y.png", prompt: "p" }).then(console.log);`,
-  "flux-i2i/queue subscribe": `import { createQueueClient } from "./src/queue/client.ts";
+  "flux-i2i/queue subscribe": `import { createQueueClient } from "./src/queue.ts";
     createQueueClient({ credentials: "k" }).subscribe({ image_url: "https://x/y.png", prompt: "p" }).then(console.log);`,
   "flux-i2i/webhook verifyWebhook": `import { verifyWebhook } from "./src/server/webhook.ts";
     verifyWebhook("{}", {}, { jwks: { keys: [] } }).then(console.log);`,

@@ -696,6 +696,33 @@ export interface components {
          */
         Logs: 0 | 1 | true | false;
         /**
+         * @description A URL fal POSTs the result to when the job completes (see `webhooks`).
+         * @example https://example.com/fal/webhook
+         */
+        Webhook: string;
+        /**
+         * @description Refuse the submit with 429 (no job) when the endpoint's queue is longer than this.
+         *     Source: fal's docs, "Understanding Requests"
+         *     (https://docs.fal.ai/documentation/deployment/requests). fal documents no bounds: a
+         *     whole number of at least 0 is an inference.
+         * @example 100
+         */
+        MaxQueueLength: number;
+        /**
+         * @description The job's place in the endpoint's queue: a `low` job waits behind every `normal` one.
+         *     Source: fal's docs, "Platform Headers"
+         *     (https://docs.fal.ai/documentation/model-apis/common-parameters); fal-js always sends it
+         *     (`libs/client/src/queue.ts`, `priority ?? "normal"`).
+         */
+        QueuePriority: "normal" | "low";
+        /**
+         * @description fal does not retry this job itself (it otherwise retries a queue job up to 10 times on
+         *     503, 504, 429 and connection errors). Source: fal's docs, "Reliability"
+         *     (https://docs.fal.ai/model-apis/model-endpoints/reliability): `1`, `true` or `yes`.
+         * @example 1
+         */
+        NoRetry: "1" | "true" | "yes";
+        /**
          * @description Seconds the request may wait to *start* (queue wait, runner start, fal's own retries); once a
          *     runner begins, it runs as long as it needs. Past the deadline fal answers 504 with
          *     `X-Fal-Request-Timeout-Type: user`, which is final: neither of fal's clients retries it
@@ -748,7 +775,7 @@ export interface operations {
                  * @description A URL fal POSTs the result to when the job completes (see `webhooks`).
                  * @example https://example.com/fal/webhook
                  */
-                fal_webhook?: string;
+                fal_webhook?: components["parameters"]["Webhook"];
                 /**
                  * @description Refuse the submit with 429 (no job) when the endpoint's queue is longer than this.
                  *     Source: fal's docs, "Understanding Requests"
@@ -756,7 +783,7 @@ export interface operations {
                  *     whole number of at least 0 is an inference.
                  * @example 100
                  */
-                fal_max_queue_length?: number;
+                fal_max_queue_length?: components["parameters"]["MaxQueueLength"];
             };
             header?: {
                 /**
@@ -765,7 +792,7 @@ export interface operations {
                  *     (https://docs.fal.ai/documentation/model-apis/common-parameters); fal-js always sends it
                  *     (`libs/client/src/queue.ts`, `priority ?? "normal"`).
                  */
-                "X-Fal-Queue-Priority"?: "normal" | "low";
+                "X-Fal-Queue-Priority"?: components["parameters"]["QueuePriority"];
                 /**
                  * @description Seconds the request may wait to *start* (queue wait, runner start, fal's own retries); once a
                  *     runner begins, it runs as long as it needs. Past the deadline fal answers 504 with
@@ -805,7 +832,7 @@ export interface operations {
                  *     (https://docs.fal.ai/model-apis/model-endpoints/reliability): `1`, `true` or `yes`.
                  * @example 1
                  */
-                "x-fal-no-retry"?: "1" | "true" | "yes";
+                "x-fal-no-retry"?: components["parameters"]["NoRetry"];
             };
             path?: never;
             cookie?: never;

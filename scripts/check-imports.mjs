@@ -24,8 +24,12 @@ export const layers = [
   { name: "calls", pattern: /^src\/(sync|queue)\// },
   { name: "server", pattern: /^src\/server\// },
   { name: "testing", pattern: /^src\/testing\// },
-  // The package's entry: createFluxClient (both halves) and what it exports.
-  { name: "entry", pattern: /^src\/(client|index)\.ts$/ },
+  // One endpoint's whole client (both halves), from its generated entry.
+  { name: "client", pattern: /^src\/client\.ts$/ },
+  // The one module that names this package's endpoint: its entry bound to the client, under the public names.
+  { name: "binding", pattern: /^src\/image-to-image\.ts$/ },
+  // The package's entries: the main one and flux-i2i/sync, flux-i2i/queue.
+  { name: "entry", pattern: /^src\/(index|sync|queue)\.ts$/ },
   { name: "cli", pattern: /^src\/cli\// },
   { name: "bin", pattern: /^src\/bin\// },
 ];
@@ -54,6 +58,8 @@ export function checkImports(root, graph = importGraph(root)) {
         problems.push(`${file} imports ${target}, which is in no layer of scripts/check-imports.mjs`);
       } else if (layers.indexOf(to) > layers.indexOf(from)) {
         problems.push(`${file} (${from.name}) imports ${target} (${to.name}): imports run down the layers only`);
+      } else if (target === "generated/endpoints.ts" && layers.indexOf(from) < layers.findIndex(({ name }) => name === "binding")) {
+        problems.push(`${file} (${from.name}) imports ${target}: below src/image-to-image.ts, code takes an endpoint's entry, it names none`);
       } else if (from.name === "calls" && to.name === "calls" && file.split("/")[1] !== target.split("/")[1]) {
         problems.push(`${file} imports ${target}: the sync call and the queue stand apart (each entry ships without the other)`);
       }

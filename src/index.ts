@@ -1,9 +1,26 @@
-export { createFluxClient, type CallOptions, type FluxClient, type FluxClientOptions } from "./client.js";
-export { createSyncClient, type SyncClient, type SyncClientOptions } from "./sync/client.js";
-export { createQueueClient, type FluxStorage, type QueueClient, type QueueClientOptions } from "./queue/client.js";
+export {
+  checkInput,
+  checkOutput,
+  createFluxClient,
+  createQueueClient,
+  createSyncClient,
+  type EndpointId,
+  type FluxClient,
+  type FluxClientOptions,
+  type FluxQueue,
+  type ImageToImageInput,
+  type ImageToImageOutput,
+  type QueueClient,
+  type QueueClientOptions,
+  type SyncClient,
+  type SyncClientOptions,
+} from "./image-to-image.js";
+export type { CallOptions } from "./sync/client.js";
+export type { FluxStorage } from "./queue/client.js";
+// Any endpoint's client, from its generated entry (generated/endpoints.ts): a document added is a client added.
+export { createEndpointClient, type EndpointClient, type EndpointClientOptions } from "./client.js";
 export type { UploadOptions } from "./storage/upload.js";
 export type { AuthScheme } from "./core/credentials.js";
-export type { EndpointId } from "./core/types.js";
 export {
   FluxApiError,
   FluxConfigError,
@@ -23,11 +40,11 @@ export type {
   CallHeaders,
   CancelResult,
   CancelStatus,
+  ClientInput,
+  ClientOutput,
+  Endpoint,
   FetchLike,
-  FluxQueue,
   ImageBytes,
-  ImageToImageInput,
-  ImageToImageOutput,
   PlatformOptions,
   QueueCallOptions,
   QueueJob,
@@ -53,6 +70,5 @@ export {
   type VerifyWebhookOptions,
   type WebhookPayload,
 } from "./server/webhook.js";
-export { checkInput, checkOutput } from "./core/validation.js";
-export { imageToImageInputSchema, imageToImageExamples } from "../generated/spec.js";
+export { imageToImage, imageToImageInputSchema, imageToImageExamples } from "../generated/endpoints.js";
 export type { components, paths } from "../generated/image-to-image.js";

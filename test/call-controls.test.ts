@@ -2,7 +2,7 @@
 // retries and headers, `withResponse()` for the request id and the answer of a success, and
 // onRequest / onResponse hooks that never see the key.
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from "vitest";
-import { imageToImageExamples } from "../generated/spec.js";
+import { imageToImageExamples } from "../generated/endpoints.js";
 import { createFluxClient, FluxTimeoutError, FluxValidationError, type CallOptions, type FluxClientOptions, type QueueCallOptions, type WithResponse } from "../src/index.js";
 import type { RequestInfo, ResponseInfo } from "../src/index.js";
 import { startFakeQueue, type FakeQueue } from "./support/fake-queue.js";

@@ -2,7 +2,7 @@
 // server that misbehaves (what it throws).
 import { inspect } from "node:util";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { imageToImageExamples } from "../generated/spec.js";
+import { imageToImageExamples } from "../generated/endpoints.js";
 import {
   createFluxClient,
   FluxApiError,

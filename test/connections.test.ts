@@ -3,7 +3,7 @@
 // every new one is a TLS handshake); the result does not wait for it, and a stream that stays open
 // past `streamDrainMs` is cut then. Each job is held by the fake until the test moves it on.
 import { afterEach, describe, expect, it } from "vitest";
-import { imageToImageExamples } from "../generated/spec.js";
+import { imageToImageExamples } from "../generated/endpoints.js";
 import { createFluxClient, type FetchLike, type FluxClientOptions } from "../src/index.js";
 import { defaultStreamDrainMs } from "../src/queue/client.js";
 import { startFakeQueue, type FakeQueue, type FakeQueueOptions } from "./support/fake-queue.js";

@@ -1,7 +1,8 @@
 // This endpoint under each id fal answers to for it (the spec's `x-endpoint`): the paths each id
 // gives, the option checked, and the client's calls under the alias fal's docs page prints.
 import { describe, expect, it } from "vitest";
-import { endpointIds, imageToImageExamples, operationResponses } from "../generated/spec.js";
+import { endpointIds, operationResponses } from "../generated/spec.js";
+import { imageToImageExamples } from "../generated/endpoints.js";
 import { checkedEndpointId, endpointPath } from "../src/core/endpoint.js";
 import { FluxValidationError } from "../src/core/errors.js";
 import { createFluxClient } from "../src/index.js";
@@ -13,21 +14,21 @@ const input = imageToImageExamples.minimal;
 
 describe("endpointPath", () => {
   it("leaves every path of the documents as it is under their own id", () => {
-    for (const { path } of Object.values(operationResponses)) expect(endpointPath(path, documentsId)).toBe(path);
+    for (const { path } of Object.values(operationResponses)) expect(endpointPath(endpointIds, path, documentsId)).toBe(path);
   });
 
   it("puts the call and the submit at /{alias}, and a job's URLs under the alias's app", () => {
     expect(alias).toBe("fal-ai/flux/dev/image-to-image");
-    expect(endpointPath(operationResponses.imageToImage.path, alias)).toBe("/fal-ai/flux/dev/image-to-image");
-    expect(endpointPath(operationResponses.submitImageToImage.path, alias)).toBe("/fal-ai/flux/dev/image-to-image");
-    expect(endpointPath(operationResponses.getQueueStatus.path, alias)).toBe("/fal-ai/flux/requests/{request_id}/status");
-    expect(endpointPath(operationResponses.streamQueueStatus.path, alias)).toBe("/fal-ai/flux/requests/{request_id}/status/stream");
-    expect(endpointPath(operationResponses.cancelQueueRequest.path, alias)).toBe("/fal-ai/flux/requests/{request_id}/cancel");
+    expect(endpointPath(endpointIds, operationResponses.imageToImage.path, alias)).toBe("/fal-ai/flux/dev/image-to-image");
+    expect(endpointPath(endpointIds, operationResponses.submitImageToImage.path, alias)).toBe("/fal-ai/flux/dev/image-to-image");
+    expect(endpointPath(endpointIds, operationResponses.getQueueStatus.path, alias)).toBe("/fal-ai/flux/requests/{request_id}/status");
+    expect(endpointPath(endpointIds, operationResponses.streamQueueStatus.path, alias)).toBe("/fal-ai/flux/requests/{request_id}/status/stream");
+    expect(endpointPath(endpointIds, operationResponses.cancelQueueRequest.path, alias)).toBe("/fal-ai/flux/requests/{request_id}/cancel");
   });
 
   it("an id the spec does not list is refused, naming the ones it does", () => {
-    expect(checkedEndpointId(undefined)).toBe(documentsId);
-    expect(() => checkedEndpointId("fal-ai/flux/dev")).toThrow(FluxValidationError);
+    expect(checkedEndpointId(endpointIds, undefined)).toBe(documentsId);
+    expect(() => checkedEndpointId(endpointIds, "fal-ai/flux/dev")).toThrow(FluxValidationError);
     expect(() => createFluxClient({ credentials: "k:s", endpointId: "fal-ai/flux/schnell" as never })).toThrow(`endpointId: must be one of ${endpointIds.join(", ")}`);
   });
 });

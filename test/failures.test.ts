@@ -1,6 +1,6 @@
 // Which transport failures prove that a request never left: the only ones a billed submit is re-sent after.
 import { describe, expect, it } from "vitest";
-import { imageToImageExamples } from "../generated/spec.js";
+import { imageToImageExamples } from "../generated/endpoints.js";
 import { neverSent } from "../src/core/errors-from-answers.js";
 import { createFluxClient, FluxNetworkError, FluxSubmitUncertainError } from "../src/index.js";
 

@@ -17,7 +17,10 @@ describe("the import graph of src/", () => {
     const graph = importGraph(root);
     expect(graph.get("src/client.ts")).toContain("src/queue/client.ts");
     expect(graph.get("src/queue/client.ts")).toContain("src/queue/calls.ts");
-    expect(graph.get("src/core/types.ts")).toEqual(["generated/image-to-image.ts", "generated/queue.ts", "generated/spec.ts"]); // `import type` of operationResponses, for OperationId
+    expect(graph.get("src/core/types.ts")).toEqual(["generated/queue.ts", "generated/spec.ts", "generated/validators.ts"]); // `import type` of operationResponses, for OperationId
+    // The endpoint's entry is bound in one module; the client takes it from there.
+    expect(graph.get("src/image-to-image.ts")).toContain("generated/endpoints.ts");
+    expect([...graph].filter(([file, targets]) => targets.includes("generated/endpoints.ts") && !/^src\/(cli|bin)\//.test(file)).map(([file]) => file)).toEqual(["src/image-to-image.ts", "src/index.ts"]);
     expect(graph.get("src/index.ts")).toContain("src/core/types.ts"); // `export type ... from` counts
   });
 });
@@ -35,17 +38,20 @@ describe("a planted problem is found and named", () => {
     return dir;
   }
 
-  it("an import up the layers: shared types reaching for the client, the client for the command line; the sync call for the queue", () => {
+  it("an import up the layers: shared types reaching for the client, the client for the command line; the sync call for the queue; the queue for an endpoint's entry", () => {
     const dir = tree("upward", {
       "src/core/types.ts": 'import type { Client } from "../client.js";\nexport type T = Client;\n',
       "src/client.ts": 'import { flags } from "./cli/flags.js";\nexport type Client = typeof flags;\n',
       "src/cli/flags.ts": 'import { x } from "../../generated/spec.js";\nexport const flags = x;\n',
       "src/sync/client.ts": 'import { q } from "../queue/client.js";\nexport const s = q;\n',
       "src/queue/client.ts": "export const q = 1;\n",
+      "src/queue/calls.ts": 'import { imageToImageQueue } from "../../generated/endpoints.js";\nexport const e = imageToImageQueue;\n',
+      "generated/endpoints.ts": "export const imageToImageQueue = {};\n",
     });
     expect(checkImports(dir)).toEqual([
-      "src/client.ts (entry) imports src/cli/flags.ts (cli): imports run down the layers only",
-      "src/core/types.ts (shared types) imports src/client.ts (entry): imports run down the layers only",
+      "src/client.ts (client) imports src/cli/flags.ts (cli): imports run down the layers only",
+      "src/core/types.ts (shared types) imports src/client.ts (client): imports run down the layers only",
+      "src/queue/calls.ts (calls) imports generated/endpoints.ts: below src/image-to-image.ts, code takes an endpoint's entry, it names none",
       "src/sync/client.ts imports src/queue/client.ts: the sync call and the queue stand apart (each entry ships without the other)",
     ]);
   });

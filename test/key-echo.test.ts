@@ -4,7 +4,7 @@
 // anything the client returns, throws or hands a callback, by any way a caller could print it.
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { imageToImageExamples } from "../generated/spec.js";
+import { imageToImageExamples } from "../generated/endpoints.js";
 import { createFluxClient, stringifyExact, type FluxClient } from "../src/index.js";
 import { startLocalServer, type LocalServer } from "./support/local-server.js";
 import { firstExample } from "./support/spec.js";

@@ -5,7 +5,7 @@
 // runs the same proxy in a process of its own and checks that it is still up after each.)
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import express from "express";
-import { imageToImageExamples } from "../generated/spec.js";
+import { imageToImageExamples } from "../generated/endpoints.js";
 import { FluxConfigError } from "../src/core/errors.js";
 import { createFalProxy, toNodeHandler, type FalProxyOptions, type ProxyTarget } from "../src/server/proxy.js";
 import { holdsEchoedKey, redirectTarget, startHostileUpstream, type HostileUpstream } from "./support/hostile-upstream.js";

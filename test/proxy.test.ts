@@ -4,7 +4,8 @@
 // back as fal gave them, never with the key.
 import { createFalClient, withProxy } from "@fal-ai/client";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { imageToImageExamples, storageUpload } from "../generated/spec.js";
+import { storageUpload } from "../generated/spec.js";
+import { imageToImageExamples } from "../generated/endpoints.js";
 import { createFluxClient } from "../src/index.js";
 import { createFalProxy, type FalProxyOptions } from "../src/server/proxy.js";
 import { startFakeQueue, type FakeQueue, type FakeQueueOptions } from "./support/fake-queue.js";

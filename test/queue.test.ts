@@ -2,7 +2,7 @@
 // fault gets, that a billed submit is never sent twice after an ambiguous failure, and which typed
 // error comes out.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { imageToImageExamples } from "../generated/spec.js";
+import { imageToImageExamples } from "../generated/endpoints.js";
 import {
   createFluxClient,
   FluxApiError,

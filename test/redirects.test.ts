@@ -1,7 +1,7 @@
 // No redirect is followed with the key: a 3xx from the server (same origin or not) is a typed
 // error naming where it pointed, without the key, and nothing is sent there.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { imageToImageExamples } from "../generated/spec.js";
+import { imageToImageExamples } from "../generated/endpoints.js";
 import { createFluxClient, FluxApiError, FluxRedirectError } from "../src/index.js";
 import { startLocalServer, type LocalServer } from "./support/local-server.js";
 

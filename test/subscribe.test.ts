@@ -2,7 +2,7 @@
 // event), the fallback to polling, failed jobs, cancellation on abort and timeout, and that every
 // job that completes is returned exactly once.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { imageToImageExamples } from "../generated/spec.js";
+import { imageToImageExamples } from "../generated/endpoints.js";
 import {
   createFluxClient,
   FluxApiError,

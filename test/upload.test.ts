@@ -3,7 +3,8 @@
 // input, and a failed upload submits nothing.
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { imageToImageExamples, storageUpload } from "../generated/spec.js";
+import { storageUpload } from "../generated/spec.js";
+import { imageToImageExamples } from "../generated/endpoints.js";
 import { createFluxClient, FluxUploadError, FluxValidationError } from "../src/index.js";
 import type { FetchLike } from "../src/core/types.js";
 import { startStorageFake } from "./support/storage-fake.js";

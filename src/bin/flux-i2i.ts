@@ -2,9 +2,10 @@
 // flux-i2i: FLUX.1 [dev] image-to-image from a terminal. Request flags come from the spec
 // (src/cli/flags.ts); with no --live it runs against a Prism mock of the spec (no key, no network).
 import { basename, dirname, join } from "node:path";
-import { imageToImageExamples, queueOperations, storageUpload } from "../../generated/spec.js";
-import type { FluxClient } from "../client.js";
-import type { FetchLike, ImageToImageInput } from "../core/types.js";
+import { imageToImageExamples } from "../../generated/endpoints.js";
+import { queueOperations, storageUpload } from "../../generated/spec.js";
+import type { FluxClient, ImageToImageInput } from "../image-to-image.js";
+import type { FetchLike } from "../core/types.js";
 import { resolveCredentials } from "../core/credentials.js";
 import { FluxApiError, FluxConfigError, FluxError, FluxNetworkError, FluxResponseError, FluxUploadError, FluxValidationError, type FluxIssue } from "../core/errors.js";
 import type { PrismMock } from "../testing/mock.js";
@@ -248,7 +249,7 @@ interface Targets {
 
 /** The client: on fal with --live, else on a Prism mock of the queue (and a stand-in for fal storage when something is uploaded). */
 async function startTargets(values: Values, single: { input: Record<string, unknown> } | undefined, progress: Progress): Promise<Targets> {
-  const { createFluxClient } = await import("../client.js");
+  const { createFluxClient } = await import("../image-to-image.js");
   if (values.live) {
     if (!resolveCredentials(undefined)) throw new UsageError("--live needs a key: set FAL_KEY (or FAL_KEY_ID and FAL_KEY_SECRET)");
     const client = createFluxClient({ queueUrl: values["queue-url"] as string | undefined, storageUrl: values["storage-url"] as string | undefined });
@@ -282,7 +283,7 @@ function reportFailure(error: unknown, values: Values): number {
  * into a data URI in `input`. Every problem at once: the file's and the spec's (those `keep` keeps).
  */
 async function readImage(input: Record<string, unknown>, flag: string, keep: (issue: FluxIssue) => boolean, signal: AbortSignal, upload = false) {
-  const [{ checkInput }, { isLocalImage, resolveImage }] = await Promise.all([import("../core/validation.js"), import("../cli/image-input.js")]);
+  const [{ checkInput }, { isLocalImage, resolveImage }] = await Promise.all([import("../image-to-image.js"), import("../cli/image-input.js")]);
   const image = input.image_url;
   const local = typeof image === "string" && isLocalImage(image);
   const messages = checkInput(forValidation(local ? { ...input, image_url: "data:," } : input))

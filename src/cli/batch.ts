@@ -4,7 +4,7 @@
 // nor submits one twice: a recorded job is followed to its result, not submitted again.
 import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { FluxClient } from "../client.js";
+import type { FluxClient } from "../image-to-image.js";
 import { createLineRunner } from "./batch/line.js";
 import { lockBatch, openBatchRecords, planLines, readEarlierRuns, type BatchLine } from "./batch/journal.js";
 import { createBatchReport, type BatchSummary } from "./batch/report.js";

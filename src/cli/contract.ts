@@ -10,7 +10,6 @@ import { checkNames, checkQuestions } from "./contract/checks.js";
 import { toJunit } from "./contract/junit.js";
 import { parseFlags } from "./parse-flags.js";
 import { checksRun, maxJobs, runContract, type ContractReport } from "./contract/run.js";
-import type { EndpointId } from "../core/types.js";
 import { terminalSafe } from "./terminal-text.js";
 
 const usage = `Usage: flux-i2i contract [--target URL] [--queue-target URL] [--storage-target URL] [--examples N] [--seed S] [--junit FILE]
@@ -130,7 +129,7 @@ function settingsOf(values: Record<string, string | boolean | undefined>) {
       return `${(error as Error).message} (unset FAL_KEY to run without a key)`;
     }
   }
-  return { examples: examples as number, seed: seed as number, maxPaid: maxPaid as number | undefined, jobTimeout: jobTimeout as number, endpointId: endpointId as EndpointId, key };
+  return { examples: examples as number, seed: seed as number, maxPaid: maxPaid as number | undefined, jobTimeout: jobTimeout as number, endpointId: endpointId as string, key };
 }
 
 function wholeNumber(value: string | boolean | undefined, fallback: number, flag: string): number | string {

@@ -1,6 +1,6 @@
 // The request's flags, made from the spec's input schema (generated/spec.ts): a parameter added to
 // the spec becomes a flag, with its type, bounds, default, choices and description, and no edit here.
-import { imageToImageInputSchema } from "../../generated/spec.js";
+import { imageToImageInputSchema } from "../../generated/endpoints.js";
 import type { FluxIssue } from "../core/errors.js";
 
 interface ParameterSchema {

@@ -3,11 +3,11 @@
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { FluxClient } from "../client.js";
+import type { FluxClient, ImageToImageInput, ImageToImageOutput } from "../image-to-image.js";
 import { FluxNetworkError } from "../core/errors.js";
 import { goneResult } from "./gone-result.js";
 import { stringifyExact } from "../core/seed.js";
-import type { ImageToImageInput, ImageToImageOutput, QueueStatus } from "../core/types.js";
+import type { QueueStatus } from "../core/types.js";
 import type { Progress } from "./progress.js";
 import { saveImages } from "./save-images.js";
 import { terminalSafe, terminalSafeJson } from "./terminal-text.js";

@@ -4,7 +4,7 @@ import { mkdir, open, stat, statfs, unlink } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { BodyReadError, readBytes } from "../core/read-body.js";
 import { backoff, retryPolicy, sleep, type RetryOptions, type RetryPolicy } from "../core/retry.js";
-import type { ImageToImageOutput } from "../core/types.js";
+import type { ImageToImageOutput } from "../image-to-image.js";
 import { sniffImageType } from "./image-input.js";
 
 export interface SaveOptions {

@@ -1,27 +1,27 @@
-// This endpoint under each id fal answers to for it (the spec's `x-endpoint`): the documents'
-// paths are written with one id; under an alias, the sync call and the submit sit at `/{alias}` and
-// a job's URLs under the alias's `/{owner}/{app}/requests/`, as fal-js builds them.
-import { endpointIds } from "../../generated/spec.js";
+// An endpoint under each id fal answers to for it (the spec's `x-endpoint`, in the entry's `ids`):
+// the documents' paths are written with the first id; under an alias, the sync call and the submit
+// sit at `/{alias}` and a job's URLs under the alias's `/{owner}/{app}/requests/`, as fal-js builds them.
 import { FluxValidationError } from "./errors.js";
-import type { EndpointId } from "./types.js";
+import type { EndpointRules } from "./types.js";
 
-const [documentsId] = endpointIds;
+type Ids = EndpointRules["ids"];
 
 /** The `owner/app` of an id: where its jobs' URLs live. */
 const appOf = (id: string) => id.split("/").slice(0, 2).join("/");
 
-/** A path of the spec (written with the documents' id) as it is under `endpointId`. */
-export function endpointPath(path: string, endpointId: EndpointId = documentsId): string {
+/** A path of the spec (written with the endpoint's first id) as it is under `endpointId`. */
+export function endpointPath(ids: Ids, path: string, endpointId: string = ids[0]): string {
+  const [documentsId] = ids;
   if (endpointId === documentsId) return path;
   if (path === `/${documentsId}`) return `/${endpointId}`;
   const app = `/${appOf(documentsId)}/`;
   return path.startsWith(app) ? `/${appOf(endpointId)}/${path.slice(app.length)}` : path;
 }
 
-/** The option as given, checked: one of the spec's ids, else a {@link FluxValidationError} naming them. */
-export function checkedEndpointId(value: unknown = documentsId): EndpointId {
-  if ((endpointIds as readonly unknown[]).includes(value)) return value as EndpointId;
+/** The option as given, checked: one of the endpoint's ids, else a {@link FluxValidationError} naming them. */
+export function checkedEndpointId(ids: Ids, value: unknown = ids[0]): string {
+  if ((ids as readonly unknown[]).includes(value)) return value as string;
   throw new FluxValidationError([
-    { field: "endpointId", rule: "enum", message: `must be one of ${endpointIds.join(", ")}, got ${JSON.stringify(value)}`, params: { allowedValues: [...endpointIds] } },
+    { field: "endpointId", rule: "enum", message: `must be one of ${ids.join(", ")}, got ${JSON.stringify(value)}`, params: { allowedValues: [...ids] } },
   ]);
 }

@@ -1,4 +1,4 @@
-import type { components } from "../../generated/image-to-image.js";
+import type { components } from "../../generated/queue.js";
 
 /** One broken rule of the spec: `num_images: must be <= 4`. */
 export interface FluxIssue {
@@ -33,7 +33,7 @@ export class FluxConfigError extends FluxError {
 export class FluxValidationError extends FluxError {
   override name = "FluxValidationError";
   constructor(readonly issues: readonly FluxIssue[]) {
-    super(`Invalid image-to-image input: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")}`);
+    super(`Invalid input: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")}`);
   }
 }
 

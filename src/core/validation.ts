@@ -1,17 +1,15 @@
+// An endpoint's rules (generated/endpoints.ts) applied: its input checked on the exact bytes that
+// will be sent, its output checked as it came, each broken rule worded for a person.
 import { closest } from "./suggest.js";
-import { imageToImageInputParameters, ruleMessages } from "../../generated/spec.js";
-import {
-  validateImageToImageInput,
-  validateImageToImageOutput,
-  type ValidationIssue,
-  type Validator,
-} from "../../generated/validators.js";
+import { ruleMessages } from "../../generated/spec.js";
+import type { ValidationIssue, Validator } from "../../generated/validators.js";
 import type { FluxIssue } from "./errors.js";
 import { stringifyExact } from "./seed.js";
+import type { EndpointRules } from "./types.js";
 
-/** The spec's rules for a request body: every broken one, or an empty list. Never changes `input`. */
-export function checkInput(input: unknown): FluxIssue[] {
-  return issuesOf(validateImageToImageInput, input, "(input)");
+/** An endpoint's rules for its input: every broken one, or an empty list. Never changes `input`. */
+export function checkInput(rules: EndpointRules, input: unknown): FluxIssue[] {
+  return issuesOf(rules.validateInput, input, "(input)", rules);
 }
 
 /**
@@ -20,7 +18,7 @@ export function checkInput(input: unknown): FluxIssue[] {
  * function), never the object beside it. A value that cannot be written as JSON (a cycle, a getter
  * that throws) is an issue too, so any value gives either issues or the checked text.
  */
-export function serializeInput(input: unknown): { text: string; issues: FluxIssue[] } {
+export function serializeInput(rules: EndpointRules, input: unknown): { text: string; issues: FluxIssue[] } {
   let text: string | undefined;
   try {
     text = stringifyExact(input);
@@ -35,7 +33,7 @@ export function serializeInput(input: unknown): { text: string; issues: FluxIssu
   } catch {
     // a getter that threw the second time it was read: the bytes written once are what is judged
   }
-  return { text, issues: [...dropped, ...checkInput(JSON.parse(text))] };
+  return { text, issues: [...dropped, ...checkInput(rules, JSON.parse(text))] };
 }
 
 /**
@@ -53,33 +51,40 @@ function unwritableValues(value: unknown, path = "", depth = 0): FluxIssue[] {
   });
 }
 
-/** The spec's rules for a 200 body. */
-export function checkOutput(output: unknown): FluxIssue[] {
-  return issuesOf(validateImageToImageOutput, output);
+/** An endpoint's rules for its 200 body. */
+export function checkOutput(rules: EndpointRules, output: unknown): FluxIssue[] {
+  return issuesOf(rules.validateOutput, output, "(body)", rules);
 }
+
+/**
+ * What the spec says of the rules, for wording: an endpoint's (its input's fields, its operations'
+ * parameters, with the names to suggest for a typo), else the parameters' of every operation.
+ */
+type Wording = Pick<EndpointRules, "ruleMessages" | "inputParameters">;
+const parametersOnly: Wording = { ruleMessages, inputParameters: [] };
 
 /** A generated validator's verdict on `data` as issues; `root` names the whole value. */
-export function issuesOf(validate: Validator<unknown>, data: unknown, root = "(body)"): FluxIssue[] {
+export function issuesOf(validate: Validator<unknown>, data: unknown, root = "(body)", wording: Wording = parametersOnly): FluxIssue[] {
   if (validate(data)) return [];
-  return (validate.errors ?? []).map((issue) => toFluxIssue(issue, data, root));
+  return (validate.errors ?? []).map((issue) => toFluxIssue(issue, data, root, wording));
 }
 
-function toFluxIssue(issue: ValidationIssue, data: unknown, root: string): FluxIssue {
+function toFluxIssue(issue: ValidationIssue, data: unknown, root: string, wording: Wording): FluxIssue {
   const { keyword, params, instancePath } = issue;
   const named = keyword === "required" ? params.missingProperty : keyword === "additionalProperties" ? params.additionalProperty : undefined;
   const pointer = typeof named === "string" ? `${instancePath}/${named}` : instancePath;
-  return { field: fieldName(pointer) || root, rule: keyword, message: explain(issue, pointer, data), params };
+  return { field: fieldName(pointer) || root, rule: keyword, message: explain(issue, pointer, data, wording), params };
 }
 
-function explain({ keyword, params }: ValidationIssue, pointer: string, data: unknown): string {
-  const spec = ruleMessages[pointer]?.[keyword];
+function explain({ keyword, params }: ValidationIssue, pointer: string, data: unknown, wording: Wording): string {
+  const spec = wording.ruleMessages[pointer]?.[keyword] ?? ruleMessages[pointer]?.[keyword];
   const hint = spec?.hint ? ` (${spec.hint})` : "";
   switch (keyword) {
     case "required":
       return `is required${hint}`;
     case "additionalProperties": {
       const name = String(params.additionalProperty);
-      const guess = pointer.lastIndexOf("/") === 0 ? closest(name, imageToImageInputParameters) : undefined;
+      const guess = pointer.lastIndexOf("/") === 0 ? closest(name, wording.inputParameters) : undefined;
       return `is not a parameter of this endpoint${guess ? ` (did you mean ${guess}?)` : ""}`;
     }
     case "type":

@@ -1,4 +1,5 @@
-// fal's queue (openapi/queue.yaml): submit, status, result, cancel (sent by src/core/transport.ts).
+// fal's queue (openapi/queue.yaml) for one endpoint (its generated entry): submit, status, result,
+// cancel (sent by src/core/transport.ts).
 // Queue calls follow the URLs fal's submit answer carries, which openapi-fetch's path templates
 // cannot express, so they go through `send`; their types come from generated/queue.ts.
 import { queueOperations, ruleMessages } from "../../generated/spec.js";
@@ -8,8 +9,6 @@ import {
   validateQueueStatus,
   validateQueueSubmitted,
   validateRequestId,
-  validateSubmitParameters,
-  type Validator,
 } from "../../generated/validators.js";
 import { sameOrigin } from "../core/credentials.js";
 import { endpointPath } from "../core/endpoint.js";
@@ -25,11 +24,9 @@ import { checkOutput, issuesOf, serializeInput } from "../core/validation.js";
 import type {
   AnswerObserver,
   CancelResult,
-  EndpointId,
   QueueCalls,
-  ImageToImageInput,
-  ImageToImageOutput,
   QueueCallOptions,
+  QueueEndpoint,
   QueueJob,
   QueueStatus,
   QueueSubmitted,
@@ -40,8 +37,10 @@ import type {
 export interface QueueContext extends Transport {
   /** Without a trailing slash. */
   queueUrl: string;
+  /** The endpoint's entry (generated/endpoints.ts): its submit, ids and rules. */
+  endpoint: QueueEndpoint;
   /** The id the submit names the endpoint by; the spec's paths are mapped to it (endpoint.ts). */
-  endpointId: EndpointId;
+  endpointId: string;
   /** Where an image given as bytes is uploaded before the submit (upload.ts). */
   upload: UploadContext;
   validateResponse: boolean;
@@ -55,11 +54,6 @@ export interface QueueContext extends Transport {
 
 type OperationId = keyof typeof queueOperations;
 type UrlKind = "status_url" | "response_url" | "cancel_url";
-
-const submitParameters = {
-  validate: validateSubmitParameters as Validator<unknown>,
-  locations: queueOperations.submitImageToImage.parameters as Readonly<Record<string, string>>,
-};
 
 /** How many submitted jobs' URLs a client remembers, so a long-lived client does not grow without bound. */
 const rememberedJobs = 1000;
@@ -82,7 +76,7 @@ export interface AbandonObserver {
 /** The queue, plus what `subscribe` needs of it. */
 export interface QueueInternals extends Omit<QueueCalls, "submit"> {
   /** `submit`, which also tells what became of it when its caller gives up. */
-  submit(input: ImageToImageInput, options?: SubmitOptions & AnswerObserver & AbandonObserver): Promise<QueueSubmitted>;
+  submit(input: unknown, options?: SubmitOptions & AnswerObserver & AbandonObserver): Promise<QueueSubmitted>;
   /** The job's status URL, as `status` would request it. */
   statusUrl(job: QueueJob): string;
 }
@@ -95,7 +89,7 @@ export function createQueue(ctx: QueueContext): QueueInternals {
   const cancel = (job: QueueJob, options: QueueCallOptions & AnswerObserver = {}) =>
     requestCancel(ctx, urls.urlOf(job, "cancel_url", "cancelQueueRequest"), job, options);
 
-  async function submit(given: ImageToImageInput, options: SubmitOptions & AnswerObserver & AbandonObserver = {}): Promise<QueueSubmitted> {
+  async function submit(given: unknown, options: SubmitOptions & AnswerObserver & AbandonObserver = {}): Promise<QueueSubmitted> {
     const { signal } = options;
     if (!signal) return urls.remember(await sendSubmit(ctx, given, options));
     const outcome = await sendSubmit(ctx, given, options).then(
@@ -137,7 +131,7 @@ function jobUrls(ctx: QueueContext) {
       const id = idOf(job);
       const given = (typeof job === "string" ? undefined : job[kind]) ?? jobs.get(id)?.[kind];
       if (given && sameOrigin(given, queueOrigin)) return given;
-      return ctx.queueUrl + endpointPath(queueOperations[operation].path, ctx.endpointId).replace("{request_id}", encodeURIComponent(id));
+      return ctx.queueUrl + endpointPath(ctx.endpoint.ids, queueOperations[operation].path, ctx.endpointId).replace("{request_id}", encodeURIComponent(id));
     },
   };
 }
@@ -146,16 +140,17 @@ function jobUrls(ctx: QueueContext) {
  * The submit itself: an image given as bytes uploaded first (once the rest of the input is known
  * to be good), the body checked, then sent once; retried only after a refusal that made no job.
  */
-async function sendSubmit(ctx: QueueContext, given: ImageToImageInput, options: SubmitOptions & AnswerObserver): Promise<QueueSubmitted> {
-  const precheck = (checked: unknown) => void platformParameters(options, submitParameters, ctx.carriesKey, serializeInput(checked).issues);
+async function sendSubmit(ctx: QueueContext, given: unknown, options: SubmitOptions & AnswerObserver): Promise<QueueSubmitted> {
+  const { endpoint } = ctx;
+  const precheck = (checked: unknown) => void platformParameters(options, endpoint.submit, ctx.carriesKey, serializeInput(endpoint, checked).issues);
   const input = await withUploadedImage(given, ctx.upload, precheck, options.signal);
-  const body = serializeInput(input);
-  const platform = platformParameters(options, submitParameters, ctx.carriesKey, body.issues);
-  const url = new URL(ctx.queueUrl + endpointPath(queueOperations.submitImageToImage.path, ctx.endpointId));
+  const body = serializeInput(endpoint, input);
+  const platform = platformParameters(options, endpoint.submit, ctx.carriesKey, body.issues);
+  const url = new URL(ctx.queueUrl + endpointPath(endpoint.ids, endpoint.submit.path, ctx.endpointId));
   for (const [name, value] of Object.entries(platform.query)) url.searchParams.set(name, value);
   if (options.signal?.aborted) throw options.signal.reason;
   return send(ctx, {
-    retryableByStatus: queueOperations.submitImageToImage.retryableByStatus,
+    retryableByStatus: endpoint.submit.retryableByStatus,
     method: "POST",
     url: url.href,
     headers: { ...callHeaders(options.headers), ...platform.headers, ...ctx.headers, "Content-Type": "application/json" },
@@ -165,7 +160,7 @@ async function sendSubmit(ctx: QueueContext, given: ImageToImageInput, options: 
     body: body.text,
     idempotent: false,
     // A 429 is a refusal: no job exists, so sending the submit again cannot bill twice.
-    refusedStatuses: queueOperations.submitImageToImage.refusedStatuses,
+    refusedStatuses: endpoint.submit.refusedStatuses,
     recoverRequestId,
     // Aborted with the submit on its way, its answer is awaited so that the job it names is cancelled, not orphaned.
     finishOnAbort: true,
@@ -207,7 +202,7 @@ function requestStatus(ctx: QueueContext, statusUrl: string, job: QueueJob, opti
   });
 }
 
-function requestResult(ctx: QueueContext, url: string, job: QueueJob, options: QueueCallOptions & AnswerObserver): Promise<ImageToImageOutput> {
+function requestResult(ctx: QueueContext, url: string, job: QueueJob, options: QueueCallOptions & AnswerObserver): Promise<unknown> {
   return send(ctx, {
     maxBytes: maxAnswerBytes.output,
     retryableByStatus: queueOperations.getQueueResult.retryableByStatus,
@@ -216,9 +211,9 @@ function requestResult(ctx: QueueContext, url: string, job: QueueJob, options: Q
     jobId: idOf(job),
     ...callControls(options, ctx.headers),
     parse: (text) => {
-      const body = parseJson(text, "a result request", idOf(job)) as ImageToImageOutput;
+      const body = parseJson(text, "a result request", idOf(job));
       if (ctx.validateResponse) {
-        const issues = checkOutput(body);
+        const issues = checkOutput(ctx.endpoint, body);
         if (issues.length) throw offSpecAnswer("a result request", body, issues, idOf(job));
       }
       withExactSeed(body, text);

@@ -1,6 +1,7 @@
-// flux-i2i/queue: fal's queue alone (queue.fal.run): submit, status, result, cancel, and subscribe /
-// follow on top of them, for an app that never makes the sync call. It ships no openapi-fetch and
-// none of the sync call's code; createFluxClient puts it beside the sync client (./sync.ts).
+// fal's queue alone (queue.fal.run) for one endpoint, given as its generated entry: submit, status,
+// result, cancel, and subscribe / follow on top of them, for an app that never makes the sync call.
+// It ships no openapi-fetch and none of the sync call's code; src/client.ts puts it beside the sync
+// client (../sync/client.ts), and src/image-to-image.ts binds it to this package's endpoint.
 import { defaultQueueUrl } from "../../generated/spec.js";
 import { clientSetup, type ClientSetup } from "../core/client-setup.js";
 import { parseBaseUrl, type AuthScheme } from "../core/credentials.js";
@@ -10,9 +11,10 @@ import { retryPolicy, type RetryOptions } from "../core/retry.js";
 import { createSubscribe, type FollowOptions, type SubscribeOptions } from "./subscribe.js";
 import { checkedEndpointId } from "../core/endpoint.js";
 import { uploadContext, uploadImage, type UploadOptions } from "../storage/upload.js";
-import type { EndpointId, FetchLike, FluxQueue, ImageBytes, ImageToImageInput, ImageToImageOutput, QueueCallOptions, QueueJob, WithResponse, WithResponseCall } from "../core/types.js";
+import type { FetchLike, FluxQueue, ImageBytes, QueueCallOptions, QueueEndpoint, QueueJob, WithResponse, WithResponseCall } from "../core/types.js";
 
-export interface QueueClientOptions extends CallHooks {
+/** `Id`: the ids the endpoint answers to (its entry's `ids`). */
+export interface QueueClientOptions<Id extends string = string> extends CallHooks {
   /** fal's API key (`key_id:key_secret`). Default: `FAL_KEY`, else `FAL_KEY_ID` + `FAL_KEY_SECRET`. */
   credentials?: string;
   /** The queue's server. Default: the queue document's, `https://queue.fal.run`. Plain http is refused except to loopback. */
@@ -39,11 +41,11 @@ export interface QueueClientOptions extends CallHooks {
    */
   streamDrainMs?: number;
   /**
-   * The id the submit names this endpoint by: the spec's `fal-ai/flux-1/dev/image-to-image` (the
-   * default), or `fal-ai/flux/dev/image-to-image`, the one fal's docs page for the model prints; a
-   * job's status, result and cancel URLs then live under that id's app (`fal-ai/flux/requests/`).
+   * The id the submit names the endpoint by: the one its documents are written with (the default),
+   * or an alias of it (`x-endpoint`); a job's status, result and cancel URLs then live under that
+   * id's app (`{owner}/{app}/requests/`).
    */
-  endpointId?: EndpointId;
+  endpointId?: Id;
   /**
    * fal storage's server, where an `image_url` given as bytes (a `Blob`, `File`, typed array or
    * stream) is uploaded before the submit. Default: the storage document's, `https://rest.fal.ai`.
@@ -51,21 +53,22 @@ export interface QueueClientOptions extends CallHooks {
   storageUrl?: string;
 }
 
-export interface QueueClient {
+/** `In`, `Out`: the endpoint's input and output as the client takes and gives them. */
+export interface QueueClient<In = unknown, Out = unknown> {
   /**
    * Runs a job through fal's queue: submits it, follows its status stream (polling if the stream
    * fails) and returns the output as soon as the job completes. A job that fails throws the same
    * {@link FluxApiError} as a sync call; an abort or `timeout` cancels the job on fal's side.
    */
-  subscribe: WithResponseCall<[input: ImageToImageInput, options?: SubscribeOptions], ImageToImageOutput>;
+  subscribe: WithResponseCall<[input: In, options?: SubscribeOptions], Out>;
   /**
    * Follows a job already on the queue (its id from `onEnqueue` or `queue.submit`, perhaps in a
    * process that has since died) to its output, as `subscribe` does after its submit. Nothing is
    * submitted; an abort or `timeout` cancels the job.
    */
-  follow: WithResponseCall<[job: QueueJob, options?: FollowOptions], ImageToImageOutput>;
+  follow: WithResponseCall<[job: QueueJob, options?: FollowOptions], Out>;
   /** fal's queue, call by call. */
-  readonly queue: FluxQueue;
+  readonly queue: FluxQueue<In, Out>;
   readonly queueUrl: string;
   /**
    * fal storage, where `subscribe` and `queue.submit` upload an `image_url` given as bytes. Upload
@@ -98,8 +101,11 @@ export function defaultStreamDrainMs(scope: { process?: { versions?: { node?: st
 
 type QueueCallArgs = [unknown, (QueueCallOptions & { onEnqueue?: (id: string) => void })?];
 
-/** `setup`: the key and wrapped fetch a client shares between its halves (createFluxClient's); made here when alone. */
-export function createQueueClient(options: QueueClientOptions = {}, setup?: ClientSetup): QueueClient {
+/**
+ * The queue client of `endpoint` (a generated entry). `setup`: the key and wrapped fetch a client
+ * shares between its halves (createEndpointClient's); made here when alone.
+ */
+export function createQueueClient<In, Out>(endpoint: QueueEndpoint, options: QueueClientOptions = {}, setup?: ClientSetup): QueueClient<In, Out> {
   const queueUrl = (options.queueUrl ?? defaultQueueUrl).replace(/\/+$/, "");
   parseBaseUrl(queueUrl, "queueUrl");
   // One fetch for every call, uploads included, so that the hooks see them all.
@@ -111,7 +117,8 @@ export function createQueueClient(options: QueueClientOptions = {}, setup?: Clie
     carriesKey: client.carriesKey,
     redact: client.redact,
     queueUrl,
-    endpointId: checkedEndpointId(options.endpointId),
+    endpoint,
+    endpointId: checkedEndpointId(endpoint.ids, options.endpointId),
     upload: uploadContext(options, client),
     retry: retryPolicy(options.retry),
     requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
@@ -138,7 +145,7 @@ export function createQueueClient(options: QueueClientOptions = {}, setup?: Clie
     return Object.assign(client.redacting(call), { withResponse: client.redacting(withResponse) });
   };
   const jobId = (args: [QueueJob, unknown?]) => (typeof args[0] === "string" ? args[0] : args[0].request_id);
-  return {
+  const queueClient: QueueClient = {
     subscribe: publicCall(subscribe, () => undefined),
     follow: publicCall(follow, jobId),
     queue: {
@@ -153,4 +160,6 @@ export function createQueueClient(options: QueueClientOptions = {}, setup?: Clie
       storageUrl: queueContext.upload.storageUrl,
     },
   };
+  // The entry's validators checked the input and output: they are the endpoint's `In` and `Out`.
+  return queueClient as QueueClient<In, Out>;
 }

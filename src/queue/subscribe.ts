@@ -6,7 +6,7 @@ import type { AbandonedSubmit, QueueContext, QueueInternals } from "./calls.js";
 import { sleep } from "../core/retry.js";
 import { sseData } from "../core/sse.js";
 import { timeLimit, type TimeLimit } from "../core/time-limit.js";
-import type { AnswerObserver, ImageToImageInput, ImageToImageOutput, QueueCalls, QueueJob, QueueStatus, SubmitOptions } from "../core/types.js";
+import type { AnswerObserver, QueueCalls, QueueJob, QueueStatus, SubmitOptions } from "../core/types.js";
 
 export interface SubscribeOptions extends Omit<SubmitOptions, "signal" | "timeout"> {
   /** Called with the request id as soon as fal has the job: keep it to fetch the result later if this process dies. */
@@ -41,7 +41,7 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
   async function followToOutput(
     getJob: (signal: AbortSignal, onAbandoned: (outcome: AbandonedSubmit) => void) => Promise<QueueJob>,
     options: SubscribeOptions & AnswerObserver,
-  ): Promise<ImageToImageOutput> {
+  ): Promise<unknown> {
     checkMode(options.mode);
     // Aborted when a callback throws, so that the job is cancelled like on any other abort.
     const callbackFailed = new AbortController();
@@ -59,7 +59,7 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
     callbackFailed: AbortController,
     getJob: (signal: AbortSignal, onAbandoned: (outcome: AbandonedSubmit) => void) => Promise<QueueJob>,
     options: SubscribeOptions & AnswerObserver,
-  ): Promise<ImageToImageOutput> {
+  ): Promise<unknown> {
     const { signal } = limit;
     let job: QueueJob;
     let abandoned: AbandonedSubmit | undefined;
@@ -110,7 +110,7 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
   }
 
   return {
-    subscribe: (input: ImageToImageInput, options: SubscribeOptions & AnswerObserver = {}) =>
+    subscribe: (input: unknown, options: SubscribeOptions & AnswerObserver = {}) =>
       followToOutput((signal, onAbandoned) => queue.submit(input, { ...options, signal, onAbandoned }).catch(jobFromUnreadableAnswer), options),
     follow: (job: QueueJob, options: FollowOptions & AnswerObserver = {}) => followToOutput(async () => job, options),
   };
@@ -191,10 +191,10 @@ async function followStream(
   statusUrl: string,
   requestId: string,
   onQueueUpdate: (status: QueueStatus) => void,
-  fetchResult: () => Promise<ImageToImageOutput>,
+  fetchResult: () => Promise<unknown>,
   logs: boolean | undefined,
   signal: AbortSignal,
-): Promise<{ result: Promise<ImageToImageOutput> } | false> {
+): Promise<{ result: Promise<unknown> } | false> {
   const url = new URL(statusUrl);
   url.pathname += streamSuffix;
   if (logs) url.searchParams.set("logs", "1");

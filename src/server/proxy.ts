@@ -240,7 +240,7 @@ const routesOn = Object.fromEntries(
     kind,
     (Object.keys(operationResponses) as OperationId[])
       .filter((operationId) => operationResponses[operationId].document === documentOf[kind])
-      .flatMap((operationId) => endpointIds.map((endpointId) => ({ operationId, method: operationResponses[operationId].method as string, template: endpointPath(operationResponses[operationId].path, endpointId) }))),
+      .flatMap((operationId) => endpointIds.map((endpointId) => ({ operationId, method: operationResponses[operationId].method as string, template: endpointPath(endpointIds, operationResponses[operationId].path, endpointId) }))),
   ]),
 ) as Record<Kind, { operationId: OperationId; method: string; template: string }[]>;
 

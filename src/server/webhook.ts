@@ -1,21 +1,21 @@
 // fal's webhook signature (openapi/queue.yaml, `webhooks`): ED25519 over the request id, user id,
 // timestamp and the body's SHA-256, with a key of fal's JWKS. WebCrypto, so it runs in Node 20+,
 // browsers and edge runtimes alike.
-import type { components, operations } from "../../generated/queue.js";
+import type { components, webhooks } from "../../generated/queue.js";
 import { webhookVerification } from "../../generated/spec.js";
 import { validateWebhookPayload } from "../../generated/validators.js";
 import { isLoopback } from "../core/credentials.js";
 import { readBody } from "../core/read-body.js";
-import type { FetchLike, ImageToImageOutput } from "../core/types.js";
+import type { ClientOutput, FetchLike } from "../core/types.js";
 import { FluxWebhookError } from "../core/errors.js";
 import { withExactSeed } from "../core/seed.js";
 import { issuesOf } from "../core/validation.js";
 
 type SpecPayload = components["schemas"]["WebhookPayload"];
-/** What fal POSTs to a webhook; an `OK` payload's `seed` is exact, like every output of this client. */
-export type WebhookPayload = Omit<SpecPayload, "payload"> & {
-  payload?: ImageToImageOutput | components["schemas"]["ValidationErrorBody"] | null;
-};
+/** An output (a payload with a seed) with its seed exact; an error body as it is. */
+type ExactSeed<T> = T extends { seed: unknown } ? ClientOutput<T> : T;
+/** What fal POSTs to a webhook (the queue document's `WebhookPayload`); an `OK` payload's `seed` is exact, like every output of this client. */
+export type WebhookPayload = Omit<SpecPayload, "payload"> & { payload?: ExactSeed<SpecPayload["payload"]> };
 
 /** A webhook that passed every check, with what fal signed for: whose job, which request, when. */
 export type VerifiedWebhook = WebhookPayload & {
@@ -47,7 +47,7 @@ export interface VerifyWebhookOptions {
 
 type HeaderSource = Headers | Record<string, string | string[] | undefined>;
 /** The webhook's headers as the spec names them: a renamed one there fails to compile here. */
-type WebhookHeader = keyof operations["imageToImageWebhook"]["parameters"]["header"];
+type WebhookHeader = keyof webhooks[keyof webhooks]["post"]["parameters"]["header"];
 
 /**
  * Checks that a webhook came from fal, is fresh, is for your account (`userId`) and one of your

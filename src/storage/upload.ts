@@ -75,8 +75,8 @@ export interface UploadOptions {
  * the input with a placeholder URL first and throws what is wrong with the rest of it, so that a bad
  * input is refused before the upload.
  */
-export async function withUploadedImage<T extends object>(input: T, ctx: UploadContext, precheck: (input: T) => void, signal?: AbortSignal): Promise<T> {
-  const source = (input as { image_url?: unknown }).image_url;
+export async function withUploadedImage<T>(input: T, ctx: UploadContext, precheck: (input: T) => void, signal?: AbortSignal): Promise<T> {
+  const source = input !== null && typeof input === "object" ? (input as { image_url?: unknown }).image_url : undefined;
   if (!isImageBytes(source)) return input;
   precheck({ ...input, image_url: placeholderUrl });
   return { ...input, image_url: await uploadImage(source, ctx, { signal }) };

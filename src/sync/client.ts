@@ -1,9 +1,8 @@
-// flux-i2i/sync: the synchronous call alone (fal.run), for an app that needs no queue: what it
-// ships is the call, its validators and openapi-fetch. createFluxClient builds on it.
+// The synchronous call (fal.run) of one endpoint, given as its generated entry, for an app that needs
+// no queue: what it ships is the call, its validators and openapi-fetch. src/client.ts builds on it,
+// and src/image-to-image.ts binds it to this package's endpoint.
 import createClient, { type Client } from "openapi-fetch";
-import type { components, paths } from "../../generated/image-to-image.js";
-import { defaultBaseUrl, endpointIds, imageToImageParameters, retryableByStatus, syncPath } from "../../generated/spec.js";
-import { validateRunParameters, type Validator } from "../../generated/validators.js";
+import { defaultBaseUrl } from "../../generated/spec.js";
 import { clientSetup, type ClientSetup } from "../core/client-setup.js";
 import { parseBaseUrl, type AuthScheme } from "../core/credentials.js";
 import { checkedEndpointId, endpointPath } from "../core/endpoint.js";
@@ -16,12 +15,11 @@ import { BodyReadError, maxAnswerBytes, readBody } from "../core/read-body.js";
 import { offSpecAnswer, parseJson } from "../core/transport.js";
 import { withExactSeed } from "../core/seed.js";
 import { timeLimit } from "../core/time-limit.js";
-import type { CallHeaders, EndpointId, FetchLike, ImageToImageInput, ImageToImageOutput, PlatformOptions, RunParameters, WithResponse, WithResponseCall } from "../core/types.js";
+import type { CallHeaders, FetchLike, PlatformOptions, SyncEndpoint, WithResponse, WithResponseCall } from "../core/types.js";
 import { checkOutput, serializeInput } from "../core/validation.js";
 
-type SpecInput = components["schemas"]["ImageToImageInput"];
-
-export interface SyncClientOptions extends CallHooks {
+/** `Id`: the ids the endpoint answers to (its entry's `ids`). */
+export interface SyncClientOptions<Id extends string = string> extends CallHooks {
   /** fal's API key (`key_id:key_secret`). Default: `FAL_KEY`, else `FAL_KEY_ID` + `FAL_KEY_SECRET`. */
   credentials?: string;
   /** Default: the spec's server, `https://fal.run`. Plain http is refused except to loopback. */
@@ -33,17 +31,16 @@ export interface SyncClientOptions extends CallHooks {
   /** Check each 200 body against the spec's output schema. Default true. */
   validateResponse?: boolean;
   /**
-   * Time limit of a sync call (`imageToImage`), from sending to the last byte of its answer.
+   * Time limit of a sync call, from sending to the last byte of its answer.
    * Default 300 000 ms: room for a cold start and a wait for a runner, while a server that goes
    * silent cannot hang the caller for ever. The call is billed even when the limit cuts it.
    */
   syncTimeoutMs?: number;
   /**
-   * The id the call names this endpoint by: the spec's `fal-ai/flux-1/dev/image-to-image` (the
-   * default), or `fal-ai/flux/dev/image-to-image`, the one fal's docs page for the model prints.
-   * Both are this endpoint, with the same input and output.
+   * The id the call names the endpoint by: the one its documents are written with (the default), or
+   * an alias of it (`x-endpoint`): the same endpoint, with the same input and output.
    */
-  endpointId?: EndpointId;
+  endpointId?: Id;
   /**
    * fal storage's server, where an `image_url` given as bytes (a `Blob`, `File`, typed array or
    * stream) is uploaded before the call. Default: the storage document's, `https://rest.fal.ai`.
@@ -60,20 +57,18 @@ export interface CallOptions extends PlatformOptions {
   headers?: CallHeaders;
 }
 
-export interface SyncClient {
+/** `Paths`: the endpoint document's paths (openapi-typescript's), which type `raw`; `In`, `Out`: its input and output as the client takes and gives them. */
+export interface SyncEndpointClient<Paths extends {}, In, Out> {
   /**
-   * Runs FLUX.1 [dev] image-to-image synchronously. The input is checked against the spec first:
-   * a bad one throws {@link FluxValidationError} and nothing is sent.
+   * Runs the endpoint synchronously. The input is checked against the spec first: a bad one throws
+   * {@link FluxValidationError} and nothing is sent.
    * @throws FluxValidationError | FluxApiError | FluxResponseError | FluxNetworkError
    */
-  imageToImage: WithResponseCall<[input: ImageToImageInput, options?: CallOptions], ImageToImageOutput>;
+  run: WithResponseCall<[input: In, options?: CallOptions], Out>;
   /** The openapi-fetch client itself, typed by the spec, with the same base URL and credentials. */
-  readonly raw: Client<paths>;
+  readonly raw: Client<Paths>;
   readonly baseUrl: string;
 }
-
-const path = syncPath;
-const runParameters = { validate: validateRunParameters as Validator<unknown>, locations: imageToImageParameters };
 
 /**
  * openapi-fetch builds a `Request` per call and fetch then copies it, which is most of
@@ -98,7 +93,7 @@ class PreparedRequest {
  * redirect is followed, on either: it would take the key where an answer points.
  */
 function openapiClients(baseUrl: string, headers: Record<string, string>, fetchImpl: FetchLike, onEndpoint: (url: string) => string) {
-  const raw = createClient<paths>({
+  const raw = createClient({
     baseUrl,
     headers,
     fetch: (request: Request) => {
@@ -107,7 +102,7 @@ function openapiClients(baseUrl: string, headers: Record<string, string>, fetchI
     },
   });
   const bodies = new WeakMap<Response, string>();
-  const callClient = createClient<paths>({
+  const callClient = createClient<AnyPaths>({
     baseUrl,
     headers,
     Request: PreparedRequest as unknown as typeof Request,
@@ -123,23 +118,31 @@ function openapiClients(baseUrl: string, headers: Record<string, string>, fetchI
   return { raw, callClient, bodies };
 }
 
+/** openapi-fetch's view of a document's paths, for a call whose path comes from the entry at run time. */
+type AnyPaths = Record<
+  string,
+  { post: { parameters: { header?: Record<string, string> }; requestBody: { content: { "application/json": unknown } }; responses: Record<number, unknown> } }
+>;
+
 /** The call's answer as its output: an error answer as FluxApiError, a body off the spec as FluxResponseError (not retryable: the call is billed), the seed exact. */
-function outputOf(response: Response, text: string, keyGiven: boolean, validateResponse: boolean): ImageToImageOutput {
+function outputOf(endpoint: SyncEndpoint, response: Response, text: string, keyGiven: boolean, validateResponse: boolean): unknown {
   const requestId = response.headers.get("x-fal-request-id") ?? undefined;
-  if (!response.ok) throw apiError(response, parseErrorBody(text), retryableByStatus, keyGiven);
+  if (!response.ok) throw apiError(response, parseErrorBody(text), endpoint.run.retryableByStatus, keyGiven);
   // An empty body is left to the output check, which names what is missing.
   const data = text ? parseJson(text, "the call", requestId, false) : undefined;
   if (validateResponse) {
-    const outputIssues = checkOutput(data);
+    const outputIssues = checkOutput(endpoint, data);
     if (outputIssues.length) throw offSpecAnswer("the call", data, outputIssues, requestId);
   }
-  const output = data as ImageToImageOutput;
-  withExactSeed(output, text);
-  return output;
+  withExactSeed(data, text);
+  return data;
 }
 
-/** `setup`: the key and wrapped fetch a client shares between its halves (createFluxClient's); made here when alone. */
-export function createSyncClient(options: SyncClientOptions = {}, setup?: ClientSetup): SyncClient {
+/**
+ * The sync call of `endpoint` (a generated entry). `setup`: the key and wrapped fetch a client
+ * shares between its halves (createEndpointClient's); made here when alone.
+ */
+export function createSyncClient<Paths extends {}, In, Out>(endpoint: SyncEndpoint, options: SyncClientOptions = {}, setup?: ClientSetup): SyncEndpointClient<Paths, In, Out> {
   const baseUrl = options.baseUrl ?? defaultBaseUrl;
   parseBaseUrl(baseUrl);
   const client = setup ?? clientSetup(options);
@@ -148,23 +151,24 @@ export function createSyncClient(options: SyncClientOptions = {}, setup?: Client
   const validateResponse = options.validateResponse ?? true;
   const syncTimeoutMs = options.syncTimeoutMs ?? 300_000;
   // openapi-fetch knows the documents' path; under another id the same call goes to that id's path.
-  const endpointId = checkedEndpointId(options.endpointId);
+  const endpointId = checkedEndpointId(endpoint.ids, options.endpointId);
+  const { path } = endpoint.run;
   const upload = uploadContext(options, client);
   const onEndpoint = (url: string) => {
-    if (endpointId === endpointIds[0]) return url;
+    if (endpointId === endpoint.ids[0]) return url;
     const target = new URL(url);
-    if (target.pathname.endsWith(path)) target.pathname = target.pathname.slice(0, -path.length) + endpointPath(path, endpointId);
+    if (target.pathname.endsWith(path)) target.pathname = target.pathname.slice(0, -path.length) + endpointPath(endpoint.ids, path, endpointId);
     return target.href;
   };
 
   const { raw, callClient, bodies } = openapiClients(baseUrl, headers, fetchImpl, onEndpoint);
 
-  async function imageToImage(given: ImageToImageInput, call: CallOptions = {}): Promise<WithResponse<ImageToImageOutput>> {
+  async function run(given: unknown, call: CallOptions = {}): Promise<WithResponse<unknown>> {
     // An image given as bytes is uploaded first, once the rest of the call is known to be good.
-    const precheck = (checked: unknown) => void platformParameters(call, runParameters, client.carriesKey, serializeInput(checked).issues);
+    const precheck = (checked: unknown) => void platformParameters(call, endpoint.run, client.carriesKey, serializeInput(endpoint, checked).issues);
     const input = await withUploadedImage(given, upload, precheck, call.signal);
-    const body = serializeInput(input);
-    const platform = platformParameters(call, runParameters, client.carriesKey, body.issues);
+    const body = serializeInput(endpoint, input);
+    const platform = platformParameters(call, endpoint.run, client.carriesKey, body.issues);
     const limitMs = call.timeout ?? syncTimeoutMs;
     const extra = callHeaders(call.headers);
     const limit = timeLimit(limitMs, [call.signal]);
@@ -172,9 +176,9 @@ export function createSyncClient(options: SyncClientOptions = {}, setup?: Client
     const result = await callClient
       .POST(path, {
         // No params at all when no header is set: openapi-fetch then has nothing to merge.
-        ...(Object.keys(platform.headers).length ? { params: { header: platform.headers as RunParameters } } : {}),
+        ...(Object.keys(platform.headers).length ? { params: { header: platform.headers } } : {}),
         ...(Object.keys(extra).length ? { headers: extra } : {}),
-        body: input as SpecInput,
+        body: input,
         // The bytes that were checked, not a second serialization of the object.
         bodySerializer: () => body.text,
         // Read as text so that a seed above 2^53 can be recovered from its digits.
@@ -189,15 +193,17 @@ export function createSyncClient(options: SyncClientOptions = {}, setup?: Client
       })
       .finally(limit.clear);
     const { response } = result;
-    return { data: outputOf(response, bodies.get(response) ?? "", client.hasKey, validateResponse), requestId: response.headers.get("x-fal-request-id") ?? undefined, response };
+    const data = outputOf(endpoint, response, bodies.get(response) ?? "", client.hasKey, validateResponse);
+    return { data, requestId: response.headers.get("x-fal-request-id") ?? undefined, response };
   }
 
   // The answer is copied (its key-free headers, no body) only for withResponse: a Response costs
   // about as much to build as the rest of the call's own work (npm run bench).
-  const withResponse = client.redacting(async (input: ImageToImageInput, call?: CallOptions) => {
-    const { data, requestId, response } = await imageToImage(input, call);
-    return { data, requestId, response: client.answerCopy(response) };
+  const withResponse = client.redacting(async (input: In, call?: CallOptions) => {
+    const { data, requestId, response } = await run(input, call);
+    // The entry's output validator checked it (unless validateResponse is off): it is the endpoint's `Out`.
+    return { data: data as Out, requestId, response: client.answerCopy(response) };
   });
-  const outputOnly = client.redacting(async (input: ImageToImageInput, call?: CallOptions) => (await imageToImage(input, call)).data);
-  return { imageToImage: Object.assign(outputOnly, { withResponse }), raw, baseUrl };
+  const outputOnly = client.redacting(async (input: In, call?: CallOptions) => (await run(input, call)).data as Out);
+  return { run: Object.assign(outputOnly, { withResponse }), raw: raw as unknown as Client<Paths>, baseUrl };
 }

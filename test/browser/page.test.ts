@@ -4,7 +4,7 @@
 import { createFalClient } from "@fal-ai/client";
 import { describe, expect, inject, it } from "vitest";
 import { commands } from "vitest/browser";
-import { imageToImageExamples } from "../../generated/spec.js";
+import { imageToImageExamples } from "../../generated/endpoints.js";
 import { createFluxClient, verifyWebhook, type QueueStatus } from "../../src/index.js";
 import { defaultStreamDrainMs } from "../../src/queue/client.js";
 

@@ -1,8 +1,8 @@
 // The spec's input schema as flags: names, types, and values converted without losing a digit.
 import { describe, expect, it } from "vitest";
-import { imageToImageInputSchema } from "../../generated/spec.js";
+import { imageToImageInputSchema } from "../../generated/endpoints.js";
 import { flagIssue, flagsOf, inputFromFlags, specFlagOptions, specFlags, specFlagsHelp } from "../../src/cli/flags.js";
-import { checkInput } from "../../src/core/validation.js";
+import { checkInput } from "../../src/image-to-image.js";
 
 describe("specFlags", () => {
   it("one flag per parameter of the spec, booleans with a --no- form", () => {

@@ -1,7 +1,7 @@
 // Every constraint of the request schema, checked against BOTH Prism (started from the spec) and
 // the client's generated validator: the two verdicts must agree, rule by rule.
 import { describe, expect, inject, it } from "vitest";
-import { checkInput } from "../../src/core/validation.js";
+import { checkInput } from "../../src/image-to-image.js";
 import { constraintCases } from "../support/constraint-cases.js";
 
 const prismUrl = inject("prismUrl");

@@ -8,10 +8,10 @@ import { join } from "node:path";
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { runContractCommand } from "../../src/cli/contract.js";
 import { endpointIds, operationParameters } from "../../generated/spec.js";
-import { validateRunParameters } from "../../generated/validators.js";
+import { validateImageToImageParameters } from "../../generated/validators.js";
 import { checkNames } from "../../src/cli/contract/checks.js";
 import { checksRun, runContract, type ContractReport } from "../../src/cli/contract/run.js";
-import { checkInput } from "../../src/core/validation.js";
+import { checkInput } from "../../src/image-to-image.js";
 import { startContractServer } from "../support/contract-server.js";
 import { startLocalServer, type LocalServer } from "../support/local-server.js";
 import { firstExample } from "../support/spec.js";
@@ -75,7 +75,7 @@ describe("runContract", () => {
     if (method !== "POST") return res.writeHead(405).end();
     if (!auth) return json(res, 401, { detail: "No user found for Key ID and Secret" });
     // The spec's own rules decide, as a correct implementation's would.
-    const valid = checkInput(JSON.parse(body)).length === 0 && validateRunParameters(headerParameters(req));
+    const valid = checkInput(JSON.parse(body)).length === 0 && validateImageToImageParameters(headerParameters(req));
     return valid ? json(res, 200, output) : json(res, 422, { detail: [{ loc: ["body"], msg: "bad", type: "x" }] });
   };
 

@@ -3,12 +3,13 @@
 // by the client's own validator (generated from the spec). Prism's verdict on the same requests is
 // the "against the mocks" test of contract-run.test.ts.
 import { describe, expect, it } from "vitest";
-import { imageToImageInputSchema, operationParameters } from "../../generated/spec.js";
-import { validateSubmitParameters } from "../../generated/validators.js";
+import { operationParameters } from "../../generated/spec.js";
+import { imageToImageInputSchema } from "../../generated/endpoints.js";
+import { validateSubmitImageToImageParameters } from "../../generated/validators.js";
 import fc from "fast-check";
 import { validBody, type ObjectSchema } from "../../src/cli/contract/cases.js";
 import { coverageRequests } from "../../src/cli/contract/coverage.js";
-import { checkInput } from "../../src/core/validation.js";
+import { checkInput } from "../../src/image-to-image.js";
 
 const operations = ["imageToImage", "submitImageToImage", "getQueueStatus", "streamQueueStatus", "getQueueResult", "cancelQueueRequest"] as const;
 const schema = imageToImageInputSchema as unknown as ObjectSchema;
@@ -78,7 +79,7 @@ describe("the coverage phase", () => {
     for (const request of submit.filter((r) => Object.keys(r.query).length + Object.keys(r.headers).length === 1)) {
       const [name, text] = Object.entries({ ...request.query, ...request.headers })[0]!;
       // The generated validator leaves `format` to the client's code: a URI is checked apart.
-      const valid = validateSubmitParameters({ [name]: typed(name, text) }) && (name !== "fal_webhook" || URL.canParse(text));
+      const valid = validateSubmitImageToImageParameters({ [name]: typed(name, text) }) && (name !== "fal_webhook" || URL.canParse(text));
       expect(valid, request.label).toBe(request.kind === "positive");
     }
   });

@@ -1,6 +1,6 @@
 // Every error status the spec declares, answered by Prism, becomes a FluxApiError with its fields.
 import { describe, expect, inject, it, vi } from "vitest";
-import { imageToImageExamples, retryableByStatus } from "../../generated/spec.js";
+import { imageToImageExamples, imageToImageRun } from "../../generated/endpoints.js";
 import { createFluxClient, FluxApiError, type FetchLike } from "../../src/index.js";
 import { firstExample, headerExample } from "../support/spec.js";
 
@@ -32,7 +32,7 @@ describe("fal's errors, from Prism, as typed errors", () => {
     }
   });
 
-  const statuses = Object.keys(retryableByStatus).map(Number);
+  const statuses = Object.keys(imageToImageRun.retryableByStatus).map(Number);
   it("the spec declares the errors the issue names", () => {
     expect(statuses).toEqual(expect.arrayContaining([401, 422, 429, 500, 502, 503, 504]));
   });
@@ -47,7 +47,7 @@ describe("fal's errors, from Prism, as typed errors", () => {
     expect(error.requestId).toBe(headerExample(status, "x-fal-request-id"));
     expect(error.errorType).toBe(headerExample(status, "X-Fal-Error-Type") ?? body.error_type);
     const retryHeader = headerExample(status, "X-Fal-Retryable");
-    expect(error.retryable).toBe(retryHeader ? retryHeader === "true" : retryableByStatus[status]);
+    expect(error.retryable).toBe(retryHeader ? retryHeader === "true" : (imageToImageRun.retryableByStatus as Record<number, boolean>)[status]);
     if (Array.isArray(body.detail)) {
       expect(error.details).toEqual(body.detail);
       expect(error.message).toContain(body.detail[0].msg);

@@ -1,8 +1,8 @@
 // The spec's request examples, sent by the client to Prism: a 200 whose body passes the response validator.
 import { describe, expect, expectTypeOf, inject, it } from "vitest";
-import { imageToImageExamples } from "../../generated/spec.js";
+import { imageToImageExamples } from "../../generated/endpoints.js";
 import { createFluxClient, type ImageToImageOutput } from "../../src/index.js";
-import { checkOutput } from "../../src/core/validation.js";
+import { checkOutput } from "../../src/image-to-image.js";
 import { firstExample, headerExample } from "../support/spec.js";
 
 const prismUrl = inject("prismUrl");

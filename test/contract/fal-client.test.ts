@@ -5,7 +5,8 @@
 // by name ("fal's client ..., ours ...").
 import { ApiError, createFalClient, type QueueStatus as FalQueueStatus } from "@fal-ai/client";
 import { describe, expect, inject, it } from "vitest";
-import { imageToImageExamples, queueOperations } from "../../generated/spec.js";
+import { queueOperations } from "../../generated/spec.js";
+import { imageToImageExamples } from "../../generated/endpoints.js";
 import { createFluxClient } from "../../src/index.js";
 import { firstExample, queueExample } from "../support/spec.js";
 

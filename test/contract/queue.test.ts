@@ -2,11 +2,12 @@
 // the spec's examples, every declared error becomes a FluxApiError, and Prism and the client agree
 // on what a bad submit is.
 import { describe, expect, inject, it } from "vitest";
-import { imageToImageExamples, queueOperations } from "../../generated/spec.js";
+import { queueOperations } from "../../generated/spec.js";
+import { imageToImageExamples } from "../../generated/endpoints.js";
 import { validateQueueStatus, validateQueueSubmitted } from "../../generated/validators.js";
 import { createFluxClient, FluxApiError, FluxValidationError, type FetchLike, type FluxClientOptions } from "../../src/index.js";
 import { sseData } from "../../src/core/sse.js";
-import { checkInput, checkOutput } from "../../src/core/validation.js";
+import { checkInput, checkOutput } from "../../src/image-to-image.js";
 import { constraintCases } from "../support/constraint-cases.js";
 import { queueExample } from "../support/spec.js";
 

@@ -2,9 +2,10 @@
 // the same spec. The generated-data tests compare the two verdicts and the rules each names.
 import fc from "fast-check";
 import { expect } from "vitest";
-import { imageToImageExamples } from "../../generated/spec.js";
-import { validateSubmitParameters } from "../../generated/validators.js";
-import { checkInput, issuesOf } from "../../src/core/validation.js";
+import { imageToImageExamples } from "../../generated/endpoints.js";
+import { validateSubmitImageToImageParameters } from "../../generated/validators.js";
+import { issuesOf } from "../../src/core/validation.js";
+import { checkInput } from "../../src/image-to-image.js";
 import { invalidBody, validBody, type ObjectSchema } from "../../src/cli/contract/cases.js";
 import { queueSpec } from "./spec.js";
 
@@ -77,7 +78,7 @@ export async function judgeParameters(prismQueueUrl: string, params: Record<stri
   const violations = JSON.parse(response.headers.get("sl-violations") ?? "[]") as { code: string }[];
   return {
     // The generated validator leaves `format` out; the client checks a webhook URL in code of its own (platform-options.ts).
-    client: [...issuesOf(validateSubmitParameters, params).map((issue) => issue.rule), ...(typeof params.fal_webhook === "string" && !URL.canParse(params.fal_webhook) ? ["format"] : [])].sort(),
+    client: [...issuesOf(validateSubmitImageToImageParameters, params).map((issue) => issue.rule), ...(typeof params.fal_webhook === "string" && !URL.canParse(params.fal_webhook) ? ["format"] : [])].sort(),
     prism: { status: response.status, rules: violations.map((v) => String(v.code)).sort() },
   };
 }

@@ -1,6 +1,6 @@
 // Test cases derived by walking the request schema: a constraint added to the spec gets its cases
 // here with no edit to the tests.
-import { imageToImageExamples, imageToImageInputSchema } from "../../generated/spec.js";
+import { imageToImageExamples, imageToImageInputSchema } from "../../generated/endpoints.js";
 import type { ObjectSchema } from "../../src/cli/contract/cases.js";
 
 export interface ConstraintCase {

@@ -7,17 +7,18 @@
 // the same on a busy machine.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { imageToImageExamples, operationParameters, operationResponses } from "../../generated/spec.js";
+import { endpointIds, operationParameters, operationResponses } from "../../generated/spec.js";
+import { imageToImageExamples } from "../../generated/endpoints.js";
 import {
   validateImageToImageInput,
   validateRequestId,
-  validateRunParameters,
-  validateSubmitParameters,
+  validateImageToImageParameters,
+  validateSubmitImageToImageParameters,
   type ValidationIssue,
   type Validator,
 } from "../../generated/validators.js";
 import { endpointPath } from "../../src/core/endpoint.js";
-import type { EndpointId } from "../../src/core/types.js";
+import type { EndpointId } from "../../src/image-to-image.js";
 
 /** Each bug and what it does; the suite proves each one is caught at `--examples 1`. */
 export const contractBugs = {
@@ -119,8 +120,8 @@ export async function startContractServer(options: ContractServerOptions = {}): 
   const s: ContractState = {
     options,
     bug: options.bug,
-    route: endpointPath(operationResponses.imageToImage.path, options.endpointId),
-    requests: endpointPath(operationResponses.getQueueResult.path, options.endpointId).replace("/{request_id}", ""),
+    route: endpointPath(endpointIds, operationResponses.imageToImage.path, options.endpointId),
+    requests: endpointPath(endpointIds, operationResponses.getQueueResult.path, options.endpointId).replace("/{request_id}", ""),
     jobs: new Map(),
     nextJob: 0,
     queueUrl: "",
@@ -221,14 +222,14 @@ function handleSync(s: ContractState, req: IncomingMessage, res: ServerResponse,
   if (req.method !== "POST") return json(res, 405, { detail: "Method not allowed" });
   if (!req.headers.authorization) return json(res, 401, { detail: "No user found for Key ID and Secret" });
   const issues = bodyIssues(s, body);
-  const parameters = parameterIssues(s, wireParameters(req, url, operationParameters.imageToImage), validateRunParameters as Validator<unknown>);
+  const parameters = parameterIssues(s, wireParameters(req, url, operationParameters.imageToImage), validateImageToImageParameters as Validator<unknown>);
   if (issues.length || parameters.length) return refuse(res, [...issues, ...parameters], issues.length ? "body" : "header");
   return json(res, 200, outputOf(s, ));
 }
 
 function handleSubmit(s: ContractState, req: IncomingMessage, res: ServerResponse, url: URL, body: string) {
   const issues = bodyIssues(s, body);
-  const parameters = parameterIssues(s, wireParameters(req, url, operationParameters.submitImageToImage), validateSubmitParameters as Validator<unknown>);
+  const parameters = parameterIssues(s, wireParameters(req, url, operationParameters.submitImageToImage), validateSubmitImageToImageParameters as Validator<unknown>);
   if (issues.length || parameters.length) return refuse(res, [...issues, ...parameters], issues.length ? "body" : "query");
   const id = `job-${++s.nextJob}`;
   s.jobs.set(id, { state: "IN_QUEUE", statusReads: 0 });

@@ -7,7 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { unlinkSync } from "node:fs";
 import { link, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { FluxError } from "../../core/errors.js";
-import type { ImageToImageOutput } from "../../core/types.js";
+import type { ImageToImageOutput } from "../../image-to-image.js";
 import { openDurableLog, readRecords } from "../durable-log.js";
 import { UsageError } from "../usage-error.js";
 

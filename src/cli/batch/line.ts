@@ -2,13 +2,11 @@
 // between its two journal records, followed to its output (whether this run or an earlier one
 // submitted it), its images saved, its result recorded. What each failure means for the line
 // (final, for a resume, or uncertain) is decided here.
-import { queueOperations } from "../../../generated/spec.js";
-import type { FluxClient } from "../../client.js";
+import { imageToImageSubmit } from "../../../generated/endpoints.js";
 import { FluxApiError, FluxNetworkError, FluxResponseError, FluxSubmitUncertainError, FluxValidationError } from "../../core/errors.js";
 import { duplicateKey } from "../../core/json-text.js";
 import { forValidation, withExactSeed } from "../../core/seed.js";
-import type { ImageToImageInput, ImageToImageOutput } from "../../core/types.js";
-import { checkInput } from "../../core/validation.js";
+import { checkInput, type FluxClient, type ImageToImageInput, type ImageToImageOutput } from "../../image-to-image.js";
 import { goneResult } from "../gone-result.js";
 import { resolveImage, stemOfImage } from "../image-input.js";
 import { saveImages } from "../save-images.js";
@@ -170,7 +168,7 @@ async function submitFailed(ctx: LineContext, line: BatchLine, error: unknown): 
 
 /** fal refused the submit for now without making a job (the spec's `x-job-created: false`: 429), unless it said a retry cannot help. */
 function isRefusal(error: unknown): error is FluxApiError {
-  const refused: readonly number[] = queueOperations.submitImageToImage.refusedStatuses;
+  const refused: readonly number[] = imageToImageSubmit.refusedStatuses;
   return error instanceof FluxApiError && refused.includes(error.status) && error.retryable;
 }
 

@@ -4,7 +4,7 @@
 // where none is allowed, a required property missing, an unknown property, an enum value
 // misspelled, a pattern broken), with the rule it breaks. Seeded: a run is replayed with its seed.
 import fc from "fast-check";
-import { imageToImageInputSchema } from "../../../generated/spec.js";
+import { imageToImageInputSchema } from "../../../generated/endpoints.js";
 
 /** A property of the spec's input schema, as far as the generators (and the tests' constraint cases) read it. */
 export interface PropertySchema {

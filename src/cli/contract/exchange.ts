@@ -2,7 +2,7 @@
 // read's bound (the client's own caps), and every check's verdict tallied into the report.
 import { maxAnswerBytes, BodyReadError, readBody } from "../../core/read-body.js";
 import { sseData } from "../../core/sse.js";
-import type { EndpointId, OperationId } from "../../core/types.js";
+import type { OperationId } from "../../core/types.js";
 import { answerChecks, jobState, requestVerdict, type Answer, type CheckName, type Verdict } from "./checks.js";
 
 export interface ContractOptions {
@@ -14,7 +14,7 @@ export interface ContractOptions {
   /** Sent as `Authorization: Key ...` (never printed). */
   key: string;
   /** The id the requests name the endpoint by (its paths follow it); default: the documents' own. */
-  endpointId?: EndpointId;
+  endpointId?: string;
   /** Valid and invalid random requests an operation that takes a body gets, each; also the number of jobs followed (up to {@link maxJobs}). */
   examples: number;
   seed: number;

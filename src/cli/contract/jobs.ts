@@ -3,12 +3,12 @@
 // known, and its code must agree with its state), its result while it has not completed (it must
 // not be served), its status stream with logs (it must reach COMPLETED no later than the status
 // says so, and end soon after), then its status, result and cancel once it has completed.
-import { operationResponses } from "../../../generated/spec.js";
+import { endpointIds, operationResponses } from "../../../generated/spec.js";
 import { validateRequestId } from "../../../generated/validators.js";
 import { maxAnswerBytes, readBody } from "../../core/read-body.js";
 import { sameOrigin } from "../../core/credentials.js";
 import { endpointPath } from "../../core/endpoint.js";
-import type { EndpointId, OperationId } from "../../core/types.js";
+import type { OperationId } from "../../core/types.js";
 import { jobState, type Answer } from "./checks.js";
 import { asEventStream, isEventStream, judge, send, tally, watchStream, type ContractOptions, type ContractReport, type Probe, type StreamWatch } from "./exchange.js";
 
@@ -29,7 +29,7 @@ const pollMs = 500;
  * key goes with it), else the document's path for it. Gives undefined when the answer names no
  * job, and whether every URL came from the answer.
  */
-export function jobUrls(answer: Answer, queueUrl: string, endpointId?: EndpointId): { urls: JobUrls; fromAnswer: boolean } | undefined {
+export function jobUrls(answer: Answer, queueUrl: string, endpointId?: string): { urls: JobUrls; fromAnswer: boolean } | undefined {
   let submitted: Record<string, unknown>;
   try {
     submitted = JSON.parse(answer.text) as Record<string, unknown>;
@@ -43,7 +43,7 @@ export function jobUrls(answer: Answer, queueUrl: string, endpointId?: EndpointI
     const url = submitted[name];
     return typeof url === "string" && sameOrigin(url, origin) ? url : undefined;
   };
-  const fromDocument = (operation: OperationId) => queueUrl + endpointPath(operationResponses[operation].path, endpointId).replace("{request_id}", encodeURIComponent(id));
+  const fromDocument = (operation: OperationId) => queueUrl + endpointPath(endpointIds, operationResponses[operation].path, endpointId).replace("{request_id}", encodeURIComponent(id));
   const statusUrl = given("status_url");
   const stream = statusUrl ? new URL(statusUrl) : undefined;
   if (stream) stream.pathname += "/stream";
@@ -68,7 +68,7 @@ const isWaiting = (answer: Answer | undefined) => answer !== undefined && ["IN_Q
 
 /** Submits one job with `body` and follows it to its end; gives its URLs when the submit was taken. */
 export async function followJob(body: string, label: string, options: ContractOptions, report: ContractReport): Promise<JobUrls | undefined> {
-  const submitUrl = options.queueUrl + endpointPath(operationResponses.submitImageToImage.path, options.endpointId);
+  const submitUrl = options.queueUrl + endpointPath(endpointIds, operationResponses.submitImageToImage.path, options.endpointId);
   const submitted = await send({ operation: "submitImageToImage", kind: "positive", method: "POST", url: submitUrl, body, auth: true, label }, options, report);
   if (!submitted || submitted.status < 200 || submitted.status >= 300) return undefined;
   const job = jobUrls(submitted, options.queueUrl, options.endpointId);

@@ -8,7 +8,7 @@
 // Every answer is judged by the checks (./checks.ts). Billable requests (any POST to the sync call
 // or the submit: fal may bill even one it refuses) are counted against `maxPaid`.
 import fc from "fast-check";
-import { operationBodies, operationParameters, operationResponses } from "../../../generated/spec.js";
+import { endpointIds, operationBodies, operationParameters, operationResponses } from "../../../generated/spec.js";
 import { endpointPath } from "../../core/endpoint.js";
 import type { OperationId } from "../../core/types.js";
 import { invalidBody, validBody, type ObjectSchema } from "./cases.js";
@@ -29,7 +29,7 @@ export async function runContract(options: ContractOptions): Promise<ContractRep
   for (const operation of bodyOperations) {
     const server = serverOf(operation, options);
     if (!server) continue; // no storage server given: its operation is left out (the table says which ran)
-    const url = server + endpointPath(operationResponses[operation].path, options.endpointId);
+    const url = server + endpointPath(endpointIds, operationResponses[operation].path, options.endpointId);
     // A request with no key or a wrong method carries the required query, so that only the key or the method is wrong.
     const withRequired = withParameters(operation, url, requiredParameters(operation).query).url;
     for (const probe of coverageProbes(operation, url, report)) await send(probe, options, report);
@@ -142,7 +142,7 @@ function refusalProbes(operation: OperationId, url: string, body?: string): Prob
 function jobOperationProbes(operation: (typeof jobOperations)[number], job: JobUrls | undefined, options: ContractOptions, report: ContractReport): Probe[] {
   const url = job
     ? { getQueueStatus: job.status, streamQueueStatus: job.stream, getQueueResult: job.result, cancelQueueRequest: job.cancel }[operation]
-    : options.queueUrl + endpointPath(operationResponses[operation].path, options.endpointId).replace("{request_id}", exampleJobId);
+    : options.queueUrl + endpointPath(endpointIds, operationResponses[operation].path, options.endpointId).replace("{request_id}", exampleJobId);
   // With no job of its own, a status or stream of the example id may rightly be 404: only refusals are sent.
   return [...coverageProbes(operation, url, report, job ? undefined : "negative"), ...refusalProbes(operation, url)];
 }
