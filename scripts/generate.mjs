@@ -287,6 +287,9 @@ function constants(documents, specs, syncOperation, ids) {
   const allParameters = parametersOf(syncOperation, ...queueOperationList);
   const lines = [
     banner(`${documents.sync.shown}, ${documents.queue.shown} and ${documents.storage.shown}`),
+    "/** The file name of each document: the endpoint's (its sync call), the queue's and storage's (what the mocks serve). */",
+    `export const documentFiles = ${JSON.stringify(Object.fromEntries(["sync", "queue", "storage"].map((doc) => [doc, path.basename(documents[doc].spec)])), null, 2)} as const;`,
+    "",
     `/** The server of ${documents.sync.shown}. */`,
     `export const defaultBaseUrl = ${JSON.stringify(specs.sync.servers[0].url)};`,
     "",
@@ -333,6 +336,7 @@ const pascal = (name) => name[0].toUpperCase() + name.slice(1);
 function operationEntry(route, operation) {
   const errors = Object.entries(operation.responses).filter(([status, response]) => Number(status) >= 400 && !response["x-outcome"]);
   return {
+    operationId: operation.operationId,
     path: route,
     validate: `@validate${pascal(operation.operationId)}Parameters`,
     locations: parameterPlaces(operation),
@@ -345,12 +349,12 @@ function operationEntry(route, operation) {
 const code = (value) => JSON.stringify(value, null, 2).replace(/"@(\w+)"/g, "$1");
 
 /**
- * generated/endpoints.ts: the endpoint as one entry (and the pieces it is made of, so that a bundle
- * takes only what it calls): ids, the sync call's and the submit's paths and parameters, the input
- * and output validators, the input schema (the command's flags), the examples and the rules'
- * wording. src/ takes an entry; nothing there names the endpoint but the module that binds it.
+ * generated/endpoint-data.ts: what is known of the endpoint as plain data, no validator and no
+ * client code: its ids, its input schema (the command's flags are made from it), the examples, the
+ * rules' wording, and the command's view of it (`...Command`: what --help and the flags need, so
+ * that the command loads no validator before a request is made).
  */
-function endpointModule(documents, { ids, name, route, syncOperation, submitOperation, inputName, outputName, schemas }) {
+function endpointDataModule(documents, { ids, name, syncOperation, submitOperation, inputName, schemas }) {
   const input = toJsonSchema(schemas[inputName]);
   const examples = Object.fromEntries(
     Object.entries(syncOperation.requestBody.content["application/json"].examples).map(([key, example]) => [key, example.value]),
@@ -360,22 +364,9 @@ function endpointModule(documents, { ids, name, route, syncOperation, submitOper
     "",
     collectMessages(schemas[inputName]),
   );
-  const shared = {
-    ids: `@${name}Ids`,
-    validateInput: `@validate${inputName}`,
-    inputParameters: `@${name}InputParameters`,
-    validateOutput: `@validate${outputName}`,
-    ruleMessages: `@${name}RuleMessages`,
-  };
-  const typesFile = documents.sync.types.replace(/\.ts$/, ".js");
+  const command = { ids: `@${name}Ids`, summary: syncOperation.summary ?? name, inputSchema: `@${name}InputSchema`, examples: `@${name}Examples` };
   return [
     banner(`${documents.sync.shown} and ${documents.queue.shown}`),
-    `import type { components } from "./${typesFile}";`,
-    `import { validate${inputName}, validate${outputName}, validate${pascal(syncOperation.operationId)}Parameters, validate${pascal(submitOperation.operationId)}Parameters } from "./validators.js";`,
-    "",
-    `export type ${pascal(name)}SpecInput = components["schemas"][${JSON.stringify(inputName)}];`,
-    `export type ${pascal(name)}SpecOutput = components["schemas"][${JSON.stringify(outputName)}];`,
-    "",
     "/** The endpoint's ids at fal (`x-endpoint`): the one its documents' paths are written with, then its aliases. */",
     `export const ${name}Ids = ${JSON.stringify(ids)} as const;`,
     "",
@@ -385,11 +376,44 @@ function endpointModule(documents, { ids, name, route, syncOperation, submitOper
     "/** The request body's parameter names, to suggest the right one for a typo. */",
     `export const ${name}InputParameters = ${JSON.stringify(Object.keys(input.properties))} as const;`,
     "",
-    "/** The request examples of the spec, by name. */",
+    "/** The request examples of the spec, by name (the first is what the command sends when given no parameter). */",
     `export const ${name}Examples = ${JSON.stringify(examples, null, 2)} as const;`,
     "",
     "/** What the spec says of a broken rule (`x-<keyword>-message`, `x-<keyword>-hint`), by field (a body field, or a parameter's name) and keyword. */",
     `export const ${name}RuleMessages: ${ruleMessagesType} = ${JSON.stringify(messages, null, 2)};`,
+    "",
+    "/** What the command line needs before it makes a request: the ids, the sync call's summary, the input schema and the examples. */",
+    `export const ${name}Command = ${code(command)};`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * generated/endpoints.ts: the endpoint as one entry (and the pieces it is made of, so that a bundle
+ * takes only what it calls): ids, the sync call's and the submit's paths and parameters, the input
+ * and output validators, the input schema, the examples and the rules' wording. src/ takes an
+ * entry; nothing there names the endpoint but the modules that bind it.
+ */
+function endpointModule(documents, { name, route, syncOperation, submitOperation, inputName, outputName }) {
+  const shared = {
+    ids: `@${name}Ids`,
+    validateInput: `@validate${inputName}`,
+    inputParameters: `@${name}InputParameters`,
+    validateOutput: `@validate${outputName}`,
+    ruleMessages: `@${name}RuleMessages`,
+  };
+  const typesFile = documents.sync.types.replace(/\.ts$/, ".js");
+  const data = [`${name}Ids`, `${name}InputSchema`, `${name}InputParameters`, `${name}Examples`, `${name}RuleMessages`];
+  return [
+    banner(`${documents.sync.shown} and ${documents.queue.shown}`),
+    `import type { components } from "./${typesFile}";`,
+    `import { ${data.join(", ")} } from "./endpoint-data.js";`,
+    `import { validate${inputName}, validate${outputName}, validate${pascal(syncOperation.operationId)}Parameters, validate${pascal(submitOperation.operationId)}Parameters } from "./validators.js";`,
+    "",
+    `export { ${data.join(", ")}, ${name}Command } from "./endpoint-data.js";`,
+    "",
+    `export type ${pascal(name)}SpecInput = components["schemas"][${JSON.stringify(inputName)}];`,
+    `export type ${pascal(name)}SpecOutput = components["schemas"][${JSON.stringify(outputName)}];`,
     "",
     `/** The sync call (${documents.sync.shown}, \`${syncOperation.operationId}\`): path, parameters, retryable statuses. */`,
     `export const ${name}Run = ${code(operationEntry(route, syncOperation))} as const;`,
@@ -553,10 +577,9 @@ export async function generate(documents = documentsFrom({})) {
     [`${pascal(name)}Parameters`]: parametersSchema(syncDereferenced),
   };
   files.set("validators.ts", validators({ ...schemas, ...parameterSchemas }, validated, documents));
-  files.set(
-    "endpoints.ts",
-    endpointModule(documents, { ids, name, route, syncOperation: syncDereferenced, submitOperation, inputName, outputName, schemas }),
-  );
+  const facts = { ids, name, route, syncOperation: syncDereferenced, submitOperation, inputName, outputName, schemas };
+  files.set("endpoint-data.ts", endpointDataModule(documents, facts));
+  files.set("endpoints.ts", endpointModule(documents, facts));
   return files;
 }
 

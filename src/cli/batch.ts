@@ -4,7 +4,8 @@
 // nor submits one twice: a recorded job is followed to its result, not submitted again.
 import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { FluxClient } from "../image-to-image.js";
+import type { Endpoint } from "../core/types.js";
+import type { CommandClient } from "./command-endpoint.js";
 import { createLineRunner } from "./batch/line.js";
 import { lockBatch, openBatchRecords, planLines, readEarlierRuns, type BatchLine } from "./batch/journal.js";
 import { createBatchReport, type BatchSummary } from "./batch/report.js";
@@ -21,7 +22,9 @@ export interface BatchOptions {
   defaults: Readonly<Record<string, unknown>>;
   /** The outputs' name for lines that take the flags' image. */
   defaultStem?: string;
-  client: FluxClient;
+  client: CommandClient;
+  /** The endpoint (its entry): each line is checked by its rules. */
+  endpoint: Endpoint;
   /** Jobs at once. */
   concurrency: number;
   /** The results JSONL; its journal is this path + `.journal`. */
@@ -81,6 +84,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
         });
   const runLine = createLineRunner({
     client: options.client,
+    endpoint: options.endpoint,
     records,
     report,
     scheduler,

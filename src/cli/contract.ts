@@ -2,14 +2,15 @@
 // mocks by default, fal itself with --live and a cap on paid calls), a table of checks by
 // operation, JUnit XML for CI, exit 1 on any failure.
 import { writeFile } from "node:fs/promises";
-import { defaultBaseUrl, defaultQueueUrl, defaultStorageUrl, endpointIds } from "../../generated/spec.js";
+import { defaultBaseUrl, defaultQueueUrl, defaultStorageUrl, documentFiles, endpointIds } from "../../generated/spec.js";
 import { assertSafeTransport, resolveCredentials } from "../core/credentials.js";
 import { ExtraMissingError, specPath, startPrismMock, type PrismMock } from "../testing/mock.js";
 import { redact } from "../core/redaction.js";
 import { checkNames, checkQuestions } from "./contract/checks.js";
 import { toJunit } from "./contract/junit.js";
 import { parseFlags } from "./parse-flags.js";
-import { checksRun, maxJobs, runContract, type ContractReport } from "./contract/run.js";
+import { checksRun, contractDocuments, maxJobs, runContract, type ContractReport } from "./contract/run.js";
+import type { Endpoint } from "../core/types.js";
 import { terminalSafe } from "./terminal-text.js";
 
 const usage = `Usage: flux-i2i contract [--target URL] [--queue-target URL] [--storage-target URL] [--examples N] [--seed S] [--junit FILE]
@@ -42,7 +43,8 @@ package's own Prism mocks. Exit 0 when every check passed, 1 when one failed, 2 
                       alone sends over 200), so --max-paid N is required and caps them; the run
                       sends nothing without it`;
 
-export async function runContractCommand(args: string[]): Promise<number> {
+/** `flux-i2i contract`: `entry` is the endpoint the documents describe (its generated entry, which src/bin/flux-i2i.ts binds). */
+export async function runContractCommand(args: string[], entry: Endpoint & { inputSchema: object }): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseFlags(args, {
@@ -78,8 +80,9 @@ export async function runContractCommand(args: string[]): Promise<number> {
     let queueUrl = values.live ? defaultQueueUrl : ((values["queue-target"] ?? values.target) as string | undefined);
     let storageUrl = values.live ? defaultStorageUrl : (values["storage-target"] as string | undefined);
     if (!syncUrl || !queueUrl) {
-      console.error("Starting Prism mocks of openapi/image-to-image.yaml, openapi/queue.yaml and openapi/storage.yaml...");
-      const started = await Promise.allSettled([startPrismMock(), startPrismMock({ spec: specPath("queue.yaml") }), startPrismMock({ spec: specPath("storage.yaml") })]);
+      const files = [documentFiles.sync, documentFiles.queue, documentFiles.storage];
+      console.error(`Starting Prism mocks of ${files.map((file) => `openapi/${file}`).join(", ")}...`);
+      const started = await Promise.allSettled(files.map((file) => startPrismMock({ spec: specPath(file) })));
       for (const mock of started) if (mock.status === "fulfilled") mocks.push(mock.value);
       const failed = started.find((mock) => mock.status === "rejected");
       if (failed) {
@@ -96,7 +99,7 @@ export async function runContractCommand(args: string[]): Promise<number> {
     console.error(`seed ${seed} (--seed ${seed} replays this run), ${examples} valid and ${examples} invalid random requests per operation, ${Math.min(Math.max(examples, 1), maxJobs)} job(s)`);
     // A failure quotes what the server answered, which may echo the key: stdout and the JUnit file
     // (kept by CI as an artifact) are made from a report with every form of it cut out.
-    const report = redact(await runContract({ syncUrl, queueUrl, storageUrl, key: key ?? "contract-test", examples, seed, maxPaid, jobTimeoutMs: jobTimeout * 1000, endpointId }), key);
+    const report = redact(await runContract({ documents: contractDocuments(entry), syncUrl, queueUrl, storageUrl, key: key ?? "contract-test", examples, seed, maxPaid, jobTimeoutMs: jobTimeout * 1000, endpointId }), key);
     console.log(table(report));
     if (values.junit) await writeFile(values.junit as string, toJunit(report));
     return failures(report) ? 1 : 0;

@@ -1,6 +1,6 @@
-// The request's flags, made from the spec's input schema (generated/spec.ts): a parameter added to
-// the spec becomes a flag, with its type, bounds, default, choices and description, and no edit here.
-import { imageToImageInputSchema } from "../../generated/endpoints.js";
+// The request's flags, made from an endpoint's input schema (generated/endpoint-data.ts): a parameter
+// added to the spec becomes a flag, with its type, bounds, default, choices and description, and no
+// edit here.
 import type { FluxIssue } from "../core/errors.js";
 
 interface ParameterSchema {
@@ -38,13 +38,8 @@ export function flagsOf(schema: { properties: object; required?: readonly string
   });
 }
 
-/** The request's flags, from the spec at generation time. */
-export const specFlags: readonly SpecFlag[] = flagsOf(imageToImageInputSchema);
-
-const byParameter = new Map(specFlags.map((flag) => [flag.parameter, flag]));
-
 /** The `parseArgs` options of the spec's flags: a boolean also gets `--no-NAME`, the rest take a value. */
-export function specFlagOptions(flags: readonly SpecFlag[] = specFlags): Record<string, { type: "boolean" | "string" }> {
+export function specFlagOptions(flags: readonly SpecFlag[]): Record<string, { type: "boolean" | "string" }> {
   const options: Record<string, { type: "boolean" | "string" }> = {};
   for (const { flag, type } of flags) {
     options[flag] = { type: type === "boolean" ? "boolean" : "string" };
@@ -57,7 +52,7 @@ export function specFlagOptions(flags: readonly SpecFlag[] = specFlags): Record<
  * The request parameters given as flags, converted by their spec type. A value that is not a
  * number is kept as typed, so that the spec's validator names the flag and the rule it breaks.
  */
-export function inputFromFlags(values: Readonly<Record<string, unknown>>, flags: readonly SpecFlag[] = specFlags): Record<string, unknown> {
+export function inputFromFlags(values: Readonly<Record<string, unknown>>, flags: readonly SpecFlag[]): Record<string, unknown> {
   const input: Record<string, unknown> = {};
   for (const { flag, parameter, type, nullable } of flags) {
     if (type === "boolean") {
@@ -85,8 +80,9 @@ function convert(text: string, type: SpecFlag["type"]): unknown {
 }
 
 /** `num_images: must be <= 4` as the flag a user typed: `--num-images: must be <= 4`. */
-export function flagIssue(issue: FluxIssue): string {
-  const flag = byParameter.get(issue.field.split(/[.[]/)[0]!)?.flag;
+export function flagIssue(issue: FluxIssue, flags: readonly SpecFlag[]): string {
+  const parameter = issue.field.split(/[.[]/)[0]!;
+  const flag = flags.find((each) => each.parameter === parameter)?.flag;
   // A missing image is asked for by the flag --help shows first (the command's own --image).
   if (flag === "image-url" && issue.rule === "required") return `--image FILE|URL (or --image-url): ${issue.message}`;
   return `${flag ? `--${flag}` : issue.field}: ${issue.message}`;
@@ -95,7 +91,7 @@ export function flagIssue(issue: FluxIssue): string {
 const placeholders = { string: "TEXT", integer: "INT", number: "NUM", boolean: "" } as const;
 
 /** The spec flags' part of `--help`: each flag with its type, bounds, default, choices and description. */
-export function specFlagsHelp(flags: readonly SpecFlag[] = specFlags, width = 100): string {
+export function specFlagsHelp(flags: readonly SpecFlag[], width = 100): string {
   return flags
     .map(({ flag, type, nullable, required: isRequired, schema }) => {
       const name = type === "boolean" ? `--[no-]${flag}` : `--${flag} ${schema.enum ? "CHOICE" : placeholders[type]}`;

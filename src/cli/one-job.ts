@@ -3,7 +3,7 @@
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { FluxClient, ImageToImageInput, ImageToImageOutput } from "../image-to-image.js";
+import type { CommandClient, CommandInput, CommandOutput } from "./command-endpoint.js";
 import { FluxNetworkError } from "../core/errors.js";
 import { goneResult } from "./gone-result.js";
 import { stringifyExact } from "../core/seed.js";
@@ -26,7 +26,7 @@ export interface OneJobOptions {
 }
 
 /** Gives the exit code: 0, or 4 when the images could not be saved. Errors of the job are thrown. */
-export async function runOneJob(client: FluxClient, job: ImageToImageInput | string, { stem, out, json, progress, signal }: OneJobOptions): Promise<number> {
+export async function runOneJob(client: CommandClient, job: CommandInput | string, { stem, out, json, progress, signal }: OneJobOptions): Promise<number> {
   let requestId = typeof job === "string" ? job : undefined;
   const options = {
     signal,
@@ -35,7 +35,7 @@ export async function runOneJob(client: FluxClient, job: ImageToImageInput | str
       else if (status.status === "IN_PROGRESS") progress.status(`running${status.logs?.length ? `: ${status.logs.at(-1)!.message}` : ""}`);
     },
   };
-  let output: ImageToImageOutput;
+  let output: CommandOutput;
   try {
     output =
       typeof job === "string"
@@ -80,11 +80,11 @@ export async function runOneJob(client: FluxClient, job: ImageToImageInput | str
       else progress.log(`image ${i}: inline (${image.url.length} characters); --out DIR saves it`);
     }
   }
-  const flagged = output.has_nsfw_concepts.filter(Boolean).length;
+  const flagged = (output.has_nsfw_concepts ?? []).filter(Boolean).length;
   progress.log(
     `seed ${output.seed}, ${output.images.length} image(s)` +
       (flagged ? progress.paint(`, ${flagged} flagged NSFW`, "yellow") : "") +
-      (Object.keys(output.timings).length ? `, ${Object.entries(output.timings).map(([k, v]) => `${k} ${v} s`).join(", ")}` : ""),
+      (Object.keys(output.timings ?? {}).length ? `, ${Object.entries(output.timings ?? {}).map(([k, v]) => `${k} ${v} s`).join(", ")}` : ""),
   );
   if (saveError) {
     // The result may expire on fal before a retry (a sync_mode one within minutes): keep it here.
@@ -103,7 +103,7 @@ export async function runOneJob(client: FluxClient, job: ImageToImageInput | str
 }
 
 /** Writes the output (inline images included) to a new file in the system's temporary folder; gives its path, or undefined if that fails too. */
-async function keepOutput(output: ImageToImageOutput, requestId: string | undefined): Promise<string | undefined> {
+async function keepOutput(output: CommandOutput, requestId: string | undefined): Promise<string | undefined> {
   const path = join(tmpdir(), `flux-i2i-result-${requestId ?? "job"}-${Date.now()}.json`);
   return writeFile(path, stringifyExact(output), { flag: "wx", mode: 0o600 }).then(
     () => path,

@@ -4,7 +4,7 @@ import { mkdir, open, stat, statfs, unlink } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { BodyReadError, readBytes } from "../core/read-body.js";
 import { backoff, retryPolicy, sleep, type RetryOptions, type RetryPolicy } from "../core/retry.js";
-import type { ImageToImageOutput } from "../image-to-image.js";
+import type { CommandOutput } from "./command-endpoint.js";
 import { sniffImageType } from "./image-input.js";
 
 export interface SaveOptions {
@@ -37,7 +37,7 @@ const extensions: Record<string, string> = {
  * in order. Only images are written (jpeg, png, webp, gif, avif, by their bytes): whatever else a
  * server names is refused, as is a download over plain http or larger than `maxDownloadBytes`.
  */
-export async function saveImages(output: ImageToImageOutput, dir: string, options: SaveOptions): Promise<string[]> {
+export async function saveImages(output: CommandOutput, dir: string, options: SaveOptions): Promise<string[]> {
   const limits = { maxBytes: options.maxDownloadBytes ?? 32 * 1024 * 1024, timeoutMs: options.downloadTimeoutMs ?? 60_000 };
   // Every image is fetched before any is written: a failed download leaves no partial set behind.
   const images = await Promise.all(

@@ -1,4 +1,5 @@
 // flux-i2i mock: the Prism mock of the spec, served until Ctrl-C, for testing an app against the contract.
+import { documentFiles } from "../../generated/spec.js";
 import { parseFlags } from "./parse-flags.js";
 import { ExtraMissingError, specPath, startPrismMock, type PrismMock } from "../testing/mock.js";
 
@@ -30,7 +31,7 @@ answers 200 COMPLETED otherwise), \`example=failed\` a failed one, \`code=404\` 
     console.error(`--port: must be a whole number from 0 to 65535, got ${values.port}`);
     return 2;
   }
-  const document = values.queue ? "queue.yaml" : "image-to-image.yaml";
+  const document = values.queue ? documentFiles.queue : documentFiles.sync;
   let mock: PrismMock;
   try {
     mock = await startPrismMock({ spec: specPath(document), port });

@@ -35,6 +35,8 @@ export type RuleMessages = Readonly<Record<string, Readonly<Record<string, { mes
  * error status whether a retry can help, and the statuses that refuse without making a job.
  */
 export interface EndpointOperation {
+  /** Its `operationId` in the documents (the contract run's name for it). */
+  readonly operationId: string;
   readonly path: string;
   readonly validate: Validator<unknown>;
   readonly locations: Readonly<Record<string, string>>;

@@ -28,7 +28,7 @@ export type { OperationId } from "../core/types.js";
 
 /** What a request will be forwarded as: what `authorize` decides on. */
 export interface ProxyTarget {
-  /** The spec's operation: `imageToImage` (fal.run), `submitImageToImage`, `getQueueStatus`, `streamQueueStatus`, `getQueueResult` or `cancelQueueRequest`. */
+  /** The spec's operation: the endpoint's sync call (fal.run) and submit, `getQueueStatus`, `streamQueueStatus`, `getQueueResult` or `cancelQueueRequest`. */
   operationId: OperationId;
   method: string;
   /** The fal URL it goes to. */

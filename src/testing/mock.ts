@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { documentFiles } from "../../generated/spec.js";
 import { ExtraMissingError, isMissing } from "./extras.js";
 
 export { ExtraMissingError } from "./extras.js";
@@ -17,7 +18,7 @@ export interface PrismMock {
 }
 
 export interface PrismMockOptions {
-  /** Default: this package's `openapi/image-to-image.yaml`. */
+  /** Default: this package's endpoint document (`openapi/image-to-image.yaml`). */
   spec?: string;
   /** Default 0: a free port picked by the OS. */
   port?: number;
@@ -28,7 +29,7 @@ export interface PrismMockOptions {
 }
 
 /** The path of a document in this package's `openapi/` folder, from src/ or dist/src/ alike. */
-export function specPath(name = "image-to-image.yaml"): string {
+export function specPath(name: string = documentFiles.sync): string {
   for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
     const candidate = join(dir, "openapi", name);
     if (existsSync(candidate)) return candidate;

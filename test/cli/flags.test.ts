@@ -1,13 +1,16 @@
 // The spec's input schema as flags: names, types, and values converted without losing a digit.
 import { describe, expect, it } from "vitest";
 import { imageToImageInputSchema } from "../../generated/endpoints.js";
-import { flagIssue, flagsOf, inputFromFlags, specFlagOptions, specFlags, specFlagsHelp } from "../../src/cli/flags.js";
+import { flagIssue, flagsOf, inputFromFlags as inputOf, specFlagOptions, specFlagsHelp, type SpecFlag } from "../../src/cli/flags.js";
 import { checkInput } from "../../src/image-to-image.js";
 
-describe("specFlags", () => {
+const specFlags = flagsOf(imageToImageInputSchema);
+const inputFromFlags = (values: Record<string, unknown>, flags: readonly SpecFlag[] = specFlags) => inputOf(values, flags);
+
+describe("the spec's flags", () => {
   it("one flag per parameter of the spec, booleans with a --no- form", () => {
     expect(specFlags.map((f) => f.parameter)).toEqual(Object.keys(imageToImageInputSchema.properties));
-    const options = specFlagOptions();
+    const options = specFlagOptions(specFlags);
     expect(options["num-inference-steps"]).toEqual({ type: "string" });
     expect(options["enable-safety-checker"]).toEqual({ type: "boolean" });
     expect(options["no-enable-safety-checker"]).toEqual({ type: "boolean" });
@@ -43,7 +46,7 @@ describe("specFlags", () => {
 
   it("names the flag in the validator's message", () => {
     const [issue] = checkInput({ image_url: "https://x.test/a.png", prompt: "p", num_inference_steps: 51 });
-    expect(flagIssue(issue!)).toBe("--num-inference-steps: must be <= 50, got 51");
+    expect(flagIssue(issue!, specFlags)).toBe("--num-inference-steps: must be <= 50, got 51");
   });
 });
 

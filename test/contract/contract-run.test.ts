@@ -10,7 +10,8 @@ import { runContractCommand } from "../../src/cli/contract.js";
 import { endpointIds, operationParameters } from "../../generated/spec.js";
 import { validateImageToImageParameters } from "../../generated/validators.js";
 import { checkNames } from "../../src/cli/contract/checks.js";
-import { checksRun, runContract, type ContractReport } from "../../src/cli/contract/run.js";
+import { checksRun, contractDocuments, runContract, type ContractReport } from "../../src/cli/contract/run.js";
+import { imageToImage } from "../../generated/endpoints.js";
 import { checkInput } from "../../src/image-to-image.js";
 import { startContractServer } from "../support/contract-server.js";
 import { startLocalServer, type LocalServer } from "../support/local-server.js";
@@ -19,7 +20,7 @@ import { firstExample } from "../support/spec.js";
 const prismUrl = inject("prismUrl");
 const prismQueueUrl = inject("prismQueueUrl");
 const prismStorageUrl = inject("prismStorageUrl");
-const base = { key: "contract-test", examples: 8, seed: 7 };
+const base = { documents: contractDocuments(imageToImage), key: "contract-test", examples: 8, seed: 7 };
 
 const failedChecks = (report: ContractReport) =>
   Object.entries(report.results).flatMap(([operation, byCheck]) =>
@@ -132,7 +133,7 @@ describe("flux-i2i contract --endpoint-id", () => {
     const printed: string[] = [];
     const error = vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void printed.push(args.join(" ")));
     try {
-      expect(await runContractCommand(["--endpoint-id", "fal-ai/flux/schnell", "--target", "http://127.0.0.1:9"])).toBe(2);
+      expect(await runContractCommand(["--endpoint-id", "fal-ai/flux/schnell", "--target", "http://127.0.0.1:9"], imageToImage)).toBe(2);
     } finally {
       error.mockRestore();
     }
@@ -145,7 +146,7 @@ describe("flux-i2i contract --help", () => {
     const printed: string[] = [];
     const log = vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void printed.push(args.join(" ")));
     try {
-      expect(await runContractCommand(["--help"])).toBe(0);
+      expect(await runContractCommand(["--help"], imageToImage)).toBe(0);
     } finally {
       log.mockRestore();
     }
@@ -169,7 +170,7 @@ describe("flux-i2i contract against a server that echoes the key", () => {
     const log = vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void printed.push(args.join(" ")));
     const error = vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void printed.push(args.join(" ")));
     try {
-      const code = await runContractCommand(["--target", server.url, "--examples", "2", "--seed", "1", "--junit", join(dir, "junit.xml")]);
+      const code = await runContractCommand(["--target", server.url, "--examples", "2", "--seed", "1", "--junit", join(dir, "junit.xml")], imageToImage);
       expect(code).toBe(1);
       const junit = await readFile(join(dir, "junit.xml"), "utf8");
       expect(server.requests.some((request) => request.headers.authorization === `Key ${key}`)).toBe(true);

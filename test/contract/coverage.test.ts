@@ -8,11 +8,15 @@ import { imageToImageInputSchema } from "../../generated/endpoints.js";
 import { validateSubmitImageToImageParameters } from "../../generated/validators.js";
 import fc from "fast-check";
 import { validBody, type ObjectSchema } from "../../src/cli/contract/cases.js";
-import { coverageRequests } from "../../src/cli/contract/coverage.js";
+import { coverageRequests as coverageOf } from "../../src/cli/contract/coverage.js";
+import { contractDocuments } from "../../src/cli/contract/documents.js";
+import { imageToImage } from "../../generated/endpoints.js";
 import { checkInput } from "../../src/image-to-image.js";
 
 const operations = ["imageToImage", "submitImageToImage", "getQueueStatus", "streamQueueStatus", "getQueueResult", "cancelQueueRequest"] as const;
 const schema = imageToImageInputSchema as unknown as ObjectSchema;
+const documents = contractDocuments(imageToImage);
+const coverageRequests = (operation: string) => coverageOf(documents, operation);
 const submit = coverageRequests("submitImageToImage");
 const labels = (kind: "positive" | "negative") => submit.filter((request) => request.kind === kind).map((request) => request.label);
 

@@ -4,7 +4,8 @@
 import { describe, expect, inject, it } from "vitest";
 import { operationResponses, storageUpload } from "../../generated/spec.js";
 import { validateUploadInitiation, validateUploadTarget } from "../../generated/validators.js";
-import { runContract } from "../../src/cli/contract/run.js";
+import { contractDocuments, runContract } from "../../src/cli/contract/run.js";
+import { imageToImage } from "../../generated/endpoints.js";
 import { startContractServer } from "../support/contract-server.js";
 import { startLocalServer, type LocalServer } from "../support/local-server.js";
 
@@ -85,7 +86,7 @@ describe("flux-i2i contract covers the initiate call", () => {
   it("a storage server that follows the spec passes; one that takes a blank file_name fails negative_data_rejection, at --examples 1", async () => {
     const [honest, buggy, rest] = await Promise.all([storageServer(false), storageServer(true), startContractServer()]);
     try {
-      const run = (storage: LocalServer) => runContract({ key: "contract-test", examples: 1, seed: 1, syncUrl: rest.syncUrl, queueUrl: rest.queueUrl, storageUrl: storage.url });
+      const run = (storage: LocalServer) => runContract({ documents: contractDocuments(imageToImage), key: "contract-test", examples: 1, seed: 1, syncUrl: rest.syncUrl, queueUrl: rest.queueUrl, storageUrl: storage.url });
       const failed = (report: Awaited<ReturnType<typeof run>>) =>
         Object.entries(report.results.initiateUpload ?? {}).filter(([, tally]) => tally?.failed).map(([check]) => check);
       const passed = await run(honest);

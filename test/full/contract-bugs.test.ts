@@ -3,7 +3,8 @@
 // fail the run at --examples 1, naming the check that catches it; the honest server, whichever cancel
 // answer and job URLs it gives, must pass.
 import { describe, expect, it } from "vitest";
-import { runContract, type ContractReport } from "../../src/cli/contract/run.js";
+import { contractDocuments, runContract, type ContractReport } from "../../src/cli/contract/run.js";
+import { imageToImage } from "../../generated/endpoints.js";
 import { contractBugs, startContractServer, type ContractBug, type ContractServerOptions } from "../support/contract-server.js";
 
 
@@ -16,7 +17,7 @@ const failedChecks = (report: ContractReport) =>
 async function runAgainst(options: ContractServerOptions, examples = 1) {
   const server = await startContractServer(options);
   try {
-    const report = await runContract({ syncUrl: server.syncUrl, queueUrl: server.queueUrl, key: "contract-test", examples, seed: 1 });
+    const report = await runContract({ documents: contractDocuments(imageToImage), syncUrl: server.syncUrl, queueUrl: server.queueUrl, key: "contract-test", examples, seed: 1 });
     return { report, failed: failedChecks(report) };
   } finally {
     await server.close();

@@ -2,14 +2,19 @@
 // text-to-image (test/fixtures/text-to-image/), go through scripts/generate.mjs into a scratch
 // folder, and src/ as it is, handed the generated entry, calls that endpoint against Prism mocks
 // started from the same documents: the sync call, the submit, subscribe, its own input rules and
-// the command's flags made from its schema. Nothing of src/ knows this endpoint.
+// the command line made from its schema, and a contract run of its documents. Nothing of src/ knows
+// this endpoint.
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { runCommand } from "../../src/cli/command.js";
+import type { CommandInfo } from "../../src/cli/command-endpoint.js";
+import { contractDocuments, runContract, type ContractReport } from "../../src/cli/contract/run.js";
+import type { DocumentTables } from "../../src/cli/contract/documents.js";
 import { flagsOf, inputFromFlags } from "../../src/cli/flags.js";
 import { checkInput } from "../../src/core/validation.js";
 import { createEndpointClient, FluxValidationError, type ClientInput, type ClientOutput, type Endpoint, type EndpointClient } from "../../src/index.js";
@@ -36,10 +41,13 @@ type Output = ClientOutput<TextToImageSpecOutput>;
 interface Generated {
   textToImage: Endpoint & { inputSchema: { properties: object; required?: readonly string[] }; examples: Record<string, Input> };
   textToImageIds: readonly string[];
+  textToImageCommand: CommandInfo;
 }
 
 let scratch: string;
 let generated: Generated;
+/** Its documents' tables and validators, as the contract run takes them. */
+let tables: DocumentTables;
 let syncMock: PrismMock | undefined;
 let queueMock: PrismMock | undefined;
 let client: EndpointClient<{}, Input, Output>;
@@ -51,6 +59,8 @@ beforeAll(async () => {
   const documents = ["--endpoint", join(fixture, "text-to-image.yaml"), "--queue", join(fixture, "queue.yaml"), "--out", out];
   await promisify(execFile)(process.execPath, [join(root, "scripts/generate.mjs"), ...documents], { cwd: root });
   generated = (await import(pathToFileURL(join(out, "endpoints.ts")).href)) as Generated;
+  const [spec, validators] = await Promise.all(["spec.ts", "validators.ts"].map((file) => import(pathToFileURL(join(out, file)).href)));
+  tables = { ...(spec as Omit<DocumentTables, "validators">), validators: validators as Record<string, unknown> };
   [syncMock, queueMock] = await Promise.all([
     startPrismMock({ spec: join(fixture, "text-to-image.yaml") }),
     startPrismMock({ spec: join(fixture, "queue.yaml") }),
@@ -150,4 +160,62 @@ describe("a second endpoint's documents, generated and called with src/ unchange
     expect(checkInput(generated.textToImage, input)).toEqual([]);
     expect(checkInput(generated.textToImage, { ...input, "num-images": 9 }).map((issue) => issue.message)).toEqual(["is not a parameter of this endpoint (did you mean num_images?)"]);
   });
+
+  it("a contract run of its documents against its mocks: its own operations covered, every check passed", async () => {
+    const documents = contractDocuments(generated.textToImage, tables);
+    const report = await runContract({ documents, syncUrl: syncMock!.url, queueUrl: queueMock!.url, key: "contract-test", examples: 2, seed: 1 });
+    expect(failed(report)).toEqual([]);
+    expect(Object.keys(report.results).sort()).toEqual(["cancelQueueRequest", "getQueueResult", "getQueueStatus", "streamQueueStatus", "submitTextToImage", "textToImage"]);
+    expect(report.coverage.textToImage).toBeGreaterThan(20);
+    expect(report.jobs.followed).toBe(2);
+  }, 120_000);
+
+  it("the same run with the queue's mock as its sync call fails: the submit's answer, where the call's output should be, breaks its output schema", async () => {
+    const documents = contractDocuments(generated.textToImage, tables);
+    const report = await runContract({ documents, syncUrl: queueMock!.url, queueUrl: queueMock!.url, key: "contract-test", examples: 1, seed: 1 });
+    expect(failed(report)).toEqual(["textToImage response_schema_conformance"]);
+    expect(report.results.textToImage!.response_schema_conformance!.failures[0]).toContain("breaks TextToImageOutput");
+  }, 120_000);
+
+  it("the command line: --help from its schema, a job with its flags (--image-size), --image refused, a bad value named by its flag", async () => {
+    const command = { info: generated.textToImageCommand, load: async () => generated.textToImage };
+    const printed = await capture(() => runCommand(["--help"], command));
+    expect(printed.code).toBe(0);
+    expect(printed.stdout).toContain("Runs fal's fal-ai/flux-1/dev: Generate images from a prompt.");
+    expect(printed.stdout).toContain("--image-size CHOICE");
+    const live = ["--live", "--queue-url", queueMock!.url, "--json"];
+    const job = await capture(() => runCommand([...live, "--prompt", "p", "--image-size", "square", "--num-images", "1"], command), { FAL_KEY: "fixture-key" });
+    expect(job.code, job.stderr).toBe(0);
+    expect(JSON.parse(job.stdout)).toMatchObject({ request_id: "5c2e8a1f-4b7d-4e0a-9c3b-2d6f1e8a7b90", output: { prompt: "a lighthouse at dusk, in watercolour" } });
+    const image = await capture(() => runCommand([...live, "--prompt", "p", "--image", "cat.png"], command), { FAL_KEY: "fixture-key" });
+    expect([image.code, image.stderr]).toEqual([2, expect.stringContaining("--image: fal-ai/flux-1/dev takes no image")]);
+    const bad = await capture(() => runCommand([...live, "--prompt", "p", "--image-size", "huge"], command), { FAL_KEY: "fixture-key" });
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('--image-size: must be one of "square_hd"')]);
+  }, 60_000);
 });
+
+/** The checks that failed, as `operation check`. */
+function failed(report: ContractReport): string[] {
+  return Object.entries(report.results).flatMap(([operation, checks]) =>
+    Object.entries(checks ?? {}).filter(([, tally]) => tally!.failed > 0).map(([check]) => `${operation} ${check}`),
+  );
+}
+
+/** What a run of the command printed on stdout and stderr, and its exit code; `env` set for it only. */
+async function capture(run: () => Promise<number>, env: Record<string, string> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void out.push(args.join(" ")));
+  const error = vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void err.push(args.join(" ")));
+  const stderr = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => (err.push(String(chunk)), true));
+  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+  try {
+    const code = await run();
+    return { code, stdout: out.join("\n"), stderr: err.join("") };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    stderr.mockRestore();
+    vi.unstubAllEnvs();
+  }
+}

@@ -2,7 +2,7 @@
 // the same spec. The generated-data tests compare the two verdicts and the rules each names.
 import fc from "fast-check";
 import { expect } from "vitest";
-import { imageToImageExamples } from "../../generated/endpoints.js";
+import { imageToImageExamples, imageToImageInputSchema } from "../../generated/endpoints.js";
 import { validateSubmitImageToImageParameters } from "../../generated/validators.js";
 import { issuesOf } from "../../src/core/validation.js";
 import { checkInput } from "../../src/image-to-image.js";
@@ -35,7 +35,7 @@ export const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : Date.now
 /** `runs` valid bodies: the client finds nothing, Prism answers 200. */
 export async function validBodiesAgree(prismUrl: string, runs: number): Promise<void> {
   await fc.assert(
-    fc.asyncProperty(validBody(), async (body) => {
+    fc.asyncProperty(validBody(imageToImageInputSchema as unknown as ObjectSchema), async (body) => {
       const verdicts = await judge(prismUrl, body);
       expect(verdicts).toEqual({ client: [], prism: { status: 200, rules: [] } });
     }),
@@ -46,7 +46,7 @@ export async function validBodiesAgree(prismUrl: string, runs: number): Promise<
 /** `runs` bodies with one constraint broken: both refuse it, name the same rules, and those include the one broken. */
 export async function invalidBodiesAgree(prismUrl: string, runs: number): Promise<void> {
   await fc.assert(
-    fc.asyncProperty(invalidBody(), async ({ body, rule, mutation }) => {
+    fc.asyncProperty(invalidBody(imageToImageInputSchema as unknown as ObjectSchema), async ({ body, rule, mutation }) => {
       const verdicts = await judge(prismUrl, body);
       expect(verdicts.prism.status, mutation).toBe(422);
       expect(verdicts.client, mutation).toEqual(verdicts.prism.rules);

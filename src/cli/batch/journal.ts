@@ -7,7 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { unlinkSync } from "node:fs";
 import { link, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { FluxError } from "../../core/errors.js";
-import type { ImageToImageOutput } from "../../image-to-image.js";
+import type { CommandOutput } from "../command-endpoint.js";
 import { openDurableLog, readRecords } from "../durable-log.js";
 import { UsageError } from "../usage-error.js";
 
@@ -21,7 +21,7 @@ export interface BatchLine {
   /** When the earlier run's submit of it was answered (ISO 8601), if recorded. */
   submittedAt?: string;
   /** From the results: the line's output, recorded when its images could not be saved; a resume saves it without asking fal. */
-  unsavedOutput?: ImageToImageOutput;
+  unsavedOutput?: CommandOutput;
 }
 
 /** What earlier runs of the batch recorded, by line. */
@@ -33,7 +33,7 @@ export interface EarlierRuns {
   /** The journal's last record of each line. */
   lastEvent: Map<number, Record<string, unknown>>;
   /** Lines whose result is recorded but whose images were not saved: the last such record, by line. */
-  unsaved: Map<number, { requestId: string; output: ImageToImageOutput }>;
+  unsaved: Map<number, { requestId: string; output: CommandOutput }>;
   /** Files uploaded to fal storage: the URL of each, by {@link uploadKey}. */
   uploads: Map<string, string>;
 }
@@ -158,7 +158,7 @@ export async function readEarlierRuns(results: string, resume: boolean): Promise
     if (typeof record.line !== "number") continue;
     earlier.recordedText.set(record.line, record.text_sha256);
     if (record.status === "unsaved" && typeof record.request_id === "string" && record.output) {
-      earlier.unsaved.set(record.line, { requestId: record.request_id, output: record.output as ImageToImageOutput });
+      earlier.unsaved.set(record.line, { requestId: record.request_id, output: record.output as CommandOutput });
     } else {
       earlier.finished.set(record.line, record.status);
     }
@@ -210,12 +210,12 @@ export interface BatchRecords {
   /** Journal: the line's submit provably did not create a job (refused before sending, or answered with an error). */
   notSent(line: BatchLine): Promise<void>;
   /** Results: the line's output, and where its images were saved. */
-  done(line: BatchLine, requestId: string, files: string[] | undefined, output: ImageToImageOutput): Promise<void>;
+  done(line: BatchLine, requestId: string, files: string[] | undefined, output: CommandOutput): Promise<void>;
   /**
    * Results: the line's output, its images not saved (a disk full, a folder not writable): kept so
    * that nothing paid for is lost; a resume saves it from here.
    */
-  unsaved(line: BatchLine, requestId: string, output: ImageToImageOutput, error: Error): Promise<void>;
+  unsaved(line: BatchLine, requestId: string, output: CommandOutput, error: Error): Promise<void>;
   /** Results: fal refused the line's submit or failed its job; final. */
   failed(line: BatchLine, requestId: string | undefined, error: unknown): Promise<void>;
   close(): Promise<void>;

@@ -2,11 +2,12 @@
 // between its two journal records, followed to its output (whether this run or an earlier one
 // submitted it), its images saved, its result recorded. What each failure means for the line
 // (final, for a resume, or uncertain) is decided here.
-import { imageToImageSubmit } from "../../../generated/endpoints.js";
 import { FluxApiError, FluxNetworkError, FluxResponseError, FluxSubmitUncertainError, FluxValidationError } from "../../core/errors.js";
 import { duplicateKey } from "../../core/json-text.js";
 import { forValidation, withExactSeed } from "../../core/seed.js";
-import { checkInput, type FluxClient, type ImageToImageInput, type ImageToImageOutput } from "../../image-to-image.js";
+import { checkInput } from "../../core/validation.js";
+import type { Endpoint } from "../../core/types.js";
+import type { CommandClient, CommandInput, CommandOutput } from "../command-endpoint.js";
 import { goneResult } from "../gone-result.js";
 import { resolveImage, stemOfImage } from "../image-input.js";
 import { saveImages } from "../save-images.js";
@@ -20,7 +21,9 @@ import type { LineOutcome, Scheduler } from "./scheduler.js";
 const maxRefusals = 6;
 
 export interface LineContext {
-  client: FluxClient;
+  client: CommandClient;
+  /** The endpoint (its entry): each line is checked by its rules. */
+  endpoint: Endpoint;
   records: BatchRecords;
   report: BatchReport;
   scheduler: Pick<Scheduler, "submit" | "accepted">;
@@ -59,8 +62,8 @@ export function createLineRunner(ctx: LineContext): (line: BatchLine) => Promise
  * The line as a request ready to submit, its local image uploaded (once per file); undefined when
  * it is not a valid request (reported) or its upload failed (left for a resume: nothing was submitted).
  */
-async function prepareAndUpload(ctx: LineContext, line: BatchLine): Promise<{ input: ImageToImageInput; stem: string } | undefined> {
-  let prepared: { input: ImageToImageInput; stem: string };
+async function prepareAndUpload(ctx: LineContext, line: BatchLine): Promise<{ input: CommandInput; stem: string } | undefined> {
+  let prepared: { input: CommandInput; stem: string };
   try {
     prepared = await prepare(line, ctx);
   } catch (error) {
@@ -81,7 +84,7 @@ async function prepareAndUpload(ctx: LineContext, line: BatchLine): Promise<{ in
 /** Follows the line's job to its output, then saves it; a failure is recorded only when it is final. */
 async function follow(ctx: LineContext, line: BatchLine, requestId: string, stem: string): Promise<void> {
   const { client, records, report } = ctx;
-  let output: ImageToImageOutput;
+  let output: CommandOutput;
   try {
     output = await client.follow(requestId, { onQueueUpdate: (status) => report.inQueue(line.line, status.status === "IN_QUEUE") });
   } catch (error) {
@@ -102,7 +105,7 @@ async function follow(ctx: LineContext, line: BatchLine, requestId: string, stem
 }
 
 /** The output's images saved (with --out) and the result recorded; a save that fails records the output, so nothing paid is lost. */
-async function save(ctx: LineContext, line: BatchLine, requestId: string, output: ImageToImageOutput, stem: string): Promise<void> {
+async function save(ctx: LineContext, line: BatchLine, requestId: string, output: CommandOutput, stem: string): Promise<void> {
   let files: string[] | undefined;
   if (ctx.out) {
     try {
@@ -123,14 +126,14 @@ async function save(ctx: LineContext, line: BatchLine, requestId: string, output
  * when fal refused it for now (no job: the scheduler runs the line again later), or undefined if
  * there is no job to follow.
  */
-async function submitAndRecord(ctx: LineContext, line: BatchLine, input: ImageToImageInput, refusals: Map<number, number>): Promise<string | "refused" | undefined> {
+async function submitAndRecord(ctx: LineContext, line: BatchLine, input: CommandInput, refusals: Map<number, number>): Promise<string | "refused" | undefined> {
   const { records } = ctx;
   await records.submitting(line);
   let requestId: string;
   try {
     requestId = (await ctx.client.queue.submit(input)).request_id;
   } catch (error) {
-    if (isRefusal(error) && (refusals.get(line.line) ?? 0) < maxRefusals) {
+    if (isRefusal(error, ctx.endpoint.submit.refusedStatuses) && (refusals.get(line.line) ?? 0) < maxRefusals) {
       refusals.set(line.line, (refusals.get(line.line) ?? 0) + 1);
       await records.notSent(line);
       return "refused";
@@ -167,8 +170,7 @@ async function submitFailed(ctx: LineContext, line: BatchLine, error: unknown): 
 }
 
 /** fal refused the submit for now without making a job (the spec's `x-job-created: false`: 429), unless it said a retry cannot help. */
-function isRefusal(error: unknown): error is FluxApiError {
-  const refused: readonly number[] = imageToImageSubmit.refusedStatuses;
+function isRefusal(error: unknown, refused: readonly number[]): error is FluxApiError {
   return error instanceof FluxApiError && refused.includes(error.status) && error.retryable;
 }
 
@@ -202,9 +204,9 @@ async function prepare(line: BatchLine, ctx: LineContext) {
     input.image_url = image.imageUrl;
     stem = image.stem;
   }
-  const issues = checkInput(forValidation(input.image_url instanceof File ? { ...input, image_url: placeholderUrl } : input));
+  const issues = checkInput(ctx.endpoint, forValidation(input.image_url instanceof File ? { ...input, image_url: placeholderUrl } : input));
   if (issues.length) throw new FluxValidationError(issues);
-  return { input: input as ImageToImageInput, stem };
+  return { input, stem };
 }
 
 /** The outputs' name for a line's own image, if it has one. */

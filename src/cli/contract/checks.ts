@@ -1,11 +1,9 @@
 // The contract checks, Schemathesis' set: each answer a server gives is judged against what the
-// spec declares for its operation (generated/spec.ts `operationResponses`), and each kind of
+// spec declares for its operation (the documents' `operationResponses`), and each kind of
 // request against what it must get (valid data accepted, invalid refused, no key refused, a
 // method the path does not have refused).
-import { operationResponses } from "../../../generated/spec.js";
-import * as validators from "../../../generated/validators.js";
 import { sseData } from "../../core/sse.js";
-import type { OperationId } from "../../core/types.js";
+import type { ContractDocuments } from "./documents.js";
 
 export const checkNames = [
   "server_answered",
@@ -63,13 +61,13 @@ export type Verdict = string | undefined;
 
 type Responses = Readonly<Record<string, { content: Readonly<Record<string, string | null>>; headers: Readonly<Record<string, readonly string[] | null>> }>>;
 
-function declared(operation: OperationId, status: number) {
-  return (operationResponses[operation].responses as Responses)[String(status)];
+function declared(documents: ContractDocuments, operation: string, status: number) {
+  return (documents.operationResponses[operation]?.responses as Responses | undefined)?.[String(status)];
 }
 
 /** The checks every answer gets, whatever was sent. */
-export async function answerChecks(operation: OperationId, answer: Answer): Promise<[CheckName, Verdict][]> {
-  const response = declared(operation, answer.status);
+export async function answerChecks(documents: ContractDocuments, operation: string, answer: Answer): Promise<[CheckName, Verdict][]> {
+  const response = declared(documents, operation, answer.status);
   const mediaType = (answer.headers.get("content-type") ?? "").split(";")[0]!.trim();
   const types = Object.keys(response?.content ?? {});
   return [
@@ -80,7 +78,7 @@ export async function answerChecks(operation: OperationId, answer: Answer): Prom
       !response || types.length === 0 || types.includes(mediaType) ? undefined : `${answer.status} came as ${mediaType || "no content type"}, the spec says ${types.join(" or ")}`,
     ],
     ["response_headers_conformance", response ? headerVerdict(response.headers, answer.headers) : undefined],
-    ["response_schema_conformance", response && types.includes(mediaType) ? await schemaVerdict(response.content[mediaType] ?? null, mediaType, answer.text) : undefined],
+    ["response_schema_conformance", response && types.includes(mediaType) ? await schemaVerdict(documents, response.content[mediaType] ?? null, mediaType, answer.text) : undefined],
     ...(operation === "getQueueStatus" ? [["status_code_agrees_with_status", statusAgreement(answer)] as [CheckName, Verdict]] : []),
   ];
 }
@@ -95,19 +93,19 @@ function headerVerdict(declaredHeaders: Readonly<Record<string, readonly string[
 }
 
 /** The body against the declared schema; an event stream's frames (`events:TITLE`, the spec's `x-event-data`) each against theirs. */
-async function schemaVerdict(title: string | null, mediaType: string, text: string): Promise<Verdict> {
+async function schemaVerdict(documents: ContractDocuments, title: string | null, mediaType: string, text: string): Promise<Verdict> {
   if (title?.startsWith("events:") && mediaType === "text/event-stream") {
     for await (const data of sseData(new Blob([text]).stream())) {
-      const verdict = jsonVerdict(title.slice("events:".length), data);
+      const verdict = jsonVerdict(documents, title.slice("events:".length), data);
       if (verdict) return `a frame: ${verdict}`;
     }
     return undefined;
   }
-  return title ? jsonVerdict(title, text) : undefined;
+  return title ? jsonVerdict(documents, title, text) : undefined;
 }
 
-function jsonVerdict(title: string, text: string): Verdict {
-  const validate = (validators as Record<string, unknown>)[`validate${title}`] as ((data: unknown) => boolean) & { errors?: { instancePath: string; message?: string; keyword: string }[] | null };
+function jsonVerdict(documents: ContractDocuments, title: string, text: string): Verdict {
+  const validate = documents.validators[`validate${title}`] as ((data: unknown) => boolean) & { errors?: { instancePath: string; message?: string; keyword: string }[] | null };
   if (typeof validate !== "function") return undefined; // a schema the package ships no validator for
   let body: unknown;
   try {
@@ -121,15 +119,15 @@ function jsonVerdict(title: string, text: string): Verdict {
 }
 
 /** The statuses the spec marks as outcomes of the operation (`x-outcome`): answers, not failures. */
-function isOutcome(operation: OperationId, status: number): boolean {
-  return (declared(operation, status) as { outcome?: boolean } | undefined)?.outcome === true;
+function isOutcome(documents: ContractDocuments, operation: string, status: number): boolean {
+  return (declared(documents, operation, status) as { outcome?: boolean } | undefined)?.outcome === true;
 }
 
 /** What the kind of request sent requires of its answer's status. */
-export function requestVerdict(operation: OperationId, kind: "positive" | "negative" | "no-auth" | "wrong-method" | "observe", status: number): [CheckName, Verdict] | undefined {
+export function requestVerdict(documents: ContractDocuments, operation: string, kind: "positive" | "negative" | "no-auth" | "wrong-method" | "observe", status: number): [CheckName, Verdict] | undefined {
   if (kind === "observe") return undefined;
   if (kind === "positive") {
-    const accepted = (status >= 200 && status < 300) || isOutcome(operation, status);
+    const accepted = (status >= 200 && status < 300) || isOutcome(documents, operation, status);
     return ["positive_data_acceptance", accepted ? undefined : `valid data got ${status}`];
   }
   if (kind === "negative") return ["negative_data_rejection", status >= 400 && status < 500 ? undefined : `invalid data got ${status}`];

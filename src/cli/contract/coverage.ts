@@ -4,8 +4,7 @@
 // request differs from a plain valid one in one value only, so a server that gets one constraint
 // wrong fails at any run size, and the failure names the constraint. No randomness: the same spec
 // gives the same requests.
-import { operationBodies, operationParameters } from "../../../generated/spec.js";
-import type { OperationId } from "../../core/types.js";
+import type { ContractDocuments } from "./documents.js";
 import { breakings, describeBreaking, shift, stepOf, typesOf, type ObjectSchema, type PropertySchema } from "./cases.js";
 
 /** One request of the coverage phase: what the server must do with it, and the values that differ from the plain one. */
@@ -110,13 +109,13 @@ const wireText = (value: unknown) => String(value);
 
 type Parameter = { name: string; in: string; required: boolean; schema: PropertySchema };
 /** The operation's query and header parameters (a job's id, a path parameter, is followed, not made up). */
-export const parametersOf = (operation: OperationId) => (operationParameters[operation] as readonly Parameter[]).filter((p) => p.in === "query" || p.in === "header");
+export const parametersOf = (documents: ContractDocuments, operation: string) => ((documents.operationParameters[operation] ?? []) as readonly Parameter[]).filter((p) => p.in === "query" || p.in === "header");
 
 /** The query and headers every request of the operation carries: each required parameter at its first valid value (`storage_type=fal-cdn-v3`). */
-export function requiredParameters(operation: OperationId): Pick<CoverageRequest, "query" | "headers"> {
+export function requiredParameters(documents: ContractDocuments, operation: string): Pick<CoverageRequest, "query" | "headers"> {
   const query: Record<string, string> = {};
   const headers: Record<string, string> = {};
-  for (const parameter of parametersOf(operation).filter((p) => p.required)) {
+  for (const parameter of parametersOf(documents, operation).filter((p) => p.required)) {
     const [first] = boundaries(parameter.schema, true);
     if (first) (parameter.in === "query" ? query : headers)[parameter.name] = wireText(first.raw ?? first.value);
   }
@@ -146,9 +145,9 @@ function bodyRequests(schema: ObjectSchema, base: Record<string, unknown>, requi
  * The coverage requests of the operation's query and header parameters (a job's id is followed,
  * not made up), one parameter changed or, when required, left out, the others as `required` has them.
  */
-function parameterRequests(operation: OperationId, body: string | undefined, required: Pick<CoverageRequest, "query" | "headers">): CoverageRequest[] {
+function parameterRequests(parameters: readonly Parameter[], body: string | undefined, required: Pick<CoverageRequest, "query" | "headers">): CoverageRequest[] {
   const out: CoverageRequest[] = [];
-  for (const parameter of parametersOf(operation)) {
+  for (const parameter of parameters) {
     const place = parameter.in === "query" ? "query" : "headers";
     const request = (kind: CoverageRequest["kind"], label: string, value: unknown): CoverageRequest => {
       const changed = { ...required[place] };
@@ -165,12 +164,12 @@ function parameterRequests(operation: OperationId, body: string | undefined, req
 }
 
 /** Every coverage request of an operation: its body's constraints (when it takes one, from its plainest example), then its parameters'. */
-export function coverageRequests(operation: OperationId): CoverageRequest[] {
-  const body = (operationBodies as Partial<Record<OperationId, { schema: unknown; example: unknown }>>)[operation];
+export function coverageRequests(documents: ContractDocuments, operation: string): CoverageRequest[] {
+  const body = documents.operationBodies[operation];
   const base = body ? ({ ...(body.example as object) } as Record<string, unknown>) : undefined;
-  const required = requiredParameters(operation);
+  const required = requiredParameters(documents, operation);
   return [
     ...(body && base ? bodyRequests(body.schema as ObjectSchema, base, required) : []),
-    ...parameterRequests(operation, base ? JSON.stringify(base) : undefined, required),
+    ...parameterRequests(parametersOf(documents, operation), base ? JSON.stringify(base) : undefined, required),
   ];
 }

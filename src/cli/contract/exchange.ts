@@ -2,10 +2,12 @@
 // read's bound (the client's own caps), and every check's verdict tallied into the report.
 import { maxAnswerBytes, BodyReadError, readBody } from "../../core/read-body.js";
 import { sseData } from "../../core/sse.js";
-import type { OperationId } from "../../core/types.js";
 import { answerChecks, jobState, requestVerdict, type Answer, type CheckName, type Verdict } from "./checks.js";
+import type { ContractDocuments } from "./documents.js";
 
 export interface ContractOptions {
+  /** The documents the server is checked against: their tables, validators and endpoint (./documents.ts). */
+  documents: ContractDocuments;
   /** The sync document's server (fal.run's role) and the queue's. */
   syncUrl: string;
   queueUrl: string;
@@ -42,12 +44,13 @@ export interface CheckTally {
 }
 
 export interface ContractReport {
-  results: Partial<Record<OperationId, Partial<Record<CheckName, CheckTally>>>>;
+  /** By operationId. */
+  results: Partial<Record<string, Partial<Record<CheckName, CheckTally>>>>;
   /** Billable requests sent, and those left out by `maxPaid`. */
   paid: number;
   skipped: number;
   /** Requests sent by the coverage phase, by operation. */
-  coverage: Partial<Record<OperationId, number>>;
+  coverage: Partial<Record<string, number>>;
   /** Jobs followed, and how many of them through the URLs the submit's answer gave (the rest: the document's paths). */
   jobs: { followed: number; throughAnswerUrls: number };
 }
@@ -56,7 +59,8 @@ export interface ContractReport {
 export type Kind = "positive" | "negative" | "no-auth" | "wrong-method" | "observe";
 
 export interface Probe {
-  operation: OperationId;
+  /** The operationId. */
+  operation: string;
   kind: Kind;
   method: string;
   url: string;
@@ -81,15 +85,16 @@ export function tally(report: ContractReport, probe: Pick<Probe, "operation" | "
 }
 
 // The upload's initiate call is not billed (an inference: fal documents no cost for it).
-const isBillable = (probe: Probe) => probe.method === "POST" && (probe.operation === "imageToImage" || probe.operation === "submitImageToImage");
+const isBillable = (probe: Probe, { run, submit }: ContractDocuments) => probe.method === "POST" && (probe.operation === run || probe.operation === submit);
 
 /** Sends a probe (unless the paid cap stops it) and tallies every check of its answer; gives the answer when one came. */
 export async function send(probe: Probe, options: ContractOptions, report: ContractReport): Promise<Answer | undefined> {
-  if (isBillable(probe) && options.maxPaid !== undefined && report.paid >= options.maxPaid) {
+  const billable = isBillable(probe, options.documents);
+  if (billable && options.maxPaid !== undefined && report.paid >= options.maxPaid) {
     report.skipped++;
     return undefined;
   }
-  if (isBillable(probe)) report.paid++;
+  if (billable) report.paid++;
   const answer = await fetchAnswer(probe, options);
   if (answer.kind === "none") {
     tally(report, probe, "server_answered", answer.why);
@@ -101,16 +106,16 @@ export async function send(probe: Probe, options: ContractOptions, report: Contr
     return undefined;
   }
   tally(report, probe, "response_size_within_limit", undefined);
-  await judge(probe, answer, report);
+  await judge(probe, answer, report, options.documents);
   return answer;
 }
 
 /** Tallies every check of an answer to `probe`: what any answer must be, and what its kind of request requires. */
-export async function judge(probe: Probe, answer: Answer, report: ContractReport): Promise<void> {
+export async function judge(probe: Probe, answer: Answer, report: ContractReport, documents: ContractDocuments): Promise<void> {
   // A method the path does not have gets no declared answer: only that it is refused, and not with a 5xx, is checked.
-  const all = await answerChecks(probe.operation, answer);
+  const all = await answerChecks(documents, probe.operation, answer);
   const verdicts = probe.kind === "wrong-method" ? all.filter(([check]) => check === "not_a_server_error") : all;
-  const required = requestVerdict(probe.operation, probe.kind, answer.status);
+  const required = requestVerdict(documents, probe.operation, probe.kind, answer.status);
   if (required) verdicts.push(required);
   for (const [check, verdict] of verdicts) tally(report, probe, check, verdict);
 }
@@ -118,7 +123,7 @@ export async function judge(probe: Probe, answer: Answer, report: ContractReport
 type Fetched = (Answer & { kind: "answer" }) | { kind: "none"; why: string } | { kind: "too-large"; why: string };
 
 /** The cap of an operation's answer: the client's own, so that a valid output of any size the client takes passes. */
-const capOf = (operation: OperationId) => (operation === "imageToImage" || operation === "getQueueResult" ? maxAnswerBytes.output : maxAnswerBytes.small);
+const capOf = (operation: string, { run }: ContractDocuments) => (operation === run || operation === "getQueueResult" ? maxAnswerBytes.output : maxAnswerBytes.small);
 
 async function fetchAnswer(probe: Probe, options: ContractOptions): Promise<Fetched> {
   const headers: Record<string, string> = { ...probe.headers, ...(probe.body ? { "Content-Type": "application/json" } : {}) };
@@ -138,7 +143,7 @@ async function fetchAnswer(probe: Probe, options: ContractOptions): Promise<Fetc
       const watch = await watchStream(response.body, stop, { endMs: 0, readForMs: options.streamEndMs ?? 5_000 });
       return { kind: "answer", status: response.status, headers: response.headers, text: asEventStream(watch.frames) };
     }
-    const text = await readBody(response, capOf(probe.operation));
+    const text = await readBody(response, capOf(probe.operation, options.documents));
     return { kind: "answer", status: response.status, headers: response.headers, text };
   } catch (error) {
     if (error instanceof BodyReadError && error.tooLarge) return { kind: "too-large", why: error.message };

@@ -3,12 +3,10 @@
 // known, and its code must agree with its state), its result while it has not completed (it must
 // not be served), its status stream with logs (it must reach COMPLETED no later than the status
 // says so, and end soon after), then its status, result and cancel once it has completed.
-import { endpointIds, operationResponses } from "../../../generated/spec.js";
 import { validateRequestId } from "../../../generated/validators.js";
 import { maxAnswerBytes, readBody } from "../../core/read-body.js";
 import { sameOrigin } from "../../core/credentials.js";
 import { endpointPath } from "../../core/endpoint.js";
-import type { OperationId } from "../../core/types.js";
 import { jobState, type Answer } from "./checks.js";
 import { asEventStream, isEventStream, judge, send, tally, watchStream, type ContractOptions, type ContractReport, type Probe, type StreamWatch } from "./exchange.js";
 
@@ -29,7 +27,7 @@ const pollMs = 500;
  * key goes with it), else the document's path for it. Gives undefined when the answer names no
  * job, and whether every URL came from the answer.
  */
-export function jobUrls(answer: Answer, queueUrl: string, endpointId?: string): { urls: JobUrls; fromAnswer: boolean } | undefined {
+export function jobUrls(answer: Answer, { queueUrl, endpointId, documents }: ContractOptions): { urls: JobUrls; fromAnswer: boolean } | undefined {
   let submitted: Record<string, unknown>;
   try {
     submitted = JSON.parse(answer.text) as Record<string, unknown>;
@@ -43,7 +41,8 @@ export function jobUrls(answer: Answer, queueUrl: string, endpointId?: string): 
     const url = submitted[name];
     return typeof url === "string" && sameOrigin(url, origin) ? url : undefined;
   };
-  const fromDocument = (operation: OperationId) => queueUrl + endpointPath(endpointIds, operationResponses[operation].path, endpointId).replace("{request_id}", encodeURIComponent(id));
+  const path = (operation: string) => endpointPath(documents.endpointIds, documents.operationResponses[operation]!.path, endpointId);
+  const fromDocument = (operation: string) => queueUrl + path(operation).replace("{request_id}", encodeURIComponent(id));
   const statusUrl = given("status_url");
   const stream = statusUrl ? new URL(statusUrl) : undefined;
   if (stream) stream.pathname += "/stream";
@@ -68,18 +67,19 @@ const isWaiting = (answer: Answer | undefined) => answer !== undefined && ["IN_Q
 
 /** Submits one job with `body` and follows it to its end; gives its URLs when the submit was taken. */
 export async function followJob(body: string, label: string, options: ContractOptions, report: ContractReport): Promise<JobUrls | undefined> {
-  const submitUrl = options.queueUrl + endpointPath(endpointIds, operationResponses.submitImageToImage.path, options.endpointId);
-  const submitted = await send({ operation: "submitImageToImage", kind: "positive", method: "POST", url: submitUrl, body, auth: true, label }, options, report);
+  const { documents } = options;
+  const submitUrl = options.queueUrl + endpointPath(documents.endpointIds, documents.operationResponses[documents.submit]!.path, options.endpointId);
+  const submitted = await send({ operation: documents.submit, kind: "positive", method: "POST", url: submitUrl, body, auth: true, label }, options, report);
   if (!submitted || submitted.status < 200 || submitted.status >= 300) return undefined;
-  const job = jobUrls(submitted, options.queueUrl, options.endpointId);
+  const job = jobUrls(submitted, options);
   if (!job) return undefined;
   report.jobs.followed++;
   if (job.fromAnswer) report.jobs.throughAnswerUrls++;
   const { urls } = job;
-  const probe = (operation: OperationId, url: string, what: string): Probe => ({
+  const probe = (operation: string, url: string, what: string): Probe => ({
     operation,
     kind: "positive",
-    method: operationResponses[operation].method,
+    method: documents.operationResponses[operation]!.method,
     url,
     auth: true,
     label: `job ${urls.id}, ${what}`,
@@ -109,7 +109,7 @@ export async function followJob(body: string, label: string, options: ContractOp
  * served before completion. Without the second read, a job that completed in between would be a
  * false alarm.
  */
-async function resultTooEarly(urls: JobUrls, probe: (operation: OperationId, url: string, what: string) => Probe, options: ContractOptions, report: ContractReport) {
+async function resultTooEarly(urls: JobUrls, probe: (operation: string, url: string, what: string) => Probe, options: ContractOptions, report: ContractReport) {
   // Observed, not a positive request: the right answer is the spec's 400 (not completed).
   const early: Probe = { ...probe("getQueueResult", urls.result, "before it completed"), kind: "observe" };
   const fetched = await send(early, options, report);
@@ -123,7 +123,7 @@ async function resultTooEarly(urls: JobUrls, probe: (operation: OperationId, url
  * The job's status read every {@link pollMs} (each answer judged) until `stop()`; `completed`
  * settles when one says COMPLETED.
  */
-function pollStatus(urls: JobUrls, probe: (operation: OperationId, url: string, what: string) => Probe, options: ContractOptions, report: ContractReport) {
+function pollStatus(urls: JobUrls, probe: (operation: string, url: string, what: string) => Probe, options: ContractOptions, report: ContractReport) {
   const stopped = new AbortController();
   let completed: () => void = () => undefined;
   const completion = new Promise<void>((resolve) => (completed = resolve));
@@ -152,7 +152,7 @@ function reachedVerdict(watch: StreamWatch, endMs: number): string | undefined {
  * COMPLETED, or never ends, is cut `streamEndMs` after it should have, and named; a job that does
  * not complete within `jobTimeoutMs` is named too.
  */
-async function watchJob(urls: JobUrls, probe: (operation: OperationId, url: string, what: string) => Probe, options: ContractOptions, report: ContractReport) {
+async function watchJob(urls: JobUrls, probe: (operation: string, url: string, what: string) => Probe, options: ContractOptions, report: ContractReport) {
   const streamProbe = probe("streamQueueStatus", withLogs(urls.stream), "watched to its end");
   const observed: Probe = { ...streamProbe, kind: "observe" };
   const endMs = options.streamEndMs ?? 5_000;
@@ -165,12 +165,12 @@ async function watchJob(urls: JobUrls, probe: (operation: OperationId, url: stri
     if (response instanceof Error) return tally(report, streamProbe, "server_answered", `no answer: ${response.message}`);
     if (!response.ok || !response.body || !isEventStream(response)) {
       const text = await readBody(response, maxAnswerBytes.small).catch(() => "");
-      await judge(observed, { status: response.status, headers: response.headers, text }, report);
+      await judge(observed, { status: response.status, headers: response.headers, text }, report, options.documents);
       return tally(report, streamProbe, "stream_reaches_completed", `answered ${response.status} ${response.headers.get("content-type") ?? ""}`.trim());
     }
     const watch = await watchStream(response.body, stop, { endMs, statusCompleted: polling.completed });
     // Its status, content type and every frame judged as any answer is.
-    await judge(observed, { status: response.status, headers: response.headers, text: asEventStream(watch.frames) }, report);
+    await judge(observed, { status: response.status, headers: response.headers, text: asEventStream(watch.frames) }, report, options.documents);
     const timedOut = stop.signal.reason === "job-time-limit";
     tally(report, streamProbe, "job_completes", timedOut ? `not COMPLETED within ${jobTimeoutMs / 1000} s` : undefined);
     if (timedOut) return;

@@ -1,0 +1,39 @@
+// What the command line takes of an endpoint, so that it runs any the generator took: what --help,
+// the flags and a plain run need (no validator, no client: generated/endpoint-data.ts), the whole
+// entry loaded once a request is made, and what it reads of an output. src/bin/flux-i2i.ts binds it
+// to this package's endpoint.
+import type { Endpoint, Seed } from "../core/types.js";
+import type { QueueClient } from "../queue/client.js";
+
+/** An endpoint as the command line first knows it: generated/endpoint-data.ts's `...Command`. */
+export interface CommandInfo {
+  /** Its id, then its aliases. */
+  readonly ids: readonly [string, ...string[]];
+  /** Its sync call's summary, for --help. */
+  readonly summary: string;
+  /** Its input schema: one flag per property. */
+  readonly inputSchema: { readonly title?: string; readonly properties: object; readonly required?: readonly string[] };
+  /** Its request examples; the first is sent when the command is given no parameter. */
+  readonly examples: Readonly<Record<string, object>>;
+}
+
+/** The endpoint a command runs. */
+export interface CommandEndpoint {
+  readonly info: CommandInfo;
+  /** The whole entry (its validators, its calls), loaded when a request is checked or sent. */
+  load(): Promise<Endpoint>;
+}
+
+/** A request as the command makes it: the flags' and a batch line's parameters. */
+export type CommandInput = Record<string, unknown>;
+
+/** What the command reads of an output: the images it saves or prints, the seed, and what it tells. */
+export interface CommandOutput {
+  images: readonly { url: string }[];
+  seed: Seed;
+  has_nsfw_concepts?: readonly boolean[];
+  timings?: Readonly<Record<string, number>>;
+}
+
+/** The client the command runs jobs with: the endpoint's queue. */
+export type CommandClient = QueueClient<CommandInput, CommandOutput>;
