@@ -74,13 +74,22 @@ describe("a call's own controls", () => {
     expect(fake.log).toHaveLength(0);
   });
 
-  it("timeout and maxRetries override the client's for that call only", async () => {
+  it("requestTimeoutMs and maxRetries override the client's for that call only", async () => {
     const job = await client().queue.submit(input);
     fake.inject("status", { kind: "slow", ms: 1_000 }, { kind: "slow", ms: 1_000 });
-    const error = await client().queue.status(job, { timeout: 100, maxRetries: 1 }).catch((e: unknown) => e);
+    const error = await client().queue.status(job, { requestTimeoutMs: 100, maxRetries: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FluxTimeoutError);
     expect((error as Error).message).toContain("within 100 ms");
     expect(fake.count("status")).toBe(2); // the first try and one retry
+  });
+
+  it("the deprecated `timeout` still sets a queue call's request limit; requestTimeoutMs wins when both are given", async () => {
+    const job = await client().queue.submit(input);
+    fake.inject("status", { kind: "slow", ms: 1_000 }, { kind: "slow", ms: 1_000 });
+    const old = await client().queue.status(job, { timeout: 100, maxRetries: 0 }).catch((e: unknown) => e);
+    expect((old as Error).message).toContain("within 100 ms");
+    const both = await client().queue.status(job, { timeout: 5_000, requestTimeoutMs: 150, maxRetries: 0 }).catch((e: unknown) => e);
+    expect((both as Error).message).toContain("within 150 ms");
   });
 });
 

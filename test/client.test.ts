@@ -372,11 +372,14 @@ describe("against a real local server that misbehaves: its connection", () => {
     });
     const started = Date.now();
     const error = await createFluxClient({ credentials: secret, baseUrl: server.url })
-      .imageToImage(input, { timeout: 200 })
+      .imageToImage(input, { syncTimeoutMs: 200 })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FluxTimeoutError);
     expect((error as Error).message).toContain("within 200 ms");
     expect(Date.now() - started).toBeLessThan(5_000);
+    // The deprecated name still sets it.
+    const old = await createFluxClient({ credentials: secret, baseUrl: server.url }).imageToImage(input, { timeout: 150 }).catch((e: unknown) => e);
+    expect((old as Error).message).toContain("within 150 ms");
   });
 
   it("an answer that declares more than the cap is refused before its body is read", async () => {

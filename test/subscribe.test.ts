@@ -218,12 +218,22 @@ describe("abort and timeout cancel the job on fal's side", () => {
     expect([...fake.jobs.values()][0]!.cancelled).toBe(true);
   });
 
+  it("resultTimeoutMs (or the deprecated `timeout`) ends a job that does not complete: cancelled, FluxTimeoutError", async () => {
+    await useFake({ hold: true });
+    for (const options of [{ resultTimeoutMs: 200 }, { timeout: 250 }]) {
+      const error = await client().subscribe(input, options).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FluxTimeoutError);
+      expect((error as Error).message).toContain(`the job did not complete within ${Object.values(options)[0]} ms and was cancelled`);
+    }
+    expect([...fake.jobs.values()].map((job) => job.cancelled)).toEqual([true, true]);
+  });
+
   it("a timeout after the job completed, while its result is on the way: the error says how to fetch it", async () => {
     await useFake({ hold: true });
     fake.inject("result", { kind: "slow", ms: 2_000 });
     const completeAtOnce = (id: string) => [fake.advance(id), fake.advance(id)];
     const error = (await client({ requestTimeoutMs: 5_000 })
-      .subscribe(input, { timeout: 300, onEnqueue: completeAtOnce })
+      .subscribe(input, { resultTimeoutMs: 300, onEnqueue: completeAtOnce })
       .catch((e: unknown) => e)) as FluxTimeoutError;
     const [job] = fake.jobs.values();
     expect(error).toBeInstanceOf(FluxTimeoutError);

@@ -173,7 +173,9 @@ export type QueueCalls<In = unknown, Out = unknown> = { [K in keyof FluxQueue<In
 /** What every queue call may set for itself. */
 export interface QueueCallOptions {
   signal?: AbortSignal;
-  /** This call's time limit per HTTP request, in ms; default: the client's `requestTimeoutMs`. */
+  /** This call's time limit for each HTTP request, in ms, body included; default: the client's `requestTimeoutMs`. */
+  requestTimeoutMs?: number;
+  /** @deprecated The same as `requestTimeoutMs`, its name before three limits had three names. */
   timeout?: number;
   /** This call's retries; default: the client's `retry.maxRetries`. */
   maxRetries?: number;

@@ -154,7 +154,7 @@ async function sendSubmit(ctx: QueueContext, given: unknown, options: SubmitOpti
     method: "POST",
     url: url.href,
     headers: { ...callHeaders(options.headers), ...platform.headers, ...ctx.headers, "Content-Type": "application/json" },
-    timeoutMs: options.timeout,
+    timeoutMs: options.requestTimeoutMs ?? options.timeout,
     maxRetries: options.maxRetries,
     onAnswer: options.onAnswer,
     body: body.text,
@@ -241,7 +241,7 @@ function requestCancel(ctx: QueueContext, url: string, job: QueueJob, options: Q
 function callControls(options: QueueCallOptions & AnswerObserver, clientHeaders: Record<string, string>) {
   return {
     signal: options.signal,
-    timeoutMs: options.timeout,
+    timeoutMs: options.requestTimeoutMs ?? options.timeout,
     maxRetries: options.maxRetries,
     headers: { ...callHeaders(options.headers), ...clientHeaders },
     onAnswer: options.onAnswer,

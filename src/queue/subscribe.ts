@@ -17,7 +17,12 @@ export interface SubscribeOptions extends Omit<SubmitOptions, "signal" | "timeou
   logs?: boolean;
   /** Aborting cancels the job on fal's side, then rejects with the signal's reason. */
   signal?: AbortSignal;
-  /** Milliseconds from submit to result; past it the job is cancelled and {@link FluxTimeoutError} thrown. Default: none. */
+  /**
+   * Milliseconds from the submit to the result, the whole subscription; past it the job is cancelled
+   * and {@link FluxTimeoutError} thrown. Default: none. (Each HTTP request has its own limit, `requestTimeoutMs`.)
+   */
+  resultTimeoutMs?: number;
+  /** @deprecated The same as `resultTimeoutMs`, its name before three limits had three names. */
   timeout?: number;
   /**
    * `stream` (default): fal's status event stream, which tells of completion at once and costs one
@@ -34,18 +39,19 @@ const { getQueueStatus, streamQueueStatus } = queueOperations;
 const streamSuffix = streamQueueStatus.path.slice(getQueueStatus.path.length);
 
 /** How {@link FluxClient.follow} follows a job that is already on the queue. */
-export type FollowOptions = Pick<SubscribeOptions, "onQueueUpdate" | "logs" | "signal" | "timeout" | "mode" | "pollIntervalMs" | "maxRetries" | "headers">;
+export type FollowOptions = Pick<SubscribeOptions, "onQueueUpdate" | "logs" | "signal" | "resultTimeoutMs" | "timeout" | "requestTimeoutMs" | "mode" | "pollIntervalMs" | "maxRetries" | "headers">;
 
 export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
   /** From the job's submit (or, for `follow`, its id) to its output; aborts and timeouts cancel the job. */
   async function followToOutput(
     getJob: (signal: AbortSignal, onAbandoned: (outcome: AbandonedSubmit) => void) => Promise<QueueJob>,
-    options: SubscribeOptions & AnswerObserver,
+    given: SubscribeOptions & AnswerObserver,
   ): Promise<unknown> {
-    checkMode(options.mode);
+    checkMode(given.mode);
+    const options = { ...given, resultTimeoutMs: given.resultTimeoutMs ?? given.timeout, timeout: undefined };
     // Aborted when a callback throws, so that the job is cancelled like on any other abort.
     const callbackFailed = new AbortController();
-    const limit = timeLimit(options.timeout, [options.signal, callbackFailed.signal]);
+    const limit = timeLimit(options.resultTimeoutMs, [options.signal, callbackFailed.signal]);
     try {
       return await followWithin(limit, callbackFailed, getJob, options);
     } finally {
@@ -53,7 +59,7 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
     }
   }
 
-  /** {@link followToOutput} within its limit (the caller's signal, `timeout`, a callback that failed). */
+  /** {@link followToOutput} within its limit (the caller's signal, `resultTimeoutMs`, a callback that failed). */
   async function followWithin(
     limit: TimeLimit,
     callbackFailed: AbortController,
@@ -66,7 +72,7 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
     try {
       job = await getJob(signal, (outcome) => (abandoned = outcome));
     } catch (error) {
-      if (limit.expired && !options.signal?.aborted) throw submitTimedOut(options.timeout!, abandoned);
+      if (limit.expired && !options.signal?.aborted) throw submitTimedOut(options.resultTimeoutMs!, abandoned);
       throw error;
     }
     const requestId = typeof job === "string" ? job : job.request_id;
@@ -91,7 +97,7 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
     try {
       guarded(options.onEnqueue)(requestId);
       // A failed job's result answers its error; its COMPLETED status may say why in words (`error`).
-      const controls = { signal, maxRetries: options.maxRetries, headers: options.headers, onAnswer: options.onAnswer };
+      const controls = { signal, requestTimeoutMs: options.requestTimeoutMs, maxRetries: options.maxRetries, headers: options.headers, onAnswer: options.onAnswer };
       const fetchResult = () => queue.result(job, controls).catch((error: unknown) => Promise.reject(withJobFailure(error, lastCompleted)));
       const streamed =
         options.mode !== "poll" && followStream(ctx, queue.statusUrl(job), requestId, onQueueUpdate, fetchResult, options.logs, signal);
@@ -111,7 +117,8 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
 
   return {
     subscribe: (input: unknown, options: SubscribeOptions & AnswerObserver = {}) =>
-      followToOutput((signal, onAbandoned) => queue.submit(input, { ...options, signal, onAbandoned }).catch(jobFromUnreadableAnswer), options),
+      // The submit's own request keeps its own limit (`requestTimeoutMs`); the subscription's ends it too, through `signal`.
+      followToOutput((signal, onAbandoned) => queue.submit(input, { ...options, timeout: undefined, signal, onAbandoned }).catch(jobFromUnreadableAnswer), options),
     follow: (job: QueueJob, options: FollowOptions & AnswerObserver = {}) => followToOutput(async () => job, options),
   };
 }
@@ -128,15 +135,15 @@ function whyItStopped(callbackFailed: AbortSignal, options: SubscribeOptions, re
   if (options.signal?.aborted) return options.signal.reason;
   return new FluxTimeoutError(
     cancelled === "ALREADY_COMPLETED"
-      ? `the job completed but its result did not arrive within ${options.timeout} ms: fetch it with queue.result("${requestId}")`
-      : `the job did not complete within ${options.timeout} ms and was cancelled`,
+      ? `the job completed but its result did not arrive within ${options.resultTimeoutMs} ms: fetch it with queue.result("${requestId}")`
+      : `the job did not complete within ${options.resultTimeoutMs} ms and was cancelled`,
     { requestId },
   );
 }
 
 /**
- * `subscribe`'s timeout ran out before the submit was answered (the submit's request has the same
- * time limit): what became of it, each case on its own, with the job's id when what arrived of the
+ * `subscribe`'s `resultTimeoutMs` ran out before the submit was answered (the subscription's signal
+ * ends the submit's request too): what became of it, each case on its own, with the job's id when what arrived of the
  * answer named it, and the submit's failure as `cause`.
  */
 function submitTimedOut(timeoutMs: number, outcome: AbandonedSubmit | undefined): FluxTimeoutError {
@@ -255,7 +262,7 @@ async function poll(
   signal: AbortSignal,
 ): Promise<void> {
   for (;;) {
-    const status = await queue.status(job, { logs: options.logs, signal, maxRetries: options.maxRetries, headers: options.headers });
+    const status = await queue.status(job, { logs: options.logs, signal, requestTimeoutMs: options.requestTimeoutMs, maxRetries: options.maxRetries, headers: options.headers });
     onQueueUpdate(status);
     if (status.status === "COMPLETED") return;
     await sleep(options.pollIntervalMs ?? 500, signal);

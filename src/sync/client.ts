@@ -52,6 +52,8 @@ export interface SyncClientOptions<Id extends string = string> extends CallHooks
 export interface CallOptions extends PlatformOptions {
   signal?: AbortSignal;
   /** This call's time limit in ms, from sending to the answer's last byte; default: the client's `syncTimeoutMs`. */
+  syncTimeoutMs?: number;
+  /** @deprecated The same as `syncTimeoutMs`, its name before three limits had three names. */
   timeout?: number;
   /** Headers of this call's own: not `Authorization` (the key is the client's), nor a platform header (its option). */
   headers?: CallHeaders;
@@ -169,7 +171,7 @@ export function createSyncClient<Paths extends {}, In, Out>(endpoint: SyncEndpoi
     const input = await withUploadedImage(given, upload, precheck, call.signal);
     const body = serializeInput(endpoint, input);
     const platform = platformParameters(call, endpoint.run, client.carriesKey, body.issues);
-    const limitMs = call.timeout ?? syncTimeoutMs;
+    const limitMs = call.syncTimeoutMs ?? call.timeout ?? syncTimeoutMs;
     const extra = callHeaders(call.headers);
     const limit = timeLimit(limitMs, [call.signal]);
 
