@@ -128,17 +128,12 @@ export const imageToImageExamples = {
   }
 } as const;
 
-/** What the spec says of a broken rule (`x-<keyword>-message`, `x-<keyword>-hint`), by field (a body field, or a parameter's name) and keyword. */
+/** What the spec says of a broken rule of the input (`x-<keyword>-message`, `x-<keyword>-hint`), by field and keyword. */
 export const imageToImageRuleMessages: Readonly<Record<string, Readonly<Record<string, { message?: string; hint?: string }>>>> = {
   "/image_url": {
     "pattern": {
       "message": "must be an http(s) URL or a data: URI",
       "hint": "fal cannot reach a local path or file:// URL: read the file and send it as a data: URI"
-    }
-  },
-  "/X-Fal-Runner-Hint": {
-    "pattern": {
-      "message": "must be printable ASCII, not empty, with no space at either end (an HTTP header value; fal states no rule, this one is inferred)"
     }
   }
 };

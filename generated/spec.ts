@@ -1248,35 +1248,8 @@ export const resultRetention = {
   "seconds": 2592000
 } as const;
 
-/** The queue's operations by operationId: method, path template, where each parameter goes, per error status whether a retry can help (`x-retryable`), the statuses that are outcomes and those that refuse without creating a job. */
+/** The queue protocol's operations (not an endpoint's submit: its entry has it) by operationId: method, path template, where each parameter goes, per error status whether a retry can help (`x-retryable`), the statuses that are outcomes and those that refuse without creating a job. */
 export const queueOperations = {
-  "submitImageToImage": {
-    "method": "POST",
-    "path": "/fal-ai/flux-1/dev/image-to-image",
-    "parameters": {
-      "fal_webhook": "query",
-      "fal_max_queue_length": "query",
-      "X-Fal-Queue-Priority": "header",
-      "X-Fal-Request-Timeout": "header",
-      "X-Fal-Runner-Hint": "header",
-      "X-Fal-Object-Lifecycle-Preference": "header",
-      "X-Fal-Store-IO": "header",
-      "x-fal-no-retry": "header"
-    },
-    "retryableByStatus": {
-      "401": false,
-      "422": false,
-      "429": true,
-      "500": false,
-      "502": true,
-      "503": true,
-      "504": true
-    },
-    "outcomeStatuses": [],
-    "refusedStatuses": [
-      429
-    ]
-  },
   "getQueueStatus": {
     "method": "GET",
     "path": "/fal-ai/flux-1/requests/{request_id}/status",

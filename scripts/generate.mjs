@@ -359,11 +359,8 @@ function endpointDataModule(documents, { ids, name, syncOperation, submitOperati
   const examples = Object.fromEntries(
     Object.entries(syncOperation.requestBody.content["application/json"].examples).map(([key, example]) => [key, example.value]),
   );
-  const messages = collectMessages(
-    { properties: Object.fromEntries(parametersOf(syncOperation, submitOperation).map((p) => [p.name, p.schema])) },
-    "",
-    collectMessages(schemas[inputName]),
-  );
+  // The input's own; a parameter's are spec.ts's `ruleMessages`, every operation's at once.
+  const messages = collectMessages(schemas[inputName]);
   const command = { ids: `@${name}Ids`, summary: syncOperation.summary ?? name, inputSchema: `@${name}InputSchema`, examples: `@${name}Examples` };
   return [
     banner(`${documents.sync.shown} and ${documents.queue.shown}`),
@@ -379,7 +376,7 @@ function endpointDataModule(documents, { ids, name, syncOperation, submitOperati
     "/** The request examples of the spec, by name (the first is what the command sends when given no parameter). */",
     `export const ${name}Examples = ${JSON.stringify(examples, null, 2)} as const;`,
     "",
-    "/** What the spec says of a broken rule (`x-<keyword>-message`, `x-<keyword>-hint`), by field (a body field, or a parameter's name) and keyword. */",
+    "/** What the spec says of a broken rule of the input (`x-<keyword>-message`, `x-<keyword>-hint`), by field and keyword. */",
     `export const ${name}RuleMessages: ${ruleMessagesType} = ${JSON.stringify(messages, null, 2)};`,
     "",
     "/** What the command line needs before it makes a request: the ids, the sync call's summary, the input schema and the examples. */",
@@ -448,9 +445,10 @@ function parametersSchema(operation) {
 }
 
 /** What the client needs of each queue operation, by operationId: method, path, retryable statuses. */
-function queueConstants(documents, spec) {
+function queueConstants(documents, spec, route) {
   const operations = {};
-  for (const { route, method, operation } of operationsOf({ queue: spec })) {
+  // The protocol's own operations; the endpoint's submit (at its route) is in its entry (endpoints.ts).
+  for (const { method, operation, route: path } of operationsOf({ queue: spec }).filter((op) => op.route !== route)) {
     const responses = Object.entries(operation.responses);
     const retryable = responses
       .filter(([status, response]) => Number(status) >= 400 && !response["x-outcome"])
@@ -459,7 +457,7 @@ function queueConstants(documents, spec) {
       responses.filter(([, response]) => response[extension] === value).map(([status]) => Number(status));
     operations[operation.operationId] = {
       method: method.toUpperCase(),
-      path: route,
+      path,
       // Where each parameter goes: query, header or path.
       parameters: parameterPlaces(operation),
       retryableByStatus: Object.fromEntries(retryable),
@@ -490,7 +488,7 @@ function queueConstants(documents, spec) {
     "/** How long fal keeps a job's result, in seconds (unless it was sent with `X-Fal-Store-IO: 0`). */",
     `export const resultRetention = ${JSON.stringify({ seconds: result["x-result-retention-seconds"] }, null, 2)} as const;`,
     "",
-    "/** The queue's operations by operationId: method, path template, where each parameter goes, per error status whether a retry can help (`x-retryable`), the statuses that are outcomes and those that refuse without creating a job. */",
+    "/** The queue protocol's operations (not an endpoint's submit: its entry has it) by operationId: method, path template, where each parameter goes, per error status whether a retry can help (`x-retryable`), the statuses that are outcomes and those that refuse without creating a job. */",
     `export const queueOperations = ${JSON.stringify(operations, null, 2)} as const;`,
     "",
   ].join("\n");
@@ -562,7 +560,7 @@ export async function generate(documents = documentsFrom({})) {
   if (!submitOperation) throw new Error(`${documents.queue.shown}: no POST ${route}, the submit of the endpoint x-endpoint names`);
   const ids = endpointIds(endpoint, specs.sync, specs.queue);
   const syncDereferenced = specs.sync.paths[route].post;
-  files.set("spec.ts", constants(documents, specs, syncDereferenced, ids) + queueConstants(documents, specs.queue) + storageConstants(documents, specs.storage));
+  files.set("spec.ts", constants(documents, specs, syncDereferenced, ids) + queueConstants(documents, specs.queue, route) + storageConstants(documents, specs.storage));
   const name = syncOperation.operationId;
   const validated = {
     [inputName]: "sync",

@@ -57,8 +57,8 @@ export function checkOutput(rules: EndpointRules, output: unknown): FluxIssue[] 
 }
 
 /**
- * What the spec says of the rules, for wording: an endpoint's (its input's fields, its operations'
- * parameters, with the names to suggest for a typo), else the parameters' of every operation.
+ * What the spec says of the rules, for wording: an endpoint's input (its fields' messages, the
+ * names to suggest for a typo), or the parameters of every operation (spec.ts's `ruleMessages`).
  */
 type Wording = Pick<EndpointRules, "ruleMessages" | "inputParameters">;
 const parametersOnly: Wording = { ruleMessages, inputParameters: [] };
@@ -77,7 +77,7 @@ function toFluxIssue(issue: ValidationIssue, data: unknown, root: string, wordin
 }
 
 function explain({ keyword, params }: ValidationIssue, pointer: string, data: unknown, wording: Wording): string {
-  const spec = wording.ruleMessages[pointer]?.[keyword] ?? ruleMessages[pointer]?.[keyword];
+  const spec = wording.ruleMessages[pointer]?.[keyword];
   const hint = spec?.hint ? ` (${spec.hint})` : "";
   switch (keyword) {
     case "required":

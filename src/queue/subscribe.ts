@@ -48,7 +48,7 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
     given: SubscribeOptions & AnswerObserver,
   ): Promise<unknown> {
     checkMode(given.mode);
-    const options = { ...given, resultTimeoutMs: given.resultTimeoutMs ?? given.timeout, timeout: undefined };
+    const options = withResultLimit(given);
     // Aborted when a callback throws, so that the job is cancelled like on any other abort.
     const callbackFailed = new AbortController();
     const limit = timeLimit(options.resultTimeoutMs, [options.signal, callbackFailed.signal]);
@@ -77,16 +77,7 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
     }
     const requestId = typeof job === "string" ? job : job.request_id;
 
-    const guarded =
-      <T>(callback: ((value: T) => void) | undefined) =>
-      (value: T) => {
-        try {
-          callback?.(value);
-        } catch (error) {
-          callbackFailed.abort(error);
-          throw error;
-        }
-      };
+    const guarded = guardedBy(callbackFailed);
     const report = guarded(options.onQueueUpdate);
     let lastCompleted: QueueStatus | undefined;
     const onQueueUpdate = (status: QueueStatus) => {
@@ -121,6 +112,24 @@ export function createSubscribe(ctx: QueueContext, queue: QueueInternals) {
       followToOutput((signal, onAbandoned) => queue.submit(input, { ...options, timeout: undefined, signal, onAbandoned }).catch(jobFromUnreadableAnswer), options),
     follow: (job: QueueJob, options: FollowOptions & AnswerObserver = {}) => followToOutput(async () => job, options),
   };
+}
+
+/** A caller's callback that, when it throws, aborts `failed` (so the job is cancelled) and throws on. */
+const guardedBy =
+  (failed: AbortController) =>
+  <T>(callback: ((value: T) => void) | undefined) =>
+  (value: T) => {
+    try {
+      callback?.(value);
+    } catch (error) {
+      failed.abort(error);
+      throw error;
+    }
+  };
+
+/** The options with the subscription's limit under its name (`timeout` is its deprecated alias). */
+function withResultLimit<O extends SubscribeOptions>(options: O): O {
+  return { ...options, resultTimeoutMs: options.resultTimeoutMs ?? options.timeout, timeout: undefined };
 }
 
 /** Before the job exists: a mode the client does not have would otherwise be taken as "stream". */

@@ -6,7 +6,7 @@
 import { ApiError, createFalClient, type QueueStatus as FalQueueStatus } from "@fal-ai/client";
 import { describe, expect, inject, it } from "vitest";
 import { queueOperations } from "../../generated/spec.js";
-import { imageToImageExamples } from "../../generated/endpoints.js";
+import { imageToImageExamples, imageToImageSubmit } from "../../generated/endpoints.js";
 import { createFluxClient } from "../../src/index.js";
 import { firstExample, queueExample } from "../support/spec.js";
 
@@ -184,7 +184,7 @@ describe("fal's client against our queue document (queue.fal.run)", () => {
     expect(seen).toEqual(["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]);
     expect(result.data.images).toEqual((queueExample("getQueueResult", 200) as { images: unknown }).images);
     expect(sent.map((s) => s.url.pathname)).toEqual([
-      queueOperations.submitImageToImage.path,
+      imageToImageSubmit.path,
       path("getQueueStatus"),
       path("getQueueStatus"),
       path("getQueueStatus"),
@@ -198,7 +198,7 @@ describe("fal's client against our queue document (queue.fal.run)", () => {
     const result = await fal.subscribe(endpoint, { input, mode: "streaming", onQueueUpdate: (s) => seen.push(s.status) });
     expect(seen).toEqual(["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]);
     expect(result.requestId).toBeTruthy();
-    expect(sent.map((s) => s.url.pathname)).toEqual([queueOperations.submitImageToImage.path, path("streamQueueStatus"), path("getQueueResult")]);
+    expect(sent.map((s) => s.url.pathname)).toEqual([imageToImageSubmit.path, path("streamQueueStatus"), path("getQueueResult")]);
   });
 });
 

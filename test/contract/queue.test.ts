@@ -3,7 +3,7 @@
 // on what a bad submit is.
 import { describe, expect, inject, it } from "vitest";
 import { queueOperations } from "../../generated/spec.js";
-import { imageToImageExamples } from "../../generated/endpoints.js";
+import { imageToImageExamples, imageToImageSubmit } from "../../generated/endpoints.js";
 import { validateQueueStatus, validateQueueSubmitted } from "../../generated/validators.js";
 import { createFluxClient, FluxApiError, FluxValidationError, type FetchLike, type FluxClientOptions } from "../../src/index.js";
 import { sseData } from "../../src/core/sse.js";
@@ -122,7 +122,7 @@ describe("the queue's examples through the client", () => {
     expect(output.images.length).toBeGreaterThan(0);
     expect(statuses.at(-1)).toBe("COMPLETED");
     expect(urls.map((url) => new URL(url).pathname)).toEqual([
-      queueOperations.submitImageToImage.path,
+      imageToImageSubmit.path,
       queueOperations.streamQueueStatus.path.replace("{request_id}", jobId),
       queueOperations.getQueueResult.path.replace("{request_id}", jobId),
     ]);
@@ -139,7 +139,7 @@ describe("every declared error of every queue call is a FluxApiError", () => {
   };
   // A cancel's 400 and 404 are outcomes (x-outcome), tested above: retryableByStatus leaves them out.
   const cases = Object.entries(calls).flatMap(([operationId]) =>
-    Object.entries(queueOperations[operationId as keyof typeof queueOperations].retryableByStatus).map(
+    Object.entries({ ...queueOperations, submitImageToImage: imageToImageSubmit }[operationId as keyof typeof queueOperations].retryableByStatus).map(
       ([status, retryable]) => [operationId, Number(status), retryable] as const,
     ),
   );
@@ -156,7 +156,7 @@ describe("every declared error of every queue call is a FluxApiError", () => {
 describe("a bad submit: Prism and the client's validator agree", () => {
   const cases = constraintCases().filter((c) => c.rule !== undefined);
   it.concurrent.each(cases.map((c) => [c.name, c] as const))("%s", async (_, testCase) => {
-    const response = await fetch(prismQueueUrl + queueOperations.submitImageToImage.path, {
+    const response = await fetch(prismQueueUrl + imageToImageSubmit.path, {
       method: "POST",
       headers: { "Content-Type": "application/json", Authorization: "Key contract-test" },
       body: JSON.stringify(testCase.body),
@@ -178,7 +178,7 @@ describe("bad submit options: Prism and the client agree on the rule", () => {
     ["maxQueueLength", { maxQueueLength: -1 }, {}, "?fal_max_queue_length=-1"],
     ["webhookUrl", { webhookUrl: "not a url" }, {}, "?fal_webhook=not%20a%20url"],
   ] as const)("%s %j", async (option, options, headers, query) => {
-    const response = await fetch(`${prismQueueUrl}${queueOperations.submitImageToImage.path}${query}`, {
+    const response = await fetch(`${prismQueueUrl}${imageToImageSubmit.path}${query}`, {
       method: "POST",
       headers: { "Content-Type": "application/json", Authorization: "Key contract-test", ...headers },
       body,
