@@ -1,14 +1,18 @@
-// npm run bench: time per call of the client against raw fetch, openapi-fetch and @fal-ai/client,
-// interleaved in one run against a local server in its own process; then the shipped size of each
-// for one call (esbuild for the browser, minified, gzip -9).
+// npm run bench [-- --baseline REV]: time per call of the client against raw fetch, openapi-fetch
+// and @fal-ai/client, interleaved in one run against a local server in its own process; then the
+// shipped size of each for one call (esbuild for the browser, minified, gzip -9). With --baseline,
+// the commit REV is built in a worktree (bench/baseline.mjs) and measured in the same run: its
+// call beside this build's, and each of the package's entries at both, with the ratio.
 import { fork } from "node:child_process";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import * as esbuild from "esbuild";
 import createClient from "openapi-fetch";
 import { createFalClient } from "@fal-ai/client";
 import { createFluxClient, imageToImageExamples } from "../dist/src/index.js";
+import { baselineArgument, buildBaseline } from "./baseline.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const path = "/fal-ai/flux-1/dev/image-to-image";
@@ -16,6 +20,9 @@ const input = imageToImageExamples["seed-example"];
 const key = "bench-key";
 const rounds = Number(process.env.BENCH_ROUNDS ?? 60);
 const perRound = Number(process.env.BENCH_CALLS ?? 100);
+
+const baselineRev = baselineArgument();
+const baseline = baselineRev ? await buildBaseline(baselineRev) : undefined;
 
 const server = fork(fileURLToPath(new URL("server.mjs", import.meta.url)), { stdio: "inherit" });
 const { port } = await new Promise((resolve) => server.once("message", resolve));
@@ -39,6 +46,7 @@ const openapiFetchPrepared = createClient({
 });
 const flux = createFluxClient({ baseUrl, credentials: key });
 const fluxUnchecked = createFluxClient({ baseUrl, credentials: key, validateResponse: false });
+const fluxBaseline = baseline ? (await import(new URL(`file://${baseline.dist}/src/index.js`).href)).createFluxClient({ baseUrl, credentials: key }) : undefined;
 const fal = createFalClient({
   credentials: key,
   requestMiddleware: async (request) => ({ ...request, url: request.url.replace("https://fal.run", baseUrl) }),
@@ -57,6 +65,7 @@ const variants = {
   "openapi-fetch, no Request copy": async () => (await openapiFetchPrepared.POST(path, { body: input })).data,
   "client.imageToImage": () => flux.imageToImage(input),
   "  (response not validated)": () => fluxUnchecked.imageToImage(input),
+  ...(fluxBaseline ? { [`client.imageToImage at ${baseline.sha}`]: () => fluxBaseline.imageToImage(input) } : {}),
   "@fal-ai/client run": async () => (await fal.run("fal-ai/flux-1/dev/image-to-image", { input })).data,
 };
 const names = Object.keys(variants);
@@ -95,32 +104,37 @@ for (const name of names) {
   );
 }
 
-const entries = {
-  "flux-i2i client.imageToImage": `import { createFluxClient } from "./src/index.ts";
+// The package's own entries by their public names (the package's exports, resolved from each tree's
+// own package.json and dist/), so that a baseline with another layout is measured the same way.
+const fluxEntries = {
+  "flux-i2i client.imageToImage": `import { createFluxClient } from "flux-i2i";
     createFluxClient({ credentials: "k" }).imageToImage({ image_url: "https://x/y.png", prompt: "p" }).then(console.log);`,
+  "flux-i2i client.subscribe": `import { createFluxClient } from "flux-i2i";
+    createFluxClient({ credentials: "k" }).subscribe({ image_url: "https://x/y.png", prompt: "p" }).then(console.log);`,
+  "flux-i2i verifyWebhook": `import { verifyWebhook } from "flux-i2i";
+    verifyWebhook("{}", {}, { jwks: { keys: [] } }).then(console.log);`,
+  "flux-i2i/sync imageToImage": `import { createSyncClient } from "flux-i2i/sync";
+    createSyncClient({ credentials: "k" }).imageToImage({ image_url: "https://x/y.png", prompt: "p" }).then(console.log);`,
+  "flux-i2i/queue subscribe": `import { createQueueClient } from "flux-i2i/queue";
+    createQueueClient({ credentials: "k" }).subscribe({ image_url: "https://x/y.png", prompt: "p" }).then(console.log);`,
+  "flux-i2i/webhook verifyWebhook": `import { verifyWebhook } from "flux-i2i/webhook";
+    verifyWebhook("{}", {}, { jwks: { keys: [] } }).then(console.log);`,
+  "flux-i2i/proxy createFalProxy": `import { createFalProxy } from "flux-i2i/proxy";
+    console.log(createFalProxy({ credentials: "k" }));`,
+};
+const otherEntries = {
   "openapi-fetch alone": `import createClient from "openapi-fetch";
     createClient({ baseUrl: "https://fal.run" }).POST("${path}", { body: { image_url: "https://x/y.png", prompt: "p" } }).then(console.log);`,
   "@fal-ai/client run": `import { fal } from "@fal-ai/client";
     fal.run("fal-ai/flux-1/dev/image-to-image", { input: { image_url: "https://x/y.png", prompt: "p" } }).then(console.log);`,
-  "flux-i2i client.subscribe": `import { createFluxClient } from "./src/index.ts";
-    createFluxClient({ credentials: "k" }).subscribe({ image_url: "https://x/y.png", prompt: "p" }).then(console.log);`,
   "@fal-ai/client subscribe": `import { fal } from "@fal-ai/client";
     fal.subscribe("fal-ai/flux-1/dev/image-to-image", { input: { image_url: "https://x/y.png", prompt: "p" } }).then(console.log);`,
-  "flux-i2i verifyWebhook": `import { verifyWebhook } from "./src/index.ts";
-    verifyWebhook("{}", {}, { jwks: { keys: [] } }).then(console.log);`,
-  "flux-i2i/sync imageToImage": `import { createSyncClient } from "./src/sync.ts";
-    createSyncClient({ credentials: "k" }).imageToImage({ image_url: "https://x/y.png", prompt: "p" }).then(console.log);`,
-  "flux-i2i/queue subscribe": `import { createQueueClient } from "./src/queue.ts";
-    createQueueClient({ credentials: "k" }).subscribe({ image_url: "https://x/y.png", prompt: "p" }).then(console.log);`,
-  "flux-i2i/webhook verifyWebhook": `import { verifyWebhook } from "./src/server/webhook.ts";
-    verifyWebhook("{}", {}, { jwks: { keys: [] } }).then(console.log);`,
-  "flux-i2i/proxy createFalProxy": `import { createFalProxy } from "./src/server/proxy.ts";
-    console.log(createFalProxy({ credentials: "k" }));`,
 };
-console.log("\nShipped size for one call (esbuild, browser, minified; gzip -9)");
-for (const [name, contents] of Object.entries(entries)) {
+
+/** One call's bundle from `dir` (a tree whose package.json is flux-i2i's): minified and gzip -9 bytes. */
+async function shipped(contents, dir) {
   const result = await esbuild.build({
-    stdin: { contents, resolveDir: root, loader: "ts" },
+    stdin: { contents, resolveDir: dir, loader: "ts" },
     bundle: true,
     minify: true,
     format: "esm",
@@ -130,5 +144,19 @@ for (const [name, contents] of Object.entries(entries)) {
     logLevel: "silent",
   });
   const code = result.outputFiles[0].contents;
-  console.log(`${name.padEnd(32)}${String(code.length).padStart(8)} B min${String(gzipSync(code, { level: 9 }).length).padStart(8)} B gzip`);
+  return { min: code.length, gzip: gzipSync(code, { level: 9 }).length };
 }
+
+console.log(`\nShipped size for one call (esbuild, browser, minified; gzip -9)${baseline ? `; this build, then ${baseline.sha}'s, and their ratio` : ""}`);
+const row = (name, size) => `${name.padEnd(32)}${String(size.min).padStart(8)} B min${String(size.gzip).padStart(8)} B gzip`;
+for (const [name, contents] of Object.entries(fluxEntries)) {
+  const now = await shipped(contents, root);
+  if (!baseline) {
+    console.log(row(name, now));
+    continue;
+  }
+  const before = await shipped(contents, join(baseline.dist, ".."));
+  console.log(`${row(name, now)}${String(before.gzip).padStart(8)} B gzip at ${baseline.sha}${(now.gzip / before.gzip).toFixed(3).padStart(8)}x`);
+}
+for (const [name, contents] of Object.entries(otherEntries)) console.log(row(name, await shipped(contents, root)));
+await baseline?.remove();
