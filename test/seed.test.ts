@@ -78,6 +78,13 @@ describe("stringifyExact", () => {
     expect(stringifyExact({ seed: big }, 2)).toBe(`{\n  "seed": ${big}\n}`);
   });
 
+  it("a cycle throws as JSON.stringify does, with or without a bigint in the value", () => {
+    const plain: Record<string, unknown> = { prompt: "p" };
+    plain.self = plain;
+    expect(() => stringifyExact(plain)).toThrow(/circular/);
+    expect(() => stringifyExact({ seed: big, plain })).toThrow(/circular/);
+  });
+
   it("round-trips through exactSeed", () => {
     const text = stringifyExact({ images: [], seed: big });
     expect(exactSeed(text, JSON.parse(text).seed)).toBe(big);
