@@ -90,8 +90,9 @@ class PreparedRequest {
 
 /**
  * The two openapi-fetch clients on the client's fetch: `raw` (the public one, real Requests, so
- * that middleware sees what it expects) and `callClient` (the call's: PreparedRequest, its answer's body
- * read with its cap and kept in `bodies` beside the bodiless Response openapi-fetch is handed). No
+ * that middleware sees what it expects) and `callClient` (the call's: PreparedRequest; a success is
+ * handed on unread, for the call to read with its cap (`parseAs: "stream"`), an error answer is read
+ * here with the cap, since openapi-fetch would read it whole, its text kept in `errorTexts`). No
  * redirect is followed, on either: it would take the key where an answer points.
  */
 function openapiClients(baseUrl: string, headers: Record<string, string>, fetchImpl: FetchLike, onEndpoint: (url: string) => string) {
@@ -103,7 +104,7 @@ function openapiClients(baseUrl: string, headers: Record<string, string>, fetchI
       return fetchImpl(url === request.url ? request : new Request(url, request), { redirect: "manual" });
     },
   });
-  const bodies = new WeakMap<Response, string>();
+  const errorTexts = new WeakMap<Response, string>();
   const callClient = createClient<AnyPaths>({
     baseUrl,
     headers,
@@ -111,13 +112,14 @@ function openapiClients(baseUrl: string, headers: Record<string, string>, fetchI
     fetch: async (request) => {
       const { url, init } = request as unknown as PreparedRequest;
       const response = await fetchImpl(onEndpoint(url), { ...init, redirect: "manual" });
+      if (response.ok) return response;
       const text = await readBody(response, maxAnswerBytes.output);
       const bodiless = new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
-      bodies.set(bodiless, text);
+      errorTexts.set(bodiless, text);
       return bodiless;
     },
   });
-  return { raw, callClient, bodies };
+  return { raw, callClient, errorTexts };
 }
 
 /** openapi-fetch's view of a document's paths, for a call whose path comes from the entry at run time. */
@@ -163,7 +165,7 @@ export function createSyncClient<Paths extends {}, In, Out>(endpoint: SyncEndpoi
     return target.href;
   };
 
-  const { raw, callClient, bodies } = openapiClients(baseUrl, headers, fetchImpl, onEndpoint);
+  const { raw, callClient, errorTexts } = openapiClients(baseUrl, headers, fetchImpl, onEndpoint);
 
   async function run(given: unknown, call: CallOptions = {}): Promise<WithResponse<unknown>> {
     // An image given as bytes is uploaded first, once the rest of the call is known to be good.
@@ -175,7 +177,7 @@ export function createSyncClient<Paths extends {}, In, Out>(endpoint: SyncEndpoi
     const extra = callHeaders(call.headers);
     const limit = timeLimit(limitMs, [call.signal]);
 
-    const result = await callClient
+    const answer = await callClient
       .POST(path, {
         // No params at all when no header is set: openapi-fetch then has nothing to merge.
         ...(Object.keys(platform.headers).length ? { params: { header: platform.headers } } : {}),
@@ -183,10 +185,11 @@ export function createSyncClient<Paths extends {}, In, Out>(endpoint: SyncEndpoi
         body: input,
         // The bytes that were checked, not a second serialization of the object.
         bodySerializer: () => body.text,
-        // Read as text so that a seed above 2^53 can be recovered from its digits.
-        parseAs: "text",
+        // Left unread: read below as text, with its cap, so that a seed above 2^53 can be recovered from its digits.
+        parseAs: "stream",
         signal: limit.signal,
       })
+      .then(async ({ response }) => ({ response, text: errorTexts.get(response) ?? (await readBody(response, maxAnswerBytes.output)) }))
       .catch((error: unknown) => {
         if (call.signal?.aborted) throw call.signal.reason;
         if (error instanceof BodyReadError && error.tooLarge) throw new FluxResponseError(`fal's answer to the call: ${error.message}`, undefined, [], undefined);
@@ -194,8 +197,8 @@ export function createSyncClient<Paths extends {}, In, Out>(endpoint: SyncEndpoi
         throw networkError(cause, baseUrl, { timedOutAfterMs: limit.expired ? limitMs : undefined });
       })
       .finally(limit.clear);
-    const { response } = result;
-    const data = outputOf(endpoint, response, bodies.get(response) ?? "", client.hasKey, validateResponse);
+    const { response, text } = answer;
+    const data = outputOf(endpoint, response, text, client.hasKey, validateResponse);
     return { data, requestId: response.headers.get("x-fal-request-id") ?? undefined, response };
   }
 
