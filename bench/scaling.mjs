@@ -3,13 +3,15 @@
 // BENCH_WORK_MS (200) each and whose status stream closes 20 ms after COMPLETED. Printed per client
 // and level, after a warm-up round: the time against the ideal (jobs / concurrency x work), this
 // process's CPU a job, and the connections a job opened, with bare fetches (submit, stream to
-// COMPLETED, result) as the baseline of what any client must do.
+// COMPLETED, result) as the baseline of what any client must do. With `-- --baseline REV`, the
+// commit REV built in a worktree (bench/baseline.mjs) runs beside this build.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createFalClient } from "@fal-ai/client";
 import { createFluxClient } from "../dist/src/index.js";
 import { bundleFakeQueue, startFakeQueueProcess } from "./fake-queue-process.mjs";
+import { baselineArgument, buildBaseline } from "./baseline.mjs";
 
 const levels = (process.env.BENCH_LEVELS ?? "1,8,64,256").split(",").map(Number);
 const workMs = Number(process.env.BENCH_WORK_MS ?? 200);
@@ -39,12 +41,24 @@ function bareFetches(url) {
   };
 }
 
+const baselineRev = baselineArgument();
+const baseline = baselineRev ? await buildBaseline(baselineRev) : undefined;
+const baselineClient = baseline ? (await import(`file://${baseline.dist}/src/index.js`)).createFluxClient : undefined;
+
 const clients = {
   "bare fetches (baseline)": bareFetches,
   "flux-i2i subscribe": (url) => {
     const flux = createFluxClient({ credentials: "bench", queueUrl: url });
     return () => flux.subscribe(input);
   },
+  ...(baselineClient
+    ? {
+        [`flux-i2i subscribe at ${baseline.sha}`]: (url) => {
+          const flux = baselineClient({ credentials: "bench", queueUrl: url });
+          return () => flux.subscribe(input);
+        },
+      }
+    : {}),
   "@fal-ai/client subscribe (streaming)": (url) => {
     const fal = createFalClient({
       credentials: "bench",
@@ -103,4 +117,5 @@ try {
   }
 } finally {
   await rm(scratch, { recursive: true, force: true });
+  await baseline?.remove();
 }
