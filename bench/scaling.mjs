@@ -101,17 +101,32 @@ async function measure(makeClient, level, jobs) {
   }
 }
 
+/** Rounds per level, the clients' order rotated each round: whichever runs first warms Node up for the rest. */
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
 console.log(`Jobs of ${workMs} ms at 1 to 256 at a time, each client against its own fake queue (own process), streams closed 20 ms after COMPLETED`);
-console.log(`${"concurrent jobs".padEnd(18)}${"client".padEnd(40)}${"jobs".padStart(6)}${"x ideal".padStart(10)}${"CPU a job".padStart(12)}${"conns a job".padStart(13)}`);
+console.log(`${rounds} rounds a level, the clients' order rotated each round; medians, then CPU a job against bare fetches' in the same round (min-max)`);
+console.log(`${"concurrent jobs".padEnd(18)}${"client".padEnd(40)}${"jobs".padStart(6)}${"x ideal".padStart(10)}${"CPU a job".padStart(12)}${"conns a job".padStart(13)}${"x bare CPU".padStart(18)}`);
 try {
+  const names = Object.keys(clients);
   for (const level of levels) {
     const jobs = Math.max(16, level * 4);
     const ideal = Math.ceil(jobs / level) * workMs;
-    for (const [name, makeClient] of Object.entries(clients)) {
-      const { wall, cpuMs, connections } = await measure(makeClient, level, jobs);
+    const runs = Object.fromEntries(names.map((name) => [name, []]));
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(round + k) % names.length];
+        runs[name].push(await measure(clients[name], level, jobs));
+      }
+    }
+    const bare = runs[names[0]];
+    for (const name of names) {
+      const ratios = runs[name].map((run, i) => run.cpuMs / bare[i].cpuMs);
       console.log(
-        `${String(level).padEnd(18)}${name.padEnd(40)}${String(jobs).padStart(6)}${(wall / ideal).toFixed(3).padStart(9)}x` +
-          `${`${(cpuMs / jobs).toFixed(2)} ms`.padStart(12)}${(connections / jobs).toFixed(2).padStart(13)}`,
+        `${String(level).padEnd(18)}${name.padEnd(40)}${String(jobs).padStart(6)}${(median(runs[name].map((r) => r.wall)) / ideal).toFixed(3).padStart(9)}x` +
+          `${`${(median(runs[name].map((r) => r.cpuMs)) / jobs).toFixed(2)} ms`.padStart(12)}${(median(runs[name].map((r) => r.connections)) / jobs).toFixed(2).padStart(13)}` +
+          `${`${median(ratios).toFixed(2)}x (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})`.padStart(18)}`,
       );
     }
   }
