@@ -68,11 +68,6 @@ export interface QueueEndpoint<In = unknown, Out = unknown> extends EndpointRule
 /** An endpoint with both calls: what createEndpointClient takes. */
 export interface Endpoint<In = unknown, Out = unknown> extends SyncEndpoint<In, Out>, QueueEndpoint<In, Out> {}
 
-/** The spec's input of an endpoint entry, and its output. */
-export type SpecInputOf<E> = E extends EndpointRules<infer In, unknown> ? In : never;
-export type SpecOutputOf<E> = E extends EndpointRules<unknown, infer Out> ? Out : never;
-/** The ids of an endpoint entry, as a union of its literals. */
-export type IdOf<E> = E extends { ids: readonly (infer Id)[] } ? Id : string;
 
 /** What the client calls to send a request: `globalThis.fetch` or a caller's own (a test's fake, a proxy's). */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
