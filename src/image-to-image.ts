@@ -17,6 +17,10 @@ import type { FluxIssue } from "./core/errors.js";
 import { createQueueClient as createEndpointQueue, type QueueClient as EndpointQueueClient, type QueueClientOptions as EndpointQueueOptions } from "./queue/client.js";
 import { createSyncClient as createEndpointSync, type CallOptions, type SyncClientOptions as EndpointSyncOptions } from "./sync/client.js";
 
+// The entry itself (for createEndpointClient, a contract run), its input schema and examples, and its document's types.
+export { imageToImage, imageToImageInputSchema, imageToImageExamples } from "../generated/endpoints.js";
+export type { components, paths } from "../generated/image-to-image.js";
+
 /** An id fal answers to for this endpoint: `fal-ai/flux-1/dev/image-to-image`, or the one fal's docs page prints, `fal-ai/flux/dev/image-to-image`. */
 export type EndpointId = (typeof imageToImageIds)[number];
 /** The spec's input, with an exact seed and `image_url` also as bytes (see {@link ClientInput}). */

@@ -70,5 +70,4 @@ export {
   type VerifyWebhookOptions,
   type WebhookPayload,
 } from "./server/webhook.js";
-export { imageToImage, imageToImageInputSchema, imageToImageExamples } from "../generated/endpoints.js";
-export type { components, paths } from "../generated/image-to-image.js";
+export { imageToImage, imageToImageInputSchema, imageToImageExamples, type components, type paths } from "./image-to-image.js";
