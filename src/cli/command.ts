@@ -32,9 +32,10 @@ const helpText = (info: CommandInfo, flags: readonly SpecFlag[]) => `Usage: flux
        flux-i2i mock [--port N] [--queue]
        flux-i2i contract [--target URL] [--queue-target URL] [--examples N] [--seed S] [--junit FILE] [--live --max-paid N]
 
-Runs fal's ${info.ids[0]}: ${info.summary}. With no --live it runs against a Prism mock started from
-this package's OpenAPI document (no key, no network; the mock answers with the spec's examples).
-With no request parameters at all, it sends the endpoint document's example request.
+Runs fal's ${info.ids[0]}: ${info.summary}.
+With no --live it runs against a Prism mock started from this package's OpenAPI documents (no key,
+no network; the mock answers with the spec's examples). With no request parameters at all, it
+sends the endpoint document's first example request.
 
 Options:
   --image FILE|URL     the image to start from: a local jpeg, png, webp, gif or avif file or an
