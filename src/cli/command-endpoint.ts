@@ -4,6 +4,7 @@
 // to this package's endpoint.
 import type { Endpoint, Seed } from "../core/types.js";
 import type { QueueClient } from "../queue/client.js";
+import type { DocumentTables } from "./contract/documents.js";
 
 /** An endpoint as the command line first knows it: generated/endpoint-data.ts's `...Command`. */
 export interface CommandInfo {
@@ -22,6 +23,8 @@ export interface CommandEndpoint {
   readonly info: CommandInfo;
   /** The whole entry (its validators, its calls), loaded when a request is checked or sent. */
   load(): Promise<Endpoint>;
+  /** Its documents' tables and validators, for `contract`; default: this package's (generated/spec.ts). */
+  tables?(): Promise<DocumentTables>;
 }
 
 /** A request as the command makes it: the flags' and a batch line's parameters. */

@@ -170,7 +170,7 @@ async function runContract(args: string[], endpoint: CommandEndpoint): Promise<n
     if (!isMissing(error, "fast-check")) throw error;
     console.error(new ExtraMissingError("fast-check", "flux-i2i contract").message);
   });
-  return contract ? contract.runContractCommand(args, { ...(await endpoint.load()), ...endpoint.info }) : 2;
+  return contract ? contract.runContractCommand(args, { ...(await endpoint.load()), ...endpoint.info }, await endpoint.tables?.()) : 2;
 }
 
 /** The flags, or the exit code when they are wrong (2) or ask for --help (0). */

@@ -2,7 +2,7 @@
 // mocks by default, fal itself with --live and a cap on paid calls), a table of checks by
 // operation, JUnit XML for CI, exit 1 on any failure.
 import { writeFile } from "node:fs/promises";
-import { defaultBaseUrl, defaultQueueUrl, defaultStorageUrl, documentFiles, endpointIds } from "../../generated/spec.js";
+import { defaultBaseUrl, defaultQueueUrl, defaultStorageUrl, documentFiles } from "../../generated/spec.js";
 import { assertSafeTransport, resolveCredentials } from "../core/credentials.js";
 import { ExtraMissingError, specPath, startPrismMock, type PrismMock } from "../testing/mock.js";
 import { redact } from "../core/redaction.js";
@@ -10,10 +10,12 @@ import { checkNames, checkQuestions } from "./contract/checks.js";
 import { toJunit } from "./contract/junit.js";
 import { parseFlags } from "./parse-flags.js";
 import { checksRun, contractDocuments, maxJobs, runContract, type ContractReport } from "./contract/run.js";
+import type { DocumentTables } from "./contract/documents.js";
 import type { Endpoint } from "../core/types.js";
 import { terminalSafe } from "./terminal-text.js";
 
-const usage = `Usage: flux-i2i contract [--target URL] [--queue-target URL] [--storage-target URL] [--examples N] [--seed S] [--junit FILE]
+/** The command's usage; `ids` are the endpoint's (the documents' id, then its aliases). */
+const usageOf = (ids: readonly string[]) => `Usage: flux-i2i contract [--target URL] [--queue-target URL] [--storage-target URL] [--examples N] [--seed S] [--junit FILE]
        flux-i2i contract --live --max-paid N [--examples N] [--seed S] [--junit FILE]
 
 Runs the contract checks of the spec against a server, in three phases:
@@ -37,14 +39,17 @@ package's own Prism mocks. Exit 0 when every check passed, 1 when one failed, 2 
   --seed S            the generator's seed, to replay a run; default: a new one, printed
   --junit FILE        also write the results as JUnit XML
   --job-timeout S     how long a followed job may take to complete; default 120
-  --endpoint-id ID    the id the requests name the endpoint by: ${endpointIds.join(" (default) or ")}
+  --endpoint-id ID    the id the requests name the endpoint by: ${ids.join(" (default) or ")}
   --live              run against fal itself, with FAL_KEY: every POST may be billed (fal may bill
                       a call it refuses, and each valid one runs the model; the coverage phase
                       alone sends over 200), so --max-paid N is required and caps them; the run
                       sends nothing without it`;
 
-/** `flux-i2i contract`: `entry` is the endpoint the documents describe (its generated entry, which src/bin/flux-i2i.ts binds). */
-export async function runContractCommand(args: string[], entry: Endpoint & { inputSchema: object }): Promise<number> {
+/**
+ * `flux-i2i contract`: `entry` is the endpoint the documents describe (its generated entry, which
+ * src/bin/flux-i2i.ts binds), `tables` the documents' own (default: this package's).
+ */
+export async function runContractCommand(args: string[], entry: Endpoint & { inputSchema: object }, tables?: DocumentTables): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseFlags(args, {
@@ -61,14 +66,15 @@ export async function runContractCommand(args: string[], entry: Endpoint & { inp
       help: { type: "boolean", short: "h" },
     });
   } catch (error) {
-    console.error(`${(error as Error).message}\n${usage}`);
+    console.error(`${(error as Error).message}\n${usageOf(entry.ids)}`);
     return 2;
   }
   if (values.help) {
-    console.log(`${usage}\n\nThe checks (a failure names one):\n${checkNames.map((check) => `  ${check.padEnd(31)} ${checkQuestions[check]}`).join("\n")}`);
+    console.log(`${usageOf(entry.ids)}\n\nThe checks (a failure names one):\n${checkNames.map((check) => `  ${check.padEnd(31)} ${checkQuestions[check]}`).join("\n")}`);
     return 0;
   }
-  const settings = settingsOf(values);
+  // The mocks and fal's servers are this package's documents': other documents need a server to check.
+  const settings = tables && !values.target ? "--target: other documents than this package's need a server to check (the mocks are of this package's)" : settingsOf(values, entry.ids);
   if (typeof settings === "string") {
     console.error(settings);
     return 2;
@@ -99,7 +105,7 @@ export async function runContractCommand(args: string[], entry: Endpoint & { inp
     console.error(`seed ${seed} (--seed ${seed} replays this run), ${examples} valid and ${examples} invalid random requests per operation, ${Math.min(Math.max(examples, 1), maxJobs)} job(s)`);
     // A failure quotes what the server answered, which may echo the key: stdout and the JUnit file
     // (kept by CI as an artifact) are made from a report with every form of it cut out.
-    const report = redact(await runContract({ documents: contractDocuments(entry), syncUrl, queueUrl, storageUrl, key: key ?? "contract-test", examples, seed, maxPaid, jobTimeoutMs: jobTimeout * 1000, endpointId }), key);
+    const report = redact(await runContract({ documents: contractDocuments(entry, tables), syncUrl, queueUrl, storageUrl, key: key ?? "contract-test", examples, seed, maxPaid, jobTimeoutMs: jobTimeout * 1000, endpointId }), key);
     console.log(table(report));
     if (values.junit) await writeFile(values.junit as string, toJunit(report));
     return failures(report) ? 1 : 0;
@@ -109,7 +115,7 @@ export async function runContractCommand(args: string[], entry: Endpoint & { inp
 }
 
 /** The run's settings from its flags, or what is wrong with them (nothing is sent then). */
-function settingsOf(values: Record<string, string | boolean | undefined>) {
+function settingsOf(values: Record<string, string | boolean | undefined>, endpointIds: readonly string[]) {
   const examples = wholeNumber(values.examples, 25, "--examples");
   const seed = wholeNumber(values.seed, Date.now() % 2 ** 31, "--seed");
   const maxPaid = values["max-paid"] === undefined ? undefined : wholeNumber(values["max-paid"], 0, "--max-paid");

@@ -177,6 +177,17 @@ describe("a second endpoint's documents, generated and called with src/ unchange
     expect(report.results.textToImage!.response_schema_conformance!.failures[0]).toContain("breaks TextToImageOutput");
   }, 120_000);
 
+  it("`flux-i2i contract` of its documents, through the command line, against its mocks: exit 0, its operations in the table", async () => {
+    const command = { info: generated.textToImageCommand, load: async () => generated.textToImage, tables: async () => tables };
+    const args = ["contract", "--target", syncMock!.url, "--queue-target", queueMock!.url, "--examples", "1", "--seed", "1"];
+    const run = await capture(() => runCommand(args, command));
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.stdout).toMatch(/^check\s+.*\btextToImage\b.*\bsubmitTextToImage\b/m);
+    expect(run.stdout).toContain("every check passed");
+    const untargeted = await capture(() => runCommand(["contract", "--examples", "1"], command));
+    expect([untargeted.code, untargeted.stderr]).toEqual([2, expect.stringContaining("--target: other documents than this package's need a server")]);
+  }, 120_000);
+
   it("the command line: --help from its schema, a job with its flags (--image-size), --image refused, a bad value named by its flag", async () => {
     const command = { info: generated.textToImageCommand, load: async () => generated.textToImage };
     const printed = await capture(() => runCommand(["--help"], command));
