@@ -386,6 +386,24 @@ function endpointDataModule(documents, { ids, name, syncOperation, submitOperati
 }
 
 /**
+ * generated/command.ts: the endpoint as the command line takes it (src/cli/command-endpoint.ts),
+ * under a name no endpoint changes, so that the bin runs whichever endpoint generated/ was made from.
+ */
+function commandModule(documents, { name }) {
+  return [
+    banner(documents.sync.shown),
+    `import { ${name}Command } from "./endpoint-data.js";`,
+    "",
+    "/** Its plain data at once (--help, the flags); its entry, with the validators (endpoints.ts), only once a request is made. */",
+    "export const commandEndpoint = {",
+    `  info: ${name}Command,`,
+    `  load: async () => (await import("./endpoints.js")).${name},`,
+    "};",
+    "",
+  ].join("\n");
+}
+
+/**
  * generated/endpoints.ts: the endpoint as one entry (and the pieces it is made of, so that a bundle
  * takes only what it calls): ids, the sync call's and the submit's paths and parameters, the input
  * and output validators, the input schema, the examples and the rules' wording. src/ takes an
@@ -578,6 +596,7 @@ export async function generate(documents = documentsFrom({})) {
   const facts = { ids, name, route, syncOperation: syncDereferenced, submitOperation, inputName, outputName, schemas };
   files.set("endpoint-data.ts", endpointDataModule(documents, facts));
   files.set("endpoints.ts", endpointModule(documents, facts));
+  files.set("command.ts", commandModule(documents, facts));
   return files;
 }
 

@@ -1,7 +1,7 @@
 // What the command line takes of an endpoint, so that it runs any the generator took: what --help,
 // the flags and a plain run need (no validator, no client: generated/endpoint-data.ts), the whole
-// entry loaded once a request is made, and what it reads of an output. src/bin/flux-i2i.ts binds it
-// to this package's endpoint.
+// entry loaded once a request is made, and what it reads of an output. generated/command.ts gives
+// one for the endpoint generated/ was made from; src/bin/flux-i2i.ts runs the command on it.
 import type { Endpoint, Seed } from "../core/types.js";
 import type { QueueClient } from "../queue/client.js";
 import type { DocumentTables } from "./contract/documents.js";

@@ -46,8 +46,8 @@ package's own Prism mocks. Exit 0 when every check passed, 1 when one failed, 2 
                       sends nothing without it`;
 
 /**
- * `flux-i2i contract`: `entry` is the endpoint the documents describe (its generated entry, which
- * src/bin/flux-i2i.ts binds), `tables` the documents' own (default: this package's).
+ * `flux-i2i contract`: `entry` is the endpoint the documents describe (its generated entry, from
+ * generated/command.ts's `commandEndpoint`), `tables` the documents' own (default: this package's).
  */
 export async function runContractCommand(args: string[], entry: Endpoint & { inputSchema: object }, tables?: DocumentTables): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
