@@ -613,7 +613,9 @@ async function main() {
   });
   const outDir = path.resolve(values.out ?? path.join(root, "generated"));
   const files = await generate(documentsFrom(values));
-  const shownDir = path.relative(root, outDir) || ".";
+  // Inside the repository, relative to it; outside (a test's scratch folder), as given.
+  const inside = path.relative(root, outDir);
+  const shownDir = inside.startsWith("..") || path.isAbsolute(inside) ? outDir : inside || ".";
   if (!values.check) {
     await mkdir(outDir, { recursive: true });
     for (const [name, text] of files) await writeFile(path.join(outDir, name), text);
