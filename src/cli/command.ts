@@ -159,6 +159,7 @@ export async function runCommand(args: string[], endpoint: CommandEndpoint): Pro
     if (interrupt.signal.aborted) return 130;
     return reportFailure(error, values, run.flags);
   } finally {
+    interrupt.release();
     await targets?.stop();
   }
 }
@@ -190,8 +191,11 @@ function readFlags(args: string[], run: Run): Values | number {
   return 0;
 }
 
-/** Ctrl-C (and SIGTERM: a CI job cancelled, a container stopped) aborts the run; a second one quits at once. */
-function interruptOnSignals(values: Values, progress: Progress): AbortController {
+/**
+ * Ctrl-C (and SIGTERM: a CI job cancelled, a container stopped) aborts the run; a second one quits
+ * at once. `release()` stops listening, so that a run in a host process leaves no handler behind.
+ */
+function interruptOnSignals(values: Values, progress: Progress): AbortController & { release(): void } {
   const interrupt = new AbortController();
   const onInterrupt = () => {
     if (interrupt.signal.aborted) process.exit(130);
@@ -204,7 +208,8 @@ function interruptOnSignals(values: Values, progress: Progress): AbortController
   };
   process.on("SIGINT", onInterrupt);
   process.on("SIGTERM", onInterrupt);
-  return interrupt;
+  const release = () => void process.off("SIGINT", onInterrupt).off("SIGTERM", onInterrupt);
+  return Object.assign(interrupt, { release });
 }
 
 /** Flags that do not go together, as UsageErrors; gives --concurrency. `--image` becomes the input's image_url. */

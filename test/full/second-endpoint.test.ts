@@ -201,6 +201,7 @@ describe("a second endpoint's documents, generated and called with src/ unchange
     expect(printed.stdout).toContain("Runs fal's fal-ai/flux-1/dev: Generate images from a prompt.");
     expect(printed.stdout).toContain("--image-size CHOICE");
     const live = ["--live", "--queue-url", queueMock!.url, "--json"];
+    const listening = [process.listenerCount("SIGINT"), process.listenerCount("SIGTERM")];
     const job = await capture(() => runCommand([...live, "--prompt", "p", "--image-size", "square", "--num-images", "1"], command), { FAL_KEY: "fixture-key" });
     expect(job.code, job.stderr).toBe(0);
     expect(JSON.parse(job.stdout)).toMatchObject({ request_id: "5c2e8a1f-4b7d-4e0a-9c3b-2d6f1e8a7b90", output: { prompt: "a lighthouse at dusk, in watercolour" } });
@@ -208,6 +209,8 @@ describe("a second endpoint's documents, generated and called with src/ unchange
     expect([image.code, image.stderr]).toEqual([2, expect.stringContaining("--image: fal-ai/flux-1/dev takes no image")]);
     const bad = await capture(() => runCommand([...live, "--prompt", "p", "--image-size", "huge"], command), { FAL_KEY: "fixture-key" });
     expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('--image-size: must be one of "square_hd"')]);
+    // A run in a host process (not the bin's own) lets go of the signals it listened to.
+    expect([process.listenerCount("SIGINT"), process.listenerCount("SIGTERM")]).toEqual(listening);
   }, 60_000);
 });
 
