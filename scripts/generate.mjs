@@ -568,7 +568,7 @@ export async function generate(documents = documentsFrom({})) {
   // document's own and those it brings in from other files.
   const { components } = parse(await readFile(documents.components.spec, "utf8"));
   const schemas = { ...components.schemas };
-  for (const doc of [documents.sync, documents.queue, documents.storage]) Object.assign(schemas, (await bundled(doc.spec)).components?.schemas);
+  for (const bundle of [sync, await bundled(documents.queue.spec), await bundled(documents.storage.spec)]) Object.assign(schemas, bundle.components?.schemas);
   const specs = {
     sync: await dereferenced(documents.sync.spec),
     queue: await dereferenced(documents.queue.spec),

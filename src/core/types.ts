@@ -68,7 +68,6 @@ export interface QueueEndpoint<In = unknown, Out = unknown> extends EndpointRule
 /** An endpoint with both calls: what createEndpointClient takes. */
 export interface Endpoint<In = unknown, Out = unknown> extends SyncEndpoint<In, Out>, QueueEndpoint<In, Out> {}
 
-
 /** What the client calls to send a request: `globalThis.fetch` or a caller's own (a test's fake, a proxy's). */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
@@ -177,7 +176,6 @@ export interface QueueCallOptions {
   /** Headers of this call's own: not `Authorization` (the key is the client's), nor a platform header (its option). */
   headers?: CallHeaders;
 }
-
 
 /** fal's queue for one endpoint, call by call: `In` and `Out` are the client's input and output of it ({@link ClientInput}, {@link ClientOutput}). */
 export interface FluxQueue<In = unknown, Out = unknown> {

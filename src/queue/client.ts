@@ -58,13 +58,13 @@ export interface QueueClient<In = unknown, Out = unknown> {
   /**
    * Runs a job through fal's queue: submits it, follows its status stream (polling if the stream
    * fails) and returns the output as soon as the job completes. A job that fails throws the same
-   * {@link FluxApiError} as a sync call; an abort or `timeout` cancels the job on fal's side.
+   * {@link FluxApiError} as a sync call; an abort or `resultTimeoutMs` cancels the job on fal's side.
    */
   subscribe: WithResponseCall<[input: In, options?: SubscribeOptions], Out>;
   /**
    * Follows a job already on the queue (its id from `onEnqueue` or `queue.submit`, perhaps in a
    * process that has since died) to its output, as `subscribe` does after its submit. Nothing is
-   * submitted; an abort or `timeout` cancels the job.
+   * submitted; an abort or `resultTimeoutMs` cancels the job.
    */
   follow: WithResponseCall<[job: QueueJob, options?: FollowOptions], Out>;
   /** fal's queue, call by call. */
