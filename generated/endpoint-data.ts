@@ -99,6 +99,98 @@ export const imageToImageInputSchema = {
 /** The request body's parameter names, to suggest the right one for a typo. */
 export const imageToImageInputParameters = ["image_url","prompt","strength","num_inference_steps","guidance_scale","seed","sync_mode","num_images","enable_safety_checker","output_format","acceleration"] as const;
 
+/** The command's flags, one per parameter of the input (a parameter added to the spec is a flag added here). */
+export const imageToImageFlags = [
+  {
+    "flag": "image-url",
+    "parameter": "image_url",
+    "type": "string",
+    "nullable": false,
+    "required": true,
+    "schema": imageToImageInputSchema.properties.image_url
+  },
+  {
+    "flag": "prompt",
+    "parameter": "prompt",
+    "type": "string",
+    "nullable": false,
+    "required": true,
+    "schema": imageToImageInputSchema.properties.prompt
+  },
+  {
+    "flag": "strength",
+    "parameter": "strength",
+    "type": "number",
+    "nullable": false,
+    "required": false,
+    "schema": imageToImageInputSchema.properties.strength
+  },
+  {
+    "flag": "num-inference-steps",
+    "parameter": "num_inference_steps",
+    "type": "integer",
+    "nullable": false,
+    "required": false,
+    "schema": imageToImageInputSchema.properties.num_inference_steps
+  },
+  {
+    "flag": "guidance-scale",
+    "parameter": "guidance_scale",
+    "type": "number",
+    "nullable": false,
+    "required": false,
+    "schema": imageToImageInputSchema.properties.guidance_scale
+  },
+  {
+    "flag": "seed",
+    "parameter": "seed",
+    "type": "integer",
+    "nullable": true,
+    "required": false,
+    "schema": imageToImageInputSchema.properties.seed
+  },
+  {
+    "flag": "sync-mode",
+    "parameter": "sync_mode",
+    "type": "boolean",
+    "nullable": false,
+    "required": false,
+    "schema": imageToImageInputSchema.properties.sync_mode
+  },
+  {
+    "flag": "num-images",
+    "parameter": "num_images",
+    "type": "integer",
+    "nullable": false,
+    "required": false,
+    "schema": imageToImageInputSchema.properties.num_images
+  },
+  {
+    "flag": "enable-safety-checker",
+    "parameter": "enable_safety_checker",
+    "type": "boolean",
+    "nullable": false,
+    "required": false,
+    "schema": imageToImageInputSchema.properties.enable_safety_checker
+  },
+  {
+    "flag": "output-format",
+    "parameter": "output_format",
+    "type": "string",
+    "nullable": false,
+    "required": false,
+    "schema": imageToImageInputSchema.properties.output_format
+  },
+  {
+    "flag": "acceleration",
+    "parameter": "acceleration",
+    "type": "string",
+    "nullable": false,
+    "required": false,
+    "schema": imageToImageInputSchema.properties.acceleration
+  }
+] as const;
+
 /** The request examples of the spec, by name (the first is what the command sends when given no parameter). */
 export const imageToImageExamples = {
   "seed-example": {
@@ -138,10 +230,11 @@ export const imageToImageRuleMessages: Readonly<Record<string, Readonly<Record<s
   }
 };
 
-/** What the command line needs before it makes a request: the ids, the sync call's summary, the input schema and the examples. */
+/** What the command line needs before it makes a request: the ids, the sync call's summary, the input schema, the flags and the examples. */
 export const imageToImageCommand = {
   "ids": imageToImageIds,
   "summary": "Generate images from an image and a prompt",
   "inputSchema": imageToImageInputSchema,
+  "flags": imageToImageFlags,
   "examples": imageToImageExamples
 };

@@ -345,12 +345,29 @@ function operationEntry(route, operation) {
   };
 }
 
-/** A value as TypeScript: JSON, but a string `@name` is the generated constant `name`. */
-const code = (value) => JSON.stringify(value, null, 2).replace(/"@(\w+)"/g, "$1");
+/** A value as TypeScript: JSON, but a string `@name` (or `@name.property...`) is the generated constant `name` (or its property). */
+const code = (value) => JSON.stringify(value, null, 2).replace(/"@(\w+(?:\.\w+)*)"/g, "$1");
+
+/**
+ * The command's flags: one per property of the input schema, in its order (`num_inference_steps`
+ * is `--num-inference-steps`), each with its type (the first that is not "null"), whether it takes
+ * `null` and whether it is required, and its schema (a reference into `schemaName`'s properties:
+ * bounds, default, choices and description, for --help and the checks).
+ */
+function flagTable(input, schemaName) {
+  const required = new Set(input.required ?? []);
+  return Object.entries(input.properties).map(([parameter, property]) => {
+    if (!/^[A-Za-z]\w*$/.test(parameter)) throw new Error(`the input parameter ${JSON.stringify(parameter)} cannot be a flag: a parameter name is a letter, then letters, digits and _`);
+    const types = [].concat(property.type ?? "string");
+    const type = types.find((t) => t !== "null") ?? "string";
+    if (!["boolean", "integer", "number", "string"].includes(type)) throw new Error(`the input parameter ${parameter} is of type ${type}: a flag takes a boolean, an integer, a number or a string`);
+    return { flag: parameter.replace(/_/g, "-"), parameter, type, nullable: types.includes("null"), required: required.has(parameter), schema: `@${schemaName}.properties.${parameter}` };
+  });
+}
 
 /**
  * generated/endpoint-data.ts: what is known of the endpoint as plain data, no validator and no
- * client code: its ids, its input schema (the command's flags are made from it), the examples, the
+ * client code: its ids, its input schema, the command's flags (made from it), the examples, the
  * rules' wording, and the command's view of it (`...Command`: what --help and the flags need, so
  * that the command loads no validator before a request is made).
  */
@@ -361,7 +378,7 @@ function endpointDataModule(documents, { ids, name, syncOperation, submitOperati
   );
   // The input's own; a parameter's are spec.ts's `ruleMessages`, every operation's at once.
   const messages = collectMessages(schemas[inputName]);
-  const command = { ids: `@${name}Ids`, summary: syncOperation.summary ?? name, inputSchema: `@${name}InputSchema`, examples: `@${name}Examples` };
+  const command = { ids: `@${name}Ids`, summary: syncOperation.summary ?? name, inputSchema: `@${name}InputSchema`, flags: `@${name}Flags`, examples: `@${name}Examples` };
   return [
     banner(`${documents.sync.shown} and ${documents.queue.shown}`),
     "/** The endpoint's ids at fal (`x-endpoint`): the one its documents' paths are written with, then its aliases. */",
@@ -373,13 +390,16 @@ function endpointDataModule(documents, { ids, name, syncOperation, submitOperati
     "/** The request body's parameter names, to suggest the right one for a typo. */",
     `export const ${name}InputParameters = ${JSON.stringify(Object.keys(input.properties))} as const;`,
     "",
+    "/** The command's flags, one per parameter of the input (a parameter added to the spec is a flag added here). */",
+    `export const ${name}Flags = ${code(flagTable(input, `${name}InputSchema`))} as const;`,
+    "",
     "/** The request examples of the spec, by name (the first is what the command sends when given no parameter). */",
     `export const ${name}Examples = ${JSON.stringify(examples, null, 2)} as const;`,
     "",
     "/** What the spec says of a broken rule of the input (`x-<keyword>-message`, `x-<keyword>-hint`), by field and keyword. */",
     `export const ${name}RuleMessages: ${ruleMessagesType} = ${JSON.stringify(messages, null, 2)};`,
     "",
-    "/** What the command line needs before it makes a request: the ids, the sync call's summary, the input schema and the examples. */",
+    "/** What the command line needs before it makes a request: the ids, the sync call's summary, the input schema, the flags and the examples. */",
     `export const ${name}Command = ${code(command)};`,
     "",
   ].join("\n");

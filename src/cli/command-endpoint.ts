@@ -5,6 +5,7 @@
 import type { Endpoint, Seed } from "../core/types.js";
 import type { QueueClient } from "../queue/client.js";
 import type { DocumentTables } from "./contract/documents.js";
+import type { SpecFlag } from "./flags.js";
 
 /** An endpoint as the command line first knows it: generated/endpoint-data.ts's `...Command`. */
 export interface CommandInfo {
@@ -12,8 +13,10 @@ export interface CommandInfo {
   readonly ids: readonly [string, ...string[]];
   /** Its sync call's summary, for --help. */
   readonly summary: string;
-  /** Its input schema: one flag per property. */
+  /** Its input schema (its title heads the flags in --help). */
   readonly inputSchema: { readonly title?: string; readonly properties: object; readonly required?: readonly string[] };
+  /** Its flags, one per property of the input schema (generated/endpoint-data.ts's `...Flags`). */
+  readonly flags: readonly SpecFlag[];
   /** Its request examples; the first is sent when the command is given no parameter. */
   readonly examples: Readonly<Record<string, object>>;
 }

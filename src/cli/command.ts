@@ -12,7 +12,7 @@ import type { StorageStandIn } from "./storage-stand-in.js";
 import { forValidation, stringifyExact } from "../core/seed.js";
 import type { BatchSummary } from "./batch.js";
 import type { CommandClient, CommandEndpoint, CommandInfo } from "./command-endpoint.js";
-import { flagIssue, flagsOf, inputFromFlags, specFlagOptions, specFlagsHelp, type SpecFlag } from "./flags.js";
+import { flagIssue, inputFromFlags, specFlagOptions, specFlagsHelp, type SpecFlag } from "./flags.js";
 import { maxImageBytes } from "./image-input.js";
 import { parseFlags } from "./parse-flags.js";
 import { createProgress, type Progress } from "./progress.js";
@@ -110,7 +110,7 @@ export async function runCommand(args: string[], endpoint: CommandEndpoint): Pro
   // none of the batch's or the contract checks' (fast-check, Prism).
   if (args[0] === "mock") return (await import("./serve-mock.js")).serveMock(args.slice(1));
   if (args[0] === "contract") return runContract(args.slice(1), endpoint);
-  const run: Run = { endpoint, flags: flagsOf(endpoint.info.inputSchema) };
+  const run: Run = { endpoint, flags: endpoint.info.flags };
   const values = readFlags(args, run);
   if (typeof values === "number") return values;
   const progress = createProgress();

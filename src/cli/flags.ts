@@ -1,6 +1,6 @@
-// The request's flags, made from an endpoint's input schema (generated/endpoint-data.ts): a parameter
-// added to the spec becomes a flag, with its type, bounds, default, choices and description, and no
-// edit here.
+// The request's flags: the generator makes an endpoint's flag table from its input schema
+// (generated/endpoint-data.ts's `...Flags`), so a parameter added to the spec becomes a flag, with its
+// type, bounds, default, choices and description, and no edit here. This file reads the table.
 import type { FluxIssue } from "../core/errors.js";
 
 interface ParameterSchema {
@@ -12,30 +12,16 @@ interface ParameterSchema {
   enum?: readonly unknown[];
 }
 
-/** One request parameter as a flag: `num_inference_steps` is `--num-inference-steps`. */
+/** One request parameter as a flag, as the generator writes it: `num_inference_steps` is `--num-inference-steps`. */
 export interface SpecFlag {
-  flag: string;
-  parameter: string;
-  type: "boolean" | "integer" | "number" | "string";
-  nullable: boolean;
-  required: boolean;
-  schema: ParameterSchema;
-}
-
-/** The flags of an input schema: one per property, in the schema's order. */
-export function flagsOf(schema: { properties: object; required?: readonly string[] }): SpecFlag[] {
-  const required = new Set<string>(schema.required ?? []);
-  return Object.entries(schema.properties as Readonly<Record<string, ParameterSchema>>).map(([parameter, property]) => {
-    const types = ([] as string[]).concat(property.type);
-    return {
-      flag: parameter.replace(/_/g, "-"),
-      parameter,
-      type: (types.find((t) => t !== "null") ?? "string") as SpecFlag["type"],
-      nullable: types.includes("null"),
-      required: required.has(parameter),
-      schema: property,
-    };
-  });
+  readonly flag: string;
+  readonly parameter: string;
+  /** Its schema's type, the first that is not "null". */
+  readonly type: "boolean" | "integer" | "number" | "string";
+  /** Whether the schema takes `null` (typed as `--seed null`). */
+  readonly nullable: boolean;
+  readonly required: boolean;
+  readonly schema: ParameterSchema;
 }
 
 /** The `parseArgs` options of the spec's flags: a boolean also gets `--no-NAME`, the rest take a value. */

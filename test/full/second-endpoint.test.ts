@@ -15,7 +15,7 @@ import { runCommand } from "../../src/cli/command.js";
 import type { CommandEndpoint, CommandInfo } from "../../src/cli/command-endpoint.js";
 import { contractDocuments, runContract, type ContractReport } from "../../src/cli/contract/run.js";
 import type { DocumentTables } from "../../src/cli/contract/documents.js";
-import { flagsOf, inputFromFlags } from "../../src/cli/flags.js";
+import { inputFromFlags } from "../../src/cli/flags.js";
 import { checkInput } from "../../src/core/validation.js";
 import { createEndpointClient, FluxValidationError, type ClientInput, type ClientOutput, type Endpoint, type EndpointClient } from "../../src/index.js";
 import { startPrismMock, type PrismMock } from "../../src/testing/mock.js";
@@ -155,10 +155,13 @@ describe("a second endpoint's documents, generated and called with src/ unchange
     ]);
   });
 
-  it("the command's flags come from its schema: --image-size and its choices, numbers converted, checked by its rules", () => {
-    const flags = flagsOf(generated.textToImage.inputSchema);
+  it("the command's flags are generated from its schema: --image-size and its choices, numbers converted, checked by its rules", () => {
+    const flags = commandEndpoint.info.flags;
     expect(flags.map((flag) => flag.flag)).toEqual(["prompt", "image-size", "num-inference-steps", "guidance-scale", "seed", "num-images", "enable-safety-checker", "output-format"]);
+    expect(flags.find((flag) => flag.flag === "image-size")?.schema).toBe((generated.textToImage.inputSchema.properties as Record<string, unknown>).image_size);
     expect(flags.find((flag) => flag.flag === "image-size")?.schema.enum).toContain("portrait_16_9");
+    expect(flags.find((flag) => flag.flag === "seed")).toMatchObject({ type: "integer", nullable: true, required: false });
+    expect(flags.find((flag) => flag.flag === "prompt")).toMatchObject({ type: "string", nullable: false, required: true });
     const input = inputFromFlags({ prompt: "p", "image-size": "square", "num-images": "2" }, flags);
     expect(input).toEqual({ prompt: "p", image_size: "square", num_images: 2 });
     expect(checkInput(generated.textToImage, input)).toEqual([]);

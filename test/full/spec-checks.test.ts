@@ -144,6 +144,18 @@ describe("npm run check:generated", () => {
     expect(await readFile(join(dir, "generated", "validators.ts"), "utf8")).toContain(`comparison: "<=", limit: 8`);
   });
 
+  it("a parameter added to the input is a flag of the generated table, its schema referenced; one no flag can carry is refused by name", async () => {
+    const added = "        lora_scale:\n          type: number\n          description: How much the LoRA weighs.\n        acceleration:\n";
+    const dir = await copyWith("new-flag", "components.yaml", (t) => t.replace("        acceleration:\n", added));
+    expect((await exitCode("scripts/generate.mjs", [], dir)).code).toBe(0);
+    const data = await readFile(join(dir, "generated", "endpoint-data.ts"), "utf8");
+    expect(data).toMatch(/"flag": "lora-scale",\s+"parameter": "lora_scale",\s+"type": "number",\s+"nullable": false,\s+"required": false,\s+"schema": imageToImageInputSchema\.properties\.lora_scale\s/);
+    const nested = await copyWith("object-flag", "components.yaml", (t) => t.replace("        acceleration:\n", added.replace("type: number", "type: object")));
+    const refused = await exitCode("scripts/generate.mjs", [], nested);
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toContain("the input parameter lora_scale is of type object: a flag takes a boolean, an integer, a number or a string");
+  });
+
   it("fails when the queue document changed and generated/ was not regenerated", async () => {
     const dir = await copyWith("queue-drift", "queue.yaml", (t) => t.replace("x-timestamp-tolerance-seconds: 300", "x-timestamp-tolerance-seconds: 600"));
     const stale = await exitCode("scripts/generate.mjs", ["--check"], dir);
