@@ -107,7 +107,14 @@ export const imageToImageFlags = [
     "type": "string",
     "nullable": false,
     "required": true,
-    "schema": imageToImageInputSchema.properties.image_url
+    "schema": {
+      "type": "string",
+      "description": "The image to start from: a public http(s) URL that fal can fetch (jpg, jpeg, png, webp,\ngif, avif), or the image itself as a base64 `data:` URI (large data URIs slow the\nrequest down).\n",
+      "pattern": "^(?:https?://[^\\s/?#]+[^\\s]*|data:[^,\\s]*,[^\\s]*)$",
+      "examples": [
+        "https://fal.media/files/koala/Chls9L2ZnvuipUTEwlnJC.png"
+      ]
+    }
   },
   {
     "flag": "prompt",
@@ -115,7 +122,13 @@ export const imageToImageFlags = [
     "type": "string",
     "nullable": false,
     "required": true,
-    "schema": imageToImageInputSchema.properties.prompt
+    "schema": {
+      "type": "string",
+      "description": "The prompt to generate an image from.",
+      "examples": [
+        "a cat dressed as a wizard with a background of a mystic forest."
+      ]
+    }
   },
   {
     "flag": "strength",
@@ -123,7 +136,13 @@ export const imageToImageFlags = [
     "type": "number",
     "nullable": false,
     "required": false,
-    "schema": imageToImageInputSchema.properties.strength
+    "schema": {
+      "type": "number",
+      "description": "How much the image is changed. 1.0 replaces it entirely; values near 0.01 keep it almost as it is.",
+      "minimum": 0.01,
+      "maximum": 1,
+      "default": 0.95
+    }
   },
   {
     "flag": "num-inference-steps",
@@ -131,7 +150,13 @@ export const imageToImageFlags = [
     "type": "integer",
     "nullable": false,
     "required": false,
-    "schema": imageToImageInputSchema.properties.num_inference_steps
+    "schema": {
+      "type": "integer",
+      "description": "The number of denoising steps. More steps cost more time for finer detail.",
+      "minimum": 10,
+      "maximum": 50,
+      "default": 40
+    }
   },
   {
     "flag": "guidance-scale",
@@ -139,7 +164,13 @@ export const imageToImageFlags = [
     "type": "number",
     "nullable": false,
     "required": false,
-    "schema": imageToImageInputSchema.properties.guidance_scale
+    "schema": {
+      "type": "number",
+      "description": "Classifier-free guidance (CFG) scale, how closely the model sticks to the prompt.",
+      "minimum": 1,
+      "maximum": 20,
+      "default": 3.5
+    }
   },
   {
     "flag": "seed",
@@ -147,7 +178,13 @@ export const imageToImageFlags = [
     "type": "integer",
     "nullable": true,
     "required": false,
-    "schema": imageToImageInputSchema.properties.seed
+    "schema": {
+      "type": [
+        "integer",
+        "null"
+      ],
+      "description": "The seed of the random generator. The same seed, prompt and parameters give the same image; null or absent picks one at random (the output reports it)."
+    }
   },
   {
     "flag": "sync-mode",
@@ -155,7 +192,11 @@ export const imageToImageFlags = [
     "type": "boolean",
     "nullable": false,
     "required": false,
-    "schema": imageToImageInputSchema.properties.sync_mode
+    "schema": {
+      "type": "boolean",
+      "description": "If true, the images come back in the response as data URIs and are not kept in the request history; the call waits for them.",
+      "default": false
+    }
   },
   {
     "flag": "num-images",
@@ -163,7 +204,13 @@ export const imageToImageFlags = [
     "type": "integer",
     "nullable": false,
     "required": false,
-    "schema": imageToImageInputSchema.properties.num_images
+    "schema": {
+      "type": "integer",
+      "description": "The number of images to generate.",
+      "minimum": 1,
+      "maximum": 4,
+      "default": 1
+    }
   },
   {
     "flag": "enable-safety-checker",
@@ -171,7 +218,11 @@ export const imageToImageFlags = [
     "type": "boolean",
     "nullable": false,
     "required": false,
-    "schema": imageToImageInputSchema.properties.enable_safety_checker
+    "schema": {
+      "type": "boolean",
+      "description": "If true, the safety checker runs and flags NSFW images in `has_nsfw_concepts`.",
+      "default": true
+    }
   },
   {
     "flag": "output-format",
@@ -179,7 +230,15 @@ export const imageToImageFlags = [
     "type": "string",
     "nullable": false,
     "required": false,
-    "schema": imageToImageInputSchema.properties.output_format
+    "schema": {
+      "type": "string",
+      "description": "The format of the generated images.",
+      "enum": [
+        "jpeg",
+        "png"
+      ],
+      "default": "jpeg"
+    }
   },
   {
     "flag": "acceleration",
@@ -187,7 +246,16 @@ export const imageToImageFlags = [
     "type": "string",
     "nullable": false,
     "required": false,
-    "schema": imageToImageInputSchema.properties.acceleration
+    "schema": {
+      "type": "string",
+      "description": "The speed of generation; faster settings may lower quality. fal's default was `regular` until 2026-04 and is `none` now.",
+      "enum": [
+        "none",
+        "regular",
+        "high"
+      ],
+      "default": "none"
+    }
   }
 ] as const;
 

@@ -345,23 +345,25 @@ function operationEntry(route, operation) {
   };
 }
 
-/** A value as TypeScript: JSON, but a string `@name` (or `@name.property...`) is the generated constant `name` (or its property). */
-const code = (value) => JSON.stringify(value, null, 2).replace(/"@(\w+(?:\.\w+)*)"/g, "$1");
+/** A value as TypeScript: JSON, but a string `@name` is the generated constant `name`. */
+const code = (value) => JSON.stringify(value, null, 2).replace(/"@(\w+)"/g, "$1");
 
 /**
  * The command's flags: one per property of the input schema, in its order (`num_inference_steps`
  * is `--num-inference-steps`), each with its type (the first that is not "null"), whether it takes
- * `null` and whether it is required, and its schema (a reference into `schemaName`'s properties:
- * bounds, default, choices and description, for --help and the checks).
+ * `null` and whether it is required, and its schema (bounds, default, choices and description, for
+ * --help and the checks). The schema is written out again rather than read from the input schema's
+ * constant: a property read at a module's top level could run code, so a bundler would keep the
+ * table, and the schema with it, in every bundle that imports the module (test/bundles.test.ts).
  */
-function flagTable(input, schemaName) {
+function flagTable(input) {
   const required = new Set(input.required ?? []);
   return Object.entries(input.properties).map(([parameter, property]) => {
     if (!/^[A-Za-z]\w*$/.test(parameter)) throw new Error(`the input parameter ${JSON.stringify(parameter)} cannot be a flag: a parameter name is a letter, then letters, digits and _`);
     const types = [].concat(property.type ?? "string");
     const type = types.find((t) => t !== "null") ?? "string";
     if (!["boolean", "integer", "number", "string"].includes(type)) throw new Error(`the input parameter ${parameter} is of type ${type}: a flag takes a boolean, an integer, a number or a string`);
-    return { flag: parameter.replace(/_/g, "-"), parameter, type, nullable: types.includes("null"), required: required.has(parameter), schema: `@${schemaName}.properties.${parameter}` };
+    return { flag: parameter.replace(/_/g, "-"), parameter, type, nullable: types.includes("null"), required: required.has(parameter), schema: property };
   });
 }
 
@@ -391,7 +393,7 @@ function endpointDataModule(documents, { ids, name, syncOperation, submitOperati
     `export const ${name}InputParameters = ${JSON.stringify(Object.keys(input.properties))} as const;`,
     "",
     "/** The command's flags, one per parameter of the input (a parameter added to the spec is a flag added here). */",
-    `export const ${name}Flags = ${code(flagTable(input, `${name}InputSchema`))} as const;`,
+    `export const ${name}Flags = ${code(flagTable(input))} as const;`,
     "",
     "/** The request examples of the spec, by name (the first is what the command sends when given no parameter). */",
     `export const ${name}Examples = ${JSON.stringify(examples, null, 2)} as const;`,

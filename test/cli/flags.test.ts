@@ -12,7 +12,7 @@ describe("the spec's flags", () => {
     expect(specFlags.map((f) => f.parameter)).toEqual(Object.keys(imageToImageInputSchema.properties));
     for (const flag of specFlags) {
       const schema = imageToImageInputSchema.properties[flag.parameter as keyof typeof imageToImageInputSchema.properties];
-      expect(flag.schema).toBe(schema);
+      expect(flag.schema).toEqual(schema);
       expect(flag.flag).toBe(flag.parameter.replaceAll("_", "-"));
       expect(flag.required).toBe((imageToImageInputSchema.required as readonly string[]).includes(flag.parameter));
       expect([flag.type, ...(flag.nullable ? ["null"] : [])].sort()).toEqual([schema.type].flat().sort());

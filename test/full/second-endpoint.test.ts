@@ -158,7 +158,7 @@ describe("a second endpoint's documents, generated and called with src/ unchange
   it("the command's flags are generated from its schema: --image-size and its choices, numbers converted, checked by its rules", () => {
     const flags = commandEndpoint.info.flags;
     expect(flags.map((flag) => flag.flag)).toEqual(["prompt", "image-size", "num-inference-steps", "guidance-scale", "seed", "num-images", "enable-safety-checker", "output-format"]);
-    expect(flags.find((flag) => flag.flag === "image-size")?.schema).toBe((generated.textToImage.inputSchema.properties as Record<string, unknown>).image_size);
+    expect(flags.find((flag) => flag.flag === "image-size")?.schema).toEqual((generated.textToImage.inputSchema.properties as Record<string, unknown>).image_size);
     expect(flags.find((flag) => flag.flag === "image-size")?.schema.enum).toContain("portrait_16_9");
     expect(flags.find((flag) => flag.flag === "seed")).toMatchObject({ type: "integer", nullable: true, required: false });
     expect(flags.find((flag) => flag.flag === "prompt")).toMatchObject({ type: "string", nullable: false, required: true });

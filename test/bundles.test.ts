@@ -1,0 +1,45 @@
+// What a browser bundle of one call takes of generated/: only what the call uses. A bundler drops a
+// generated constant no call reads only when nothing at the top level of its module could run code
+// on load; a property read there (`schema.properties.x`) could, so it would keep the constant and
+// everything it names. Bundled from src/ by esbuild, as a web app would, tree-shaken and minified
+// (bench/run.mjs measures the shipped sizes; this checks what is in them).
+import { join, resolve } from "node:path";
+import * as esbuild from "esbuild";
+import { describe, expect, it } from "vitest";
+import { imageToImageFlags, imageToImageInputSchema } from "../generated/endpoint-data.js";
+
+const root = resolve(import.meta.dirname, "..");
+
+/** The minified browser bundle of `contents`, which imports the package's entries from src/. */
+async function bundle(contents: string): Promise<string> {
+  const result = await esbuild.build({
+    stdin: { contents, resolveDir: root, loader: "ts" },
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    write: false,
+    logLevel: "silent",
+    alias: { "flux-i2i": join(root, "src/index.ts") },
+  });
+  return result.outputFiles[0]!.text;
+}
+
+const call = (entry: string, factory: string, method: string) =>
+  `import { ${factory} } from "${entry}";\n${factory}({ credentials: "k" }).${method}({ image_url: "https://x/y.png", prompt: "p" }).then(console.log);`;
+
+describe("a browser bundle of one call", () => {
+  it.each([
+    ["the sync entry's imageToImage", call("./src/sync.ts", "createSyncClient", "imageToImage")],
+    ["the queue entry's subscribe", call("./src/queue.ts", "createQueueClient", "subscribe")],
+    ["the main entry's imageToImage", call("flux-i2i", "createFluxClient", "imageToImage")],
+  ])("%s holds neither the command's flag table nor the input schema's descriptions", async (_, contents) => {
+    const code = await bundle(contents);
+    expect(code).toContain("fal.run"); // the bundle is the call's
+    const flagNames = imageToImageFlags.filter((flag) => flag.flag !== flag.parameter).map((flag) => `"${flag.flag}"`);
+    expect(flagNames.length).toBeGreaterThan(3);
+    expect(flagNames.filter((name) => code.includes(name))).toEqual([]);
+    expect(code).not.toContain(imageToImageInputSchema.properties.prompt.description);
+  });
+});
