@@ -34,7 +34,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parse, stringify } from "yaml";
-import { bundle, createConfig } from "@redocly/openapi-core";
+import { dereferenced } from "./documents.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** The documents compared; components.yaml is compared through them (their $refs are followed). */
@@ -153,13 +153,6 @@ async function diff(base, revision, config, cwd) {
       path: change.path,
       message: change.verdicts?.map((v) => v.message).filter(Boolean).join("; ") || `${change.kind} ${change.property ?? ""}`.trim(),
     }));
-}
-
-/** A document with every `$ref` followed, across files. @param {string} file */
-async function dereferenced(file) {
-  const config = await createConfig({}, {});
-  const { bundle: result } = await bundle({ ref: file, config, dereference: true });
-  return result.parsed;
 }
 
 /** A JSON pointer's segment. @param {string} key */

@@ -10,7 +10,7 @@ import openapiTS, { astToString } from "openapi-typescript";
 import Ajv from "ajv";
 import standaloneCode from "ajv/dist/standalone/index.js";
 import { parse } from "yaml";
-import { bundle, createConfig } from "@redocly/openapi-core";
+import { bundled, dereferenced } from "./documents.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const banner = (from) =>
@@ -149,13 +149,6 @@ function validators(schemas, validated, documents) {
     `export interface Validator<T> {\n  (data: unknown): data is T;\n  errors?: ValidationIssue[] | null;\n}\n\n` +
     typedCode.replace(/^"use strict";\n/, "")
   );
-}
-
-/** A document with every `$ref` followed, across files. */
-async function dereferenced(file) {
-  const config = await createConfig({}, {});
-  const { bundle: result } = await bundle({ ref: file, config, dereference: true });
-  return result.parsed;
 }
 
 /**
@@ -562,13 +555,6 @@ function storageConstants(documents, spec) {
     )} as const;`,
     "",
   ].join("\n");
-}
-
-/** A document with its `$ref`s to other files brought in as its own components (`#/components/...`). */
-async function bundled(file) {
-  const config = await createConfig({}, {});
-  const { bundle: result } = await bundle({ ref: file, config, dereference: false });
-  return result.parsed;
 }
 
 /** The name of the component schema a media type's schema refers to. */
