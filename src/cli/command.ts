@@ -1,5 +1,5 @@
 // The command line of an endpoint: one job or a batch from a terminal, `mock`, `contract`. Request
-// flags come from the endpoint's input schema (./flags.ts); with no --live it runs against a Prism
+// flags are the endpoint's generated flag table (./flags.ts); with no --live it runs against a Prism
 // mock of the documents (no key, no network). It takes the endpoint (./command-endpoint.ts), so it
 // runs any the generator took; src/bin/flux-i2i.ts runs it on generated/command.ts's.
 import { basename, dirname, join } from "node:path";
