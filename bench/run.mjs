@@ -4,15 +4,14 @@
 // the commit REV is built in a worktree (bench/baseline.mjs) and measured in the same run: its
 // call beside this build's, and each of the package's entries at both, with the ratio.
 import { fork } from "node:child_process";
-import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import * as esbuild from "esbuild";
 import createClient from "openapi-fetch";
 import { createFalClient } from "@fal-ai/client";
 import { createFluxClient, imageToImageExamples } from "../dist/src/index.js";
 import { baselineArgument, buildBaseline } from "./baseline.mjs";
+import { gzipBytes, oneCallBundle } from "./one-call.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const path = "/fal-ai/flux-1/dev/image-to-image";
@@ -133,18 +132,8 @@ const otherEntries = {
 
 /** One call's bundle from `dir` (a tree whose package.json is flux-i2i's): minified and gzip -9 bytes. */
 async function shipped(contents, dir) {
-  const result = await esbuild.build({
-    stdin: { contents, resolveDir: dir, loader: "ts" },
-    bundle: true,
-    minify: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    write: false,
-    logLevel: "silent",
-  });
-  const code = result.outputFiles[0].contents;
-  return { min: code.length, gzip: gzipSync(code, { level: 9 }).length };
+  const code = await oneCallBundle(contents, dir);
+  return { min: code.length, gzip: gzipBytes(code) };
 }
 
 console.log(`\nShipped size for one call (esbuild, browser, minified; gzip -9)${baseline ? `; this build, then ${baseline.sha}'s, and their ratio` : ""}`);

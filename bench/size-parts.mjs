@@ -1,12 +1,11 @@
 // npm run bench:size-parts: what one call of each entry would ship without each feature, so that a
 // size target can be weighed against what it would cost. Each row stubs modules (or single
-// validators) out of the bundle, cumulatively, and bundles one call as bench/run.mjs does (esbuild,
-// browser, minified, gzip -9). A stubbed part is gone with everything only it imports; the rows are
+// validators) out of the bundle, cumulatively, and bundles one call as bench/run.mjs does
+// (bench/one-call.mjs). A stubbed part is gone with everything only it imports; the rows are
 // what the bundle would weigh, not a build that works.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { gzipSync } from "node:zlib";
-import * as esbuild from "esbuild";
+import { gzipBytes, oneCallBundle } from "./one-call.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const input = `{ image_url: "https://x/y.png", prompt: "p" }`;
@@ -49,25 +48,12 @@ function stubs(modules, validators) {
   };
 }
 
-async function gzipBytes(contents, modules, validators) {
-  const result = await esbuild.build({
-    stdin: { contents, resolveDir: root, loader: "ts" },
-    bundle: true,
-    minify: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    write: false,
-    logLevel: "silent",
-    plugins: [stubs(modules, validators)],
-  });
-  return gzipSync(result.outputFiles[0].contents, { level: 9 }).length;
-}
+const weigh = async (contents, modules, validators) => gzipBytes(await oneCallBundle(contents, root, { plugins: [stubs(modules, validators)] }));
 
 console.log("One call's bundle (esbuild, browser, minified; gzip -9 bytes) with each part left out, each row on top of the one before");
 console.log(`${"left out".padEnd(40)}${Object.keys(entries).map((name) => name.padStart(28)).join("")}`);
 for (const [name, modules, validators] of rows) {
   const sizes = [];
-  for (const contents of Object.values(entries)) sizes.push(await gzipBytes(contents, modules, validators));
+  for (const contents of Object.values(entries)) sizes.push(await weigh(contents, modules, validators));
   console.log(`${name.padEnd(40)}${sizes.map((size) => `${size} B`.padStart(28)).join("")}`);
 }

@@ -1,30 +1,17 @@
 // What a browser bundle of one call takes of generated/: only what the call uses. A bundler drops a
 // generated constant no call reads only when nothing at the top level of its module could run code
 // on load; a property read there (`schema.properties.x`) could, so it would keep the constant and
-// everything it names. Bundled from src/ by esbuild, as a web app would, tree-shaken and minified
-// (bench/run.mjs measures the shipped sizes; this checks what is in them).
+// everything it names. Bundled from src/ as bench/run.mjs bundles the built package (bench/one-call.mjs:
+// esbuild, tree-shaken, minified); the bench measures the sizes, this checks what is in them.
 import { join, resolve } from "node:path";
-import * as esbuild from "esbuild";
 import { describe, expect, it } from "vitest";
+import { oneCallBundle } from "../bench/one-call.mjs";
 import { imageToImageFlags, imageToImageInputSchema } from "../generated/endpoint-data.js";
 
 const root = resolve(import.meta.dirname, "..");
 
-/** The minified browser bundle of `contents`, which imports the package's entries from src/. */
-async function bundle(contents: string): Promise<string> {
-  const result = await esbuild.build({
-    stdin: { contents, resolveDir: root, loader: "ts" },
-    bundle: true,
-    minify: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    write: false,
-    logLevel: "silent",
-    alias: { "flux-i2i": join(root, "src/index.ts") },
-  });
-  return result.outputFiles[0]!.text;
-}
+/** The minified browser bundle of `contents`, which imports the package's entries from src/ (`flux-i2i` is src/index.ts). */
+const bundle = async (contents: string) => new TextDecoder().decode(await oneCallBundle(contents, root, { alias: { "flux-i2i": join(root, "src/index.ts") } }));
 
 const call = (entry: string, factory: string, method: string) =>
   `import { ${factory} } from "${entry}";\n${factory}({ credentials: "k" }).${method}({ image_url: "https://x/y.png", prompt: "p" }).then(console.log);`;
