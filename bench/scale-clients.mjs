@@ -3,7 +3,7 @@
 // subscribe, a baseline build's (`baselineDist`), and @fal-ai/client's.
 import { createFalClient } from "@fal-ai/client";
 
-export const input = { image_url: "https://fal.media/files/koala/Chls9L2ZnvuipUTEwlnJC.png", prompt: "a wizard cat" };
+const input = { image_url: "https://fal.media/files/koala/Chls9L2ZnvuipUTEwlnJC.png", prompt: "a wizard cat" };
 const path = "/fal-ai/flux-1/dev/image-to-image";
 
 /** What any client must do for a job, and no more: submit, the stream up to COMPLETED (then read to its end, unwaited), the result. */

@@ -1,8 +1,8 @@
 // npm run bench:scale: many jobs at once. At 1, 8, 64 and 256 concurrent jobs, each client runs its
 // jobs against a fake queue of its own (the tests' fake, in its own process) whose jobs take
 // BENCH_WORK_MS (200) each and whose status stream closes 20 ms after COMPLETED. Printed per client
-// and level, after a warm-up round: the time against the ideal (jobs / concurrency x work), this
-// process's CPU a job, and the connections a job opened, with bare fetches (submit, stream to
+// and level, after a warm-up round: the time against the ideal (jobs / concurrency x work), the
+// measuring process's CPU a job, and the connections a job opened, with bare fetches (submit, stream to
 // COMPLETED, result) as the baseline of what any client must do. Each measurement runs in a fresh
 // process (bench/scale-client.mjs): run in one, a client paid for the garbage and warmed the JIT
 // of the ones before it. With `-- --baseline REV`, the commit REV built in a worktree
@@ -11,7 +11,6 @@ import { fork } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { once } from "node:events";
 import { bundleFakeQueue, startFakeQueueProcess } from "./fake-queue-process.mjs";
 import { baselineArgument, buildBaseline } from "./baseline.mjs";
 import { clientNames } from "./scale-clients.mjs";
@@ -25,6 +24,18 @@ const fakeModule = await bundleFakeQueue(scratch);
 const baselineRev = baselineArgument();
 const baseline = baselineRev ? await buildBaseline(baselineRev) : undefined;
 
+/** The child's next message; a child that exits first (a client that threw) fails the run instead of hanging it. */
+function nextMessage(child) {
+  return new Promise((resolve, reject) => {
+    const exited = (code) => reject(new Error(`bench/scale-client.mjs exited (${code}) before reporting`));
+    child.once("exit", exited);
+    child.once("message", (message) => {
+      child.off("exit", exited);
+      resolve(message);
+    });
+  });
+}
+
 /**
  * `jobs` jobs of client `name`, `level` at a time, in a process of its own (bench/scale-client.mjs)
  * against a fake queue of its own: wall time, that process's CPU, the connections opened after
@@ -34,10 +45,10 @@ async function measure(name, level, jobs) {
   const server = await startFakeQueueProcess(fakeModule, { runMs: workMs, runSpreadMs: 1, closeAfterCompletedMs: 20 });
   const child = fork(new URL("./scale-client.mjs", import.meta.url), [JSON.stringify({ name, url: server.url, level, jobs, baselineDist: baseline?.dist })]);
   try {
-    await once(child, "message");
+    await nextMessage(child);
     const before = (await server.report()).connections;
     child.send("go");
-    const [{ wall, cpuMs }] = await once(child, "message");
+    const { wall, cpuMs } = await nextMessage(child);
     const { connections } = await server.report();
     return { wall, cpuMs, connections: connections - before };
   } finally {
