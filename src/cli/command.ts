@@ -3,7 +3,7 @@
 // mock of the documents (no key, no network). It takes the endpoint (./command-endpoint.ts), so it
 // runs any the generator took; src/bin/flux-i2i.ts runs it on generated/command.ts's.
 import { basename, dirname, join } from "node:path";
-import { documentFiles, queueOperations, storageUpload } from "../../generated/spec.js";
+import { defaultQueueUrl, defaultStorageUrl, documentFiles, queueOperations, storageUpload } from "../../generated/spec.js";
 import type { Endpoint, FetchLike } from "../core/types.js";
 import { resolveCredentials } from "../core/credentials.js";
 import { FluxApiError, FluxConfigError, FluxError, FluxNetworkError, FluxResponseError, FluxUploadError, FluxValidationError, type FluxIssue } from "../core/errors.js";
@@ -50,9 +50,9 @@ Options:
   --live               run on fal through its queue, with the key in FAL_KEY (or FAL_KEY_ID and
                        FAL_KEY_SECRET); on a terminal, shows the queue position and progress.
                        Ctrl-C cancels the job on fal's side
-  --queue-url URL      the queue's server (a proxy, a local fake); default https://queue.fal.run
+  --queue-url URL      the queue's server (a proxy, a local fake); default ${defaultQueueUrl}
   --storage-url URL    fal storage's server, where --image's file is uploaded (a proxy's storage
-                       route, a local fake); default https://rest.fal.ai
+                       route, a local fake); default ${defaultStorageUrl}
   --follow REQUEST_ID  with --live: follow a job already on fal's queue (one whose connection
                        was lost, say) to its result, with --out and --json as for a new one
   -h, --help           this text

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { resultRetention } from "../../generated/spec.js";
+import { defaultQueueUrl, defaultStorageUrl, resultRetention } from "../../generated/spec.js";
 import { imageToImageExamples, imageToImageInputSchema } from "../../generated/endpoints.js";
 import { maxImageBytes } from "../../src/cli/image-input.js";
 import { createFluxClient } from "../../src/index.js";
@@ -53,6 +53,9 @@ describe("--help", () => {
       for (const choice of schema.enum ?? []) expect(facts, flag).toContain(String(choice));
     }
     for (const exit of ["0 ", "2 ", "3 ", "4 ", "130 "]) expect(stdout).toMatch(new RegExp(`\\n  ${exit}`));
+    // The servers' defaults are the documents' (generated/spec.ts), as the client's are.
+    expect(blocks.find((b) => b.startsWith("  --queue-url "))?.replace(/\s+/g, " ")).toContain(`default ${defaultQueueUrl}`);
+    expect(blocks.find((b) => b.startsWith("  --storage-url "))?.replace(/\s+/g, " ")).toContain(`default ${defaultStorageUrl}`);
   });
 });
 
