@@ -402,9 +402,16 @@ function endpointDataModule(documents, { ids, name, syncOperation, submitOperati
 
 /**
  * generated/command.ts: the endpoint as the command line takes it (src/cli/command-endpoint.ts),
- * under a name no endpoint changes, so that the bin runs whichever endpoint generated/ was made from.
+ * under a name no endpoint changes, so that the bin runs whichever endpoint generated/ was made from:
+ * its data and its entry. Made from other documents than openapi/'s (whose tables and mocks are the
+ * command's defaults, found beside the package, built or not), it also gives their tables
+ * (`contract`, the mock's paths) and where its queue document is, relative to the generated folder
+ * `outDir`, for the command's Prism mock.
  */
-function commandModule(documents, { name }) {
+function commandModule(documents, { name }, outDir) {
+  const packageDocuments = documentsFrom({});
+  const own = Object.keys(packageDocuments).every((doc) => documents[doc].spec === packageDocuments[doc].spec);
+  const queueDocument = path.relative(outDir, documents.queue.spec).split(path.sep).join("/");
   return [
     banner(documents.sync.shown),
     `import { ${name}Command } from "./endpoint-data.js";`,
@@ -413,6 +420,12 @@ function commandModule(documents, { name }) {
     "export const commandEndpoint = {",
     `  info: ${name}Command,`,
     `  load: async () => (await import("./endpoints.js")).${name},`,
+    ...(own
+      ? []
+      : [
+          '  tables: async () => ({ ...(await import("./spec.js")), validators: await import("./validators.js") }),',
+          `  queueDocument: new URL(${JSON.stringify(queueDocument)}, import.meta.url),`,
+        ]),
     "};",
     "",
   ].join("\n");
@@ -561,7 +574,7 @@ function storageConstants(documents, spec) {
 const schemaName = (media) => media.schema.$ref.split("/").pop();
 
 /** Every file of generated/ from the documents, by name. */
-export async function generate(documents = documentsFrom({})) {
+export async function generate(documents = documentsFrom({}), outDir = path.join(root, "generated")) {
   const files = new Map();
   for (const doc of [documents.sync, documents.queue, documents.storage]) files.set(doc.types, await types(doc));
   const sync = await bundled(documents.sync.spec);
@@ -604,7 +617,7 @@ export async function generate(documents = documentsFrom({})) {
   const facts = { ids, name, route, syncOperation: syncDereferenced, submitOperation, inputName, outputName, schemas };
   files.set("endpoint-data.ts", endpointDataModule(documents, facts));
   files.set("endpoints.ts", endpointModule(documents, facts));
-  files.set("command.ts", commandModule(documents, facts));
+  files.set("command.ts", commandModule(documents, facts, outDir));
   return files;
 }
 
@@ -620,7 +633,7 @@ async function main() {
     },
   });
   const outDir = path.resolve(values.out ?? path.join(root, "generated"));
-  const files = await generate(documentsFrom(values));
+  const files = await generate(documentsFrom(values), outDir);
   // Inside the repository, relative to it; outside (a test's scratch folder), as given.
   const inside = path.relative(root, outDir);
   const shownDir = inside.startsWith("..") || path.isAbsolute(inside) ? outDir : inside || ".";

@@ -26,8 +26,14 @@ export interface CommandEndpoint {
   readonly info: CommandInfo;
   /** The whole entry (its validators, its calls), loaded when a request is checked or sent. */
   load(): Promise<Endpoint>;
-  /** Its documents' tables and validators, for `contract`; default: this package's (generated/spec.ts). */
+  /** Its documents' tables and validators (generated/spec.ts, validators.ts), for `contract` and the mock; default: this package's. */
   tables?(): Promise<DocumentTables>;
+  /**
+   * Its queue document, which the command's Prism mock serves; default: this package's
+   * openapi/queue.yaml, whose result example carries its image inline (so --out needs no network:
+   * with another document, --out is for --live).
+   */
+  readonly queueDocument?: URL;
 }
 
 /** A request as the command makes it: the flags' and a batch line's parameters. */

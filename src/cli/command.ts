@@ -3,6 +3,7 @@
 // mock of the documents (no key, no network). It takes the endpoint (./command-endpoint.ts), so it
 // runs any the generator took; src/bin/flux-i2i.ts runs it on generated/command.ts's.
 import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { defaultQueueUrl, defaultStorageUrl, documentFiles, queueOperations, storageUpload } from "../../generated/spec.js";
 import type { Endpoint, FetchLike } from "../core/types.js";
 import { resolveCredentials } from "../core/credentials.js";
@@ -128,7 +129,7 @@ export async function runCommand(args: string[], endpoint: CommandEndpoint): Pro
     if (values.batch) await (await import("./batch/journal.js")).refuseOverEarlierBatch(results, Boolean(values.resume));
     // The folder is made now: a bad --out is a usage error before any job is sent.
     if (typeof values.out === "string") await (await import("./save-images.js")).prepareOutDir(values.out).catch((error: Error) => Promise.reject(new UsageError(`--out: ${error.message}`)));
-    targets = await startTargets(values, single, progress, entry);
+    targets = await startTargets(values, single, progress, entry, endpoint);
     const { client } = targets;
 
     const jobOptions = { out: values.out as string | undefined, json: Boolean(values.json), progress, signal: interrupt.signal };
@@ -221,6 +222,9 @@ function checkUsage(values: Values, input: Record<string, unknown>, run: Run): n
   }
   const batchOnly = ["concurrency", "results", "resume", "resend-uncertain"].filter((name) => values[name] !== undefined);
   if (!values.batch && batchOnly.length) throw new UsageError(`--${batchOnly[0]} is for batches: add --batch FILE.jsonl`);
+  if (!values.live && values.out !== undefined && run.endpoint.queueDocument) {
+    throw new UsageError("--out is for --live with these documents: their mock's result would name images on the network");
+  }
   for (const flag of ["queue-url", "storage-url"]) {
     if (!values.live && values[flag] !== undefined) throw new UsageError(`--${flag} is for --live: without it, the command runs against its own mock`);
   }
@@ -265,8 +269,8 @@ interface Targets {
   stop(): Promise<void>;
 }
 
-/** The client: on fal with --live, else on a Prism mock of the queue (and a stand-in for fal storage when something is uploaded). */
-async function startTargets(values: Values, single: { input: Record<string, unknown> } | undefined, progress: Progress, entry: Endpoint): Promise<Targets> {
+/** The client: on fal with --live, else on a Prism mock of the endpoint's queue document (and a stand-in for fal storage when something is uploaded). */
+async function startTargets(values: Values, single: { input: Record<string, unknown> } | undefined, progress: Progress, entry: Endpoint, endpoint: CommandEndpoint): Promise<Targets> {
   const { createQueueClient } = await import("../queue/client.js");
   const createClient = (options: Parameters<typeof createQueueClient>[1]): CommandClient => createQueueClient(entry, options);
   if (values.live) {
@@ -274,9 +278,10 @@ async function startTargets(values: Values, single: { input: Record<string, unkn
     const client = createClient({ queueUrl: values["queue-url"] as string | undefined, storageUrl: values["storage-url"] as string | undefined });
     return { client, stop: async () => undefined };
   }
-  progress.log(`Starting a Prism mock of openapi/${documentFiles.queue} (no key, no network; --live runs on fal)...`);
   const { specPath, startPrismMock } = await import("../testing/mock.js");
-  const mock: PrismMock = await startPrismMock({ spec: specPath(documentFiles.queue) }).catch((error: Error) => {
+  const document = endpoint.queueDocument ? fileURLToPath(endpoint.queueDocument) : specPath(documentFiles.queue);
+  progress.log(`Starting a Prism mock of ${basename(document)} (no key, no network; --live runs on fal)...`);
+  const mock: PrismMock = await startPrismMock({ spec: document }).catch((error: Error) => {
     throw new UsageError(`${error.message}\n(or run on fal with --live)`);
   });
   // An image to upload goes to a stand-in for fal storage on this machine, never to fal.
@@ -285,7 +290,8 @@ async function startTargets(values: Values, single: { input: Record<string, unkn
     await mock.stop();
     throw error;
   }) : undefined;
-  const client = createClient({ queueUrl: mock.url, credentials: "mock-key", fetch: inlineImagesFromMock, storageUrl: storage?.url });
+  // This package's queue document has a result example with the image inline; another's is served as it is (--out is refused for it: checkUsage).
+  const client = createClient({ queueUrl: mock.url, credentials: "mock-key", fetch: endpoint.queueDocument ? undefined : inlineImagesFromMock, storageUrl: storage?.url });
   return { client, stop: async () => void (await Promise.all([mock.stop(), storage?.stop()])) };
 }
 

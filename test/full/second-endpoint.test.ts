@@ -185,7 +185,9 @@ describe("a second endpoint's documents, generated and called with src/ unchange
   }, 120_000);
 
   it("`flux-i2i contract` of its documents, through the command line, against its mocks: exit 0, its operations in the table", async () => {
-    const command = { ...commandEndpoint, tables: async () => tables };
+    // generated/command.ts gives its own documents' tables: nothing is handed in.
+    const command = commandEndpoint;
+    expect(Object.keys((await command.tables!()).operationResponses)).toEqual(Object.keys(tables.operationResponses));
     const args = ["contract", "--target", syncMock!.url, "--queue-target", queueMock!.url, "--examples", "1", "--seed", "1"];
     const run = await capture(() => runCommand(args, command));
     expect(run.code, run.stdout).toBe(0);
@@ -195,7 +197,7 @@ describe("a second endpoint's documents, generated and called with src/ unchange
     expect([untargeted.code, untargeted.stderr]).toEqual([2, expect.stringContaining("--target: other documents than this package's need a server")]);
   }, 120_000);
 
-  it("the command line: --help from its schema, a job with its flags (--image-size), --image refused, a bad value named by its flag", async () => {
+  it("the command line: --help from its schema, a job with its flags (--image-size) on fal and on its own mock, --image refused, a bad value named by its flag", async () => {
     // The generated view the bin runs, as it is: its data, and its entry loaded on demand.
     const command = commandEndpoint;
     expect(command.info).toBe(generated.textToImageCommand);
@@ -212,6 +214,13 @@ describe("a second endpoint's documents, generated and called with src/ unchange
     expect([image.code, image.stderr]).toEqual([2, expect.stringContaining("--image: fal-ai/flux-1/dev takes no image")]);
     const bad = await capture(() => runCommand([...live, "--prompt", "p", "--image-size", "huge"], command), { FAL_KEY: "fixture-key" });
     expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('--image-size: must be one of "square_hd"')]);
+    // With no --live, a Prism mock of its own queue document (generated/command.ts's queueDocument), not this package's.
+    const mocked = await capture(() => runCommand(["--prompt", "p", "--image-size", "square", "--json"], command));
+    expect(mocked.code, mocked.stderr).toBe(0);
+    expect(mocked.stderr).toContain("Starting a Prism mock of queue.yaml");
+    expect(JSON.parse(mocked.stdout)).toMatchObject({ output: { prompt: "a lighthouse at dusk, in watercolour" } });
+    const saved = await capture(() => runCommand(["--prompt", "p", "--out", join(scratch, "out")], command));
+    expect([saved.code, saved.stderr]).toEqual([2, expect.stringContaining("--out is for --live with these documents")]);
     // A run in a host process (not the bin's own) lets go of the signals it listened to.
     expect([process.listenerCount("SIGINT"), process.listenerCount("SIGTERM")]).toEqual(listening);
   }, 60_000);
